@@ -1,0 +1,433 @@
+"""What the database itself enforces, on SQLite and PostgreSQL: checks,
+uniques, cascades, foreign keys, defaults, JSON mutation and UTC times."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import CheckConstraint, func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tests.rows import GRAPH, insert_graph, insert_row, valid_values
+from university_models.db import Base, transaction
+from university_models.models import University, UniversityAgent, User
+
+#: One violating value for every CHECK constraint of the spec.
+CHECK_VIOLATIONS = {
+    "ck_universities_isolation_level_valid": ("universities", "isolation_level", "x"),
+    "ck_universities_max_agents_positive": ("universities", "max_agents", 0),
+    "ck_universities_max_concurrent_competitions_positive": (
+        "universities",
+        "max_concurrent_competitions",
+        0,
+    ),
+    "ck_universities_storage_quota_mb_positive": (
+        "universities",
+        "storage_quota_mb",
+        0,
+    ),
+    "ck_universities_status_valid": ("universities", "status", "deleted"),
+    "ck_university_agents_agent_type_valid": ("university_agents", "agent_type", "bot"),
+    "ck_university_agents_competency_score_range": (
+        "university_agents",
+        "competency_score",
+        1.5,
+    ),
+    "ck_university_agents_status_valid": ("university_agents", "status", "x"),
+    "ck_curriculum_paths_difficulty_level_valid": (
+        "curriculum_paths",
+        "difficulty_level",
+        "x",
+    ),
+    "ck_curriculum_paths_estimated_duration_hours_positive": (
+        "curriculum_paths",
+        "estimated_duration_hours",
+        0,
+    ),
+    "ck_curriculum_paths_status_valid": ("curriculum_paths", "status", "x"),
+    "ck_curriculum_levels_level_number_positive": (
+        "curriculum_levels",
+        "level_number",
+        0,
+    ),
+    "ck_curriculum_levels_passing_score_range": (
+        "curriculum_levels",
+        "passing_score",
+        1.01,
+    ),
+    "ck_curriculum_levels_time_limit_minutes_positive": (
+        "curriculum_levels",
+        "time_limit_minutes",
+        0,
+    ),
+    "ck_agent_progress_status_valid": ("agent_progress", "status", "x"),
+    "ck_competitions_competition_type_valid": ("competitions", "competition_type", "x"),
+    "ck_competitions_status_valid": ("competitions", "status", "x"),
+    "ck_competitions_max_participants_positive": (
+        "competitions",
+        "max_participants",
+        0,
+    ),
+    "ck_competition_participants_participant_type_valid": (
+        "competition_participants",
+        "participant_type",
+        "x",
+    ),
+    "ck_competition_participants_status_valid": (
+        "competition_participants",
+        "status",
+        "x",
+    ),
+    "ck_competition_matches_status_valid": ("competition_matches", "status", "x"),
+    "ck_training_data_collections_source_type_valid": (
+        "training_data_collections",
+        "source_type",
+        "x",
+    ),
+    "ck_training_data_collections_data_type_valid": (
+        "training_data_collections",
+        "data_type",
+        "x",
+    ),
+    "ck_training_data_collections_validation_status_valid": (
+        "training_data_collections",
+        "validation_status",
+        "x",
+    ),
+    "ck_training_data_collections_privacy_level_valid": (
+        "training_data_collections",
+        "privacy_level",
+        "x",
+    ),
+    "ck_improvement_proposals_generated_by_valid": (
+        "improvement_proposals",
+        "generated_by",
+        "x",
+    ),
+    "ck_improvement_proposals_validation_status_valid": (
+        "improvement_proposals",
+        "validation_status",
+        "x",
+    ),
+    "ck_improvement_proposals_implementation_status_valid": (
+        "improvement_proposals",
+        "implementation_status",
+        "x",
+    ),
+}
+
+#: Every unique constraint: the table and the columns a duplicate repeats.
+UNIQUE_DUPLICATES = {
+    "curriculum_levels": ("curriculum_path_id", "level_number"),
+    "agent_progress": ("agent_id", "curriculum_level_id"),
+    "competition_participants": ("competition_id", "agent_id"),
+}
+
+MODELS = dict(GRAPH)
+
+
+def _row_count(connection, table: str) -> int:
+    return connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+
+
+def test_every_check_constraint_has_a_violation_case():
+    named = {
+        constraint.name
+        for table in Base.metadata.tables.values()
+        for constraint in table.constraints
+        if isinstance(constraint, CheckConstraint)
+    }
+    assert named == set(CHECK_VIOLATIONS)
+
+
+@pytest.mark.parametrize("constraint", sorted(CHECK_VIOLATIONS))
+def test_check_constraint_refuses_violating_insert(engine, constraint):
+    table, column, bad_value = CHECK_VIOLATIONS[constraint]
+    with engine.begin() as connection:
+        ids = insert_graph(connection)
+    before = {name: None for name, _ in GRAPH}
+
+    with pytest.raises(IntegrityError) as refused, engine.begin() as connection:
+        before = {name: _row_count(connection, name) for name, _ in GRAPH}
+        values = valid_values(table, ids) | {column: bad_value}
+        insert_row(connection, MODELS[table], **values)
+
+    assert constraint in str(refused.value) or "CHECK" in str(refused.value).upper()
+    with engine.connect() as connection:
+        assert {name: _row_count(connection, name) for name, _ in GRAPH} == before
+
+
+def test_competency_score_below_zero_is_refused(engine):
+    with engine.begin() as connection:
+        ids = insert_graph(connection)
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        values = valid_values("university_agents", ids) | {"competency_score": -0.01}
+        insert_row(connection, UniversityAgent, **values)
+
+
+@pytest.mark.parametrize("table", sorted(UNIQUE_DUPLICATES))
+def test_unique_constraint_refuses_duplicate(engine, table):
+    with engine.begin() as connection:
+        ids = insert_graph(connection)
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        insert_row(connection, MODELS[table], **valid_values(table, ids))
+
+
+def test_unique_user_email_is_refused_twice(engine):
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        insert_row(connection, User, email="same@example.org")
+        insert_row(connection, User, email="same@example.org")
+
+
+def test_deleting_a_university_removes_everything_it_owns(engine):
+    with engine.begin() as connection:
+        ids = insert_graph(connection)
+        other = insert_graph(connection)
+
+    with engine.begin() as connection:
+        connection.execute(
+            text("DELETE FROM universities WHERE id = :id"),
+            {"id": ids["universities"]},
+        )
+
+    with engine.connect() as connection:
+        for table, _ in GRAPH:
+            expected = 2 if table == "users" else 1
+            assert _row_count(connection, table) == expected, table
+        assert (
+            connection.execute(text("SELECT id FROM universities")).scalar_one()
+            == other["universities"]
+        )
+
+
+def test_deleting_a_university_through_the_orm_matches_the_database(engine):
+    with engine.begin() as connection:
+        ids = insert_graph(connection)
+    with transaction(engine) as session:
+        session.delete(session.get(University, ids["universities"]))
+    with engine.connect() as connection:
+        for table, _ in GRAPH[1:]:
+            assert _row_count(connection, table) == 0, table
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [
+        ("university_agents", "university_id"),
+        ("agent_progress", "curriculum_level_id"),
+        ("competition_matches", "participant1_id"),
+        ("improvement_proposals", "source_data_collection_id"),
+        ("universities", "owner_user_id"),
+    ],
+)
+def test_orphan_foreign_key_is_refused(engine, table, column):
+    with engine.begin() as connection:
+        ids = insert_graph(connection)
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        values = valid_values(table, ids) | {column: "no-such-row"}
+        insert_row(connection, MODELS[table], **values)
+
+
+def _insert_with_sql(connection) -> dict[str, str]:
+    """A university and an agent inserted with plain SQL text, naming only
+    the columns without a default."""
+    user_id, university_id, agent_id = "u" * 36, "v" * 36, "a" * 36
+    connection.execute(
+        text("INSERT INTO users (id, email) VALUES (:id, 'sql@example.org')"),
+        {"id": user_id},
+    )
+    connection.execute(
+        text(
+            "INSERT INTO universities (id, name, owner_user_id) "
+            "VALUES (:id, 'SQL U', :owner)"
+        ),
+        {"id": university_id, "owner": user_id},
+    )
+    connection.execute(
+        text(
+            "INSERT INTO university_agents "
+            "(id, university_id, name, agent_type, configuration) "
+            "VALUES (:id, :university, 'SQL agent', 'student', '{}')"
+        ),
+        {"id": agent_id, "university": university_id},
+    )
+    return {"university": university_id, "agent": agent_id}
+
+
+COMPARED_DEFAULTS = {
+    University: (
+        "settings",
+        "isolation_level",
+        "max_agents",
+        "max_concurrent_competitions",
+        "storage_quota_mb",
+        "status",
+    ),
+    UniversityAgent: (
+        "current_challenge_index",
+        "competency_score",
+        "training_hours",
+        "training_data_collected",
+        "competition_wins",
+        "competition_losses",
+        "competition_draws",
+        "average_score",
+        "highest_score",
+        "status",
+    ),
+}
+
+
+def test_server_defaults_agree_with_orm_defaults(engine):
+    with engine.begin() as connection:
+        sql_ids = _insert_with_sql(connection)
+
+    with transaction(engine) as session:
+        owner = User(email="orm@example.org")
+        university = University(name="ORM U", owner=owner)
+        agent = UniversityAgent(
+            university=university,
+            name="ORM agent",
+            agent_type="student",
+            configuration={},
+        )
+        session.add_all([owner, university, agent])
+        session.flush()
+        orm_ids = {"university": university.id, "agent": agent.id}
+
+    with Session(engine) as session:
+        for model, columns in COMPARED_DEFAULTS.items():
+            key = "university" if model is University else "agent"
+            from_sql = session.get(model, sql_ids[key])
+            from_orm = session.get(model, orm_ids[key])
+            for column in columns:
+                assert getattr(from_sql, column) == getattr(from_orm, column), column
+            for stamp in ("created_at", "updated_at"):
+                assert getattr(from_sql, stamp).tzinfo is UTC
+        university = session.get(University, sql_ids["university"])
+        assert university.settings == {
+            "max_agents": 100,
+            "max_concurrent_competitions": 10,
+            "data_retention_days": 365,
+            "privacy_level": "strict",
+        }
+        assert university.last_activity_at is not None
+
+
+def test_sql_inserted_json_list_defaults_are_empty_lists(engine):
+    with engine.begin() as connection:
+        ids = insert_graph(connection)
+        connection.execute(
+            text(
+                "INSERT INTO curriculum_paths (id, university_id, name) "
+                "VALUES ('p-sql', :university, 'SQL path')"
+            ),
+            {"university": ids["universities"]},
+        )
+        row = connection.execute(
+            text(
+                "SELECT prerequisites, tags, is_public, version, difficulty_level, "
+                "estimated_duration_hours FROM curriculum_paths WHERE id = 'p-sql'"
+            )
+        ).one()
+    prerequisites, tags, is_public, version, difficulty, hours = row
+    assert prerequisites in ("[]", [])
+    assert tags in ("[]", [])
+    assert not is_public
+    assert (version, difficulty, hours) == ("1.0.0", "beginner", 40)
+
+
+def test_nested_json_change_is_persisted(engine):
+    with transaction(engine) as session:
+        owner = User(email="json@example.org")
+        university = University(name="JSON U", owner=owner)
+        agent = UniversityAgent(
+            university=university,
+            name="Nested",
+            agent_type="researcher",
+            configuration={"llm": {"model": "m", "temperature": 0.7}, "tools": []},
+        )
+        session.add_all([owner, university, agent])
+        session.flush()
+        agent_id, university_id = agent.id, university.id
+
+    with transaction(engine) as session:
+        agent = session.get(UniversityAgent, agent_id)
+        agent.configuration["llm"]["temperature"] = 0.2
+        agent.configuration["tools"].append("search")
+        # Keep a reference: SQLAlchemy forgets a change made through an object
+        # that nothing holds (``session.get(...).settings[...] = ...``).
+        university = session.get(University, university_id)
+        university.settings["privacy_level"] = "shared"
+
+    with Session(engine) as session:
+        agent = session.get(UniversityAgent, agent_id)
+        assert agent.configuration == {
+            "llm": {"model": "m", "temperature": 0.2},
+            "tools": ["search"],
+        }
+        assert session.get(University, university_id).settings["privacy_level"] == (
+            "shared"
+        )
+
+
+def test_timestamp_written_with_offset_reads_back_as_utc(engine):
+    written = datetime(2026, 5, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
+    with transaction(engine) as session:
+        owner = User(email="tz@example.org")
+        university = University(name="TZ U", owner=owner, last_activity_at=written)
+        session.add_all([owner, university])
+        session.flush()
+        university_id = university.id
+
+    with Session(engine) as session:
+        stored = session.get(University, university_id).last_activity_at
+        assert stored == datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
+        assert stored.utcoffset() == timedelta(0)
+        assert stored.isoformat() == "2026-05-01T10:00:00+00:00"
+        latest = session.scalar(select(func.max(University.last_activity_at)))
+        assert latest == stored and latest.tzinfo is not None
+
+
+def test_naive_timestamp_is_refused(engine):
+    with pytest.raises(Exception, match="naive datetime"), transaction(engine) as s:
+        owner = User(email="naive@example.org")
+        s.add_all(
+            [
+                owner,
+                University(
+                    name="N", owner=owner, last_activity_at=datetime(2026, 1, 1)
+                ),
+            ]
+        )
+
+
+def test_updated_at_changes_on_every_update(engine):
+    with transaction(engine) as session:
+        owner = User(email="upd@example.org")
+        university = University(name="Before", owner=owner)
+        session.add_all([owner, university])
+        session.flush()
+        university_id = university.id
+        first = university.updated_at
+
+    stamps = [first]
+    for name in ("After", "Again"):
+        time.sleep(0.01)
+        with transaction(engine) as session:
+            university = session.get(University, university_id)
+            university.name = name
+        with Session(engine) as session:
+            stamps.append(session.get(University, university_id).updated_at)
+    assert stamps[0] < stamps[1] < stamps[2]
+
+
+def test_ids_are_36_character_uuid_strings(engine):
+    with transaction(engine) as session:
+        owner = User(email="id@example.org")
+        university = University(name="Id U", owner=owner)
+        session.add_all([owner, university])
+    assert len(university.id) == 36 and university.id.count("-") == 4

@@ -1,0 +1,5 @@
+import sys
+
+from university_models.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Command modules of the CLI; see ``university_models.cli``."""

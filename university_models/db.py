@@ -1,0 +1,166 @@
+"""Engine, sessions and the column types every table shares.
+
+Two guarantees live here rather than in each model:
+
+* timestamps are time-zone aware and UTC on every engine (SQLite has no time
+  zone type and silently drops the offset, so the offset is normalised on the
+  way in and restored on the way out);
+* JSON columns track nested in-place changes, so ``agent.configuration["llm"]
+  ["temperature"] = 0.2`` followed by a commit is persisted.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+from sqlalchemy_json import mutable_json_type
+
+from university_models.config import database_url
+
+log = logging.getLogger(__name__)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: How long a SQLite connection waits for another writer before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def new_id() -> str:
+    """A 36-character UUID4 string: the id of every row, on every engine."""
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    """The current time, time-zone aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A time-zone aware timestamp stored and returned as UTC.
+
+    Naive datetimes are refused: a time without a zone is ambiguous, and
+    guessing would put wrong times into the activity timelines.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {value!r}")
+        if value.tzinfo is None:
+            raise ValueError(
+                f"naive datetime {value.isoformat()} refused: give it a time zone"
+            )
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            # SQLite stores text; keep UTC wall time without an offset so that
+            # CURRENT_TIMESTAMP server defaults and ORM writes sort together.
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+#: JSON with nested change tracking; NULL stays SQL NULL.
+JsonDocument = mutable_json_type(dbtype=JSON(none_as_null=True), nested=True)
+
+#: Column type for ids and references to ids.
+IdType = String(36)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """Foreign keys, WAL, a busy timeout and write-lock-first transactions.
+
+    pysqlite's own transaction handling starts transactions lazily, which lets
+    two writers both read, then fail with "database is locked" when the second
+    one tries to write. Taking over BEGIN lets us start every transaction with
+    BEGIN IMMEDIATE, so a writer waits (up to the busy timeout) at the start
+    instead of failing halfway through.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """Create the engine for ``url`` (default: the configured database).
+
+    On SQLite the file's folder is created on first use.
+    """
+    url = url or database_url()
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            from pathlib import Path
+
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(url, **kwargs)
+        _configure_sqlite(engine)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = create_engine(url, **kwargs)
+    log.debug("engine created for %s", parsed.render_as_string(hide_password=True))
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """One user action: a session whose work commits together or not at all."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """A session for reading only; on SQLite it does not take the write lock."""
+    connection = engine.connect().execution_options(sqlite_begin="DEFERRED")
+    try:
+        with Session(bind=connection, expire_on_commit=False) as session:
+            yield session
+            session.rollback()
+    finally:
+        connection.close()

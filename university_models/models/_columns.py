@@ -1,0 +1,102 @@
+"""Column builders shared by every table, so that ids, timestamps and defaults
+are declared one way everywhere.
+
+Rule (the spec is silent): a column the DDL gives a default is also NOT NULL.
+A NULL status or counter would slip past its CHECK constraint and break every
+sum on the dashboard.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, false, text
+from sqlalchemy.orm import mapped_column
+
+from university_models.db import IdType, JsonDocument, UTCDateTime, new_id, utcnow
+
+CURRENT_TIMESTAMP = text("CURRENT_TIMESTAMP")
+
+
+def id_column():
+    return mapped_column(IdType, primary_key=True, default=new_id)
+
+
+def reference(
+    target: str,
+    *,
+    ondelete: str | None = None,
+    nullable: bool = False,
+    length: int = 36,
+):
+    """A foreign key column to ``target`` (``"table.id"``)."""
+    return mapped_column(
+        String(length), ForeignKey(target, ondelete=ondelete), nullable=nullable
+    )
+
+
+def created_at_column():
+    return mapped_column(
+        UTCDateTime, nullable=False, default=utcnow, server_default=CURRENT_TIMESTAMP
+    )
+
+
+def updated_at_column():
+    return mapped_column(
+        UTCDateTime,
+        nullable=False,
+        default=utcnow,
+        onupdate=utcnow,
+        server_default=CURRENT_TIMESTAMP,
+    )
+
+
+def timestamp_column(*, default_now: bool = False):
+    if default_now:
+        return created_at_column()
+    return mapped_column(UTCDateTime, nullable=True)
+
+
+def text_choice(length: int, default: str):
+    return mapped_column(
+        String(length), nullable=False, default=default, server_default=default
+    )
+
+
+def integer_column(default: int):
+    return mapped_column(
+        Integer, nullable=False, default=default, server_default=text(str(default))
+    )
+
+
+def float_column(default: float):
+    return mapped_column(
+        Float, nullable=False, default=default, server_default=text(repr(default))
+    )
+
+
+def boolean_column():
+    return mapped_column(Boolean, nullable=False, default=False, server_default=false())
+
+
+def json_column(
+    default: Any = None, *, nullable: bool = False, name: str | None = None
+):
+    """A JSON column; ``default`` applies in the ORM and as a server default."""
+    args = (name, JsonDocument) if name else (JsonDocument,)
+    if default is None:
+        return mapped_column(*args, nullable=nullable)
+    literal = json.dumps(default).replace("'", "''")
+    return mapped_column(
+        *args,
+        nullable=nullable,
+        default=lambda: json.loads(json.dumps(default)),
+        server_default=text(f"'{literal}'"),
+    )
+
+
+def in_list(column: str, values: tuple[str, ...]) -> str:
+    """SQL text of ``column IN ('a', 'b')`` for a CHECK constraint."""
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"
