@@ -1,4 +1,9 @@
-"""The dashboard's only entrypoint: page config, engine and navigation."""
+"""The dashboard's only entrypoint: page config, engine and navigation.
+
+Run it with ``streamlit run streamlit_app.py`` (or ``make run``). Every page
+lives in ``pages/`` and is listed here, grouped by what a person comes to do:
+watch, act, report or administer.
+"""
 
 import streamlit as st
 
@@ -10,12 +15,50 @@ st.set_page_config(
 
 navigation = st.navigation(
     {
+        "Watch": [
+            st.Page(
+                "pages/overview.py",
+                title="Overview",
+                icon=":material/dashboard:",
+                default=True,
+            ),
+            st.Page(
+                "pages/leaderboard.py",
+                title="Leaderboard",
+                icon=":material/leaderboard:",
+            ),
+            st.Page(
+                "pages/curriculum.py",
+                title="Curriculum",
+                icon=":material/school:",
+            ),
+            st.Page(
+                "pages/training_data.py",
+                title="Training data",
+                icon=":material/dataset:",
+            ),
+        ],
+        "Act": [
+            st.Page("pages/agents.py", title="Agents", icon=":material/smart_toy:"),
+            st.Page(
+                "pages/competitions.py",
+                title="Competitions",
+                icon=":material/trophy:",
+            ),
+            st.Page(
+                "pages/proposals.py",
+                title="Proposals",
+                icon=":material/lightbulb:",
+            ),
+        ],
+        "Report": [
+            st.Page("pages/exports.py", title="Exports", icon=":material/download:"),
+        ],
         "Admin": [
             st.Page(
                 "pages/universities.py",
                 title="Universities",
                 icon=":material/account_balance:",
-                default=True,
             ),
         ],
     }

@@ -1,14 +1,349 @@
-"""What every page shares: the engine, cached once per server process."""
+"""What every page shares: the engine, the university selector, cached
+queries, error display, status colours and UTC labels.
+
+Pages import from here so that they stay thin and behave the same way:
+
+* ``select_university()`` renders the sidebar selector; the choice lives in
+  ``st.session_state`` and in the URL (``?university=<id>``) so that a link
+  opens the same university;
+* ``cached_query(fn, university_id, **filters)`` runs a read-only query
+  function with a time-to-live cache whose key holds the database, the
+  function, the university and every filter; ``clear_caches()`` is what a
+  write calls so that the page after a click shows the new state;
+* ``show_error(error)`` shows a person the short message of a
+  ``DomainError`` and sends the detail to the log;
+* ``STATUS_COLORS`` gives one colour per status name, shared by every chart;
+* ``utc_label`` / ``format_utc`` / ``utc_column`` label every time as UTC.
+"""
 
 from __future__ import annotations
 
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from university_models.db import make_engine
+from university_models.config import database_url
+from university_models.db import make_engine, read_session
+from university_models.errors import DomainError
+from university_models.models import (
+    AGENT_STATUSES,
+    COMPETITION_STATUSES,
+    IMPLEMENTATION_STATUSES,
+    MATCH_STATUSES,
+    PARTICIPANT_STATUSES,
+    PATH_STATUSES,
+    PROGRESS_STATUSES,
+    PROPOSAL_STATUSES,
+    UNIVERSITY_STATUSES,
+    VALIDATION_STATUSES,
+)
+
+log = logging.getLogger(__name__)
+
+#: Seconds a cached query result is reused. Short, because several people
+#: (and the CLI) write to the same database; a write in this session clears
+#: the cache at once through ``clear_caches``.
+CACHE_TTL_SECONDS = 60
+
+#: The query parameter and the session key that hold the chosen university.
+UNIVERSITY_PARAM = "university"
+UNIVERSITY_STATE_KEY = "selected_university_id"
+_SELECTBOX_KEY = "university_selectbox"
+
+#: How to create a university, shown wherever there is none yet.
+NO_UNIVERSITY_HELP = (
+    "There is no university yet. Create one on the **Universities** page, or "
+    "from a terminal with "
+    "`python -m university_models university create NAME --owner EMAIL`, "
+    "or load the demo with `python -m university_models demo`."
+)
+
+# One colour per status name, whatever table it belongs to: "completed" is
+# the same green for a match, a competition, a level and an implementation,
+# so a person reads colours the same way on every chart.
+STATUS_COLORS: dict[str, str] = {
+    # going well / done
+    "active": "#2e7d32",
+    "completed": "#1b5e20",
+    "validated": "#43a047",
+    "approved": "#66bb6a",
+    "implemented": "#00897b",
+    "anonymized": "#26a69a",
+    # under way
+    "training": "#1e88e5",
+    "competing": "#8e24aa",
+    "in_progress": "#1976d2",
+    "registered": "#64b5f6",
+    "scheduled": "#90caf9",
+    # waiting
+    "pending": "#fb8c00",
+    "idle": "#ffb74d",
+    "not_started": "#bdbdbd",
+    "draft": "#9e9e9e",
+    # stopped / bad
+    "failed": "#e53935",
+    "rejected": "#c62828",
+    "disqualified": "#ad1457",
+    "cancelled": "#757575",
+    "suspended": "#f4511e",
+    "archived": "#616161",
+}
+#: Every status of every table, so a chart can check it has a colour.
+ALL_STATUSES = frozenset(
+    AGENT_STATUSES
+    + COMPETITION_STATUSES
+    + PARTICIPANT_STATUSES
+    + MATCH_STATUSES
+    + PATH_STATUSES
+    + PROGRESS_STATUSES
+    + PROPOSAL_STATUSES
+    + IMPLEMENTATION_STATUSES
+    + UNIVERSITY_STATUSES
+    + VALIDATION_STATUSES
+)
+#: The name the task's brief uses for the same mapping.
+status_colors = STATUS_COLORS
+
+#: How times are shown in tables: minutes are enough to follow activity.
+UTC_DISPLAY_FORMAT = "YYYY-MM-DD HH:mm"
 
 
 @st.cache_resource(show_spinner=False)
 def engine() -> Engine:
     """The configured database's engine, shared by every session."""
     return make_engine()
+
+
+# --------------------------------------------------------------------------
+# Times
+
+
+def utc_label(label: str) -> str:
+    """``label`` marked as UTC, for axis titles and column headers.
+
+    Rule: every time on screen is UTC and says so."""
+    return f"{label} (UTC)"
+
+
+def format_utc(value: datetime | None) -> str:
+    """A time as ``2026-12-03 19:05 UTC``; an empty string for ``None``.
+
+    Rule: naive datetimes never reach the screen (the column type refuses
+    them), so one without a zone is a bug and raises ``ValueError``."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value.isoformat()} has no time zone")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def utc_column(label: str, **kwargs: Any):
+    """A ``st.column_config.DatetimeColumn`` labelled and shown in UTC."""
+    return st.column_config.DatetimeColumn(
+        utc_label(label), format=UTC_DISPLAY_FORMAT, timezone="UTC", **kwargs
+    )
+
+
+# --------------------------------------------------------------------------
+# Cached queries
+
+
+def _function_path(fn: Callable[..., Any]) -> str:
+    return f"{fn.__module__}:{fn.__qualname__}"
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=512)
+def _run_cached(
+    url: str, path: str, university_id: str | None, filters: dict[str, Any]
+) -> Any:
+    # The function travels as its import path: a stable, hashable cache key
+    # that changes when a different query is asked for.
+    module_name, _, qualname = path.partition(":")
+    fn = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        fn = getattr(fn, part)
+
+    with read_session(engine()) as session:
+        if university_id is None:
+            return fn(session, **filters)
+        return fn(session, university_id, **filters)
+
+
+def cached_query(
+    fn: Callable[..., Any], university_id: str | None, **filters: Any
+) -> Any:
+    """``fn(session, university_id, **filters)`` in a read-only session,
+    cached for ``CACHE_TTL_SECONDS``.
+
+    Rule: the cache key holds the database URL, the function, the
+    university id and every filter, so two universities (or two filter
+    choices) never share an answer. Pass ``university_id=None`` only for
+    the one unscoped query, the list of universities. Filter values must be
+    hashable by ``st.cache_data`` (str, numbers, dates, tuples, lists)."""
+    return _run_cached(database_url(), _function_path(fn), university_id, filters)
+
+
+def clear_caches() -> None:
+    """Forget every cached query result.
+
+    Rule: every write from a page calls this after its transaction commits,
+    so that the rerun after the click reads the new state."""
+    st.cache_data.clear()
+
+
+# --------------------------------------------------------------------------
+# Errors
+
+
+def show_error(error: Exception, *, where: Any = None) -> None:
+    """Show ``error`` to the person and log its detail.
+
+    Rule: a ``DomainError`` carries a short message that says what to
+    change; it is shown as it is. Anything else is a bug: the person sees a
+    short apology and the traceback goes to the log, never to the screen."""
+    target = where if where is not None else st
+    if isinstance(error, DomainError):
+        log.info("refused: %s: %s", type(error).__name__, error)
+        target.error(str(error), icon=":material/error:")
+        return
+    log.error("unexpected error on a page", exc_info=error)
+    target.error(
+        "Something went wrong and nothing was changed. The details are in the "
+        "server log; try again, and tell an administrator if it persists.",
+        icon=":material/error:",
+    )
+
+
+# --------------------------------------------------------------------------
+# The university selector
+
+
+@dataclass(frozen=True)
+class SelectedUniversity:
+    """The university a page shows: what pages need to scope and label."""
+
+    id: str
+    name: str
+    status: str
+    max_agents: int
+    max_concurrent_competitions: int
+    storage_quota_mb: int
+
+
+def _list_universities() -> pd.DataFrame:
+    from university_models.queries.universities import list_universities
+
+    return cached_query(list_universities, None)
+
+
+def _remember(university_id: str) -> None:
+    st.session_state[UNIVERSITY_STATE_KEY] = university_id
+    if st.query_params.get(UNIVERSITY_PARAM) != university_id:
+        st.query_params[UNIVERSITY_PARAM] = university_id
+
+
+def _on_select() -> None:
+    _remember(st.session_state[_SELECTBOX_KEY])
+
+
+def _default_choice(universities: pd.DataFrame) -> str:
+    # The first active university by name: a suspended or archived one is
+    # rarely what someone opening the dashboard wants to watch.
+    active = universities[universities["status"] == "active"]
+    chosen = active if not active.empty else universities
+    return str(chosen.iloc[0]["id"])
+
+
+def select_university(*, required: bool = True) -> SelectedUniversity | None:
+    """Render the sidebar selector and return the chosen university.
+
+    Rules: the choice comes from the URL (``?university=<id>``) first, then
+    from this browser session, then defaults to the first active university
+    by name; it is written back to both, so a copied link opens the same
+    university and switching pages keeps it. An id in the URL that names no
+    university is reported and replaced by the default. When there is no
+    university at all, the page shows how to create one and stops (unless
+    ``required=False``, for the page that creates universities, which then
+    gets ``None``)."""
+    universities = _list_universities()
+
+    if universities.empty:
+        if required:
+            st.info(NO_UNIVERSITY_HELP, icon=":material/info:")
+            st.stop()
+        return None
+
+    ids = universities["id"].astype(str).tolist()
+    wanted = st.query_params.get(UNIVERSITY_PARAM) or st.session_state.get(
+        UNIVERSITY_STATE_KEY
+    )
+    if wanted is not None and wanted not in ids:
+        st.sidebar.warning(
+            f"No university has the id {wanted!r} (it may have been archived "
+            "and purged); showing another one. Choose one below."
+        )
+        wanted = None
+    chosen = wanted or _default_choice(universities)
+    _remember(chosen)
+
+    names = dict(zip(ids, universities["name"], strict=True))
+    statuses = dict(zip(ids, universities["status"], strict=True))
+    # Setting the widget's value through its key before it is drawn is how
+    # a choice made elsewhere (the URL, another page) reaches the widget.
+    st.session_state[_SELECTBOX_KEY] = chosen
+    st.sidebar.selectbox(
+        "University",
+        ids,
+        key=_SELECTBOX_KEY,
+        format_func=lambda i: (
+            names[i] if statuses[i] == "active" else f"{names[i]} ({statuses[i]})"
+        ),
+        on_change=_on_select,
+        help="Every number, chart, table and export shows this university only.",
+    )
+
+    row = universities.loc[universities["id"] == chosen].iloc[0]
+    if row["status"] != "active":
+        st.sidebar.warning(
+            f"{row['name']} is {row['status']}: it can be watched but accepts "
+            "no changes until an administrator sets it back to active."
+        )
+    return SelectedUniversity(
+        id=str(row["id"]),
+        name=str(row["name"]),
+        status=str(row["status"]),
+        max_agents=int(row["max_agents"]),
+        max_concurrent_competitions=int(row["max_concurrent_competitions"]),
+        storage_quota_mb=int(row["storage_quota_mb"]),
+    )
+
+
+# --------------------------------------------------------------------------
+# Paging
+
+
+def pager(total: int, *, page_size: int, key: str) -> int:
+    """Render a page chooser for ``total`` rows and return the offset of the
+    chosen page.
+
+    Rule: tables on screen show at most ``page_size`` rows; the query does
+    the paging (``LIMIT``/``OFFSET``), the page only says which page."""
+    pages = max(1, -(-total // page_size))
+    if pages == 1:
+        return 0
+    page = st.number_input(
+        f"Page (of {pages}, {total} rows)",
+        min_value=1,
+        max_value=pages,
+        value=1,
+        step=1,
+        key=key,
+    )
+    return (int(page) - 1) * page_size

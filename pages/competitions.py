@@ -1,0 +1,6 @@
+"""Competitions: being built by the dashboard part 2 engineer (placeholder)."""
+
+import streamlit as st
+
+st.title("Competitions")
+st.info("This page is being built.")
