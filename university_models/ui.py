@@ -347,3 +347,77 @@ def pager(total: int, *, page_size: int, key: str) -> int:
         key=key,
     )
     return (int(page) - 1) * page_size
+
+
+# --------------------------------------------------------------------------
+# part 2: writes from the Act and Admin pages (agents, competitions,
+# proposals, universities). Kept at the end so part 1's code stays as it is.
+
+_FLASH_KEY = "part2_flash_message"
+
+
+def run_write(
+    action: Callable[[Any], Any],
+    *,
+    success: str | Callable[[Any], str],
+    where: Any = None,
+    reset_keys: tuple[str, ...] = (),
+) -> None:
+    """Run ``action(session)`` as one user action, then show the new state.
+
+    Rules: one click is one transaction (``transaction(engine())``); a
+    refusal rolls it back, is shown next to the form (``where``) and keeps
+    what was typed; a success clears the cached queries, forgets the
+    ``reset_keys`` widgets (so the form is empty for the next entry), and
+    reruns the page, which shows the success message at the top
+    (``show_flash``)."""
+    from university_models.db import transaction
+
+    try:
+        with transaction(engine()) as session:
+            result = action(session)
+    except Exception as error:  # noqa: BLE001  show_error tells refusals from bugs
+        show_error(error, where=where)
+        return
+
+    clear_caches()
+    message = success(result) if callable(success) else success
+    log.info("page write done: %s", message)
+    st.session_state[_FLASH_KEY] = message
+    for key in reset_keys:
+        st.session_state.pop(key, None)
+    st.rerun()
+
+
+def show_flash() -> None:
+    """Show (once) the success message the last ``run_write`` left."""
+    message = st.session_state.pop(_FLASH_KEY, None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
+
+
+def parse_json_object(text: str, *, field: str) -> dict[str, Any]:
+    """``text`` parsed as a JSON object, for a form's JSON text area.
+
+    Rule: empty text is ``{}``; anything else must be a JSON object. A
+    refusal (``InvalidInput``) names the field and the JSON problem with
+    its line and column, so the person can find it."""
+    import json
+
+    from university_models.errors import InvalidInput
+
+    if not text or not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInput(
+            f"{field} is not valid JSON: {error.msg} at line {error.lineno}, "
+            f"column {error.colno}. Fix it, or leave the box empty for {{}}."
+        ) from None
+    if not isinstance(value, dict):
+        raise InvalidInput(
+            f"{field} must be a JSON object ({{...}}), not a "
+            f"{type(value).__name__}; wrap the value in an object."
+        )
+    return value
