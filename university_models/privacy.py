@@ -1,0 +1,349 @@
+"""Personal data in training records: finding it and replacing it.
+
+Anonymizing a training record replaces every item found here with a
+placeholder naming its kind, so that the record stays readable ("write to
+[EMAIL]") while nothing personal remains. Detection is rule-based and
+offline (no model is downloaded at run time):
+
+* e-mail addresses: a local part, ``@`` and a domain with a top-level part
+  of at least two letters;
+* phone numbers: ``phonenumbers.PhoneNumberMatcher`` with leniency ``VALID``
+  in each region of ``PHONE_REGIONS`` (international ``+`` numbers are found
+  in any region; national formats in the regions listed);
+* IP addresses: IPv4 and IPv6 candidates confirmed by the standard library's
+  ``ipaddress`` (so ``999.1.1.1`` or ``std::vector`` are left alone);
+* credit-card numbers: 13 to 19 digits, optionally grouped by spaces or
+  hyphens, that pass the Luhn check;
+* API keys and tokens: well-known prefixes (``sk-``, ``ghp_``/``gho_``/
+  ``ghu_``/``ghs_``/``ghr_``, ``github_pat_``, ``xoxb-``/``xoxp-``/...,
+  ``AKIA``/``ASIA``, ``AIza``, ``glpat-``), JSON web tokens, PEM private
+  keys, the token after ``Bearer``, the value after ``password=``,
+  ``api_key:``, ``secret=``, ``token=`` and the like, and long
+  high-entropy strings (``HIGH_ENTROPY_MIN_LENGTH`` characters or more of
+  letters, digits, ``+``, ``=``, ``_`` and ``-``, with letters and digits
+  both present and at least ``HIGH_ENTROPY_MIN_BITS`` bits of Shannon
+  entropy per character; hex digests and UUIDs stay below that).
+
+When two findings overlap, the kind listed first above in ``KIND_PRIORITY``
+wins (a token that contains digits is one secret, not a phone number).
+
+Rule for JSON (the spec is silent): every string is anonymized, in values
+and in object keys alike (a key can be an e-mail address); when two keys
+become equal after replacement, the later ones get a ``#2``, ``#3`` suffix
+so no value is lost. Integers of seven digits or more are checked as text
+(a phone or card number stored as a number) and replaced by the placeholder
+string when they hold personal data. Other numbers, booleans and null stay.
+
+Anonymizing is idempotent: placeholders are never detected again, and the
+replacement is repeated until nothing is found (a replacement can in
+principle join two fragments into a new finding).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from phonenumbers import Leniency, PhoneNumberMatcher
+
+log = logging.getLogger(__name__)
+
+EMAIL = "email"
+PHONE = "phone"
+IP_ADDRESS = "ip_address"
+CARD_NUMBER = "card_number"
+SECRET = "secret"
+
+#: Which kind wins when two findings overlap, first wins.
+KIND_PRIORITY = (SECRET, EMAIL, CARD_NUMBER, IP_ADDRESS, PHONE)
+
+PLACEHOLDERS = {
+    EMAIL: "[EMAIL]",
+    PHONE: "[PHONE]",
+    IP_ADDRESS: "[IP_ADDRESS]",
+    CARD_NUMBER: "[CARD_NUMBER]",
+    SECRET: "[SECRET]",
+}
+
+#: Regions whose national phone formats are recognised. International
+#: numbers (with ``+`` and a country code) are recognised from any of them.
+PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "BR", "JP", "IT", "ES", "AU")
+
+HIGH_ENTROPY_MIN_LENGTH = 32
+HIGH_ENTROPY_MIN_BITS = 4.0
+
+#: Smallest integer checked as text: shorter numbers are counts and years.
+NUMBER_MIN_DIGITS = 7
+
+_EMAIL_RE = re.compile(
+    r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
+)
+_IPV4_RE = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)")
+_IPV6_RE = re.compile(r"(?<![\w:.])[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(?![\w:])")
+_CARD_RE = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])")
+_PREFIXED_SECRET_RE = re.compile(
+    r"""
+    (?<![A-Za-z0-9_-])
+    (?:
+        sk-[A-Za-z0-9_-]{16,}
+      | gh[pousr]_[A-Za-z0-9]{20,}
+      | github_pat_[A-Za-z0-9_]{20,}
+      | xox[abposr]-[A-Za-z0-9-]{10,}
+      | (?:AKIA|ASIA)[0-9A-Z]{16}
+      | AIza[0-9A-Za-z_-]{35}
+      | glpat-[A-Za-z0-9_-]{20,}
+      | eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+
+    )
+    """,
+    re.VERBOSE,
+)
+_PEM_RE = re.compile(
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----",
+    re.DOTALL,
+)
+_BEARER_RE = re.compile(r"\bBearer\s+([A-Za-z0-9._~+/=-]{8,})")
+_ASSIGNED_SECRET_RE = re.compile(
+    r"""
+    \b(?:password|passwd|pwd|secret|client_secret|api[_-]?key|access[_-]?key
+       |auth[_-]?token|access[_-]?token|token)
+    ["']?\s*[:=]\s*["']?
+    ([^\s"',;}]{4,})
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+_ENTROPY_CANDIDATE_RE = re.compile(r"(?<![A-Za-z0-9+=_-])[A-Za-z0-9+=_-]{32,}")
+_PLACEHOLDER_RE = re.compile(
+    "|".join(re.escape(placeholder) for placeholder in PLACEHOLDERS.values())
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One item of personal data: its kind and where it is in the text."""
+
+    kind: str
+    start: int
+    end: int
+    value: str
+
+
+def shannon_bits_per_character(text: str) -> float:
+    """The Shannon entropy of ``text`` in bits per character."""
+    if not text:
+        return 0.0
+    counts = Counter(text)
+    total = len(text)
+    return -sum(n / total * math.log2(n / total) for n in counts.values())
+
+
+def luhn_valid(digits: str) -> bool:
+    """Whether a string of digits passes the Luhn check of card numbers."""
+    total = 0
+    for position, character in enumerate(reversed(digits)):
+        digit = int(character)
+        if position % 2 == 1:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def _secrets(text: str) -> list[Finding]:
+    found = [
+        Finding(SECRET, m.start(), m.end(), m.group())
+        for pattern in (_PEM_RE, _PREFIXED_SECRET_RE)
+        for m in pattern.finditer(text)
+    ]
+    for pattern in (_BEARER_RE, _ASSIGNED_SECRET_RE):
+        found.extend(
+            Finding(SECRET, m.start(1), m.end(1), m.group(1))
+            for m in pattern.finditer(text)
+        )
+    for m in _ENTROPY_CANDIDATE_RE.finditer(text):
+        candidate = m.group()
+        has_letters = any(c.isalpha() for c in candidate)
+        has_digits = any(c.isdigit() for c in candidate)
+        if (
+            has_letters
+            and has_digits
+            and shannon_bits_per_character(candidate) >= HIGH_ENTROPY_MIN_BITS
+        ):
+            found.append(Finding(SECRET, m.start(), m.end(), candidate))
+    return found
+
+
+def _emails(text: str) -> list[Finding]:
+    return [
+        Finding(EMAIL, m.start(), m.end(), m.group()) for m in _EMAIL_RE.finditer(text)
+    ]
+
+
+def _cards(text: str) -> list[Finding]:
+    found = []
+    for m in _CARD_RE.finditer(text):
+        digits = re.sub(r"[ -]", "", m.group())
+        if 13 <= len(digits) <= 19 and luhn_valid(digits):
+            found.append(Finding(CARD_NUMBER, m.start(), m.end(), m.group()))
+    return found
+
+
+def _ip_addresses(text: str) -> list[Finding]:
+    found = []
+    for m in _IPV4_RE.finditer(text):
+        try:
+            ipaddress.IPv4Address(m.group())
+        except ValueError:
+            continue
+        found.append(Finding(IP_ADDRESS, m.start(), m.end(), m.group()))
+    if ":" in text:
+        for m in _IPV6_RE.finditer(text):
+            candidate = m.group().rstrip(".")
+            # "::" alone is a C++ scope or a separator far more often than the
+            # unspecified address; require at least one hex digit.
+            if candidate.count(":") < 2 or not any(c.isalnum() for c in candidate):
+                continue
+            try:
+                ipaddress.IPv6Address(candidate)
+            except ValueError:
+                continue
+            found.append(
+                Finding(IP_ADDRESS, m.start(), m.start() + len(candidate), candidate)
+            )
+    return found
+
+
+def _phones(text: str) -> list[Finding]:
+    # The matcher is the slow part; a text with fewer than six digits cannot
+    # hold a phone number of any region.
+    if sum(c.isdigit() for c in text) < 6:
+        return []
+    found = set()
+    for region in PHONE_REGIONS:
+        for match in PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
+            found.add(Finding(PHONE, match.start, match.end, match.raw_string))
+    return sorted(found, key=lambda f: (f.start, f.end))
+
+
+_DETECTORS = {
+    SECRET: _secrets,
+    EMAIL: _emails,
+    CARD_NUMBER: _cards,
+    IP_ADDRESS: _ip_addresses,
+    PHONE: _phones,
+}
+
+
+def find_personal_data(text: str) -> list[Finding]:
+    """Every item of personal data in ``text``, without overlaps, in order.
+
+    Rule: overlapping findings are resolved by ``KIND_PRIORITY`` and then by
+    length (the longer wins); a finding that is itself a placeholder, or
+    lies inside one, is ignored, so anonymized text is found clean.
+    """
+    taken: list[Finding] = [
+        Finding("placeholder", m.start(), m.end(), m.group())
+        for m in _PLACEHOLDER_RE.finditer(text)
+    ]
+    accepted: list[Finding] = []
+    for kind in KIND_PRIORITY:
+        candidates = sorted(
+            _DETECTORS[kind](text), key=lambda f: (-(f.end - f.start), f.start)
+        )
+        for finding in candidates:
+            if finding.start == finding.end:
+                continue
+            if any(
+                finding.start < other.end and other.start < finding.end
+                for other in taken
+            ):
+                continue
+            taken.append(finding)
+            accepted.append(finding)
+    return sorted(accepted, key=lambda f: f.start)
+
+
+def _replace_once(text: str) -> tuple[str, int]:
+    findings = find_personal_data(text)
+    for finding in reversed(findings):
+        text = text[: finding.start] + PLACEHOLDERS[finding.kind] + text[finding.end :]
+    return text, len(findings)
+
+
+def anonymize_text(text: str) -> str:
+    """``text`` with every item of personal data replaced by its placeholder.
+
+    Rule: the replacement is repeated until nothing is found, so the result
+    holds no detected item and anonymizing it again changes nothing.
+    """
+    # Each pass replaces at least one finding with a shorter-or-equal marker
+    # that is never detected again, so the loop ends; the bound is a guard.
+    for _ in range(10):
+        text, replaced = _replace_once(text)
+        if not replaced:
+            return text
+    log.warning("anonymizing a text did not settle after 10 passes")
+    return text
+
+
+def _anonymize_number(value: int) -> int | str:
+    if abs(value) < 10 ** (NUMBER_MIN_DIGITS - 1):
+        return value
+    text = str(value)
+    findings = find_personal_data(text)
+    if not findings:
+        return value
+    return PLACEHOLDERS[findings[0].kind]
+
+
+def anonymize_json(value: Any) -> Any:
+    """A copy of a JSON document with personal data replaced everywhere.
+
+    Rule: strings are anonymized in values and in object keys; keys that
+    become equal get ``#2``, ``#3`` suffixes; integers of seven digits or
+    more that hold a phone or card number become the placeholder string.
+    """
+    if isinstance(value, str):
+        return anonymize_text(value)
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return _anonymize_number(value)
+    if isinstance(value, list | tuple):
+        return [anonymize_json(item) for item in value]
+    if isinstance(value, dict):
+        result: dict[str, Any] = {}
+        for key, item in value.items():
+            new_key = anonymize_text(str(key))
+            if new_key in result:
+                suffix = 2
+                while f"{new_key}#{suffix}" in result:
+                    suffix += 1
+                new_key = f"{new_key}#{suffix}"
+            result[new_key] = anonymize_json(item)
+        return result
+    raise TypeError(f"not a JSON value: {type(value).__name__}")
+
+
+def find_personal_data_in_json(value: Any) -> list[Finding]:
+    """Every finding in the strings (values and keys) and integers of a
+    JSON document, in document order."""
+    found: list[Finding] = []
+    if isinstance(value, str):
+        found.extend(find_personal_data(value))
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) >= 10 ** (NUMBER_MIN_DIGITS - 1):
+            found.extend(find_personal_data(str(value)))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            found.extend(find_personal_data_in_json(item))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found.extend(find_personal_data(str(key)))
+            found.extend(find_personal_data_in_json(item))
+    return found
