@@ -1,22 +1,53 @@
-"""Agents: creation, status, and the counters derived from their records."""
+"""Agents: creation, status, and the counters derived from their records.
+
+The rules here are also written down in ``docs/domain.md`` under "Agents".
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from university_models.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    QuotaExceeded,
+)
 from university_models.models import (
+    AGENT_STATUSES,
+    AGENT_TYPES,
     AgentProgress,
+    Competition,
     CompetitionMatch,
     CompetitionParticipant,
     CurriculumLevel,
     TrainingDataCollection,
+    University,
     UniversityAgent,
+)
+from university_models.services.universities import (
+    clean_name,
+    lock_university_for_write,
+    non_archived_agent_count,
 )
 
 log = logging.getLogger(__name__)
+
+#: Longest specialization the column holds.
+SPECIALIZATION_MAX_LENGTH = 100
+
+#: The fields ``update_agent`` accepts.
+UPDATABLE_FIELDS = frozenset({"name", "description", "specialization", "configuration"})
+
+#: Competition statuses in which a registered competitor still has to play.
+OPEN_COMPETITION_STATUSES = ("scheduled", "active")
 
 
 def competency_from_progress(session: Session, agent_id: str) -> float:
@@ -127,4 +158,419 @@ def refresh_agent_counters(session: Session, agent_id: str) -> UniversityAgent:
     agent.competency_score = competency_from_progress(session, agent_id)
 
     log.debug("refreshed counters of agent %s", agent_id)
+    return agent
+
+
+def _agent_type(value: Any) -> str:
+    if value not in AGENT_TYPES:
+        raise InvalidInput(
+            f"Agent type {value!r} is unknown: use one of {', '.join(AGENT_TYPES)}."
+        )
+    return value
+
+
+def _configuration(value: Any) -> dict[str, Any]:
+    """The configuration as a dict; a JSON string that holds an object is
+    parsed. Lists, strings, numbers and anything not JSON are refused."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as error:
+            raise InvalidInput(
+                f"The configuration is not valid JSON ({error.msg} at position "
+                f'{error.pos}): write a JSON object such as {{"model": "x"}}.'
+            ) from None
+    if not isinstance(value, dict):
+        raise InvalidInput(
+            f"The configuration must be a JSON object (key: value pairs), not "
+            f"{type(value).__name__} {value!r}."
+        )
+    try:
+        # Round-trip so that the stored document is plain JSON and the caller's
+        # dict is not shared with the row.
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError) as error:
+        raise InvalidInput(
+            f"The configuration holds a value JSON cannot store: {error}."
+        ) from None
+
+
+def _specialization(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"The specialization must be text, not {value!r}.")
+    value = value.strip()
+    if len(value) > SPECIALIZATION_MAX_LENGTH:
+        raise InvalidInput(
+            f"The specialization {value[:40]!r}... has {len(value)} characters: "
+            f"shorten it to at most {SPECIALIZATION_MAX_LENGTH}."
+        )
+    return value or None
+
+
+def _description(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"The description must be text, not {value!r}.")
+    return value.strip() or None
+
+
+def _refuse_taken_agent_name(
+    session: Session, university_id: str, name: str, *, except_id: str | None = None
+) -> None:
+    query = select(UniversityAgent.name).where(
+        UniversityAgent.university_id == university_id,
+        func.lower(UniversityAgent.name) == func.lower(literal(name)),
+    )
+    if except_id is not None:
+        query = query.where(UniversityAgent.id != except_id)
+    taken = session.scalars(query.limit(1)).first()
+    if taken is not None:
+        raise Conflict(
+            f"This university already has an agent named {taken!r}: choose another "
+            f"name than {name!r} (names are compared without regard to case, and "
+            "archived agents keep theirs)."
+        )
+
+
+def _refuse_full_university(session: Session, university: University) -> None:
+    agents = non_archived_agent_count(session, university.id)
+    if agents >= university.max_agents:
+        raise QuotaExceeded(
+            f"University {university.name!r} has {agents} agents that are not "
+            f"archived, its max_agents: archive an agent or raise max_agents "
+            "to add another."
+        )
+
+
+def create_agent(
+    session: Session,
+    university_id: str,
+    *,
+    name: str,
+    agent_type: str,
+    configuration: dict[str, Any] | str | None = None,
+    specialization: str | None = None,
+    description: str | None = None,
+) -> UniversityAgent:
+    """Create an active agent in a university.
+
+    Rules:
+
+    * the name is trimmed, non-empty and at most 255 characters, and unique
+      in its university without regard to case, archived agents included
+      (importers find agents by name), else ``Conflict``;
+    * ``agent_type`` is one of ``AGENT_TYPES``;
+    * ``configuration`` is a JSON object: a dict, or a JSON string that
+      parses to one (``None`` means ``{}``); lists, strings and numbers are
+      refused;
+    * ``specialization`` is at most 100 characters;
+    * the university's non-archived agents stay within ``max_agents``
+      (``QuotaExceeded``). The university's row lock makes the count and the
+      insert atomic against other sessions.
+    """
+    name = clean_name(name, what="agent name")
+    agent_type = _agent_type(agent_type)
+    configuration = _configuration(configuration)
+    specialization = _specialization(specialization)
+    description = _description(description)
+
+    university = lock_university_for_write(session, university_id)
+    _refuse_taken_agent_name(session, university.id, name)
+    _refuse_full_university(session, university)
+
+    agent = UniversityAgent(
+        university_id=university.id,
+        name=name,
+        agent_type=agent_type,
+        configuration=configuration,
+        specialization=specialization,
+        description=description,
+        status="active",
+    )
+    session.add(agent)
+    session.flush()
+
+    log.info("created agent %s (%s) in university %s", name, agent.id, university.id)
+    return agent
+
+
+def _folded(session: Session, names: list[str]) -> list[str]:
+    """``names`` in lower case as the database folds them, so that matching
+    in Python agrees with ``lower()`` comparisons in SQL on either engine
+    (SQLite folds only ASCII letters)."""
+    folded: list[str] = []
+    # One row of up to 500 columns per query: SQLite allows 2,000 columns.
+    for start in range(0, len(names), 500):
+        chunk = names[start : start + 500]
+        row = session.execute(select(*(func.lower(literal(n)) for n in chunk))).one()
+        folded.extend(row)
+    return folded
+
+
+def ensure_agents(
+    session: Session,
+    university_id: str,
+    names: Iterable[str],
+    *,
+    agent_type: str = "specialist",
+) -> dict[str, UniversityAgent]:
+    """The agents named ``names`` in a university, creating the missing ones;
+    for importers.
+
+    Rules: names are matched trimmed and without regard to case, so that
+    ``"GPT-4 "`` finds ``gpt-4``; existing agents are returned as they are,
+    archived ones included (they are never restored here). The missing ones
+    are created with ``agent_type`` and an empty configuration, all or none:
+    when they do not fit in ``max_agents`` the whole batch is refused with
+    ``QuotaExceeded`` naming how many are missing and how many slots remain,
+    before any agent is created. The result maps every given name, exactly
+    as given, to its agent.
+    """
+    given = list(names)
+    cleaned = [clean_name(name, what="agent name") for name in given]
+    agent_type = _agent_type(agent_type)
+
+    university = lock_university_for_write(session, university_id)
+
+    keys = _folded(session, cleaned)
+    existing: dict[str, UniversityAgent] = {}
+    if keys:
+        rows = session.execute(
+            select(func.lower(UniversityAgent.name), UniversityAgent).where(
+                UniversityAgent.university_id == university.id,
+                func.lower(UniversityAgent.name).in_(set(keys)),
+            )
+        ).all()
+        existing = {key: agent for key, agent in rows}
+
+    # The first spelling of a missing name is the one created.
+    missing: dict[str, str] = {}
+    for key, name in zip(keys, cleaned, strict=True):
+        if key not in existing and key not in missing:
+            missing[key] = name
+    if missing:
+        in_use = non_archived_agent_count(session, university.id)
+        free = max(0, university.max_agents - in_use)
+        if len(missing) > free:
+            raise QuotaExceeded(
+                f"{len(missing)} agents are missing from university "
+                f"{university.name!r} but only {free} of its {university.max_agents} "
+                "agent slots remain: raise max_agents or archive agents, then "
+                "import again. No agent was created."
+            )
+
+    for key, name in missing.items():
+        agent = UniversityAgent(
+            university_id=university.id,
+            name=name,
+            agent_type=agent_type,
+            configuration={},
+            status="active",
+        )
+        session.add(agent)
+        existing[key] = agent
+    session.flush()
+
+    if missing:
+        log.info(
+            "created %d agents in university %s for an import",
+            len(missing),
+            university.id,
+        )
+    return {name: existing[key] for name, key in zip(given, keys, strict=True)}
+
+
+def get_agent(session: Session, university_id: str, agent_id: str) -> UniversityAgent:
+    """The agent ``agent_id`` of the university ``university_id``.
+
+    Rule (isolation): an agent of another university is ``NotFound``, as if it
+    did not exist.
+    """
+    agent = session.scalars(
+        select(UniversityAgent).where(
+            UniversityAgent.id == agent_id,
+            UniversityAgent.university_id == university_id,
+        )
+    ).one_or_none()
+    if agent is None:
+        raise NotFound(
+            f"No agent has the id {agent_id!r} in university {university_id!r}."
+        )
+    return agent
+
+
+def _locked_agent(
+    session: Session, agent_id: str, university_id: str | None
+) -> tuple[University, UniversityAgent]:
+    """The agent and its university, the university locked for a write."""
+    owner_id = session.scalar(
+        select(UniversityAgent.university_id).where(UniversityAgent.id == agent_id)
+    )
+    if owner_id is None or (university_id is not None and owner_id != university_id):
+        where = f" in university {university_id!r}" if university_id else ""
+        raise NotFound(f"No agent has the id {agent_id!r}{where}.")
+
+    university = lock_university_for_write(session, owner_id)
+    agent = session.scalars(
+        select(UniversityAgent)
+        .where(UniversityAgent.id == agent_id)
+        .execution_options(populate_existing=True)
+    ).one()
+    return university, agent
+
+
+def _open_competitions(session: Session, agent_id: str) -> list[str]:
+    """Names of the scheduled or active competitions the agent plays in."""
+    return list(
+        session.scalars(
+            select(Competition.name)
+            .join(
+                CompetitionParticipant,
+                CompetitionParticipant.competition_id == Competition.id,
+            )
+            .where(
+                CompetitionParticipant.agent_id == agent_id,
+                CompetitionParticipant.participant_type == "competitor",
+                Competition.status.in_(OPEN_COMPETITION_STATUSES),
+            )
+            .order_by(Competition.name)
+        )
+    )
+
+
+def set_agent_status(
+    session: Session,
+    agent_id: str,
+    status: str,
+    *,
+    university_id: str | None = None,
+) -> UniversityAgent:
+    """Move an agent to ``status``, one of ``AGENT_STATUSES``.
+
+    Rules:
+
+    * ``active``, ``training``, ``competing`` and ``idle`` can follow one
+      another freely: they describe what the agent is doing;
+    * archiving is refused while the agent is a competitor in a scheduled or
+      active competition (``InvalidTransition`` naming them): withdraw it or
+      finish the competition first;
+    * an archived agent comes back (to any other status) only when the
+      university has a free ``max_agents`` slot (``QuotaExceeded``), since
+      archived agents do not count against the quota and active ones do;
+    * setting the status the agent already has changes nothing;
+    * with ``university_id``, an agent of another university is
+      ``NotFound`` (isolation).
+    """
+    if status not in AGENT_STATUSES:
+        raise InvalidInput(
+            f"Agent status {status!r} is unknown: use one of "
+            f"{', '.join(AGENT_STATUSES)}."
+        )
+
+    university, agent = _locked_agent(session, agent_id, university_id)
+    if agent.status == status:
+        return agent
+
+    if status == "archived":
+        open_competitions = _open_competitions(session, agent.id)
+        if open_competitions:
+            raise InvalidTransition(
+                f"Agent {agent.name!r} competes in "
+                f"{', '.join(repr(n) for n in open_competitions)}, which are not "
+                "finished: withdraw it or complete or cancel them before archiving."
+            )
+    elif agent.status == "archived":
+        _refuse_full_university(session, university)
+
+    previous = agent.status
+    agent.status = status
+    session.flush()
+
+    log.info("agent %s: %s -> %s", agent.id, previous, status)
+    return agent
+
+
+def archive_agent(
+    session: Session, agent_id: str, *, university_id: str | None = None
+) -> UniversityAgent:
+    """Archive an agent: it keeps its name and records but no longer counts
+    against ``max_agents``. The rules of ``set_agent_status`` apply."""
+    return set_agent_status(session, agent_id, "archived", university_id=university_id)
+
+
+def restore_agent(
+    session: Session,
+    agent_id: str,
+    *,
+    status: str = "active",
+    university_id: str | None = None,
+) -> UniversityAgent:
+    """Bring an archived agent back (``active`` unless told otherwise).
+
+    Rules: only an archived agent can be restored (``InvalidTransition``
+    otherwise), and only into a free ``max_agents`` slot (``QuotaExceeded``).
+    """
+    if status == "archived":
+        raise InvalidInput("Restoring an agent needs a status other than archived.")
+
+    _, agent = _locked_agent(session, agent_id, university_id)
+    if agent.status != "archived":
+        raise InvalidTransition(
+            f"Agent {agent.name!r} is {agent.status}, not archived: there is "
+            "nothing to restore."
+        )
+    return set_agent_status(session, agent_id, status, university_id=university_id)
+
+
+def update_agent(
+    session: Session,
+    agent_id: str,
+    *,
+    university_id: str | None = None,
+    **changes: Any,
+) -> UniversityAgent:
+    """Change an agent's name, description, specialization or configuration.
+
+    Rules: the same checks as ``create_agent`` (a new name must be free in
+    the university, without regard to case); only ``UPDATABLE_FIELDS`` can
+    change (type, status and counters have their own rules); an archived
+    agent is read-only until it is restored (``InvalidTransition``); the
+    configuration is replaced as a whole, not merged.
+    """
+    unknown = sorted(set(changes) - UPDATABLE_FIELDS)
+    if unknown:
+        raise InvalidInput(
+            f"Cannot change {', '.join(unknown)} of an agent: change only "
+            f"{', '.join(sorted(UPDATABLE_FIELDS))}."
+        )
+    values: dict[str, Any] = {}
+    if "name" in changes:
+        values["name"] = clean_name(changes["name"], what="agent name")
+    if "description" in changes:
+        values["description"] = _description(changes["description"])
+    if "specialization" in changes:
+        values["specialization"] = _specialization(changes["specialization"])
+    if "configuration" in changes:
+        values["configuration"] = _configuration(changes["configuration"])
+
+    university, agent = _locked_agent(session, agent_id, university_id)
+    if agent.status == "archived":
+        raise InvalidTransition(
+            f"Agent {agent.name!r} is archived and cannot be edited: restore it first."
+        )
+    if "name" in values and values["name"] != agent.name:
+        _refuse_taken_agent_name(
+            session, university.id, values["name"], except_id=agent.id
+        )
+
+    for field, value in values.items():
+        setattr(agent, field, value)
+    session.flush()
+
+    log.info("updated agent %s: %s", agent.id, ", ".join(sorted(values)))
     return agent

@@ -1,17 +1,74 @@
-"""Universities: creation, settings, quotas and status."""
+"""Universities: creation, settings, quotas and status.
+
+A university is the unit of isolation and of quotas. The rules here are also
+written down in ``docs/domain.md`` under "Universities and quotas".
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import LargeBinary, Text, cast, func, literal, select, text
 from sqlalchemy.orm import Session
 
 from university_models.db import utcnow
-from university_models.errors import InvalidTransition, NotFound
-from university_models.models import University
+from university_models.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    QuotaExceeded,
+)
+from university_models.models import (
+    DEFAULT_SETTINGS,
+    ISOLATION_LEVELS,
+    UNIVERSITY_STATUSES,
+    Competition,
+    Organization,
+    TrainingDataCollection,
+    University,
+    UniversityAgent,
+    User,
+)
 
 log = logging.getLogger(__name__)
+
+#: Longest name a university, an organization or a user e-mail may have.
+NAME_MAX_LENGTH = 255
+
+#: Bytes in one megabyte of ``storage_quota_mb``.
+BYTES_PER_MB = 1024 * 1024
+
+#: Settings keys that mirror a column or argument and must always equal it.
+MIRRORED_SETTINGS = ("max_agents", "max_concurrent_competitions", "data_retention_days")
+
+#: The fields ``update_university`` accepts.
+UPDATABLE_FIELDS = frozenset(
+    {
+        "name",
+        "description",
+        "settings",
+        "isolation_level",
+        "max_agents",
+        "max_concurrent_competitions",
+        "storage_quota_mb",
+        "data_retention_days",
+    }
+)
+
+#: How many existing names a "no such university" message lists at most.
+NAMES_LISTED_IN_NOT_FOUND = 20
+
+#: The PostgreSQL advisory lock that serialises creating and renaming
+#: universities, so two sessions cannot both take the same free name.
+UNIVERSITY_NAMES_LOCK_KEY = 7_311_042_001
+
+# Deliberately simple: one "@", no spaces, a dot in the domain. Full RFC 5322
+# checking would refuse nothing a person types by mistake that this accepts.
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 
 def get_university(session: Session, university_id: str) -> University:
@@ -49,3 +106,468 @@ def lock_university_for_write(session: Session, university_id: str) -> Universit
         )
     university.last_activity_at = utcnow()
     return university
+
+
+def clean_name(value: Any, *, what: str) -> str:
+    """``value`` trimmed; refused unless a non-empty text of at most 255
+    characters. ``what`` names the field in the message."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"The {what} must be text, not {value!r}.")
+    name = value.strip()
+    if not name:
+        raise InvalidInput(f"The {what} is empty: give it a name.")
+    if len(name) > NAME_MAX_LENGTH:
+        raise InvalidInput(
+            f"The {what} {name[:40]!r}... has {len(name)} characters: shorten it "
+            f"to at most {NAME_MAX_LENGTH}."
+        )
+    return name
+
+
+def normalise_email(value: Any) -> str:
+    """The e-mail address trimmed and in lower case.
+
+    Rule: an address has exactly one ``@``, no spaces and a dot in its domain,
+    and at most 255 characters; addresses are compared in lower case, so
+    ``Ada@Example.org`` and ``ada@example.org`` are one user.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"The owner's e-mail address {value!r} is missing.")
+    email = value.strip().lower()
+    if len(email) > NAME_MAX_LENGTH or not EMAIL_PATTERN.match(email):
+        raise InvalidInput(
+            f"{value!r} is not an e-mail address: write it as name@domain.org."
+        )
+    return email
+
+
+def _positive_int(value: Any, *, what: str) -> int:
+    # bool is an int subclass; True as "1 agent" is surely a mistake.
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidInput(f"{what} must be a whole number above 0, not {value!r}.")
+    return value
+
+
+def _isolation_level(value: Any) -> str:
+    if value not in ISOLATION_LEVELS:
+        raise InvalidInput(
+            f"Isolation level {value!r} is unknown: use one of "
+            f"{', '.join(ISOLATION_LEVELS)}."
+        )
+    return value
+
+
+def _optional_text(value: Any, *, what: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"The {what} must be text, not {value!r}.")
+    return value.strip() or None
+
+
+def _merged_settings(
+    base: dict[str, Any], given: Any, mirrored: dict[str, int]
+) -> dict[str, Any]:
+    """``given`` merged over ``base`` with the mirrored keys set from the
+    columns; refuses a mirrored key in ``given`` that disagrees."""
+    if given is None:
+        given = {}
+    if not isinstance(given, dict):
+        raise InvalidInput(
+            f"Settings must be a JSON object (key: value pairs), not {given!r}."
+        )
+    for key, value in mirrored.items():
+        if key in given and given[key] != value:
+            raise InvalidInput(
+                f"settings[{key!r}] is {given[key]!r} but {key} is {value!r}: set "
+                f"{key} with its own field, not inside the settings."
+            )
+    return {**base, **given, **mirrored}
+
+
+def _lock_university_names(session: Session) -> None:
+    """Serialise the sessions that create or rename universities.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: every write
+    transaction already holds the database's write lock (BEGIN IMMEDIATE).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"),
+            {"key": UNIVERSITY_NAMES_LOCK_KEY},
+        )
+
+
+def _refuse_taken_name(
+    session: Session, name: str, *, except_id: str | None = None
+) -> None:
+    query = select(University.name).where(
+        func.lower(University.name) == func.lower(literal(name))
+    )
+    if except_id is not None:
+        query = query.where(University.id != except_id)
+    taken = session.scalars(query.limit(1)).first()
+    if taken is not None:
+        raise Conflict(
+            f"A university named {taken!r} already exists: choose another name "
+            f"than {name!r} (names are compared without regard to case)."
+        )
+
+
+def _owner(
+    session: Session,
+    email: str,
+    display_name: str | None,
+    organization: Organization | None,
+) -> User:
+    """The user with ``email``, created (in ``organization``) when missing."""
+    user = session.scalars(
+        select(User).where(func.lower(User.email) == email).limit(1)
+    ).first()
+    if user is not None:
+        return user
+
+    user = User(email=email, display_name=display_name, organization=organization)
+    session.add(user)
+    log.info("created user %s", email)
+    return user
+
+
+def _organization(session: Session, name: str) -> Organization:
+    """The organization named ``name`` (any case), created when missing."""
+    organization = session.scalars(
+        select(Organization)
+        .where(func.lower(Organization.name) == func.lower(literal(name)))
+        .limit(1)
+    ).first()
+    if organization is not None:
+        return organization
+
+    organization = Organization(name=name)
+    session.add(organization)
+    log.info("created organization %s", name)
+    return organization
+
+
+def create_university(
+    session: Session,
+    *,
+    name: str,
+    owner_email: str,
+    owner_display_name: str | None = None,
+    organization: str | None = None,
+    description: str | None = None,
+    settings: dict[str, Any] | None = None,
+    isolation_level: str = "strict",
+    max_agents: int = 100,
+    max_concurrent_competitions: int = 10,
+    storage_quota_mb: int = 1024,
+    data_retention_days: int = 365,
+    tenant_id: str | None = None,
+) -> University:
+    """Create an active university, with its owner user and organization when
+    they do not exist yet.
+
+    Rules:
+
+    * the name is trimmed, non-empty, at most 255 characters, and unique in
+      the installation without regard to case (the CLI and the importers
+      find a university by its name); a taken name is refused with
+      ``Conflict``;
+    * the owner is found by e-mail address (lower case) or created; a new
+      owner joins ``organization``; the organization is found by name (any
+      case) or created;
+    * ``settings`` is ``DEFAULT_SETTINGS`` with the given keys over it; its
+      ``max_agents``, ``max_concurrent_competitions`` and
+      ``data_retention_days`` always equal the arguments (a given settings
+      value that disagrees is refused: set them with their own argument);
+    * quotas and the retention period are whole numbers above 0; the
+      isolation level is one of ``ISOLATION_LEVELS``.
+    """
+    name = clean_name(name, what="university name")
+    email = normalise_email(owner_email)
+    owner_display_name = _optional_text(owner_display_name, what="owner's name")
+    organization_name = (
+        clean_name(organization, what="organization name")
+        if organization is not None
+        else None
+    )
+    description = _optional_text(description, what="description")
+    isolation_level = _isolation_level(isolation_level)
+    mirrored = {
+        "max_agents": _positive_int(max_agents, what="max_agents"),
+        "max_concurrent_competitions": _positive_int(
+            max_concurrent_competitions, what="max_concurrent_competitions"
+        ),
+        "data_retention_days": _positive_int(
+            data_retention_days, what="data_retention_days"
+        ),
+    }
+    storage_quota_mb = _positive_int(storage_quota_mb, what="storage_quota_mb")
+    merged = _merged_settings(DEFAULT_SETTINGS, settings, mirrored)
+    tenant_id = _optional_text(tenant_id, what="tenant id")
+
+    _lock_university_names(session)
+    _refuse_taken_name(session, name)
+
+    org = _organization(session, organization_name) if organization_name else None
+    owner = _owner(session, email, owner_display_name, org)
+    now = utcnow()
+    university = University(
+        name=name,
+        description=description,
+        owner=owner,
+        organization=org,
+        tenant_id=tenant_id,
+        settings=merged,
+        isolation_level=isolation_level,
+        max_agents=mirrored["max_agents"],
+        max_concurrent_competitions=mirrored["max_concurrent_competitions"],
+        storage_quota_mb=storage_quota_mb,
+        status="active",
+        last_activity_at=now,
+    )
+    session.add(university)
+    session.flush()
+
+    log.info("created university %s (%s) for %s", name, university.id, email)
+    return university
+
+
+def non_archived_agent_count(session: Session, university_id: str) -> int:
+    """How many agents of the university count against ``max_agents``."""
+    return session.scalar(
+        select(func.count()).where(
+            UniversityAgent.university_id == university_id,
+            UniversityAgent.status != "archived",
+        )
+    )
+
+
+def update_university(
+    session: Session, university_id: str, **changes: Any
+) -> University:
+    """Change a university's name, description, settings, isolation level,
+    quotas or retention period.
+
+    Rules: only the fields in ``UPDATABLE_FIELDS`` can change (owner and
+    status have their own actions); the same checks as at creation apply;
+    ``settings`` keys are merged over the current settings, and the mirrored
+    keys keep equal to the columns. A quota cannot be lowered below what is
+    in use now: ``max_agents`` below the non-archived agents,
+    ``max_concurrent_competitions`` below the active competitions,
+    ``storage_quota_mb`` below the stored training data (``QuotaExceeded``,
+    naming both numbers). A suspended or archived university refuses.
+    """
+    unknown = sorted(set(changes) - UPDATABLE_FIELDS)
+    if unknown:
+        raise InvalidInput(
+            f"Cannot change {', '.join(unknown)} of a university: change only "
+            f"{', '.join(sorted(UPDATABLE_FIELDS))}."
+        )
+
+    university = lock_university_for_write(session, university_id)
+
+    if "name" in changes:
+        name = clean_name(changes["name"], what="university name")
+        if name != university.name:
+            _lock_university_names(session)
+            _refuse_taken_name(session, name, except_id=university.id)
+        university.name = name
+    if "description" in changes:
+        university.description = _optional_text(
+            changes["description"], what="description"
+        )
+    if "isolation_level" in changes:
+        university.isolation_level = _isolation_level(changes["isolation_level"])
+
+    mirrored = {
+        "max_agents": university.max_agents,
+        "max_concurrent_competitions": university.max_concurrent_competitions,
+        "data_retention_days": university.data_retention_days,
+    }
+    for key in MIRRORED_SETTINGS:
+        if key in changes:
+            mirrored[key] = _positive_int(changes[key], what=key)
+    _refuse_quota_below_usage(session, university, mirrored, changes)
+
+    if "storage_quota_mb" in changes:
+        university.storage_quota_mb = changes["storage_quota_mb"]
+    university.max_agents = mirrored["max_agents"]
+    university.max_concurrent_competitions = mirrored["max_concurrent_competitions"]
+    # A new dict, so the JSON column sees one assignment rather than in-place
+    # edits of a shared default.
+    university.settings = _merged_settings(
+        dict(university.settings or {}), changes.get("settings"), mirrored
+    )
+    session.flush()
+
+    log.info("updated university %s: %s", university.id, ", ".join(sorted(changes)))
+    return university
+
+
+def _refuse_quota_below_usage(
+    session: Session,
+    university: University,
+    mirrored: dict[str, int],
+    changes: dict[str, Any],
+) -> None:
+    if mirrored["max_agents"] < university.max_agents:
+        agents = non_archived_agent_count(session, university.id)
+        if mirrored["max_agents"] < agents:
+            raise QuotaExceeded(
+                f"max_agents cannot be {mirrored['max_agents']}: university "
+                f"{university.name!r} has {agents} agents that are not archived. "
+                "Archive agents first or choose at least that many."
+            )
+
+    limit = mirrored["max_concurrent_competitions"]
+    if limit < university.max_concurrent_competitions:
+        active = session.scalar(
+            select(func.count()).where(
+                Competition.university_id == university.id,
+                Competition.status == "active",
+            )
+        )
+        if limit < active:
+            raise QuotaExceeded(
+                f"max_concurrent_competitions cannot be {limit}: university "
+                f"{university.name!r} has {active} active competitions. Complete "
+                "or cancel some first or choose at least that many."
+            )
+
+    if "storage_quota_mb" in changes:
+        quota_mb = _positive_int(changes["storage_quota_mb"], what="storage_quota_mb")
+        used = storage_used_bytes(session, university.id)
+        if quota_mb * BYTES_PER_MB < used:
+            raise QuotaExceeded(
+                f"storage_quota_mb cannot be {quota_mb}: university "
+                f"{university.name!r} already stores {used} bytes of training data "
+                f"({used / BYTES_PER_MB:.2f} MB). Choose a larger quota."
+            )
+
+
+def set_university_status(
+    session: Session, university_id: str, status: str
+) -> University:
+    """Set a university ``active``, ``suspended`` or ``archived``.
+
+    Rules: this is the only write a suspended or archived university accepts
+    (it is how it comes back); any of the three statuses can follow any
+    other. It locks the row like every write and updates
+    ``last_activity_at``; setting the status the university already has
+    changes nothing (so re-archiving does not restart the retention clock).
+    """
+    if status not in UNIVERSITY_STATUSES:
+        raise InvalidInput(
+            f"University status {status!r} is unknown: use one of "
+            f"{', '.join(UNIVERSITY_STATUSES)}."
+        )
+
+    university = session.scalars(
+        select(University)
+        .where(University.id == university_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if university is None:
+        raise NotFound(f"No university has the id {university_id!r}.")
+    if university.status == status:
+        return university
+
+    previous = university.status
+    university.status = status
+    university.last_activity_at = utcnow()
+    session.flush()
+
+    log.info("university %s: %s -> %s", university.id, previous, status)
+    return university
+
+
+def find_university(session: Session, name: str) -> University:
+    """The university named ``name`` (trimmed, any case), or ``NotFound``
+    listing the names that exist (at most 20)."""
+    wanted = name.strip() if isinstance(name, str) else name
+    university = session.scalars(
+        select(University)
+        .where(func.lower(University.name) == func.lower(literal(wanted)))
+        .limit(1)
+    ).first()
+    if university is not None:
+        return university
+
+    names = session.scalars(
+        select(University.name)
+        .order_by(University.name)
+        .limit(NAMES_LISTED_IN_NOT_FOUND + 1)
+    ).all()
+    if not names:
+        raise NotFound(f"No university is named {name!r}: there is none yet.")
+    listed = ", ".join(repr(n) for n in names[:NAMES_LISTED_IN_NOT_FOUND])
+    more = ", ..." if len(names) > NAMES_LISTED_IN_NOT_FOUND else ""
+    raise NotFound(f"No university is named {name!r}; there are {listed}{more}.")
+
+
+def json_size_bytes(value: Any) -> int:
+    """The bytes a JSON value takes once stored: the length of its UTF-8 JSON
+    text as SQLAlchemy writes it (``json.dumps``), which is what
+    ``storage_used_bytes`` measures in the database."""
+    return len(json.dumps(value).encode("utf-8"))
+
+
+def storage_used_bytes(session: Session, university_id: str) -> int:
+    """The bytes of training data a university stores: the JSON text of every
+    record's ``raw_data`` plus its ``processed_data``, summed in SQL.
+
+    Rule: this is what ``storage_quota_mb`` limits; metadata does not count.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite's length() counts characters of text; through a BLOB it
+        # counts bytes (SQLite 3.40 has no octet_length()).
+        def size(column):
+            return func.length(cast(cast(column, Text), LargeBinary))
+    else:
+
+        def size(column):
+            return func.octet_length(cast(column, Text))
+
+    used = session.scalar(
+        select(
+            func.coalesce(
+                func.sum(
+                    size(TrainingDataCollection.raw_data)
+                    + func.coalesce(size(TrainingDataCollection.processed_data), 0)
+                ),
+                0,
+            )
+        ).where(TrainingDataCollection.university_id == university_id)
+    )
+    return int(used)
+
+
+def check_storage_quota(
+    session: Session, university: University, additional_bytes: int
+) -> None:
+    """Refuse storing ``additional_bytes`` more training data when it would
+    pass the university's ``storage_quota_mb``.
+
+    Rule: stored bytes (``storage_used_bytes``) plus the new record's bytes
+    may reach the quota but not pass it; ``QuotaExceeded`` names the quota,
+    the usage and the record size.
+    """
+    if isinstance(additional_bytes, bool) or not isinstance(additional_bytes, int):
+        raise InvalidInput(
+            f"A record size must be whole bytes, not {additional_bytes!r}."
+        )
+    if additional_bytes < 0:
+        raise InvalidInput(f"A record size cannot be negative ({additional_bytes}).")
+
+    quota = university.storage_quota_mb * BYTES_PER_MB
+    used = storage_used_bytes(session, university.id)
+    if used + additional_bytes > quota:
+        raise QuotaExceeded(
+            f"University {university.name!r} stores {used} bytes of training data; "
+            f"a record of {additional_bytes} bytes would pass its storage quota of "
+            f"{university.storage_quota_mb} MB ({quota} bytes). Raise "
+            "storage_quota_mb or remove training data first."
+        )
