@@ -1,6 +1,290 @@
-"""Agents: being built by the dashboard part 2 engineer (placeholder)."""
+"""Agents: find an agent, create one, change its status, and read its
+profile (curriculum, competition record, training data, proposals)."""
 
 import streamlit as st
 
+from university_models import ui
+from university_models.models import AGENT_STATUSES, AGENT_TYPES
+from university_models.queries import agents as queries
+from university_models.services import agents as agent_services
+
+ANY = "(any)"
+FORM_KEYS = (
+    "agent_name",
+    "agent_type",
+    "agent_specialization",
+    "agent_description",
+    "agent_configuration",
+    "agent_path",
+)
+CONFIGURATION_EXAMPLE = (
+    '{\n  "llm": {"model": "gpt-4o-mini", "temperature": 0.2},\n  "tools": []\n}'
+)
+
 st.title("Agents")
-st.info("This page is being built.")
+university = ui.select_university()
+ui.show_flash()
+
+
+# -- Create an agent ---------------------------------------------------------
+
+
+def _create(session, values: dict, path_id: str | None):
+    agent = agent_services.create_agent(session, university.id, **values)
+    if path_id:
+        from university_models.services import curriculum
+
+        curriculum.enrol_agent(session, university.id, agent.id, path_id)
+    return agent
+
+
+paths = ui.cached_query(queries.curriculum_path_choices, university.id)
+path_names = dict(zip(paths["id"], paths["name"], strict=True))
+
+with st.expander("Create an agent", icon=":material/add:"), st.form("create_agent"):
+    left, right = st.columns(2)
+    left.text_input("Name", key="agent_name", max_chars=255)
+    right.selectbox("Type", AGENT_TYPES, key="agent_type")
+    left.text_input(
+        "Specialization (optional)",
+        key="agent_specialization",
+        max_chars=100,
+        placeholder="e.g. mathematics",
+    )
+    right.selectbox(
+        "Enrol in curriculum path (optional)",
+        [None, *paths["id"]],
+        format_func=lambda i: "Do not enrol" if i is None else path_names[i],
+        key="agent_path",
+    )
+    st.text_area("Description (optional)", key="agent_description", height=80)
+    st.text_area(
+        "Configuration (JSON object)",
+        key="agent_configuration",
+        height=140,
+        placeholder=CONFIGURATION_EXAMPLE,
+        help="LLM settings, tools, memory. Checked when you press Create.",
+    )
+    if st.form_submit_button("Create agent", type="primary"):
+        state = st.session_state
+        try:
+            configuration = ui.parse_json_object(
+                state.agent_configuration, field="Configuration"
+            )
+        except Exception as error:  # noqa: BLE001  shown next to the form
+            ui.show_error(error)
+        else:
+            values = {
+                "name": state.agent_name,
+                "agent_type": state.agent_type,
+                "specialization": state.agent_specialization or None,
+                "description": state.agent_description or None,
+                "configuration": configuration,
+            }
+            ui.run_write(
+                lambda session: _create(session, values, state.agent_path),
+                success=lambda agent: f"Agent {agent.name!r} created.",
+                reset_keys=FORM_KEYS,
+            )
+
+
+# -- The table -----------------------------------------------------------------
+
+specializations = ui.cached_query(queries.agent_specializations, university.id)
+columns = st.columns([1, 1, 1, 2])
+agent_type = columns[0].selectbox("Type", [ANY, *AGENT_TYPES], key="filter_type")
+status = columns[1].selectbox("Status", [ANY, *AGENT_STATUSES], key="filter_status")
+specialization = columns[2].selectbox(
+    "Specialization", [ANY, *specializations], key="filter_specialization"
+)
+search = columns[3].text_input(
+    "Name contains", key="filter_name", placeholder="part of a name"
+)
+filters = {
+    "agent_type": None if agent_type == ANY else agent_type,
+    "status": None if status == ANY else status,
+    "specialization": None if specialization == ANY else specialization,
+    "name_contains": search.strip() or None,
+}
+
+total = ui.cached_query(queries.count_agents, university.id, **filters)
+offset = ui.pager(total, page_size=queries.PAGE_SIZE, key="agents_page")
+table = ui.cached_query(
+    queries.list_agents,
+    university.id,
+    **filters,
+    limit=queries.PAGE_SIZE,
+    offset=offset,
+)
+
+if total == 0 and not any(filters.values()):
+    st.info(
+        f"{university.name} has no agents yet. Create the first one with "
+        "**Create an agent** above.",
+        icon=":material/smart_toy:",
+    )
+elif total == 0:
+    st.info("No agent matches these filters. Clear a filter to see more.")
+else:
+    st.caption(f"{total} agents match; showing {len(table)} from row {offset + 1}.")
+    st.dataframe(
+        table.drop(columns=["id"]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "name": "agent",
+            "agent_type": "type",
+            "competency_score": st.column_config.ProgressColumn(
+                "competency", min_value=0.0, max_value=1.0, format="%.2f"
+            ),
+            "curriculum_path": "curriculum path",
+            "level_number": "level",
+            "competition_wins": "W",
+            "competition_draws": "D",
+            "competition_losses": "L",
+            "average_score": st.column_config.NumberColumn(
+                "average score", format="%.3f"
+            ),
+            "training_data_collected": "training records",
+            "last_competed_at": ui.utc_column("last competed"),
+            "created_at": ui.utc_column("created"),
+        },
+    )
+
+
+# -- One agent's profile ---------------------------------------------------------
+
+choices = ui.cached_query(queries.agent_choices, university.id, include_archived=True)
+if choices.empty:
+    st.stop()
+
+names = dict(zip(choices["id"], choices["name"], strict=True))
+st.subheader("Profile")
+agent_id = st.selectbox(
+    "Open the profile of",
+    [None, *choices["id"]],
+    format_func=lambda i: "Choose an agent" if i is None else names[i],
+    key="profile_agent",
+)
+if agent_id is None:
+    st.caption("Choose an agent to see its curriculum, record, data and proposals.")
+    st.stop()
+
+profile = ui.cached_query(queries.agent_profile, university.id, agent_id=agent_id)
+if profile is None:
+    st.warning("That agent is no longer in this university. Choose another one.")
+    st.stop()
+
+st.markdown(
+    f"### {profile['name']}  \n"
+    f"{profile['agent_type']}"
+    + (f" · {profile['specialization']}" if profile["specialization"] else "")
+    + f" · status **{profile['status']}** · created "
+    + ui.format_utc(profile["created_at"])
+)
+if profile["description"]:
+    st.write(profile["description"])
+
+metrics = st.columns(5)
+metrics[0].metric("Competency", f"{profile['competency_score']:.2f}")
+metrics[1].metric("Training hours", f"{profile['training_hours']:.1f}")
+metrics[2].metric(
+    "W / D / L",
+    f"{profile['competition_wins']} / {profile['competition_draws']}"
+    f" / {profile['competition_losses']}",
+)
+metrics[3].metric("Average score", f"{profile['average_score']:.3f}")
+metrics[4].metric("Highest score", f"{profile['highest_score']:.3f}")
+
+curriculum_tab, record_tab, data_tab, proposals_tab, settings_tab = st.tabs(
+    ["Curriculum", "Competition record", "Training data", "Proposals", "Status"]
+)
+
+with curriculum_tab:
+    if profile["curriculum_path"] is None:
+        st.info("Not enrolled in a curriculum path.")
+    else:
+        st.write(
+            f"Path **{profile['curriculum_path']}**, level "
+            f"**{profile['level_number']}** ({profile['level_name']}), "
+            f"challenge {profile['current_challenge_index'] + 1}."
+        )
+    levels = ui.cached_query(
+        queries.agent_level_progress, university.id, agent_id=agent_id
+    )
+    if levels.empty:
+        st.caption("No level started yet.")
+    else:
+        st.dataframe(
+            levels,
+            hide_index=True,
+            column_config={
+                "best_score": st.column_config.ProgressColumn(
+                    "best score", min_value=0.0, max_value=1.0, format="%.2f"
+                ),
+                "started_at": ui.utc_column("started"),
+                "completed_at": ui.utc_column("completed"),
+            },
+        )
+
+with record_tab:
+    matches = ui.cached_query(
+        queries.agent_recent_matches, university.id, agent_id=agent_id
+    )
+    if matches.empty:
+        st.info("No completed match yet: add the agent to a competition.")
+    else:
+        st.caption("The latest 20 completed matches.")
+        st.dataframe(
+            matches,
+            hide_index=True,
+            column_config={"completed_at": ui.utc_column("completed")},
+        )
+
+with data_tab:
+    summary = ui.cached_query(
+        queries.agent_training_summary, university.id, agent_id=agent_id
+    )
+    if summary.empty:
+        st.info("This agent has produced no training data yet.")
+    else:
+        records = int(summary["records"].sum())
+        mean = (summary["mean_quality"] * summary["records"]).sum() / records
+        st.write(f"**{records}** training records, mean quality **{mean:.2f}**.")
+        st.dataframe(
+            summary,
+            hide_index=True,
+            column_config={
+                "mean_quality": st.column_config.NumberColumn(format="%.3f"),
+                "lowest_quality": st.column_config.NumberColumn(format="%.3f"),
+            },
+        )
+
+with proposals_tab:
+    proposals = ui.cached_query(
+        queries.agent_proposals, university.id, agent_id=agent_id
+    )
+    if proposals.empty:
+        st.info("No proposal has come from this agent's data yet.")
+    else:
+        st.dataframe(
+            proposals.drop(columns=["id"]),
+            hide_index=True,
+            column_config={"created_at": ui.utc_column("created")},
+        )
+
+with settings_tab, st.form("agent_status"):
+    st.selectbox(
+        "New status",
+        AGENT_STATUSES,
+        index=AGENT_STATUSES.index(profile["status"]),
+        key=f"agent_new_status_{agent_id}",
+    )
+    if st.form_submit_button("Change status"):
+        new_status = st.session_state[f"agent_new_status_{agent_id}"]
+        ui.run_write(
+            lambda session: agent_services.set_agent_status(
+                session, agent_id, new_status, university_id=university.id
+            ),
+            success=f"{profile['name']} is now {new_status}.",
+        )

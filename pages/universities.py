@@ -1,29 +1,284 @@
-"""Universities: every university in this installation."""
+"""Universities: every university in this installation; create one, edit the
+selected one's quotas and settings, change its status, and run the
+retention job."""
+
+import json
 
 import streamlit as st
 
-from university_models.db import read_session
-from university_models.queries.universities import list_universities
-from university_models.ui import engine
+from university_models import ui
+from university_models.models import ISOLATION_LEVELS
+from university_models.queries.universities import (
+    list_universities,
+    university_settings,
+)
+from university_models.services import retention
+from university_models.services import universities as services
+
+#: Settings that have their own field in the form; the rest are edited as
+#: JSON.
+FORM_SETTINGS = {"max_agents", "max_concurrent_competitions", "data_retention_days"}
+CREATE_KEYS = (
+    "new_university_name",
+    "new_university_owner",
+    "new_university_organization",
+    "new_university_description",
+)
+DRY_RUN_KEY = "retention_dry_run"
 
 st.title("Universities")
+ui.show_flash()
 
-with read_session(engine()) as session:
-    universities = list_universities(session)
+universities = ui.cached_query(list_universities, None)
+selected = ui.select_university(required=False)
 
 if universities.empty:
     st.info(
-        "There is no university yet. Create one from a terminal with "
+        "There is no university yet. Create one with **Create a university** "
+        "below, from a terminal with "
         "`python -m university_models university create NAME --owner EMAIL`, "
-        "or load the demo with `python -m university_models demo`."
+        "or load the demo with `python -m university_models demo`.",
+        icon=":material/info:",
     )
 else:
     st.dataframe(
         universities.drop(columns=["id"]),
         hide_index=True,
+        width="stretch",
         column_config={
-            "last_activity_at": st.column_config.DatetimeColumn(
-                "last activity (UTC)", format="YYYY-MM-DD HH:mm"
-            ),
+            "max_agents": "agent quota",
+            "max_concurrent_competitions": "concurrent competitions quota",
+            "storage_quota_mb": "storage quota (MB)",
+            "last_activity_at": ui.utc_column("last activity"),
         },
     )
+
+
+# -- Create --------------------------------------------------------------------
+
+with (
+    st.expander("Create a university", icon=":material/add:"),
+    st.form("create_university"),
+):
+    left, right = st.columns(2)
+    left.text_input("Name", key="new_university_name", max_chars=255)
+    right.text_input(
+        "Owner's e-mail", key="new_university_owner", placeholder="dean@example.org"
+    )
+    left.text_input("Organization (optional)", key="new_university_organization")
+    right.selectbox("Isolation level", ISOLATION_LEVELS, key="new_university_isolation")
+    st.text_area("Description (optional)", key="new_university_description", height=70)
+    quotas = st.columns(4)
+    quotas[0].number_input("Agent quota", min_value=1, value=100, key="new_max_agents")
+    quotas[1].number_input(
+        "Concurrent competitions", min_value=1, value=10, key="new_max_competitions"
+    )
+    quotas[2].number_input(
+        "Storage quota (MB)", min_value=1, value=1024, key="new_storage_quota"
+    )
+    quotas[3].number_input(
+        "Retention (days)", min_value=1, value=365, key="new_retention_days"
+    )
+    if st.form_submit_button("Create university", type="primary"):
+        state = st.session_state
+        values = {
+            "name": state.new_university_name,
+            "owner_email": state.new_university_owner,
+            "organization": state.new_university_organization.strip() or None,
+            "description": state.new_university_description or None,
+            "isolation_level": state.new_university_isolation,
+            "max_agents": int(state.new_max_agents),
+            "max_concurrent_competitions": int(state.new_max_competitions),
+            "storage_quota_mb": int(state.new_storage_quota),
+            "data_retention_days": int(state.new_retention_days),
+        }
+
+        def _create(session):
+            return services.create_university(session, **values)
+
+        def _created(university):
+            # Open the new university at once: that is what its creator
+            # wants to look at next.
+            st.session_state[ui.UNIVERSITY_STATE_KEY] = university.id
+            st.query_params[ui.UNIVERSITY_PARAM] = university.id
+            return f"University {university.name!r} created."
+
+        ui.run_write(_create, success=_created, reset_keys=CREATE_KEYS)
+
+if selected is None:
+    st.stop()
+
+
+# -- The selected university -----------------------------------------------------
+
+current = ui.cached_query(university_settings, selected.id)
+if current is None:
+    st.warning("That university no longer exists. Choose another one.")
+    st.stop()
+
+st.subheader(f"{current['name']} ({current['status']})")
+st.caption(
+    "Last activity " + ui.format_utc(current["last_activity_at"]) + ". "
+    "Choose another university in the sidebar to edit it."
+)
+
+status_columns = st.columns(3)
+actions = {
+    "active": ("Reactivate", ":material/play_arrow:"),
+    "suspended": ("Suspend", ":material/pause:"),
+    "archived": ("Archive", ":material/archive:"),
+}
+status_errors = st.container()
+for column, (status, (label, icon)) in zip(
+    status_columns, actions.items(), strict=True
+):
+    if column.button(
+        label,
+        icon=icon,
+        key=f"university_status_{status}",
+        disabled=current["status"] == status,
+        width="stretch",
+    ):
+        ui.run_write(
+            lambda session, status=status: services.set_university_status(
+                session, selected.id, status
+            ),
+            success=f"{current['name']} is now {status}.",
+            where=status_errors,
+        )
+
+other_settings = {
+    key: value for key, value in current["settings"].items() if key not in FORM_SETTINGS
+}
+with st.form(f"edit_university_{selected.id}"):
+    st.markdown("**Quotas and settings**")
+    left, right = st.columns(2)
+    left.text_input(
+        "Name", value=current["name"], key=f"edit_name_{selected.id}", max_chars=255
+    )
+    right.selectbox(
+        "Isolation level",
+        ISOLATION_LEVELS,
+        index=ISOLATION_LEVELS.index(current["isolation_level"]),
+        key=f"edit_isolation_{selected.id}",
+    )
+    st.text_area(
+        "Description",
+        value=current["description"] or "",
+        key=f"edit_description_{selected.id}",
+    )
+    quotas = st.columns(4)
+    quotas[0].number_input(
+        "Agent quota",
+        min_value=1,
+        value=current["max_agents"],
+        key=f"edit_max_agents_{selected.id}",
+    )
+    quotas[1].number_input(
+        "Concurrent competitions",
+        min_value=1,
+        value=current["max_concurrent_competitions"],
+        key=f"edit_max_competitions_{selected.id}",
+    )
+    quotas[2].number_input(
+        "Storage quota (MB)",
+        min_value=1,
+        value=current["storage_quota_mb"],
+        key=f"edit_storage_quota_{selected.id}",
+    )
+    quotas[3].number_input(
+        "Retention (days)",
+        min_value=1,
+        value=current["data_retention_days"],
+        key=f"edit_retention_days_{selected.id}",
+        help="An archived university inactive this long is moved to the archive.",
+    )
+    st.text_area(
+        "Other settings (JSON object)",
+        value=json.dumps(other_settings, indent=2),
+        key=f"edit_settings_{selected.id}",
+        height=100,
+    )
+    if st.form_submit_button("Save changes", type="primary"):
+        state = st.session_state
+        try:
+            settings = ui.parse_json_object(
+                state[f"edit_settings_{selected.id}"], field="Other settings"
+            )
+        except Exception as error:  # noqa: BLE001  shown next to the form
+            ui.show_error(error)
+        else:
+            changes = {
+                "name": state[f"edit_name_{selected.id}"],
+                "description": state[f"edit_description_{selected.id}"] or None,
+                "isolation_level": state[f"edit_isolation_{selected.id}"],
+                "max_agents": int(state[f"edit_max_agents_{selected.id}"]),
+                "max_concurrent_competitions": int(
+                    state[f"edit_max_competitions_{selected.id}"]
+                ),
+                "storage_quota_mb": int(state[f"edit_storage_quota_{selected.id}"]),
+                "data_retention_days": int(state[f"edit_retention_days_{selected.id}"]),
+                "settings": settings,
+            }
+            ui.run_write(
+                lambda session: services.update_university(
+                    session, selected.id, **changes
+                ),
+                success=lambda university: f"Saved the settings of {university.name}.",
+            )
+
+
+# -- Retention -----------------------------------------------------------------
+
+st.subheader("Retention")
+st.caption(
+    "Archived universities inactive for longer than their retention period "
+    "move to the archive tables: the university and its agents are kept "
+    "there, everything else they owned is deleted. First see what would move."
+)
+if st.button("Dry run: list what would move", icon=":material/search:"):
+    with st.spinner("Looking for archived universities past their retention..."):
+        due = retention.archive_due_universities(ui.engine(), dry_run=True)
+    st.session_state[DRY_RUN_KEY] = [
+        {
+            "university": result.name,
+            "agents": result.agents,
+            "last_activity_at": result.last_activity_at,
+            "retention_days": result.retention_days,
+        }
+        for result in due
+    ]
+
+due = st.session_state.get(DRY_RUN_KEY)
+if due is not None and not due:
+    st.info("Nothing is due: no archived university is past its retention period.")
+elif due:
+    st.warning(f"{len(due)} universities would move to the archive.")
+    st.dataframe(
+        due,
+        hide_index=True,
+        column_config={"last_activity_at": ui.utc_column("last activity")},
+    )
+    if st.button(
+        f"Confirm: archive {len(due)} universities",
+        type="primary",
+        icon=":material/archive:",
+    ):
+        with st.status("Archiving universities...", expanded=True) as progress:
+            results = retention.archive_due_universities(
+                ui.engine(), progress=progress.write
+            )
+            failed = [result for result in results if not result.archived]
+            progress.update(
+                label=f"Archived {len(results) - len(failed)} of {len(results)}.",
+                state="error" if failed else "complete",
+            )
+        st.session_state.pop(DRY_RUN_KEY, None)
+        ui.clear_caches()
+        if failed:
+            st.error(
+                f"{len(failed)} universities could not be archived and are still "
+                "live: " + "; ".join(f"{r.name}: {r.error}" for r in failed)
+            )
+        else:
+            st.success(f"Archived {len(results)} universities.")

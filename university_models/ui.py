@@ -376,12 +376,14 @@ def run_write(
     try:
         with transaction(engine()) as session:
             result = action(session)
+            # The message reads the result while its session is open: after
+            # the commit, columns the database filled in are not loaded.
+            message = success(result) if callable(success) else success
     except Exception as error:  # noqa: BLE001  show_error tells refusals from bugs
         show_error(error, where=where)
         return
 
     clear_caches()
-    message = success(result) if callable(success) else success
     log.info("page write done: %s", message)
     st.session_state[_FLASH_KEY] = message
     for key in reset_keys:

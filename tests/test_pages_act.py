@@ -1,0 +1,265 @@
+"""The Act and Admin pages (Agents, Competitions, Proposals, Universities)
+driven through Streamlit's AppTest: each renders on an empty database and
+with data, and each form's success and refusal paths; a refusal writes
+nothing and keeps what was typed."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+import streamlit as st
+from sqlalchemy import Engine, func, select
+from streamlit.testing.v1 import AppTest
+
+from university_models.config import PROJECT_ROOT
+from university_models.db import make_engine, read_session, transaction
+from university_models.models import University, UniversityAgent
+from university_models.services.universities import create_university
+
+APP = PROJECT_ROOT / "streamlit_app.py"
+
+
+def _point_app_at(engine: Engine, monkeypatch) -> None:
+    monkeypatch.setenv(
+        "UNIVERSITY_DATABASE_URL", engine.url.render_as_string(hide_password=False)
+    )
+    from university_models import ui
+
+    ui.engine.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def configured(engine: Engine, monkeypatch) -> Iterator[Engine]:
+    """The app pointed at the test's database (each engine), nothing cached."""
+    _point_app_at(engine, monkeypatch)
+    yield engine
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def sqlite_configured(sqlite_template, tmp_path, monkeypatch) -> Iterator[Engine]:
+    """The app on a migrated, empty SQLite database. Page renders cost
+    seconds, so most page tests run on SQLite; the ``*_on_both_engines``
+    tests run one form of each page on PostgreSQL too."""
+    path = tmp_path / "university.db"
+    shutil.copy(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    _point_app_at(engine, monkeypatch)
+    yield engine
+    st.cache_data.clear()
+    engine.dispose()
+
+
+def open_page(page: str, **query: str) -> AppTest:
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    for key, value in query.items():
+        app.query_params[key] = value
+    app.switch_page(f"pages/{page}.py")
+    return app.run()
+
+
+def count(engine: Engine, model) -> int:
+    with read_session(engine) as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def make_university(engine: Engine, name: str = "Test U", **values) -> str:
+    with transaction(engine) as session:
+        university = create_university(
+            session, name=name, owner_email="dean@example.org", **values
+        )
+        return university.id
+
+
+def by_key(widgets, key: str):
+    return next(widget for widget in widgets if widget.key == key)
+
+
+def texts(elements) -> str:
+    return "\n".join(str(element.value) for element in elements)
+
+
+# -- Universities ------------------------------------------------------------------
+
+
+def test_universities_page_explains_what_to_do_on_an_empty_database(
+    sqlite_configured,
+):
+    app = open_page("universities")
+
+    assert not app.exception
+    assert "no university yet" in app.info[0].value
+
+
+def test_creating_a_university_on_the_page_shows_it_on_both_engines(configured):
+    app = open_page("universities")
+    app.text_input(key="new_university_name").input("Page U")
+    app.text_input(key="new_university_owner").input("Owner@Example.org")
+    app.number_input(key="new_max_agents").set_value(5)
+    app.button(key="FormSubmitter:create_university-Create university").click()
+    app.run()
+
+    assert not app.exception
+    assert "Page U" in texts(app.success)
+    with read_session(configured) as session:
+        university = session.scalars(select(University)).one()
+        assert (university.name, university.max_agents) == ("Page U", 5)
+    assert "Page U" in app.dataframe[0].value["name"].tolist()
+
+
+def test_a_refused_university_writes_nothing_and_keeps_the_form(sqlite_configured):
+    make_university(sqlite_configured, name="Taken")
+    app = open_page("universities")
+    app.text_input(key="new_university_name").input("taken")
+    app.text_input(key="new_university_owner").input("someone@example.org")
+    app.button(key="FormSubmitter:create_university-Create university").click()
+    app.run()
+
+    assert not app.exception
+    assert "Taken" in texts(app.error)
+    assert count(sqlite_configured, University) == 1
+    assert app.text_input(key="new_university_owner").value == "someone@example.org"
+
+
+def test_university_settings_are_saved_from_the_form(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    app = open_page("universities")
+    app.number_input(key=f"edit_max_agents_{university_id}").set_value(7)
+    app.text_area(key=f"edit_settings_{university_id}").input(
+        '{"privacy_level": "shared"}'
+    )
+    app.button(
+        key=f"FormSubmitter:edit_university_{university_id}-Save changes"
+    ).click()
+    app.run()
+
+    assert not app.exception
+    assert "Saved the settings of Test U" in texts(app.success)
+    with read_session(sqlite_configured) as session:
+        university = session.get(University, university_id)
+        assert university.max_agents == 7
+        assert university.settings["privacy_level"] == "shared"
+        assert university.settings["max_agents"] == 7
+
+
+def test_university_settings_with_broken_json_are_refused_naming_the_problem(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    app = open_page("universities")
+    app.number_input(key=f"edit_max_agents_{university_id}").set_value(7)
+    app.text_area(key=f"edit_settings_{university_id}").input('{"a": 1,}')
+    app.button(
+        key=f"FormSubmitter:edit_university_{university_id}-Save changes"
+    ).click()
+    app.run()
+
+    assert not app.exception
+    assert "Other settings is not valid JSON" in texts(app.error)
+    assert "line 1, column" in texts(app.error)
+    assert app.number_input(key=f"edit_max_agents_{university_id}").value == 7
+    with read_session(sqlite_configured) as session:
+        assert session.get(University, university_id).max_agents == 100
+
+
+def test_suspending_and_reactivating_a_university_from_the_page(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    app = open_page("universities")
+    app.button(key="university_status_suspended").click()
+    app.run()
+
+    assert not app.exception
+    assert "is now suspended" in texts(app.success)
+    with read_session(sqlite_configured) as session:
+        assert session.get(University, university_id).status == "suspended"
+
+    app.button(key="university_status_active").click()
+    app.run()
+    with read_session(sqlite_configured) as session:
+        assert session.get(University, university_id).status == "active"
+
+
+def test_retention_dry_run_says_when_nothing_is_due(sqlite_configured):
+    make_university(sqlite_configured)
+    app = open_page("universities")
+    next(b for b in app.button if "Dry run" in b.label).click()
+    app.run()
+
+    assert not app.exception
+    assert "Nothing is due" in texts(app.info)
+
+
+# -- Agents -----------------------------------------------------------------------
+
+
+def submit_agent(app: AppTest) -> AppTest:
+    app.button(key="FormSubmitter:create_agent-Create agent").click()
+    return app.run()
+
+
+def test_agents_page_says_how_to_add_the_first_agent(sqlite_configured):
+    make_university(sqlite_configured)
+    app = open_page("agents")
+
+    assert not app.exception
+    assert "has no agents yet" in texts(app.info)
+
+
+def test_creating_an_agent_on_the_page_on_both_engines(configured):
+    make_university(configured)
+    app = open_page("agents")
+    app.text_input(key="agent_name").input("Ada")
+    app.selectbox(key="agent_type").set_value("researcher")
+    app.text_input(key="agent_specialization").input("proofs")
+    app.text_area(key="agent_configuration").input('{"llm": {"temperature": 0.2}}')
+    submit_agent(app)
+
+    assert not app.exception
+    assert "Agent 'Ada' created." in texts(app.success)
+    with read_session(configured) as session:
+        agent = session.scalars(select(UniversityAgent)).one()
+        assert (agent.name, agent.agent_type, agent.specialization) == (
+            "Ada",
+            "researcher",
+            "proofs",
+        )
+        assert agent.configuration == {"llm": {"temperature": 0.2}}
+    assert app.dataframe[0].value["name"].tolist() == ["Ada"]
+    # The form is empty again for the next agent.
+    assert app.text_input(key="agent_name").value == ""
+
+
+def test_an_agent_with_broken_configuration_json_is_refused_and_kept(
+    sqlite_configured,
+):
+    make_university(sqlite_configured)
+    app = open_page("agents")
+    app.text_input(key="agent_name").input("Ada")
+    app.text_area(key="agent_configuration").input('{"llm": }')
+    submit_agent(app)
+
+    assert not app.exception
+    assert "Configuration is not valid JSON" in texts(app.error)
+    assert "line 1, column 9" in texts(app.error)
+    assert count(sqlite_configured, UniversityAgent) == 0
+    assert app.text_input(key="agent_name").value == "Ada"
+    assert app.text_area(key="agent_configuration").value == '{"llm": }'
+
+
+def test_an_agent_past_the_quota_is_refused_and_nothing_is_written(
+    sqlite_configured,
+):
+    make_university(sqlite_configured, max_agents=1)
+    app = open_page("agents")
+    app.text_input(key="agent_name").input("First")
+    submit_agent(app)
+    app.text_input(key="agent_name").input("Second")
+    submit_agent(app)
+
+    assert not app.exception
+    assert "max_agents" in texts(app.error) or "quota" in texts(app.error).lower()
+    assert count(sqlite_configured, UniversityAgent) == 1
+    assert app.text_input(key="agent_name").value == "Second"
