@@ -1,0 +1,534 @@
+"""The read side of the Watch pages, on SQLite and PostgreSQL: numbers,
+day buckets, ranks and pair aggregates, each scoped to one university."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from tests.factories import make_agent, make_university
+from university_models.db import read_session, transaction
+from university_models.errors import NotFound
+from university_models.models import (
+    AgentProgress,
+    Competition,
+    CompetitionMatch,
+    CompetitionParticipant,
+    CurriculumLevel,
+    CurriculumPath,
+    ImprovementProposal,
+    TrainingDataCollection,
+)
+from university_models.queries import leaderboard, overview
+from university_models.queries.time_buckets import day_bucket, day_range
+
+#: A fixed "now" so that day buckets and seven-day deltas are predictable.
+NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Scene:
+    """Ids of what ``build_scene`` wrote for one university."""
+
+    university_id: str
+    name: str
+    agents: dict[str, str] = field(default_factory=dict)
+    competitions: dict[str, str] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)
+    levels: dict[int, str] = field(default_factory=dict)
+    records: list[str] = field(default_factory=list)
+
+
+def _ago(days: float) -> datetime:
+    return NOW - timedelta(days=days)
+
+
+def _match(session, competition, number, one, two, scores, winner, *, days_ago):
+    match = CompetitionMatch(
+        competition=competition,
+        match_number=number,
+        participant1_id=one.id,
+        participant2_id=two.id if two is not None else None,
+        match_config={},
+        status="completed" if scores else "scheduled",
+        participant1_score=scores[0] if scores else None,
+        participant2_score=scores[1] if scores and two is not None else None,
+        winner_participant_id=winner.id if winner is not None else None,
+        started_at=_ago(days_ago) if scores else None,
+        completed_at=_ago(days_ago) if scores else None,
+    )
+    session.add(match)
+    return match
+
+
+def build_scene(session: Session, name: str, *, scale: int = 1) -> Scene:
+    """One university with agents, two competitions, a curriculum path,
+    training records and proposals, at known times before ``NOW``.
+
+    ``scale`` multiplies the training records (for export streaming tests).
+    Written through the ORM, like tests/factories.py, to set the scene."""
+    university = make_university(session, name=name, max_agents=10)
+    scene = Scene(university.id, name)
+    ada = make_agent(
+        session,
+        university,
+        name=f"{name} Ada",
+        specialization="math",
+        created_at=_ago(30),
+        competency_score=0.9,
+    )
+    bob = make_agent(
+        session,
+        university,
+        name=f"{name} Bob",
+        specialization="code",
+        created_at=_ago(3),
+        competency_score=0.3,
+    )
+    cyd = make_agent(
+        session,
+        university,
+        name=f"{name} Cyd",
+        agent_type="researcher",
+        created_at=_ago(20),
+    )
+    make_agent(session, university, name=f"{name} Old", status="archived")
+    scene.agents = {"ada": ada.id, "bob": bob.id, "cyd": cyd.id}
+
+    arena = Competition(
+        university=university,
+        name="Arena",
+        competition_type="head_to_head",
+        rules={},
+        evaluation_config={},
+        status="active",
+        actual_start=_ago(12),
+        scheduled_start=_ago(12),
+    )
+    solo = Competition(
+        university=university,
+        name="Solo",
+        competition_type="challenge",
+        rules={},
+        evaluation_config={},
+        status="completed",
+        actual_start=_ago(6),
+        actual_end=_ago(5),
+        scheduled_start=_ago(6),
+    )
+    session.add_all([arena, solo])
+    session.flush()
+    pa, pb, pc = (
+        CompetitionParticipant(competition=arena, agent_id=agent.id)
+        for agent in (ada, bob, cyd)
+    )
+    ps = CompetitionParticipant(competition=solo, agent_id=ada.id)
+    session.add_all([pa, pb, pc, ps])
+    session.flush()
+    _match(session, arena, 1, pa, pb, (1.0, 0.0), pa, days_ago=1)
+    _match(session, arena, 2, pa, pc, (0.5, 0.5), None, days_ago=10)
+    _match(session, arena, 3, pb, pc, (0.7, 0.2), pb, days_ago=1)
+    _match(session, arena, 4, pb, pa, None, None, days_ago=0)
+    _match(session, solo, 1, ps, None, (0.8,), None, days_ago=5)
+    scene.competitions = {"arena": arena.id, "solo": solo.id}
+
+    path = CurriculumPath(university=university, name="Basics")
+    session.add(path)
+    session.flush()
+    levels = [
+        CurriculumLevel(
+            path=path,
+            level_number=number,
+            name=f"Level {number}",
+            learning_objectives=[],
+            challenges=[{"id": "a"}, {"id": "b"}],
+            challenge_count=2,
+        )
+        for number in (1, 2)
+    ]
+    session.add_all(levels)
+    session.flush()
+    scene.paths = {"basics": path.id}
+    scene.levels = {level.level_number: level.id for level in levels}
+    session.add_all(
+        [
+            AgentProgress(
+                agent_id=ada.id,
+                curriculum_level_id=levels[0].id,
+                total_challenges=2,
+                challenges_completed=2,
+                best_score=0.9,
+                average_score=0.85,
+                time_spent_minutes=50,
+                status="completed",
+                started_at=_ago(12),
+                completed_at=_ago(10),
+                challenge_results=[
+                    {
+                        "challenge_index": 0,
+                        "score": 0.8,
+                        "minutes": 20,
+                        "recorded_at": _ago(11).isoformat(),
+                        "attempt": 1,
+                    },
+                    {
+                        "challenge_index": 1,
+                        "score": 0.9,
+                        "minutes": 30,
+                        "recorded_at": _ago(10).isoformat(),
+                        "attempt": 1,
+                    },
+                ],
+            ),
+            AgentProgress(
+                agent_id=ada.id,
+                curriculum_level_id=levels[1].id,
+                total_challenges=2,
+                best_score=0.4,
+                time_spent_minutes=10,
+                status="in_progress",
+                started_at=_ago(2),
+            ),
+            AgentProgress(
+                agent_id=bob.id,
+                curriculum_level_id=levels[0].id,
+                total_challenges=2,
+                best_score=0.5,
+                time_spent_minutes=30,
+                status="in_progress",
+                started_at=_ago(2),
+            ),
+        ]
+    )
+
+    statuses = [
+        ("validated", _ago(9), _ago(8), 0.9, "conversation", "competition"),
+        ("pending", _ago(0.1), None, 0.2, "reasoning", "training"),
+        ("anonymized", _ago(1), _ago(1), 0.6, "conversation", "training"),
+    ]
+    for copy in range(scale):
+        for status, collected, validated, quality, data_type, source in statuses:
+            record = TrainingDataCollection(
+                university=university,
+                agent_id=ada.id if copy % 2 == 0 else bob.id,
+                source_type=source,
+                data_type=data_type,
+                raw_data={"text": f"record {copy}"},
+                quality_score=quality,
+                validation_status=status,
+                anonymized=status == "anonymized",
+                collected_at=collected - timedelta(seconds=copy),
+                validated_at=validated,
+            )
+            session.add(record)
+            session.flush()
+            scene.records.append(record.id)
+
+    session.add_all(
+        [
+            ImprovementProposal(
+                university=university,
+                title=f"{name}: slower temperature",
+                description="Lower the temperature.",
+                created_at=_ago(10),
+                source_data_collection_id=scene.records[0],
+            ),
+            ImprovementProposal(
+                university=university,
+                title=f"{name}: more tools",
+                description="Give the agent a calculator.",
+                validation_status="approved",
+                validated_by="dean@example.org",
+                validated_at=_ago(2),
+                created_at=_ago(9),
+            ),
+        ]
+    )
+    session.flush()
+    return scene
+
+
+@pytest.fixture
+def two_universities(engine):
+    with transaction(engine) as session:
+        first = build_scene(session, "Lyceum")
+        second = build_scene(session, "Academy")
+    return first, second
+
+
+# ---------------------------------------------------------------------------
+# Day buckets
+
+
+def test_day_bucket_groups_by_utc_calendar_day_on_both_engines(engine):
+    with transaction(engine) as session:
+        university = make_university(session)
+        agent = make_agent(session, university)
+        # 23:30 UTC is already the next day east of Greenwich: it must stay
+        # on the UTC day whatever the server's or session's time zone.
+        for moment in (
+            datetime(2026, 12, 1, 23, 30, tzinfo=UTC),
+            datetime(2026, 12, 2, 0, 30, tzinfo=UTC),
+            datetime(2026, 12, 2, 23, 59, tzinfo=UTC),
+        ):
+            session.add(
+                TrainingDataCollection(
+                    university=university,
+                    agent=agent,
+                    source_type="training",
+                    data_type="reasoning",
+                    raw_data={},
+                    collected_at=moment,
+                )
+            )
+    with read_session(engine) as session:
+        if engine.dialect.name == "postgresql":
+            session.execute(text("SET TIME ZONE 'Asia/Tokyo'"))
+        bucket = day_bucket(session, TrainingDataCollection.collected_at)
+        rows = dict(
+            session.execute(
+                select(bucket, func.count()).group_by(bucket).order_by(bucket)
+            ).all()
+        )
+    assert rows == {"2026-12-01": 1, "2026-12-02": 2}
+
+
+def test_day_range_includes_the_whole_last_day():
+    start, end = day_range(date(2026, 12, 1), date(2026, 12, 2))
+    assert start == datetime(2026, 12, 1, tzinfo=UTC)
+    assert end == datetime(2026, 12, 3, tzinfo=UTC)
+    assert day_range(None, None) == (None, None)
+
+
+# ---------------------------------------------------------------------------
+# Overview
+
+
+def test_overview_metrics_count_now_and_seven_days_ago(engine, two_universities):
+    first, _ = two_universities
+    with read_session(engine) as session:
+        metrics = overview.overview_metrics(session, first.university_id, now=NOW)
+
+    # Ada and Cyd existed a week ago, Bob joined three days ago; the
+    # archived agent counts in neither.
+    assert (metrics["agents"].value, metrics["agents"].previous) == (3, 2)
+    # Arena started 12 days ago and is active; Solo ran 6 to 5 days ago.
+    assert metrics["active_competitions"].value == 1
+    assert metrics["active_competitions"].previous == 1
+    # One proposal pending now; a week ago both were (the other was decided
+    # two days ago).
+    assert metrics["pending_proposals"].value == 1
+    assert metrics["pending_proposals"].previous == 2
+    # Two of three records validated or anonymized now; a week ago one
+    # record existed and it was validated.
+    assert metrics["validated_share"].value == pytest.approx(2 / 3)
+    assert metrics["validated_share"].previous == pytest.approx(1.0)
+    # Mean of the stored competency scores now (0.9, 0.3, 0.0); a week ago
+    # Ada had completed level 1 with 0.9 and Cyd nothing.
+    assert metrics["mean_competency"].value == pytest.approx(0.4)
+    assert metrics["mean_competency"].previous == pytest.approx(0.45)
+    assert metrics["agents"].delta == 1
+
+
+def test_overview_metrics_of_an_empty_university_are_zero_or_nan(engine):
+    with transaction(engine) as session:
+        university_id = make_university(session).id
+    with read_session(engine) as session:
+        metrics = overview.overview_metrics(session, university_id, now=NOW)
+        by_status = overview.agents_by_status(session, university_id)
+    assert metrics["agents"].value == 0
+    assert math.isnan(metrics["validated_share"].value)
+    assert metrics["validated_share"].previous is None
+    assert by_status["agents"].sum() == 0
+    assert set(by_status["status"]) == {
+        "active",
+        "training",
+        "competing",
+        "idle",
+        "archived",
+    }
+
+
+def test_overview_of_an_unknown_university_is_not_found(engine):
+    with read_session(engine) as session, pytest.raises(NotFound, match="nope"):
+        overview.overview_metrics(session, "nope")
+
+
+def test_activity_timeline_counts_per_day_with_quiet_days_as_zero(
+    engine, two_universities
+):
+    first, _ = two_universities
+    with read_session(engine) as session:
+        timeline = overview.activity_timeline(
+            session, first.university_id, days=14, now=NOW
+        )
+    assert len(timeline) == 14
+    assert timeline["day"].iloc[-1] == NOW.date()
+    by_day = timeline.set_index("day")
+    yesterday = (NOW - timedelta(days=1)).date()
+    assert by_day.loc[yesterday, "matches_completed"] == 2
+    assert by_day.loc[yesterday, "training_records"] == 1
+    assert by_day.loc[NOW.date(), "training_records"] == 1
+    # Arena's draw ten days ago, the solo match five days ago: the scheduled
+    # match does not count.
+    assert timeline["matches_completed"].sum() == 4
+    assert timeline["training_records"].sum() == 3
+
+
+def test_quota_usage_counts_agents_competitions_and_storage(engine, two_universities):
+    first, _ = two_universities
+    with read_session(engine) as session:
+        usage = overview.quota_usage(session, first.university_id).set_index("quota")
+    assert usage.loc["agents", "used"] == 3
+    assert usage.loc["agents", "limit"] == 10
+    assert usage.loc["concurrent competitions", "used"] == 1
+    assert usage.loc["storage (MB)", "used"] > 0
+    assert usage.loc["agents", "share"] == pytest.approx(0.3)
+
+
+def test_overview_numbers_of_one_university_ignore_the_other(engine):
+    with transaction(engine) as session:
+        busy = build_scene(session, "Busy")
+        quiet_id = make_university(session, name="Quiet").id
+    with read_session(engine) as session:
+        metrics = overview.overview_metrics(session, quiet_id, now=NOW)
+        timeline = overview.activity_timeline(session, quiet_id, now=NOW)
+        usage = overview.quota_usage(session, quiet_id)
+        busy_usage = overview.quota_usage(session, busy.university_id)
+    assert metrics["agents"].value == 0
+    assert metrics["pending_proposals"].value == 0
+    assert timeline[["training_records", "matches_completed"]].sum().sum() == 0
+    assert usage["used"].sum() == 0
+    assert busy_usage["used"].sum() > 0
+
+
+# ---------------------------------------------------------------------------
+# Leaderboard
+
+
+def test_match_records_count_wins_draws_losses_and_rank(engine, two_universities):
+    first, _ = two_universities
+    with read_session(engine) as session:
+        records = leaderboard.match_records(session, first.university_id)
+    by_agent = records.set_index("agent")
+    ada = by_agent.loc["Lyceum Ada"]
+    assert (ada.matches, ada.wins, ada.draws, ada.losses) == (3, 1, 1, 0)
+    assert ada.win_rate == pytest.approx(0.5)
+    assert ada.highest_score == pytest.approx(1.0)
+    assert ada.average_score == pytest.approx((1.0 + 0.5 + 0.8) / 3)
+    bob = by_agent.loc["Lyceum Bob"]
+    assert (bob.wins, bob.draws, bob.losses) == (1, 0, 1)
+    cyd = by_agent.loc["Lyceum Cyd"]
+    assert (cyd.wins, cyd.draws, cyd.losses) == (0, 1, 1)
+    # Ada and Bob both win half their two-sided matches; Ada's average is
+    # higher, so she ranks first.
+    assert records["agent"].tolist() == ["Lyceum Ada", "Lyceum Bob", "Lyceum Cyd"]
+    assert records["rank"].tolist() == [1, 2, 3]
+
+
+def test_match_records_share_a_rank_when_level(engine):
+    with transaction(engine) as session:
+        university = make_university(session)
+        one, two = make_agent(session, university), make_agent(session, university)
+        competition = Competition(
+            university=university,
+            name="Even",
+            competition_type="head_to_head",
+            rules={},
+            evaluation_config={},
+        )
+        session.add(competition)
+        session.flush()
+        p1 = CompetitionParticipant(competition=competition, agent_id=one.id)
+        p2 = CompetitionParticipant(competition=competition, agent_id=two.id)
+        session.add_all([p1, p2])
+        session.flush()
+        _match(session, competition, 1, p1, p2, (0.5, 0.5), None, days_ago=1)
+        university_id = university.id
+    with read_session(engine) as session:
+        records = leaderboard.match_records(session, university_id)
+    assert records["rank"].tolist() == [1, 1]
+
+
+def test_match_records_filters_by_competition_type_specialization_and_days(
+    engine, two_universities
+):
+    first, _ = two_universities
+    uid = first.university_id
+    with read_session(engine) as session:
+        solo = leaderboard.match_records(
+            session, uid, competition_id=first.competitions["solo"]
+        )
+        researchers = leaderboard.match_records(session, uid, agent_type="researcher")
+        math_only = leaderboard.match_records(session, uid, specialization="math")
+        recent = leaderboard.match_records(
+            session,
+            uid,
+            played_from=(NOW - timedelta(days=2)).date(),
+            played_to=NOW.date(),
+        )
+    assert solo["agent"].tolist() == ["Lyceum Ada"]
+    assert solo["matches"].tolist() == [1]
+    assert math.isnan(solo["win_rate"].iloc[0])
+    assert researchers["agent"].tolist() == ["Lyceum Cyd"]
+    assert math_only["agent"].tolist() == ["Lyceum Ada"]
+    # Only the two matches of yesterday: Ada beat Bob, Bob beat Cyd.
+    assert recent.set_index("agent")["matches"].to_dict() == {
+        "Lyceum Ada": 1,
+        "Lyceum Bob": 2,
+        "Lyceum Cyd": 1,
+    }
+
+
+def test_match_records_of_one_university_never_show_the_other(engine, two_universities):
+    first, second = two_universities
+    with read_session(engine) as session:
+        records = leaderboard.match_records(session, second.university_id)
+        crossed = leaderboard.match_records(
+            session, second.university_id, competition_id=first.competitions["arena"]
+        )
+    assert all(name.startswith("Academy") for name in records["agent"])
+    assert crossed.empty
+
+
+def test_pairwise_win_rates_aggregate_both_orientations(engine, two_universities):
+    first, _ = two_universities
+    with read_session(engine) as session:
+        pairs = leaderboard.pairwise_win_rates(
+            session, first.university_id, first.competitions["arena"]
+        )
+    table = pairs.set_index(["agent", "opponent"])
+    assert len(pairs) == 6
+    assert table.loc[("Lyceum Ada", "Lyceum Bob"), "win_rate"] == 1.0
+    assert table.loc[("Lyceum Bob", "Lyceum Ada"), "win_rate"] == 0.0
+    assert table.loc[("Lyceum Ada", "Lyceum Cyd"), "draws"] == 1
+    assert table.loc[("Lyceum Cyd", "Lyceum Ada"), "win_rate"] == 0.5
+
+
+def test_pairwise_win_rates_refuse_a_competition_of_another_university(
+    engine, two_universities
+):
+    first, second = two_universities
+    with read_session(engine) as session, pytest.raises(NotFound, match="no compet"):
+        leaderboard.pairwise_win_rates(
+            session, second.university_id, first.competitions["arena"]
+        )
+
+
+def test_filter_choices_list_this_universitys_competitions_and_specializations(
+    engine, two_universities
+):
+    first, second = two_universities
+    with read_session(engine) as session:
+        competitions = leaderboard.competition_choices(session, first.university_id)
+        specializations = leaderboard.specialization_choices(
+            session, first.university_id
+        )
+    assert set(competitions["id"]) == set(first.competitions.values())
+    assert specializations == ["code", "math"]
+    assert not set(competitions["id"]) & set(second.competitions.values())

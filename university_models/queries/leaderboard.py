@@ -1,0 +1,325 @@
+"""The Leaderboard page: agents ranked by their competition results, the
+pairwise win rates of one competition, and the lists its filters offer.
+
+Every function is scoped to one university: a competition id from another
+university finds nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import and_, case, func, literal, or_, select, union_all
+from sqlalchemy.orm import Session, aliased
+
+from university_models.errors import NotFound
+from university_models.models import (
+    Competition,
+    CompetitionMatch,
+    CompetitionParticipant,
+    UniversityAgent,
+)
+from university_models.queries.time_buckets import day_range
+
+log = logging.getLogger(__name__)
+
+RECORD_COLUMNS = [
+    "rank",
+    "agent_id",
+    "agent",
+    "agent_type",
+    "specialization",
+    "matches",
+    "wins",
+    "draws",
+    "losses",
+    "win_rate",
+    "average_score",
+    "highest_score",
+]
+
+PAIR_COLUMNS = ["agent", "opponent", "matches", "wins", "draws", "losses", "win_rate"]
+
+
+def competition_choices(session: Session, university_id: str) -> pd.DataFrame:
+    """The university's competitions for a filter: id, name, competition_type,
+    status, newest first (by scheduled start, then creation)."""
+    rows = session.execute(
+        select(
+            Competition.id,
+            Competition.name,
+            Competition.competition_type,
+            Competition.status,
+        )
+        .where(Competition.university_id == university_id)
+        .order_by(
+            Competition.scheduled_start.desc().nulls_last(),
+            Competition.created_at.desc(),
+            Competition.name,
+        )
+        .limit(1000)
+    ).all()
+    return pd.DataFrame(rows, columns=["id", "name", "competition_type", "status"])
+
+
+def specialization_choices(session: Session, university_id: str) -> list[str]:
+    """The distinct specializations of the university's agents, by name."""
+    return list(
+        session.scalars(
+            select(UniversityAgent.specialization)
+            .where(
+                UniversityAgent.university_id == university_id,
+                UniversityAgent.specialization.is_not(None),
+            )
+            .distinct()
+            .order_by(UniversityAgent.specialization)
+        )
+    )
+
+
+def require_competition(
+    session: Session, university_id: str, competition_id: str
+) -> Competition:
+    """The competition ``competition_id`` of this university, or ``NotFound``.
+
+    Rule: a competition of another university is treated as missing."""
+    competition = session.scalars(
+        select(Competition).where(
+            Competition.id == competition_id,
+            Competition.university_id == university_id,
+        )
+    ).one_or_none()
+    if competition is None:
+        raise NotFound(
+            f"This university has no competition with the id {competition_id!r}; "
+            "choose one from the list."
+        )
+    return competition
+
+
+def _match_conditions(
+    university_id: str,
+    *,
+    competition_id: str | None,
+    played_from: date | None,
+    played_to: date | None,
+) -> list[Any]:
+    start, end = day_range(played_from, played_to)
+    conditions: list[Any] = [
+        Competition.university_id == university_id,
+        CompetitionMatch.status == "completed",
+    ]
+    if competition_id:
+        conditions.append(CompetitionMatch.competition_id == competition_id)
+    if start is not None:
+        conditions.append(CompetitionMatch.completed_at >= start)
+    if end is not None:
+        conditions.append(CompetitionMatch.completed_at < end)
+    return conditions
+
+
+def match_records(
+    session: Session,
+    university_id: str,
+    *,
+    competition_id: str | None = None,
+    agent_type: str | None = None,
+    specialization: str | None = None,
+    played_from: date | None = None,
+    played_to: date | None = None,
+) -> pd.DataFrame:
+    """Every agent with at least one completed match matching the filters:
+    matches, wins, draws, losses, win rate, average and highest own score,
+    ranked.
+
+    Rules: the same counting as ``refresh_agent_counters`` (a draw is a
+    completed two-sided match without a winner; solo matches count in
+    ``matches`` and the scores but in neither wins, draws nor losses);
+    ``win_rate`` is wins over two-sided matches (NaN without any); the date
+    range applies to ``completed_at`` (UTC days, both ends included). Rank
+    is by win rate, then average score, best first; agents level on both
+    share a rank (1, 2, 2, 4); agents without a two-sided match rank after
+    the others, by average score."""
+    mine = aliased(CompetitionParticipant)
+    own_score = case(
+        (
+            CompetitionMatch.participant1_id == mine.id,
+            CompetitionMatch.participant1_score,
+        ),
+        else_=CompetitionMatch.participant2_score,
+    )
+    pairwise = CompetitionMatch.participant2_id.is_not(None)
+    conditions = _match_conditions(
+        university_id,
+        competition_id=competition_id,
+        played_from=played_from,
+        played_to=played_to,
+    )
+    if agent_type:
+        conditions.append(UniversityAgent.agent_type == agent_type)
+    if specialization:
+        conditions.append(UniversityAgent.specialization == specialization)
+
+    rows = session.execute(
+        select(
+            UniversityAgent.id,
+            UniversityAgent.name,
+            UniversityAgent.agent_type,
+            UniversityAgent.specialization,
+            func.count(),
+            func.count().filter(
+                and_(pairwise, CompetitionMatch.winner_participant_id == mine.id)
+            ),
+            func.count().filter(
+                and_(pairwise, CompetitionMatch.winner_participant_id.is_(None))
+            ),
+            func.count().filter(
+                and_(
+                    pairwise,
+                    CompetitionMatch.winner_participant_id.is_not(None),
+                    CompetitionMatch.winner_participant_id != mine.id,
+                )
+            ),
+            func.avg(own_score),
+            func.max(own_score),
+        )
+        .select_from(CompetitionMatch)
+        .join(Competition, Competition.id == CompetitionMatch.competition_id)
+        .join(
+            mine,
+            or_(
+                CompetitionMatch.participant1_id == mine.id,
+                CompetitionMatch.participant2_id == mine.id,
+            ),
+        )
+        .join(UniversityAgent, UniversityAgent.id == mine.agent_id)
+        .where(*conditions)
+        .group_by(
+            UniversityAgent.id,
+            UniversityAgent.name,
+            UniversityAgent.agent_type,
+            UniversityAgent.specialization,
+        )
+    ).all()
+
+    records = pd.DataFrame(
+        rows,
+        columns=[
+            "agent_id",
+            "agent",
+            "agent_type",
+            "specialization",
+            "matches",
+            "wins",
+            "draws",
+            "losses",
+            "average_score",
+            "highest_score",
+        ],
+    )
+    if records.empty:
+        return pd.DataFrame(columns=RECORD_COLUMNS)
+
+    # One row per agent: the aggregate is bounded by the number of agents,
+    # so ranking it here is cheap.
+    two_sided = records["wins"] + records["draws"] + records["losses"]
+    records["win_rate"] = records["wins"] / two_sided.where(two_sided > 0)
+    records["average_score"] = records["average_score"].astype(float)
+    records["highest_score"] = records["highest_score"].astype(float)
+    records["_rate"] = records["win_rate"].fillna(-1.0)
+    records["_average"] = records["average_score"].fillna(float("-inf"))
+    records = records.sort_values(
+        ["_rate", "_average", "agent"], ascending=[False, False, True]
+    )
+    starts_group = (records["_rate"] != records["_rate"].shift()) | (
+        records["_average"] != records["_average"].shift()
+    )
+    positions = pd.Series(range(1, len(records) + 1), index=records.index)
+    records["rank"] = positions.where(starts_group).ffill().astype(int)
+    return records[RECORD_COLUMNS].reset_index(drop=True)
+
+
+def pairwise_win_rates(
+    session: Session, university_id: str, competition_id: str
+) -> pd.DataFrame:
+    """For one competition, every ordered pair of agents that met: matches,
+    wins, draws and losses of ``agent`` against ``opponent`` and its win rate
+    (wins plus half the draws, over the matches).
+
+    Rule: aggregated per pair in SQL over completed two-sided matches; both
+    orientations are returned so the heatmap is complete."""
+    require_competition(session, university_id, competition_id)
+    first = aliased(CompetitionParticipant)
+    second = aliased(CompetitionParticipant)
+    base = (
+        select(
+            first.agent_id.label("a"),
+            second.agent_id.label("b"),
+            case(
+                (CompetitionMatch.winner_participant_id == first.id, 1), else_=0
+            ).label("a_won"),
+            case(
+                (CompetitionMatch.winner_participant_id == second.id, 1), else_=0
+            ).label("b_won"),
+        )
+        .join(first, first.id == CompetitionMatch.participant1_id)
+        .join(second, second.id == CompetitionMatch.participant2_id)
+        .where(
+            CompetitionMatch.competition_id == competition_id,
+            CompetitionMatch.status == "completed",
+        )
+        .subquery()
+    )
+    sides = union_all(
+        select(
+            base.c.a.label("agent_id"),
+            base.c.b.label("opponent_id"),
+            base.c.a_won.label("won"),
+            base.c.b_won.label("lost"),
+        ),
+        select(
+            base.c.b.label("agent_id"),
+            base.c.a.label("opponent_id"),
+            base.c.b_won.label("won"),
+            base.c.a_won.label("lost"),
+        ),
+    ).subquery()
+    agent = aliased(UniversityAgent)
+    opponent = aliased(UniversityAgent)
+    rows = session.execute(
+        select(
+            agent.name,
+            opponent.name,
+            func.count(),
+            func.sum(sides.c.won),
+            func.sum(literal(1) - sides.c.won - sides.c.lost),
+            func.sum(sides.c.lost),
+        )
+        .join(agent, agent.id == sides.c.agent_id)
+        .join(opponent, opponent.id == sides.c.opponent_id)
+        .group_by(agent.name, opponent.name)
+        .order_by(agent.name, opponent.name)
+    ).all()
+    pairs = pd.DataFrame(rows, columns=PAIR_COLUMNS[:-1])
+    if pairs.empty:
+        return pd.DataFrame(columns=PAIR_COLUMNS)
+    for column in ("matches", "wins", "draws", "losses"):
+        pairs[column] = pairs[column].astype(int)
+    pairs["win_rate"] = (pairs["wins"] + pairs["draws"] / 2) / pairs["matches"]
+    return pairs
+
+
+def competition_standings(
+    session: Session, university_id: str, competition_id: str
+) -> pd.DataFrame:
+    """The standings of one competition of this university (see
+    ``university_models.standings.compute_standings``).
+
+    Rule: scoped: a competition of another university is ``NotFound``."""
+    from university_models.standings import compute_standings
+
+    require_competition(session, university_id, competition_id)
+    return compute_standings(session, competition_id)
