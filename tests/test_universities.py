@@ -1,0 +1,621 @@
+"""Universities and quotas: creation, editing, status, lookup by name, storage
+quota and the ``university`` command, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from tests.factories import make_agent, make_university, make_user
+from university_models import cli
+from university_models.db import Base, read_session, transaction, utcnow
+from university_models.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    QuotaExceeded,
+)
+from university_models.models import (
+    DEFAULT_SETTINGS,
+    Competition,
+    Organization,
+    TrainingDataCollection,
+    University,
+    User,
+)
+from university_models.services.agents import create_agent, update_agent
+from university_models.services.universities import (
+    BYTES_PER_MB,
+    check_storage_quota,
+    create_university,
+    find_university,
+    json_size_bytes,
+    set_university_status,
+    storage_used_bytes,
+    update_university,
+)
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    """The number of rows of every table."""
+    with read_session(engine) as session:
+        return {
+            table.name: session.scalar(select(func.count()).select_from(table))
+            for table in Base.metadata.sorted_tables
+        }
+
+
+def new_university(engine: Engine, **values) -> str:
+    values.setdefault("name", "Athena")
+    values.setdefault("owner_email", "owner@example.org")
+    with transaction(engine) as session:
+        return create_university(session, **values).id
+
+
+def load(engine: Engine, university_id: str) -> University:
+    """The university's row as it is now, detached from any session."""
+    with read_session(engine) as session:
+        university = session.get(University, university_id)
+        session.expunge(university)
+        return university
+
+
+def assert_refused(engine: Engine, error: type[Exception], action, match=None):
+    """``action(session)`` raises ``error`` and leaves every row count as it
+    was; returns the error's message."""
+    before = row_counts(engine)
+    with (
+        pytest.raises(error, match=match) as caught,
+        transaction(engine) as session,
+    ):
+        action(session)
+    assert row_counts(engine) == before
+    return str(caught.value)
+
+
+def add_training_record(engine: Engine, university_id: str, raw, processed=None):
+    with transaction(engine) as session:
+        university = session.get(University, university_id)
+        agent = make_agent(session, university)
+        session.add(
+            TrainingDataCollection(
+                university_id=university_id,
+                agent_id=agent.id,
+                source_type="training",
+                data_type="reasoning",
+                raw_data=raw,
+                processed_data=processed,
+            )
+        )
+
+
+# --- create_university ------------------------------------------------------
+
+
+def test_create_university_creates_owner_and_organization(engine):
+    university_id = new_university(
+        engine,
+        name="  Athena  ",
+        owner_email=" Ada@Example.ORG ",
+        owner_display_name="Ada",
+        organization="ACME Labs",
+        description="A test",
+        isolation_level="shared",
+        max_agents=7,
+        max_concurrent_competitions=3,
+        storage_quota_mb=50,
+        data_retention_days=30,
+        tenant_id="tenant-1",
+    )
+
+    with read_session(engine) as session:
+        university = session.get(University, university_id)
+        assert university.name == "Athena"
+        assert university.status == "active"
+        assert university.owner.email == "ada@example.org"
+        assert university.owner.display_name == "Ada"
+        assert university.organization.name == "ACME Labs"
+        assert university.owner.organization_id == university.organization_id
+        assert (university.isolation_level, university.tenant_id) == (
+            "shared",
+            "tenant-1",
+        )
+        assert (university.max_agents, university.max_concurrent_competitions) == (7, 3)
+        assert university.storage_quota_mb == 50
+        assert university.data_retention_days == 30
+        assert university.settings == {
+            **DEFAULT_SETTINGS,
+            "max_agents": 7,
+            "max_concurrent_competitions": 3,
+            "data_retention_days": 30,
+        }
+        assert university.last_activity_at.tzinfo is not None
+
+
+def test_create_university_merges_given_settings_over_defaults(engine):
+    university_id = new_university(
+        engine,
+        settings={"privacy_level": "relaxed", "theme": "dark", "max_agents": 100},
+    )
+
+    settings = load(engine, university_id).settings
+    assert settings["privacy_level"] == "relaxed"
+    assert settings["theme"] == "dark"
+    assert settings["max_agents"] == 100
+    assert settings["data_retention_days"] == 365
+
+
+def test_create_university_reuses_existing_owner_and_organization(engine):
+    with transaction(engine) as session:
+        session.add(Organization(name="ACME"))
+        make_user(session, email="ada@example.org")
+
+    first = new_university(
+        engine, name="One", owner_email="ADA@example.org", organization="acme"
+    )
+    second = new_university(
+        engine, name="Two", owner_email="ada@example.org", organization="Acme"
+    )
+
+    assert row_counts(engine)["users"] == 1
+    assert row_counts(engine)["organizations"] == 1
+    assert load(engine, first).owner_user_id == load(engine, second).owner_user_id
+
+
+@pytest.mark.parametrize("duplicate", ["Athena", "athena", "  ATHENA "])
+def test_create_university_refuses_a_taken_name_in_any_case(engine, duplicate):
+    new_university(engine, name="Athena")
+
+    message = assert_refused(
+        engine,
+        Conflict,
+        lambda s: create_university(s, name=duplicate, owner_email="x@example.org"),
+    )
+    assert "'Athena'" in message
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        ({"name": "   "}, "empty"),
+        ({"name": "x" * 256}, "256 characters"),
+        ({"name": 7}, "7"),
+        ({"owner_email": "not-an-address"}, "not-an-address"),
+        ({"owner_email": "a b@example.org"}, "a b@example.org"),
+        ({"owner_email": ""}, "missing"),
+        ({"isolation_level": "open"}, "open"),
+        ({"max_agents": 0}, "max_agents"),
+        ({"max_agents": True}, "True"),
+        ({"max_concurrent_competitions": -1}, "-1"),
+        ({"storage_quota_mb": 0}, "storage_quota_mb"),
+        ({"data_retention_days": 0}, "data_retention_days"),
+        ({"settings": ["a"]}, "JSON object"),
+        ({"settings": {"max_agents": 5}}, "settings\\['max_agents'\\] is 5"),
+        ({"organization": " "}, "organization name"),
+    ],
+)
+def test_create_university_refuses_invalid_input(engine, values, named):
+    arguments = {"name": "Athena", "owner_email": "owner@example.org", **values}
+
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda s: create_university(s, **arguments),
+        match=named,
+    )
+
+
+# --- update_university ------------------------------------------------------
+
+
+def test_update_university_changes_fields_and_keeps_settings_mirrored(engine):
+    university_id = new_university(engine, settings={"theme": "dark"})
+
+    with transaction(engine) as session:
+        update_university(
+            session,
+            university_id,
+            name=" Athena II ",
+            description="new",
+            isolation_level="collaborative",
+            max_agents=5,
+            max_concurrent_competitions=2,
+            storage_quota_mb=10,
+            data_retention_days=90,
+            settings={"privacy_level": "shared"},
+        )
+
+    university = load(engine, university_id)
+    assert university.name == "Athena II"
+    assert university.description == "new"
+    assert university.isolation_level == "collaborative"
+    assert (university.max_agents, university.max_concurrent_competitions) == (5, 2)
+    assert university.storage_quota_mb == 10
+    assert university.data_retention_days == 90
+    assert university.settings == {
+        **DEFAULT_SETTINGS,
+        "theme": "dark",
+        "privacy_level": "shared",
+        "max_agents": 5,
+        "max_concurrent_competitions": 2,
+        "data_retention_days": 90,
+    }
+
+
+def test_update_university_may_keep_its_own_name_in_another_case(engine):
+    university_id = new_university(engine, name="Athena")
+
+    with transaction(engine) as session:
+        update_university(session, university_id, name="ATHENA")
+
+    assert load(engine, university_id).name == "ATHENA"
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "named"),
+    [
+        ({"status": "archived"}, InvalidInput, "status"),
+        ({"owner_user_id": "x"}, InvalidInput, "owner_user_id"),
+        ({"name": "other"}, Conflict, "'Other'"),
+        ({"name": ""}, InvalidInput, "empty"),
+        ({"max_agents": 0}, InvalidInput, "max_agents"),
+        ({"isolation_level": "none"}, InvalidInput, "none"),
+        ({"settings": "x"}, InvalidInput, "JSON object"),
+        (
+            {"max_agents": 8, "settings": {"max_agents": 9}},
+            InvalidInput,
+            "settings\\['max_agents'\\] is 9",
+        ),
+    ],
+)
+def test_update_university_refuses_invalid_changes(engine, changes, error, named):
+    new_university(engine, name="Other", owner_email="other@example.org")
+    university_id = new_university(engine)
+    before = load(engine, university_id)
+
+    assert_refused(
+        engine,
+        error,
+        lambda s: update_university(s, university_id, **changes),
+        match=named,
+    )
+    after = load(engine, university_id)
+    assert (after.name, after.max_agents, after.settings) == (
+        before.name,
+        before.max_agents,
+        before.settings,
+    )
+    assert after.last_activity_at == before.last_activity_at
+
+
+def test_update_university_refuses_max_agents_below_the_agents_in_use(engine):
+    university_id = new_university(engine)
+    with transaction(engine) as session:
+        university = session.get(University, university_id)
+        for _ in range(3):
+            make_agent(session, university)
+        make_agent(session, university, status="archived")
+
+    message = assert_refused(
+        engine,
+        QuotaExceeded,
+        lambda s: update_university(s, university_id, max_agents=2),
+    )
+    assert "max_agents cannot be 2" in message
+    assert "has 3 agents" in message
+    assert load(engine, university_id).max_agents == 100
+
+    # Archived agents do not count: exactly the agents in use is allowed.
+    with transaction(engine) as session:
+        update_university(session, university_id, max_agents=3)
+    assert load(engine, university_id).max_agents == 3
+
+
+def test_update_university_refuses_fewer_concurrent_competitions_than_active(engine):
+    university_id = new_university(engine)
+    with transaction(engine) as session:
+        for status in ("active", "active", "scheduled"):
+            session.add(
+                Competition(
+                    university_id=university_id,
+                    name=f"C {status}",
+                    competition_type="solo",
+                    rules={},
+                    evaluation_config={},
+                    status=status,
+                )
+            )
+
+    message = assert_refused(
+        engine,
+        QuotaExceeded,
+        lambda s: update_university(s, university_id, max_concurrent_competitions=1),
+    )
+    assert "cannot be 1" in message and "2 active" in message
+
+    with transaction(engine) as session:
+        update_university(session, university_id, max_concurrent_competitions=2)
+    assert load(engine, university_id).max_concurrent_competitions == 2
+
+
+def test_update_university_refuses_a_storage_quota_below_the_stored_data(engine):
+    university_id = new_university(engine, storage_quota_mb=5)
+    add_training_record(engine, university_id, {"text": "x" * (BYTES_PER_MB + 10)})
+
+    message = assert_refused(
+        engine,
+        QuotaExceeded,
+        lambda s: update_university(s, university_id, storage_quota_mb=1),
+    )
+    assert "storage_quota_mb cannot be 1" in message
+    assert str(json_size_bytes({"text": "x" * (BYTES_PER_MB + 10)})) in message
+
+    with transaction(engine) as session:
+        update_university(session, university_id, storage_quota_mb=2)
+    assert load(engine, university_id).storage_quota_mb == 2
+
+
+# --- status -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", ["suspended", "archived"])
+def test_inactive_university_refuses_writes_until_set_back_to_active(engine, status):
+    university_id = new_university(engine)
+    with transaction(engine) as session:
+        set_university_status(session, university_id, status)
+    assert load(engine, university_id).status == status
+
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda s: create_agent(s, university_id, name="Ada", agent_type="student"),
+        match=status,
+    )
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda s: update_university(s, university_id, description="x"),
+        match="sets it back to active",
+    )
+
+    with transaction(engine) as session:
+        set_university_status(session, university_id, "active")
+    with transaction(engine) as session:
+        create_agent(session, university_id, name="Ada", agent_type="student")
+    assert row_counts(engine)["university_agents"] == 1
+
+
+def test_set_university_status_refuses_unknown_status_and_unknown_university(engine):
+    university_id = new_university(engine)
+
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda s: set_university_status(s, university_id, "deleted"),
+        match="deleted",
+    )
+    assert_refused(
+        engine,
+        NotFound,
+        lambda s: set_university_status(s, "no-such-id", "active"),
+        match="no-such-id",
+    )
+    assert load(engine, university_id).status == "active"
+
+
+def test_setting_the_same_status_does_not_restart_the_activity_clock(engine):
+    university_id = new_university(engine)
+    with transaction(engine) as session:
+        set_university_status(session, university_id, "archived")
+    archived_at = load(engine, university_id).last_activity_at
+
+    with transaction(engine) as session:
+        set_university_status(session, university_id, "archived")
+
+    assert load(engine, university_id).last_activity_at == archived_at
+
+
+def test_last_activity_at_moves_on_every_write(engine):
+    university_id = new_university(engine)
+    with transaction(engine) as session:
+        university = session.get(University, university_id)
+        university.last_activity_at = utcnow() - timedelta(days=30)
+    seen = [load(engine, university_id).last_activity_at]
+
+    def changed() -> None:
+        now = load(engine, university_id).last_activity_at
+        assert now > seen[-1]
+        seen.append(now)
+
+    with transaction(engine) as session:
+        agent_id = create_agent(
+            session, university_id, name="Ada", agent_type="student"
+        ).id
+    changed()
+    with transaction(engine) as session:
+        update_agent(session, agent_id, description="writes poems")
+    changed()
+    with transaction(engine) as session:
+        update_university(session, university_id, description="x")
+    changed()
+    with transaction(engine) as session:
+        set_university_status(session, university_id, "suspended")
+    changed()
+    with transaction(engine) as session:
+        set_university_status(session, university_id, "active")
+    changed()
+
+
+# --- find_university --------------------------------------------------------
+
+
+def test_find_university_by_name_in_any_case(engine):
+    university_id = new_university(engine, name="Athena")
+
+    with read_session(engine) as session:
+        assert find_university(session, "  aTHENA ").id == university_id
+
+
+def test_find_university_names_the_universities_that_exist(engine):
+    with (
+        read_session(engine) as session,
+        pytest.raises(NotFound, match="there is none yet"),
+    ):
+        find_university(session, "Athena")
+
+    new_university(engine, name="Athena")
+    new_university(engine, name="Minerva")
+
+    with read_session(engine) as session, pytest.raises(NotFound) as caught:
+        find_university(session, "Hermes")
+    assert "'Hermes'" in str(caught.value)
+    assert "'Athena', 'Minerva'" in str(caught.value)
+
+
+def test_find_university_lists_at_most_twenty_names(engine):
+    with transaction(engine) as session:
+        owner = make_user(session)
+        for number in range(25):
+            make_university(session, owner=owner, name=f"U{number:02d}")
+
+    with read_session(engine) as session, pytest.raises(NotFound) as caught:
+        find_university(session, "Hermes")
+    message = str(caught.value)
+    assert "'U19'" in message and "'U20'" not in message
+    assert message.endswith(", ....")
+
+
+# --- storage ----------------------------------------------------------------
+
+
+def test_storage_used_bytes_sums_raw_and_processed_json_of_one_university(engine):
+    university_id = new_university(engine)
+    other_id = new_university(engine, name="Other")
+    records = [
+        ({"turns": ["hello", "wörld ✓"]}, None),
+        ({"steps": list(range(50))}, {"steps": "anonymized"}),
+    ]
+    for raw, processed in records:
+        add_training_record(engine, university_id, raw, processed)
+    add_training_record(engine, other_id, {"big": "y" * 5000})
+
+    expected = sum(
+        json_size_bytes(raw) + (json_size_bytes(processed) if processed else 0)
+        for raw, processed in records
+    )
+    with read_session(engine) as session:
+        assert storage_used_bytes(session, university_id) == expected
+        assert storage_used_bytes(session, new_university_without_records(engine)) == 0
+
+
+def new_university_without_records(engine: Engine) -> str:
+    return new_university(engine, name="Empty", owner_email="e@example.org")
+
+
+def test_check_storage_quota_allows_reaching_the_quota_but_not_passing_it(engine):
+    university_id = new_university(engine, storage_quota_mb=1)
+    add_training_record(engine, university_id, {"text": "z" * 1000})
+
+    with read_session(engine) as session:
+        university = session.get(University, university_id)
+        used = storage_used_bytes(session, university_id)
+        check_storage_quota(session, university, BYTES_PER_MB - used)
+
+        with pytest.raises(QuotaExceeded) as caught:
+            check_storage_quota(session, university, BYTES_PER_MB - used + 1)
+    message = str(caught.value)
+    assert f"stores {used} bytes" in message
+    assert f"record of {BYTES_PER_MB - used + 1} bytes" in message
+    assert "1 MB" in message
+
+
+@pytest.mark.parametrize("size", [-1, 1.5, True])
+def test_check_storage_quota_refuses_a_record_size_that_is_not_whole_bytes(
+    engine, size
+):
+    university_id = new_university(engine)
+
+    with read_session(engine) as session:
+        university = session.get(University, university_id)
+        with pytest.raises(InvalidInput, match=str(size)):
+            check_storage_quota(session, university, size)
+
+
+# --- command line -----------------------------------------------------------
+
+
+@pytest.fixture
+def configured(engine, monkeypatch) -> Engine:
+    """The test engine as the configured database of the CLI."""
+    monkeypatch.setenv(
+        "UNIVERSITY_DATABASE_URL", engine.url.render_as_string(hide_password=False)
+    )
+    return engine
+
+
+def test_cli_creates_a_university_with_its_owner_and_organization(configured, capsys):
+    code = cli.main(
+        [
+            "university",
+            "create",
+            "Athena",
+            "--owner",
+            "Ada@Example.org",
+            "--organization",
+            "ACME",
+            "--max-agents",
+            "12",
+            "--max-concurrent-competitions",
+            "4",
+            "--storage-quota-mb",
+            "64",
+        ]
+    )
+
+    assert code == 0
+    assert "created university 'Athena'" in capsys.readouterr().out
+    with read_session(configured) as session:
+        university = find_university(session, "athena")
+        assert university.owner.email == "ada@example.org"
+        assert university.organization.name == "ACME"
+        assert (university.max_agents, university.max_concurrent_competitions) == (
+            12,
+            4,
+        )
+        assert university.storage_quota_mb == 64
+
+
+def test_cli_refuses_a_duplicate_university_and_changes_nothing(configured, capsys):
+    assert cli.main(["university", "create", "Athena", "--owner", "a@b.org"]) == 0
+    before = row_counts(configured)
+
+    code = cli.main(["university", "create", "ATHENA", "--owner", "c@d.org"])
+
+    assert code == 1
+    assert "already exists" in capsys.readouterr().err
+    assert row_counts(configured) == before
+
+
+def test_cli_lists_universities_as_a_table(configured, capsys):
+    assert cli.main(["university", "list"]) == 0
+    assert "no university yet" in capsys.readouterr().out
+
+    cli.main(["university", "create", "Minerva", "--owner", "m@example.org"])
+    cli.main(["university", "create", "Athena", "--owner", "a@example.org"])
+    capsys.readouterr()
+
+    assert cli.main(["university", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:4] == ["name", "status", "owner", "agents"]
+    assert lines[1].split()[:4] == ["Athena", "active", "a@example.org", "0"]
+    assert lines[2].split()[:4] == ["Minerva", "active", "m@example.org", "0"]
+
+
+def test_user_emails_are_stored_in_lower_case(engine):
+    new_university(engine, owner_email="MiXeD@Example.Org")
+
+    with read_session(engine) as session:
+        assert session.scalars(select(User.email)).all() == ["mixed@example.org"]
