@@ -1,0 +1,753 @@
+"""Training data rules on SQLite and PostgreSQL: collection, quality score,
+storage quota, review states, privacy levels and bulk review by filter."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from tests.factories import make_agent, make_university
+from university_models.db import Base, read_session, transaction
+from university_models.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    QuotaExceeded,
+)
+from university_models.models import TrainingDataCollection, University, UniversityAgent
+from university_models.privacy import find_personal_data_in_json
+from university_models.services import training_data
+from university_models.services.training_data import (
+    TrainingDataFilter,
+    anonymize_record,
+    bulk_anonymize,
+    bulk_reject,
+    bulk_validate,
+    collect_training_data,
+    count_matching,
+    quality_score,
+    reject_record,
+    set_privacy_level,
+    validate_record,
+)
+from university_models.services.universities import json_size_bytes
+
+GOOD = {
+    "conversation": {
+        "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "What is 2 + 2?"},
+            {"role": "assistant", "content": "4"},
+        ]
+    },
+    "reasoning": {
+        "question": "Is 91 prime?",
+        "steps": ["91 = 7 * 13", "so it has divisors other than 1 and itself"],
+        "conclusion": "No",
+    },
+    "tool_use": {
+        "tool": "calculator",
+        "arguments": {"expression": "2+2"},
+        "result": "4",
+    },
+    "problem_solving": {
+        "problem": "Reverse a list",
+        "solution": "def rev(x): return x[::-1]",
+        "tests": [{"name": "empty", "passed": True}, {"name": "three", "passed": True}],
+    },
+}
+
+PERSONAL = {
+    "messages": [
+        {
+            "role": "user",
+            "content": "Mail me at jane.doe@example.org or +1 415-555-2671",
+        },
+        {"role": "assistant", "content": "Use key sk-proj-abcdefghijklmnop1234567890"},
+    ],
+    "client": {"ip": "192.168.1.10", "card": "4111 1111 1111 1111"},
+}
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    """Rows in every table, to show that a refusal wrote nothing."""
+    with read_session(engine) as session:
+        return {
+            table.name: session.scalar(select(func.count()).select_from(table))
+            for table in Base.metadata.sorted_tables
+        }
+
+
+def records_state(engine: Engine) -> list[tuple[Any, ...]]:
+    """Every training record's reviewable state, to show nothing changed."""
+    t = TrainingDataCollection
+    with read_session(engine) as session:
+        return [
+            tuple(row)
+            for row in session.execute(
+                select(
+                    t.id,
+                    t.validation_status,
+                    t.privacy_level,
+                    t.anonymized,
+                    t.processed_data,
+                    t.record_metadata,
+                    t.validated_at,
+                ).order_by(t.id)
+            )
+        ]
+
+
+def scene(engine: Engine, **university_values: Any) -> dict[str, str]:
+    """A university with two agents, and a second university with one."""
+    with transaction(engine) as session:
+        university = make_university(session, **university_values)
+        other = make_university(session)
+        return {
+            "university": university.id,
+            "agent": make_agent(session, university).id,
+            "agent2": make_agent(session, university).id,
+            "other": other.id,
+            "other_agent": make_agent(session, other).id,
+        }
+
+
+def collect(engine: Engine, ids: dict[str, str], **values: Any) -> str:
+    values.setdefault("agent_id", ids["agent"])
+    values.setdefault("source_type", "training")
+    values.setdefault("data_type", "conversation")
+    values.setdefault("raw_data", GOOD.get(values["data_type"], {}))
+    university_id = values.pop("university_id", ids["university"])
+    with transaction(engine) as session:
+        return collect_training_data(session, university_id, **values).id
+
+
+def get(engine: Engine, record_id: str) -> SimpleNamespace:
+    """A training record's columns, read in a session of its own."""
+    with read_session(engine) as session:
+        record = session.get(TrainingDataCollection, record_id)
+        columns = TrainingDataCollection.__mapper__.column_attrs
+        return SimpleNamespace(**{c.key: getattr(record, c.key) for c in columns})
+
+
+# --- quality score ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("data_type", sorted(GOOD))
+def test_quality_score_is_one_for_a_record_passing_every_check(data_type):
+    assert quality_score(data_type, GOOD[data_type]) == (1.0, [])
+
+
+@pytest.mark.parametrize(
+    ("data_type", "raw", "failed"),
+    [
+        (
+            "conversation",
+            [{"role": "user", "content": "hi"}, {"role": "user", "content": " "}],
+            ["no_empty_message", "roles_alternate_from_user", "ends_with_assistant"],
+        ),
+        (
+            "conversation",
+            {"messages": [{"role": "assistant", "content": "hello"}]},
+            ["at_least_two_messages", "roles_alternate_from_user"],
+        ),
+        (
+            "conversation",
+            {"text": "no messages"},
+            [
+                "messages_listed",
+                "at_least_two_messages",
+                "messages_have_role_and_content",
+                "roles_known",
+                "no_empty_message",
+                "roles_alternate_from_user",
+                "ends_with_assistant",
+            ],
+        ),
+        (
+            "conversation",
+            [{"role": "robot", "content": "x"}, {"role": "assistant", "content": "y"}],
+            ["roles_known", "roles_alternate_from_user"],
+        ),
+        (
+            "reasoning",
+            {"question": "Why?", "steps": ["because", ""]},
+            ["no_empty_step", "conclusion_present"],
+        ),
+        (
+            "reasoning",
+            {"steps": [{"text": "one"}], "answer": "42"},
+            ["question_present", "at_least_two_steps"],
+        ),
+        (
+            "tool_use",
+            {"tool": "search", "arguments": ["q"], "error": "timeout"},
+            ["arguments_object", "result_present", "no_error"],
+        ),
+        (
+            "problem_solving",
+            {"problem": "p", "solution": "s", "tests": [{"passed": False}]},
+            ["verification_passed"],
+        ),
+        (
+            "problem_solving",
+            {"problem": "p", "answer": "s", "verified": True},
+            ["verification_present"],
+        ),
+    ],
+)
+def test_quality_score_names_the_failed_checks(data_type, raw, failed):
+    score, failed_checks = quality_score(data_type, raw)
+    total = len(training_data.QUALITY_CHECKS[data_type](raw))
+
+    assert failed_checks == failed
+    assert score == pytest.approx((total - len(failed)) / total)
+
+
+def test_quality_score_refuses_an_unknown_data_type():
+    with pytest.raises(InvalidInput, match="'video'"):
+        quality_score("video", {})
+
+
+# --- collecting -------------------------------------------------------------
+
+
+def test_collect_stores_the_record_its_quality_and_the_agent_counter(engine):
+    ids = scene(engine)
+    with read_session(engine) as session:
+        before = session.get(University, ids["university"]).last_activity_at
+
+    first = collect(engine, ids, metadata={"run": 7})
+    collect(
+        engine,
+        ids,
+        data_type="tool_use",
+        raw_data={"tool": "calculator"},
+        source_type="competition",
+        source_id="match-1",
+    )
+
+    record = get(engine, first)
+    assert record.quality_score == 1.0
+    assert record.record_metadata == {"run": 7, "quality_failed_checks": []}
+    assert (record.validation_status, record.privacy_level) == ("pending", "private")
+    assert record.anonymized is False and record.processed_data is None
+    assert record.collected_at.tzinfo is not None
+    with read_session(engine) as session:
+        agent = session.get(UniversityAgent, ids["agent"])
+        assert agent.training_data_collected == 2
+        university = session.get(University, ids["university"])
+        assert university.last_activity_at > before
+        low = session.scalars(
+            select(TrainingDataCollection).where(
+                TrainingDataCollection.data_type == "tool_use"
+            )
+        ).one()
+        assert low.quality_score == pytest.approx(2 / 4)
+        assert low.record_metadata["quality_failed_checks"] == [
+            "arguments_object",
+            "result_present",
+        ]
+
+
+def test_collect_keeps_the_given_collection_time(engine):
+    ids = scene(engine)
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+    record_id = collect(engine, ids, collected_at=when)
+
+    assert get(engine, record_id).collected_at == when
+
+
+REFUSED_COLLECTIONS = {
+    "unknown source type": ({"source_type": "web"}, InvalidInput, "'web'"),
+    "unknown data type": ({"data_type": "video"}, InvalidInput, "'video'"),
+    "raw data not a document": ({"raw_data": "hello"}, InvalidInput, "str"),
+    "raw data not JSON": ({"raw_data": {"x": float("nan")}}, InvalidInput, "JSON"),
+    "shared before anonymization": (
+        {"privacy_level": "shared"},
+        InvalidInput,
+        "after anonymization",
+    ),
+    "public before anonymization": (
+        {"privacy_level": "public"},
+        InvalidInput,
+        "after anonymization",
+    ),
+    "unknown privacy level": ({"privacy_level": "secret"}, InvalidInput, "'secret'"),
+    "metadata not an object": ({"metadata": [1]}, InvalidInput, "metadata"),
+    "naive collection time": (
+        {"collected_at": datetime(2026, 1, 1)},
+        InvalidInput,
+        "time zone",
+    ),
+    "source id too long": ({"source_id": "x" * 37}, InvalidInput, "source id"),
+    "unknown agent": ({"agent_id": "nobody"}, NotFound, "'nobody'"),
+    "agent of another university": ({"agent_id": "OTHER"}, NotFound, "agent"),
+    "unknown university": ({"university_id": "nowhere"}, NotFound, "'nowhere'"),
+}
+
+
+@pytest.mark.parametrize(
+    ("values", "error", "message"),
+    list(REFUSED_COLLECTIONS.values()),
+    ids=list(REFUSED_COLLECTIONS),
+)
+def test_collect_refusal_names_the_value_and_writes_nothing(
+    engine, values, error, message
+):
+    ids = scene(engine)
+    values = {
+        key: ids["other_agent"] if value == "OTHER" else value
+        for key, value in values.items()
+    }
+    before = row_counts(engine)
+
+    with pytest.raises(error, match=message):
+        collect(engine, ids, **values)
+
+    assert row_counts(engine) == before
+
+
+def test_collect_refuses_an_archived_agent_and_a_suspended_university(engine):
+    ids = scene(engine)
+    with transaction(engine) as session:
+        session.get(UniversityAgent, ids["agent2"]).status = "archived"
+        session.get(University, ids["other"]).status = "suspended"
+    before = row_counts(engine)
+
+    with pytest.raises(InvalidTransition, match="archived"):
+        collect(engine, ids, agent_id=ids["agent2"])
+    with pytest.raises(InvalidTransition, match="suspended"):
+        collect(engine, ids, university_id=ids["other"], agent_id=ids["other_agent"])
+
+    assert row_counts(engine) == before
+
+
+def test_collect_may_reach_the_storage_quota_but_not_pass_it(engine):
+    ids = scene(engine, storage_quota_mb=1)
+    quota = 1024 * 1024
+    filler = {"text": "x" * (quota - 100 - json_size_bytes({"text": ""}))}
+    exact = {"text": "y" * (100 - json_size_bytes({"text": ""}))}
+    assert json_size_bytes(filler) + json_size_bytes(exact) == quota
+    collect(engine, ids, data_type="reasoning", raw_data=filler)
+    collect(engine, ids, data_type="reasoning", raw_data=exact)
+    before = row_counts(engine)
+
+    with pytest.raises(QuotaExceeded, match=str(quota)):
+        collect(engine, ids, data_type="reasoning", raw_data={})
+
+    assert row_counts(engine) == before
+
+
+def test_storage_quota_counts_processed_data_and_anonymizing_is_never_refused(
+    engine,
+):
+    ids = scene(engine, storage_quota_mb=1)
+    quota = 1024 * 1024
+    raw = {"text": "z" * (quota // 2 - 5)}
+    first = collect(engine, ids, data_type="reasoning", raw_data=raw)
+
+    # raw + processed copy passes the quota; privacy comes first.
+    with transaction(engine) as session:
+        anonymize_record(session, first)
+
+    with pytest.raises(QuotaExceeded):
+        collect(engine, ids, data_type="reasoning", raw_data={})
+    assert get(engine, first).processed_data == raw
+
+
+# --- review states ----------------------------------------------------------
+
+
+def test_validate_moves_a_pending_record_to_validated(engine):
+    ids = scene(engine)
+    record_id = collect(engine, ids)
+
+    with transaction(engine) as session:
+        validate_record(session, record_id)
+
+    record = get(engine, record_id)
+    assert record.validation_status == "validated"
+    assert record.validated_at is not None
+
+
+def test_reject_keeps_the_reason_and_the_quality_metadata(engine):
+    ids = scene(engine)
+    record_id = collect(engine, ids, metadata={"run": 1})
+
+    with transaction(engine) as session:
+        reject_record(session, record_id, "  duplicates record 12  ")
+
+    record = get(engine, record_id)
+    assert record.validation_status == "rejected"
+    assert record.record_metadata["rejection_reason"] == "duplicates record 12"
+    assert record.record_metadata["run"] == 1
+    assert record.record_metadata["quality_failed_checks"] == []
+    assert datetime.fromisoformat(record.record_metadata["rejected_at"]).tzinfo
+    assert record.validated_at is not None
+
+
+def test_anonymize_writes_processed_data_without_personal_data(engine):
+    ids = scene(engine)
+    record_id = collect(engine, ids, raw_data=PERSONAL)
+
+    with transaction(engine) as session:
+        anonymize_record(session, record_id)
+
+    record = get(engine, record_id)
+    assert record.raw_data == PERSONAL
+    assert record.anonymized is True
+    assert record.validation_status == "anonymized"
+    assert record.validated_at is not None
+    assert find_personal_data_in_json(record.processed_data) == []
+    assert record.processed_data["messages"][0]["content"] == (
+        "Mail me at [EMAIL] or [PHONE]"
+    )
+    assert record.processed_data["client"] == {
+        "ip": "[IP_ADDRESS]",
+        "card": "[CARD_NUMBER]",
+    }
+
+
+#: (from status, action) -> allowed; every other pair is refused.
+ACTIONS = {
+    "validate": lambda session, record_id: validate_record(session, record_id),
+    "reject": lambda session, record_id: reject_record(session, record_id, "bad"),
+    "anonymize": lambda session, record_id: anonymize_record(session, record_id),
+}
+ALLOWED = {
+    ("pending", "validate"),
+    ("pending", "reject"),
+    ("pending", "anonymize"),
+    ("validated", "reject"),
+    ("validated", "anonymize"),
+    ("anonymized", "reject"),
+}
+TO_REACH = {
+    "pending": [],
+    "validated": ["validate"],
+    "anonymized": ["anonymize"],
+    "rejected": ["reject"],
+}
+
+
+def test_review_transitions_follow_the_documented_table(engine):
+    ids = scene(engine)
+    for status, steps in TO_REACH.items():
+        for action, run in ACTIONS.items():
+            record_id = collect(engine, ids)
+            for step in steps:
+                with transaction(engine) as session:
+                    ACTIONS[step](session, record_id)
+            before = records_state(engine)
+
+            if (status, action) in ALLOWED:
+                with transaction(engine) as session:
+                    run(session, record_id)
+                assert get(engine, record_id).validation_status != status
+            else:
+                with (
+                    pytest.raises(InvalidTransition, match=status),
+                    transaction(engine) as session,
+                ):
+                    run(session, record_id)
+                assert records_state(engine) == before, (status, action)
+
+
+@pytest.mark.parametrize("reason", ["", "   ", None, "x" * 2001])
+def test_reject_refuses_a_missing_or_overlong_reason(engine, reason):
+    ids = scene(engine)
+    record_id = collect(engine, ids)
+    before = records_state(engine)
+
+    with pytest.raises(InvalidInput, match="reason"), transaction(engine) as session:
+        reject_record(session, record_id, reason)
+
+    assert records_state(engine) == before
+
+
+def test_review_of_an_unknown_record_is_not_found(engine):
+    scene(engine)
+    for run in ACTIONS.values():
+        with pytest.raises(NotFound, match="'missing'"), transaction(engine) as session:
+            run(session, "missing")
+
+
+# --- privacy level ----------------------------------------------------------
+
+
+def test_raw_data_is_shared_only_after_anonymization(engine):
+    ids = scene(engine)
+    record_id = collect(engine, ids)
+    before = records_state(engine)
+
+    for level in ("shared", "public"):
+        with (
+            pytest.raises(InvalidTransition, match="Anonymize it first"),
+            transaction(engine) as session,
+        ):
+            set_privacy_level(session, record_id, level)
+    assert records_state(engine) == before
+
+    with transaction(engine) as session:
+        anonymize_record(session, record_id)
+        set_privacy_level(session, record_id, "public")
+    assert get(engine, record_id).privacy_level == "public"
+
+    with transaction(engine) as session:
+        set_privacy_level(session, record_id, "private")
+    assert get(engine, record_id).privacy_level == "private"
+
+
+def test_rejecting_makes_a_record_private_and_keeps_it_private(engine):
+    ids = scene(engine)
+    record_id = collect(engine, ids)
+    with transaction(engine) as session:
+        anonymize_record(session, record_id)
+        set_privacy_level(session, record_id, "shared")
+        reject_record(session, record_id, "contains a customer's name")
+    assert get(engine, record_id).privacy_level == "private"
+
+    with (
+        pytest.raises(InvalidTransition, match="rejected"),
+        transaction(engine) as session,
+    ):
+        set_privacy_level(session, record_id, "shared")
+
+
+def test_set_privacy_level_refuses_an_unknown_level(engine):
+    ids = scene(engine)
+    record_id = collect(engine, ids)
+
+    with (
+        pytest.raises(InvalidInput, match="'everyone'"),
+        transaction(engine) as session,
+    ):
+        set_privacy_level(session, record_id, "everyone")
+
+
+# --- bulk review ------------------------------------------------------------
+
+
+def bulk_scene(engine: Engine) -> dict[str, Any]:
+    """Six records in the university (two agents, two data types, two
+    quality levels, two times) and two in the other university."""
+    ids = scene(engine)
+    early = datetime(2026, 1, 1, tzinfo=UTC)
+    late = early + timedelta(days=10)
+    ids["records"] = [
+        collect(engine, ids, collected_at=early),
+        collect(engine, ids, collected_at=late),
+        collect(engine, ids, agent_id=ids["agent2"], collected_at=late),
+        collect(engine, ids, data_type="tool_use", raw_data={}, collected_at=early),
+        collect(engine, ids, data_type="tool_use", collected_at=late),
+        collect(engine, ids, data_type="reasoning", raw_data=PERSONAL),
+    ]
+    ids["other_records"] = [
+        collect(
+            engine,
+            ids,
+            university_id=ids["other"],
+            agent_id=ids["other_agent"],
+        )
+        for _ in range(2)
+    ]
+    ids["early"], ids["late"] = early, late
+    return ids
+
+
+def test_count_matching_applies_every_filter_field_within_one_university(engine):
+    ids = bulk_scene(engine)
+    u = ids["university"]
+    cases = [
+        (TrainingDataFilter(u), 6),
+        (TrainingDataFilter(u, agent_id=ids["agent2"]), 1),
+        (TrainingDataFilter(u, data_type="tool_use"), 2),
+        (TrainingDataFilter(u, source_type="training"), 6),
+        (TrainingDataFilter(u, source_type="competition"), 0),
+        (TrainingDataFilter(u, validation_status="pending"), 6),
+        (TrainingDataFilter(u, min_quality=1.0), 4),
+        (TrainingDataFilter(u, max_quality=0.5), 2),
+        (TrainingDataFilter(u, collected_to=ids["early"]), 2),
+        (TrainingDataFilter(u, collected_from=ids["late"]), 4),
+        (TrainingDataFilter(u, record_ids=tuple(ids["records"][:2])), 2),
+        (TrainingDataFilter(u, record_ids=tuple(ids["other_records"])), 0),
+        (TrainingDataFilter(u, record_ids=()), 0),
+        (TrainingDataFilter(ids["other"]), 2),
+    ]
+    with read_session(engine) as session:
+        counts = [count_matching(session, flt) for flt, _ in cases]
+
+    assert counts == [expected for _, expected in cases]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("data_type", "video", "'video'"),
+        ("source_type", "web", "'web'"),
+        ("validation_status", "done", "'done'"),
+        ("min_quality", 1.5, "1.5"),
+        ("max_quality", -0.1, "-0.1"),
+        ("collected_from", datetime(2026, 1, 1), "time zone"),
+        ("record_ids", "abc", "list of ids"),
+    ],
+)
+def test_filter_refuses_invalid_values(engine, field, value, message):
+    ids = scene(engine)
+    flt = TrainingDataFilter(ids["university"], **{field: value})
+
+    with pytest.raises(InvalidInput, match=message), read_session(engine) as session:
+        count_matching(session, flt)
+
+
+def test_filter_refuses_a_minimum_quality_above_the_maximum(engine):
+    ids = scene(engine)
+    flt = TrainingDataFilter(ids["university"], min_quality=0.8, max_quality=0.2)
+
+    with pytest.raises(InvalidInput, match="swap"), read_session(engine) as session:
+        count_matching(session, flt)
+
+
+def statuses(engine: Engine, record_ids: list[str]) -> list[str]:
+    return [get(engine, record_id).validation_status for record_id in record_ids]
+
+
+def test_bulk_validate_changes_exactly_the_matching_records(engine):
+    ids = bulk_scene(engine)
+    flt = TrainingDataFilter(ids["university"], min_quality=1.0)
+
+    with transaction(engine) as session:
+        changed = bulk_validate(session, flt, expected_count=4)
+
+    assert changed == 4
+    assert statuses(engine, ids["records"]) == [
+        "validated",
+        "validated",
+        "validated",
+        "pending",
+        "validated",
+        "pending",
+    ]
+    assert statuses(engine, ids["other_records"]) == ["pending", "pending"]
+    assert all(get(engine, r).validated_at for r in ids["records"][:3])
+
+
+def test_bulk_reject_keeps_the_reason_and_each_records_metadata(engine):
+    ids = bulk_scene(engine)
+    flt = TrainingDataFilter(ids["university"], data_type="tool_use")
+    with transaction(engine) as session:
+        anonymize_record(session, ids["records"][4])
+        set_privacy_level(session, ids["records"][4], "public")
+
+    with transaction(engine) as session:
+        changed = bulk_reject(session, flt, reason="tool crashed", expected_count=2)
+
+    assert changed == 2
+    for record_id, failed in [
+        (ids["records"][3], ["tool_named", "arguments_object", "result_present"]),
+        (ids["records"][4], []),
+    ]:
+        record = get(engine, record_id)
+        assert record.validation_status == "rejected"
+        assert record.privacy_level == "private"
+        assert record.record_metadata["rejection_reason"] == "tool crashed"
+        assert record.record_metadata["quality_failed_checks"] == failed
+        assert datetime.fromisoformat(record.record_metadata["rejected_at"]).tzinfo
+    assert statuses(engine, ids["records"][:3]) == ["pending"] * 3
+
+
+def test_bulk_anonymize_processes_every_matching_record_in_batches(engine, monkeypatch):
+    ids = bulk_scene(engine)
+    monkeypatch.setattr(training_data, "ANONYMIZE_BATCH_SIZE", 2)
+    flt = TrainingDataFilter(ids["university"], validation_status="pending")
+    calls: list[tuple[int, int]] = []
+
+    with transaction(engine) as session:
+        changed = bulk_anonymize(
+            session,
+            flt,
+            expected_count=6,
+            progress=lambda done, total: calls.append((done, total)),
+        )
+
+    assert changed == 6
+    assert calls == [(2, 6), (4, 6), (6, 6)]
+    assert statuses(engine, ids["records"]) == ["anonymized"] * 6
+    assert all(get(engine, r).anonymized for r in ids["records"])
+    assert (
+        find_personal_data_in_json(get(engine, ids["records"][5]).processed_data) == []
+    )
+    assert statuses(engine, ids["other_records"]) == ["pending", "pending"]
+
+
+BULK_ACTIONS = {
+    "validate": lambda session, flt, n: bulk_validate(session, flt, expected_count=n),
+    "reject": lambda session, flt, n: bulk_reject(
+        session, flt, reason="bad", expected_count=n
+    ),
+    "anonymize": lambda session, flt, n: bulk_anonymize(session, flt, expected_count=n),
+}
+
+
+@pytest.mark.parametrize("action", sorted(BULK_ACTIONS))
+def test_bulk_action_refuses_when_the_count_changed_since_it_was_confirmed(
+    engine, action
+):
+    ids = bulk_scene(engine)
+    flt = TrainingDataFilter(ids["university"])
+    before = records_state(engine)
+
+    with (
+        pytest.raises(Conflict, match="matches 6 training records, not the 5"),
+        transaction(engine) as session,
+    ):
+        BULK_ACTIONS[action](session, flt, 5)
+
+    assert records_state(engine) == before
+
+
+@pytest.mark.parametrize("action", sorted(BULK_ACTIONS))
+def test_bulk_action_refuses_rather_than_skip_a_record_it_cannot_change(engine, action):
+    ids = bulk_scene(engine)
+    with transaction(engine) as session:
+        reject_record(session, ids["records"][0], "duplicate")
+    flt = TrainingDataFilter(ids["university"])
+    before = records_state(engine)
+
+    with (
+        pytest.raises(InvalidTransition, match="1 rejected of the 6"),
+        transaction(engine) as session,
+    ):
+        BULK_ACTIONS[action](session, flt, 6)
+
+    assert records_state(engine) == before
+
+
+def test_bulk_action_on_an_empty_selection_changes_nothing(engine):
+    ids = bulk_scene(engine)
+    flt = TrainingDataFilter(ids["university"], source_type="competition")
+    before = records_state(engine)
+
+    with transaction(engine) as session:
+        results = [run(session, flt, 0) for run in BULK_ACTIONS.values()]
+
+    assert results == [0, 0, 0]
+    assert records_state(engine) == before
+
+
+def test_bulk_reject_refuses_a_missing_reason(engine):
+    ids = bulk_scene(engine)
+    flt = TrainingDataFilter(ids["university"])
+    before = records_state(engine)
+
+    with pytest.raises(InvalidInput, match="reason"), transaction(engine) as session:
+        bulk_reject(session, flt, reason=" ", expected_count=6)
+
+    assert records_state(engine) == before
