@@ -1,0 +1,123 @@
+"""The Watch and Report pages through Streamlit's AppTest, on SQLite and
+PostgreSQL: each renders on an empty database and with data, every number
+belongs to the selected university, and the choice survives in the URL."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.factories import make_university
+from tests.test_queries import build_scene
+from university_models.config import PROJECT_ROOT
+from university_models.db import transaction
+
+APP = str(PROJECT_ROOT / "streamlit_app.py")
+WATCH_PAGES = [
+    "pages/overview.py",
+    "pages/leaderboard.py",
+    "pages/curriculum.py",
+    "pages/training_data.py",
+    "pages/exports.py",
+]
+
+
+@pytest.fixture
+def configured(engine, monkeypatch):
+    monkeypatch.setenv(
+        "UNIVERSITY_DATABASE_URL", engine.url.render_as_string(hide_password=False)
+    )
+    from university_models import ui
+
+    ui.engine.clear()
+    ui.clear_caches()
+    yield engine
+    ui.engine.clear()
+    ui.clear_caches()
+
+
+def open_page(page: str, *, university_id: str | None = None) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=60)
+    if university_id is not None:
+        app.query_params["university"] = university_id
+    app.run()
+    if page != "pages/overview.py":
+        app.switch_page(page).run()
+    return app
+
+
+def page_text(app: AppTest) -> str:
+    """Everything a person reads on the page, as one string."""
+    parts = []
+    for kind in ("title", "subheader", "caption", "markdown", "info", "warning"):
+        parts.extend(str(element.value) for element in getattr(app, kind))
+    parts.extend(f"{m.label} {m.value}" for m in app.metric)
+    for frame in app.dataframe:
+        parts.append(frame.value.to_string())
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("page", WATCH_PAGES)
+def test_page_on_an_empty_database_says_how_to_create_a_university(configured, page):
+    app = open_page(page)
+    assert not app.exception
+    assert any("no university yet" in info.value for info in app.info)
+
+
+def test_overview_on_an_empty_university_says_what_to_do_next(configured):
+    with transaction(configured) as session:
+        make_university(session, name="Empty U")
+    app = open_page("pages/overview.py")
+    assert not app.exception
+    assert any("no agents yet" in info.value for info in app.info)
+    assert app.metric[0].value == "0"
+
+
+def test_overview_shows_only_the_selected_universitys_numbers(configured):
+    with transaction(configured) as session:
+        busy = build_scene(session, "Busy")
+        quiet = make_university(session, name="Quiet").id
+
+    app = open_page("pages/overview.py", university_id=busy.university_id)
+    assert not app.exception
+    assert app.metric[0].value == "3"
+    assert app.metric[2].value == "1"
+
+    app = open_page("pages/overview.py", university_id=quiet)
+    assert not app.exception
+    assert app.metric[0].value == "0"
+    assert app.metric[2].value == "0"
+
+
+def test_selector_round_trips_through_the_query_parameter(configured):
+    with transaction(configured) as session:
+        first = make_university(session, name="Alpha").id
+        second = make_university(session, name="Beta").id
+
+    # Without a parameter the first active university by name is chosen and
+    # written to the URL, so a copied link opens it again.
+    app = open_page("pages/overview.py")
+    assert app.query_params["university"] == first
+    assert app.sidebar.selectbox[0].value == first
+
+    # A link naming the second opens the second.
+    app = open_page("pages/overview.py", university_id=second)
+    assert app.sidebar.selectbox[0].value == second
+    assert "Beta" in page_text(app)
+
+    # Choosing in the sidebar updates the URL, and the next page keeps it.
+    app = open_page("pages/overview.py")
+    app.sidebar.selectbox[0].select(second).run()
+    assert app.query_params["university"] == second
+    app.switch_page("pages/leaderboard.py").run()
+    assert not app.exception
+    assert app.sidebar.selectbox[0].value == second
+
+
+def test_selector_replaces_an_unknown_university_in_the_link(configured):
+    with transaction(configured) as session:
+        known = make_university(session, name="Known").id
+    app = open_page("pages/overview.py", university_id="no-such-id")
+    assert not app.exception
+    assert any("no-such-id" in warning.value for warning in app.sidebar.warning)
+    assert app.sidebar.selectbox[0].value == known
