@@ -34,7 +34,7 @@ def _create(session, values: dict, path_id: str | None):
     if path_id:
         from university_models.services import curriculum
 
-        curriculum.enrol_agent(session, university.id, agent.id, path_id)
+        curriculum.enrol_agent(session, agent.id, path_id)
     return agent
 
 
@@ -201,14 +201,27 @@ curriculum_tab, record_tab, data_tab, proposals_tab, settings_tab = st.tabs(
 )
 
 with curriculum_tab:
-    if profile["curriculum_path"] is None:
-        st.info("Not enrolled in a curriculum path.")
+    position = ui.cached_query(
+        queries.agent_curriculum_position, university.id, agent_id=agent_id
+    )
+    if position is None or position["status"] == "not_enrolled":
+        st.info(
+            "Not enrolled in a curriculum path. Enrol agents when you create "
+            "them, or from the command line."
+        )
+    elif position["path_completed"]:
+        st.success(f"Completed every level of **{position['path_name']}**.")
     else:
         st.write(
-            f"Path **{profile['curriculum_path']}**, level "
-            f"**{profile['level_number']}** ({profile['level_name']}), "
-            f"challenge {profile['current_challenge_index'] + 1}."
+            f"Path **{position['path_name']}**, level "
+            f"**{position['level_number']} of {position['level_count']}** "
+            f"({position['level_name']}): {position['status'].replace('_', ' ')}, "
+            f"attempt {position['attempt']}, "
+            f"{position['challenges_completed']} of "
+            f"{position['total_challenges']} challenges done."
         )
+    if position is not None and position["blocker"]:
+        st.warning(f"Stuck: {position['blocker']}", icon=":material/block:")
     levels = ui.cached_query(
         queries.agent_level_progress, university.id, agent_id=agent_id
     )

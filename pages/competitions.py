@@ -1,6 +1,416 @@
-"""Competitions: being built by the dashboard part 2 engineer (placeholder)."""
+"""Competitions: the list by status, scheduling one, and one competition's
+participants, matches, bracket, results and status actions."""
 
+import json
+from datetime import UTC, datetime, time, timedelta
+
+import pandas as pd
 import streamlit as st
 
+from university_models import ui
+from university_models.models import COMPETITION_STATUSES, COMPETITION_TYPES
+from university_models.queries import agents as agent_queries
+from university_models.queries import competitions as queries
+from university_models.services import competitions as services
+
+ANY = "(any)"
+
+#: What the rules and evaluation boxes start with for each type: the
+#: standings' defaults written out, so a person sees what can be changed.
+RULE_PRESETS = {
+    "solo": {"score_order": "higher_is_better", "time_limit_minutes": 60},
+    "challenge": {
+        "score_order": "higher_is_better",
+        "tie_breaks": ["average_score"],
+        "time_limit_minutes": 60,
+    },
+    "head_to_head": {
+        "legs": 1,
+        "points": {"win": 3, "draw": 1, "loss": 0},
+        "tie_breaks": ["points", "score_difference", "score_for"],
+    },
+    "tournament": {"tie_break": "higher_seed", "score_order": "higher_is_better"},
+}
+EVALUATION_PRESETS = {
+    "solo": {"metric": "accuracy", "runs": 1},
+    "challenge": {"metric": "accuracy", "runs": 3},
+    "head_to_head": {"judge": "pairwise", "metric": "win_rate"},
+    "tournament": {"judge": "pairwise", "metric": "win_rate"},
+}
+SCHEDULE_KEYS = ("competition_name", "competition_participants")
+
 st.title("Competitions")
-st.info("This page is being built.")
+university = ui.select_university()
+ui.show_flash()
+
+
+def _next_hour() -> datetime:
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    return now + timedelta(hours=1)
+
+
+def _utc(day, clock: time) -> datetime:
+    return datetime.combine(day, clock, tzinfo=UTC)
+
+
+# -- Schedule a competition ------------------------------------------------------
+
+agents = ui.cached_query(agent_queries.agent_choices, university.id)
+agent_names = dict(zip(agents["id"], agents["name"], strict=True))
+
+with st.expander("Schedule a competition", icon=":material/add:"):
+    # The type sits outside the form so that its presets fill the boxes as
+    # soon as it changes.
+    competition_type = st.selectbox("Type", COMPETITION_TYPES, key="competition_type")
+    start_default = _next_hour()
+    with st.form("schedule_competition"):
+        st.text_input("Name", key="competition_name", max_chars=255)
+        left, right = st.columns(2)
+        left.text_area(
+            "Rules (JSON object)",
+            value=json.dumps(RULE_PRESETS[competition_type], indent=2),
+            key=f"competition_rules_{competition_type}",
+            height=150,
+        )
+        right.text_area(
+            "Evaluation config (JSON object)",
+            value=json.dumps(EVALUATION_PRESETS[competition_type], indent=2),
+            key=f"competition_evaluation_{competition_type}",
+            height=150,
+        )
+        when = st.columns(4)
+        when[0].date_input(
+            "Start date (UTC)", value=start_default.date(), key="competition_start_day"
+        )
+        when[1].time_input(
+            "Start time (UTC)", value=start_default.time(), key="competition_start_time"
+        )
+        when[2].date_input(
+            "End date (UTC)",
+            value=(start_default + timedelta(days=1)).date(),
+            key="competition_end_day",
+        )
+        when[3].time_input(
+            "End time (UTC)", value=start_default.time(), key="competition_end_time"
+        )
+        st.number_input(
+            "Maximum participants",
+            min_value=1,
+            value=8,
+            key="competition_max_participants",
+        )
+        st.multiselect(
+            "Participants (in seed order: the first you pick is seed 1)",
+            list(agents["id"]),
+            format_func=lambda i: agent_names[i],
+            key="competition_participants",
+            placeholder="Choose agents",
+        )
+        st.checkbox(
+            "Seed them in the order picked",
+            value=competition_type == "tournament",
+            key=f"competition_seeded_{competition_type}",
+        )
+        if st.form_submit_button("Schedule competition", type="primary"):
+            state = st.session_state
+            try:
+                rules = ui.parse_json_object(
+                    state[f"competition_rules_{competition_type}"], field="Rules"
+                )
+                evaluation = ui.parse_json_object(
+                    state[f"competition_evaluation_{competition_type}"],
+                    field="Evaluation config",
+                )
+            except Exception as error:  # noqa: BLE001  shown next to the form
+                ui.show_error(error)
+            else:
+                values = {
+                    "name": state.competition_name,
+                    "competition_type": competition_type,
+                    "rules": rules,
+                    "evaluation_config": evaluation,
+                    "scheduled_start": _utc(
+                        state.competition_start_day, state.competition_start_time
+                    ),
+                    "scheduled_end": _utc(
+                        state.competition_end_day, state.competition_end_time
+                    ),
+                    "max_participants": int(state.competition_max_participants),
+                }
+                participants = list(state.competition_participants)
+                seeded = bool(state[f"competition_seeded_{competition_type}"])
+
+                def _schedule(session):
+                    competition = services.schedule_competition(
+                        session, university.id, **values
+                    )
+                    for seed, agent_id in enumerate(participants, start=1):
+                        services.add_participant(
+                            session,
+                            competition.id,
+                            agent_id,
+                            seed_ranking=seed if seeded else None,
+                        )
+                    return competition
+
+                ui.run_write(
+                    _schedule,
+                    success=lambda competition: (
+                        f"Competition {competition.name!r} scheduled with "
+                        f"{len(participants)} participants."
+                    ),
+                    reset_keys=SCHEDULE_KEYS,
+                )
+
+
+# -- The list ------------------------------------------------------------------------
+
+counts = ui.cached_query(queries.competition_status_counts, university.id)
+metric_columns = st.columns(len(COMPETITION_STATUSES))
+for column, row in zip(metric_columns, counts.itertuples(), strict=True):
+    column.metric(row.status.capitalize(), row.competitions)
+
+filters = st.columns(2)
+status = filters[0].selectbox(
+    "Status", [ANY, *COMPETITION_STATUSES], key="competitions_status"
+)
+kind = filters[1].selectbox("Type", [ANY, *COMPETITION_TYPES], key="competitions_type")
+scope = {
+    "status": None if status == ANY else status,
+    "competition_type": None if kind == ANY else kind,
+}
+total = ui.cached_query(queries.count_competitions, university.id, **scope)
+offset = ui.pager(total, page_size=queries.PAGE_SIZE, key="competitions_page")
+table = ui.cached_query(
+    queries.list_competitions,
+    university.id,
+    **scope,
+    limit=queries.PAGE_SIZE,
+    offset=offset,
+)
+
+if counts["competitions"].sum() == 0:
+    st.info(
+        f"{university.name} has no competitions yet. Schedule one with "
+        "**Schedule a competition** above"
+        + ("" if len(agents) else " (create some agents first, on **Agents**)")
+        + ".",
+        icon=":material/trophy:",
+    )
+    st.stop()
+if table.empty:
+    st.info("No competition matches these filters. Clear a filter to see more.")
+else:
+    st.dataframe(
+        table.drop(columns=["id"]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "competition_type": "type",
+            "scheduled_start": ui.utc_column("scheduled start"),
+            "scheduled_end": ui.utc_column("scheduled end"),
+            "actual_start": ui.utc_column("started"),
+            "actual_end": ui.utc_column("ended"),
+            "max_participants": "max",
+            "completed_matches": "played",
+        },
+    )
+
+
+# -- One competition ----------------------------------------------------------------
+
+choices = dict(zip(table["id"], table["name"], strict=True))
+st.subheader("Competition")
+competition_id = st.selectbox(
+    "Open",
+    [None, *choices],
+    format_func=lambda i: "Choose a competition" if i is None else choices[i],
+    key="competition_open",
+)
+if competition_id is None:
+    st.caption("Choose a competition to see its participants, matches and actions.")
+    st.stop()
+
+detail = ui.cached_query(
+    queries.competition_detail, university.id, competition_id=competition_id
+)
+if detail is None:
+    st.warning("That competition is no longer in this university.")
+    st.stop()
+
+participants = ui.cached_query(
+    queries.competition_participants, university.id, competition_id=competition_id
+)
+matches = ui.cached_query(
+    queries.competition_matches, university.id, competition_id=competition_id
+)
+
+st.markdown(
+    f"### {detail['name']}  \n"
+    f"{detail['competition_type'].replace('_', ' ')} · **{detail['status']}** · "
+    f"{ui.format_utc(detail['scheduled_start'])} to "
+    f"{ui.format_utc(detail['scheduled_end'])}"
+    + (f" · winner **{detail['winner']}**" if detail["winner"] else "")
+)
+
+# Status actions: which ones show depends on the status; the service still
+# decides whether the change is allowed.
+action_area = st.container()
+buttons = st.columns(4)
+if detail["status"] == "scheduled" and buttons[0].button(
+    "Start", icon=":material/play_arrow:", type="primary", key="competition_start"
+):
+    ui.run_write(
+        lambda session: services.start_competition(session, competition_id),
+        success=f"{detail['name']} started; its matches are ready for results.",
+        where=action_area,
+    )
+if detail["status"] == "active":
+    force = buttons[2].checkbox(
+        "Cancel unplayed matches", key="competition_force", help="Complete anyway."
+    )
+    if buttons[1].button(
+        "Complete", icon=":material/flag:", type="primary", key="competition_complete"
+    ):
+        ui.run_write(
+            lambda session: services.complete_competition(
+                session, competition_id, force=force
+            ),
+            success=f"{detail['name']} completed and ranked.",
+            where=action_area,
+        )
+if detail["status"] in ("scheduled", "active") and buttons[3].button(
+    "Cancel competition", icon=":material/cancel:", key="competition_cancel"
+):
+    ui.run_write(
+        lambda session: services.cancel_competition(session, competition_id),
+        success=f"{detail['name']} cancelled.",
+        where=action_area,
+    )
+
+participants_tab, matches_tab, bracket_tab, settings_tab = st.tabs(
+    ["Participants", "Matches", "Bracket", "Rules"]
+)
+
+with participants_tab:
+    if participants.empty:
+        st.info("No participants yet.")
+    else:
+        st.dataframe(
+            participants.drop(columns=["participant_id", "agent_id"]),
+            hide_index=True,
+        )
+    if detail["status"] == "scheduled":
+        entered = set(participants["agent_id"])
+        free = [agent for agent in agents["id"] if agent not in entered]
+        with st.form(f"add_participant_{competition_id}"):
+            st.selectbox(
+                "Add an agent",
+                free,
+                format_func=lambda i: agent_names[i],
+                key="participant_agent",
+            )
+            st.number_input(
+                "Seed (0 for none)", min_value=0, value=0, key="participant_seed"
+            )
+            if st.form_submit_button("Add participant"):
+                agent_id = st.session_state.participant_agent
+                seed = int(st.session_state.participant_seed) or None
+                ui.run_write(
+                    lambda session: services.add_participant(
+                        session, competition_id, agent_id, seed_ranking=seed
+                    ),
+                    success=f"{agent_names.get(agent_id, 'Agent')} added.",
+                )
+
+with matches_tab:
+    if matches.empty:
+        st.info(
+            "No matches yet: they are generated when the competition starts."
+            if detail["status"] == "scheduled"
+            else "This competition has no matches."
+        )
+    else:
+        st.dataframe(
+            matches.drop(columns=["id", "participant1_id", "participant2_id"]),
+            hide_index=True,
+            column_config={"completed_at": ui.utc_column("completed")},
+        )
+
+    playable = matches[matches["status"].isin(["scheduled", "active", "completed"])]
+    if detail["status"] == "active" and not playable.empty:
+        labels = {
+            row.id: f"#{row.match_number}: {row.agent1}"
+            + (f" vs {row.agent2}" if isinstance(row.agent2, str) else " (solo)")
+            + (" (correct the result)" if row.status == "completed" else "")
+            for row in playable.itertuples()
+        }
+        with st.form(f"record_result_{competition_id}"):
+            st.markdown("**Record a result**")
+            match_id = st.selectbox(
+                "Match", list(labels), format_func=labels.get, key="result_match"
+            )
+            scores = st.columns(3)
+            scores[0].number_input(
+                "Score of the first side", value=0.0, step=0.5, key="result_score1"
+            )
+            scores[1].number_input(
+                "Score of the second side (not for solo)",
+                value=0.0,
+                step=0.5,
+                key="result_score2",
+            )
+            scores[2].selectbox(
+                "Winner on equal scores",
+                ["(by the scores)", "first side", "second side"],
+                key="result_winner",
+            )
+            if st.form_submit_button("Record result", type="primary"):
+                state = st.session_state
+                row = playable.set_index("id").loc[state.result_match]
+                solo = not isinstance(row["agent2"], str)
+                winner = {
+                    "first side": row["participant1_id"],
+                    "second side": None if solo else row["participant2_id"],
+                }.get(state.result_winner)
+                result = {
+                    "participant1_score": float(state.result_score1),
+                    "participant2_score": None if solo else float(state.result_score2),
+                    "winner_participant_id": winner,
+                }
+                chosen = state.result_match
+                ui.run_write(
+                    lambda session: services.record_match_result(
+                        session, chosen, **result
+                    ),
+                    success=f"Result of {labels[chosen]} recorded.",
+                )
+
+with bracket_tab:
+    rounds = queries.bracket_rounds(matches)
+    if detail["competition_type"] != "tournament":
+        st.caption("Only tournaments have a bracket.")
+    elif not rounds:
+        st.info("The bracket is drawn when the tournament starts.")
+    else:
+        columns = st.columns(len(rounds))
+        for column, (number, games) in zip(columns, rounds.items(), strict=True):
+            column.markdown(f"**Round {number}**")
+            for game in games.itertuples():
+                score = (
+                    f"{game.participant1_score:g} – {game.participant2_score:g}"
+                    if pd.notna(game.participant1_score)
+                    and pd.notna(game.participant2_score)
+                    else "vs"
+                )
+                won = f" → **{game.winner}**" if isinstance(game.winner, str) else ""
+                column.container(border=True).markdown(
+                    f"{game.agent1} {score} {game.agent2}{won}"
+                )
+
+with settings_tab:
+    left, right = st.columns(2)
+    left.markdown("**Rules**")
+    left.json(detail["rules"] or {})
+    right.markdown("**Evaluation config**")
+    right.json(detail["evaluation_config"] or {})

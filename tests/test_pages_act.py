@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import streamlit as st
@@ -15,7 +16,15 @@ from streamlit.testing.v1 import AppTest
 
 from university_models.config import PROJECT_ROOT
 from university_models.db import make_engine, read_session, transaction
-from university_models.models import University, UniversityAgent
+from university_models.models import (
+    Competition,
+    CompetitionMatch,
+    CompetitionParticipant,
+    University,
+    UniversityAgent,
+)
+from university_models.services import competitions
+from university_models.services.agents import create_agent
 from university_models.services.universities import create_university
 
 APP = PROJECT_ROOT / "streamlit_app.py"
@@ -263,3 +272,181 @@ def test_an_agent_past_the_quota_is_refused_and_nothing_is_written(
     assert "max_agents" in texts(app.error) or "quota" in texts(app.error).lower()
     assert count(sqlite_configured, UniversityAgent) == 1
     assert app.text_input(key="agent_name").value == "Second"
+
+
+# -- Competitions ------------------------------------------------------------------
+
+
+def make_agents(engine: Engine, university_id: str, *names: str) -> list[str]:
+    with transaction(engine) as session:
+        return [
+            create_agent(session, university_id, name=name, agent_type="student").id
+            for name in names
+        ]
+
+
+def make_competition(
+    engine: Engine,
+    university_id: str,
+    agent_ids: list[str],
+    *,
+    name: str = "Cup",
+    competition_type: str = "head_to_head",
+    start: bool = False,
+) -> str:
+    now = datetime.now(UTC)
+    with transaction(engine) as session:
+        competition = competitions.schedule_competition(
+            session,
+            university_id,
+            name=name,
+            competition_type=competition_type,
+            scheduled_start=now,
+            scheduled_end=now + timedelta(days=1),
+        )
+        for seed, agent_id in enumerate(agent_ids, start=1):
+            competitions.add_participant(
+                session, competition.id, agent_id, seed_ranking=seed
+            )
+        if start:
+            competitions.start_competition(session, competition.id)
+        return competition.id
+
+
+def submit_schedule(app: AppTest) -> AppTest:
+    app.button(key="FormSubmitter:schedule_competition-Schedule competition").click()
+    return app.run()
+
+
+def test_competitions_page_says_what_to_do_when_there_are_none(sqlite_configured):
+    make_university(sqlite_configured)
+    app = open_page("competitions")
+
+    assert not app.exception
+    assert "has no competitions yet" in texts(app.info)
+    assert "create some agents first" in texts(app.info)
+
+
+def test_scheduling_a_competition_with_seeded_participants_on_both_engines(
+    configured,
+):
+    university_id = make_university(configured)
+    ada, bob = make_agents(configured, university_id, "Ada", "Bob")
+    app = open_page("competitions")
+    app.selectbox(key="competition_type").set_value("tournament").run()
+    app.text_input(key="competition_name").input("Spring cup")
+    app.multiselect(key="competition_participants").select(bob).select(ada)
+    submit_schedule(app)
+
+    assert not app.exception
+    assert "'Spring cup' scheduled with 2 participants" in texts(app.success)
+    with read_session(configured) as session:
+        competition = session.scalars(select(Competition)).one()
+        assert competition.competition_type == "tournament"
+        assert competition.rules["tie_break"] == "higher_seed"
+        seeds = {p.agent_id: p.seed_ranking for p in competition.participants}
+        assert seeds == {bob: 1, ada: 2}
+    assert app.dataframe[0].value["name"].tolist() == ["Spring cup"]
+
+
+def test_a_competition_with_broken_rules_json_is_refused_and_kept(
+    sqlite_configured,
+):
+    make_university(sqlite_configured)
+    app = open_page("competitions")
+    app.text_input(key="competition_name").input("Broken")
+    app.text_area(key="competition_rules_solo").input("[1, 2")
+    submit_schedule(app)
+
+    assert not app.exception
+    assert "Rules is not valid JSON" in texts(app.error)
+    assert count(sqlite_configured, Competition) == 0
+    assert app.text_input(key="competition_name").value == "Broken"
+
+
+def test_a_competition_ending_before_it_starts_is_refused_with_its_participants(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    (ada,) = make_agents(sqlite_configured, university_id, "Ada")
+    app = open_page("competitions")
+    app.text_input(key="competition_name").input("Backwards")
+    app.multiselect(key="competition_participants").select(ada)
+    start = app.date_input(key="competition_start_day").value
+    app.date_input(key="competition_end_day").set_value(start - timedelta(days=2))
+    submit_schedule(app)
+
+    assert not app.exception
+    assert "move the end after the start" in texts(app.error)
+    assert count(sqlite_configured, Competition) == 0
+    assert count(sqlite_configured, CompetitionParticipant) == 0
+
+
+def test_starting_recording_and_completing_a_competition_from_the_page(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    agent_ids = make_agents(sqlite_configured, university_id, "Ada", "Bob")
+    competition_id = make_competition(sqlite_configured, university_id, agent_ids)
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+    app.button(key="competition_start").click().run()
+
+    assert not app.exception
+    assert "Cup started" in texts(app.success)
+    assert count(sqlite_configured, CompetitionMatch) == 1
+
+    app.number_input(key="result_score1").set_value(3.0)
+    app.number_input(key="result_score2").set_value(1.0)
+    app.button(
+        key=f"FormSubmitter:record_result_{competition_id}-Record result"
+    ).click()
+    app.run()
+    assert not app.exception
+    assert "recorded" in texts(app.success)
+
+    app.button(key="competition_complete").click().run()
+    assert not app.exception
+    with read_session(sqlite_configured) as session:
+        competition = session.get(Competition, competition_id)
+        assert competition.status == "completed"
+        assert competition.winner.name == "Ada"
+
+
+def test_completing_with_unplayed_matches_is_refused_and_changes_nothing(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    agent_ids = make_agents(sqlite_configured, university_id, "Ada", "Bob")
+    competition_id = make_competition(
+        sqlite_configured, university_id, agent_ids, start=True
+    )
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+    app.button(key="competition_complete").click().run()
+
+    assert not app.exception
+    assert app.error, "the refusal is shown"
+    with read_session(sqlite_configured) as session:
+        assert session.get(Competition, competition_id).status == "active"
+        statuses = session.scalars(select(CompetitionMatch.status)).all()
+        assert statuses == ["scheduled"]
+
+
+def test_a_tournament_shows_its_bracket_one_column_per_round(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    agent_ids = make_agents(sqlite_configured, university_id, "A", "B", "C", "D")
+    competition_id = make_competition(
+        sqlite_configured,
+        university_id,
+        agent_ids,
+        competition_type="tournament",
+        start=True,
+    )
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+
+    assert not app.exception
+    bracket = texts(app.markdown)
+    assert "Round 1" in bracket
+    assert "A vs D" in bracket and "B vs C" in bracket

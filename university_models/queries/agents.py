@@ -473,3 +473,23 @@ def agent_recent_matches(
             "completed_at",
         ],
     )
+
+
+def agent_curriculum_position(
+    session: Session, university_id: str, agent_id: str
+) -> dict[str, Any] | None:
+    """Where the agent stands in its curriculum (the curriculum service's
+    ``agent_position``: path, level, status, attempt, challenges and the
+    reason it is stuck, if any); None when the agent is not in this
+    university."""
+    from university_models.services.curriculum import agent_position
+
+    in_university = session.scalar(
+        select(UniversityAgent.id).where(
+            UniversityAgent.university_id == university_id,
+            UniversityAgent.id == agent_id,
+        )
+    )
+    if in_university is None:
+        return None
+    return agent_position(session, agent_id)
