@@ -1,0 +1,960 @@
+"""Competitions: scheduling, participants, generated matches, results and
+their corrections, completion and cancellation, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.factories import make_agent, make_university
+from university_models.db import new_id, read_session, transaction
+from university_models.errors import (
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    QuotaExceeded,
+)
+from university_models.models import (
+    Competition,
+    CompetitionMatch,
+    CompetitionParticipant,
+    University,
+    UniversityAgent,
+)
+from university_models.services.competitions import (
+    add_participant,
+    bracket_positions,
+    cancel_competition,
+    complete_competition,
+    find_competition,
+    record_match_result,
+    schedule_competition,
+    start_competition,
+)
+
+START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def window(day: int = 0, days: int = 7) -> dict[str, datetime]:
+    return {
+        "scheduled_start": START + timedelta(days=day),
+        "scheduled_end": START + timedelta(days=day + days),
+    }
+
+
+def make_scene(engine, agents: int = 4, **university_values) -> tuple[str, list[str]]:
+    """A university with ``agents`` agents named a0, a1, ...; their ids."""
+    with transaction(engine) as session:
+        university = make_university(session, **university_values)
+        ids = [make_agent(session, university, name=f"a{i}").id for i in range(agents)]
+        return university.id, ids
+
+
+def schedule(engine, university_id: str, **values) -> str:
+    values.setdefault("name", f"Cup {new_id()[:8]}")
+    values.setdefault("competition_type", "head_to_head")
+    for key, value in window().items():
+        values.setdefault(key, value)
+    with transaction(engine) as session:
+        return schedule_competition(session, university_id, **values).id
+
+
+def entered(
+    engine, university_id: str, agent_ids: list[str], seeds=None, **values
+) -> tuple[str, list[str]]:
+    """A scheduled competition with every agent entered; participant ids."""
+    competition_id = schedule(engine, university_id, **values)
+    participant_ids = []
+    with transaction(engine) as session:
+        for index, agent_id in enumerate(agent_ids):
+            seed = seeds[index] if seeds else None
+            participant = add_participant(
+                session, competition_id, agent_id, seed_ranking=seed
+            )
+            participant_ids.append(participant.id)
+    return competition_id, participant_ids
+
+
+def started(engine, university_id, agent_ids, **values) -> tuple[str, list[str]]:
+    competition_id, participant_ids = entered(
+        engine, university_id, agent_ids, **values
+    )
+    with transaction(engine) as session:
+        start_competition(session, competition_id)
+    return competition_id, participant_ids
+
+
+MATCH_FIELDS = (
+    "id",
+    "match_number",
+    "participant1_id",
+    "participant2_id",
+    "participant1_score",
+    "participant2_score",
+    "winner_participant_id",
+    "match_config",
+    "status",
+    "completed_at",
+)
+
+
+def matches_of(engine, competition_id: str) -> list[SimpleNamespace]:
+    """A snapshot of the competition's matches, by match number."""
+    with read_session(engine) as session:
+        matches = session.scalars(
+            select(CompetitionMatch)
+            .where(CompetitionMatch.competition_id == competition_id)
+            .order_by(CompetitionMatch.match_number)
+        )
+        return [
+            SimpleNamespace(**{name: getattr(m, name) for name in MATCH_FIELDS})
+            for m in matches
+        ]
+
+
+def record(engine, match_id: str, first, second=None, **values) -> CompetitionMatch:
+    with transaction(engine) as session:
+        return record_match_result(
+            session,
+            match_id,
+            participant1_score=first,
+            participant2_score=second,
+            **values,
+        )
+
+
+def agent_counters(engine, agent_id: str) -> tuple[int, int, int]:
+    with read_session(engine) as session:
+        agent = session.get(UniversityAgent, agent_id)
+        return (
+            agent.competition_wins,
+            agent.competition_losses,
+            agent.competition_draws,
+        )
+
+
+def row_counts(engine) -> dict[str, int]:
+    with read_session(engine) as session:
+        return {
+            model.__tablename__: session.scalar(select(func.count()).select_from(model))
+            for model in (Competition, CompetitionParticipant, CompetitionMatch)
+        }
+
+
+def assert_refused(engine, error, call, match: str | None = None) -> None:
+    """``call(session)`` raises ``error`` and leaves every row count as it was."""
+    before = row_counts(engine)
+    with pytest.raises(error, match=match), transaction(engine) as session:
+        call(session)
+    assert row_counts(engine) == before
+
+
+def competition_status(engine, competition_id: str) -> str:
+    with read_session(engine) as session:
+        return session.get(Competition, competition_id).status
+
+
+# --- scheduling ----------------------------------------------------------
+
+
+def test_schedule_stores_a_scheduled_competition_and_accepts_json_text(engine):
+    university_id, _ = make_scene(engine, agents=0)
+
+    competition_id = schedule(
+        engine,
+        university_id,
+        name="  Spring Cup ",
+        rules='{"legs": 2, "time_limit": 30}',
+        evaluation_config='{"metric": "accuracy"}',
+        max_participants=6,
+    )
+
+    with read_session(engine) as session:
+        competition = session.get(Competition, competition_id)
+        assert competition.name == "Spring Cup"
+        assert competition.status == "scheduled"
+        assert competition.rules == {"legs": 2, "time_limit": 30}
+        assert competition.evaluation_config == {"metric": "accuracy"}
+        assert competition.scheduled_start == START
+        assert competition.max_participants == 6
+        assert find_competition(session, university_id, "spring cup").id == (
+            competition_id
+        )
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"name": "   "}, "name is empty"),
+        ({"competition_type": "league"}, "'league' is unknown"),
+        ({"rules": [1, 2]}, "rules must be a JSON object"),
+        ({"rules": "{nope"}, "rules is not valid JSON"),
+        ({"rules": {"legs": 3}}, "legs 3"),
+        ({"rules": {"tie_breaks": ["luck"]}}, "'luck'"),
+        ({"rules": {"points": {"win": "three"}}}, "points win 'three'"),
+        ({"evaluation_config": "[]"}, "evaluation_config must be a JSON object"),
+        ({"scheduled_start": datetime(2026, 3, 1)}, "has no time zone"),
+        ({"scheduled_end": START}, "is not before scheduled_end"),
+        ({"max_participants": 0}, "max_participants 0"),
+        ({"max_participants": True}, "max_participants True"),
+    ],
+)
+def test_schedule_refuses_bad_values(engine, values, message):
+    university_id, _ = make_scene(engine, agents=0)
+    arguments = {"name": "Cup", "competition_type": "solo", **window(), **values}
+
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: schedule_competition(session, university_id, **arguments),
+        message,
+    )
+
+
+def test_competition_names_are_unique_per_university_ignoring_case(engine):
+    university_id, _ = make_scene(engine, agents=0)
+    other_id, _ = make_scene(engine, agents=0)
+    schedule(engine, university_id, name="Spring Cup")
+
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: schedule_competition(
+            session,
+            university_id,
+            name="SPRING cup",
+            competition_type="solo",
+            **window(),
+        ),
+        "already has a competition called 'Spring Cup'",
+    )
+    schedule(engine, other_id, name="Spring Cup")
+
+
+def test_schedule_refuses_past_max_concurrent_and_names_the_overlapping(engine):
+    university_id, _ = make_scene(engine, agents=0, max_concurrent_competitions=2)
+    cancelled = schedule(engine, university_id, name="Gone", **window(0, 30))
+    with transaction(engine) as session:
+        cancel_competition(session, cancelled)
+    schedule(engine, university_id, name="First", **window(0, 10))
+    schedule(engine, university_id, name="Second", **window(5, 10))
+
+    assert_refused(
+        engine,
+        QuotaExceeded,
+        lambda session: schedule_competition(
+            session,
+            university_id,
+            name="Third",
+            competition_type="solo",
+            **window(8, 2),
+        ),
+        r"allows 2 concurrent competitions and 2 overlap .*'First', 'Second'",
+    )
+    # Windows that only touch do not overlap; a later window is free.
+    schedule(engine, university_id, name="Later", **window(15, 3))
+    schedule(engine, university_id, name="Touching", **window(18, 3))
+
+
+def test_a_suspended_university_refuses_scheduling(engine):
+    university_id, _ = make_scene(engine, agents=0, status="suspended")
+
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda session: schedule_competition(
+            session, university_id, name="Cup", competition_type="solo", **window()
+        ),
+        "is suspended",
+    )
+
+
+def test_scheduling_marks_university_activity(engine):
+    university_id, _ = make_scene(engine, agents=0)
+    with read_session(engine) as session:
+        before = session.get(University, university_id).last_activity_at
+
+    schedule(engine, university_id)
+
+    with read_session(engine) as session:
+        assert session.get(University, university_id).last_activity_at > before
+
+
+# --- participants --------------------------------------------------------
+
+
+def test_add_participant_enters_competitors_observers_and_judges(engine):
+    university_id, agents = make_scene(engine, agents=4)
+    competition_id = schedule(engine, university_id, max_participants=2)
+
+    with transaction(engine) as session:
+        add_participant(session, competition_id, agents[0], seed_ranking=1)
+        add_participant(session, competition_id, agents[1])
+        add_participant(session, competition_id, agents[2], participant_type="judge")
+        add_participant(session, competition_id, agents[3], participant_type="observer")
+
+    with read_session(engine) as session:
+        types = sorted(
+            session.scalars(
+                select(CompetitionParticipant.participant_type).where(
+                    CompetitionParticipant.competition_id == competition_id
+                )
+            )
+        )
+    assert types == ["competitor", "competitor", "judge", "observer"]
+
+
+def test_add_participant_refusals_leave_rows_unchanged(engine):
+    university_id, agents = make_scene(engine, agents=5)
+    other_university, strangers = make_scene(engine, agents=1)
+    competition_id = schedule(engine, university_id, max_participants=2)
+    with transaction(engine) as session:
+        add_participant(session, competition_id, agents[0], seed_ranking=1)
+        session.get(UniversityAgent, agents[4]).status = "archived"
+
+    def entering(agent_id, **values):
+        return lambda session: add_participant(
+            session, competition_id, agent_id, **values
+        )
+
+    assert_refused(engine, NotFound, entering("no-such-agent"), "no-such-agent")
+    assert_refused(engine, InvalidInput, entering(strangers[0]), "another university")
+    assert_refused(engine, InvalidInput, entering(agents[4]), "'a4' is archived")
+    assert_refused(engine, InvalidInput, entering(agents[0]), "already takes part")
+    assert_refused(
+        engine, InvalidInput, entering(agents[1], participant_type="coach"), "coach"
+    )
+    assert_refused(
+        engine, InvalidInput, entering(agents[1], seed_ranking=0), "seed_ranking 0"
+    )
+    assert_refused(
+        engine, InvalidInput, entering(agents[1], seed_ranking=1), "Seed 1 is already"
+    )
+    assert_refused(
+        engine,
+        InvalidInput,
+        entering(agents[1], participant_type="judge", seed_ranking=2),
+        "has no seed",
+    )
+
+    with transaction(engine) as session:
+        add_participant(session, competition_id, agents[1])
+    assert_refused(engine, QuotaExceeded, entering(agents[2]), "2 of 2 competitors")
+    # Observers do not count against max_participants.
+    with transaction(engine) as session:
+        add_participant(session, competition_id, agents[2], participant_type="observer")
+
+    with transaction(engine) as session:
+        start_competition(session, competition_id)
+    assert_refused(engine, InvalidTransition, entering(agents[3]), "is active")
+
+
+# --- starting ------------------------------------------------------------
+
+
+def test_start_solo_gives_each_competitor_one_match_without_opponent(engine):
+    university_id, agents = make_scene(engine, agents=3)
+    competition_id, participants = entered(
+        engine, university_id, agents[:2], competition_type="solo"
+    )
+    with transaction(engine) as session:
+        add_participant(session, competition_id, agents[2], participant_type="observer")
+        start_competition(session, competition_id)
+
+    matches = matches_of(engine, competition_id)
+    assert [
+        (m.match_number, m.participant1_id, m.participant2_id) for m in matches
+    ] == [
+        (1, participants[0], None),
+        (2, participants[1], None),
+    ]
+    with read_session(engine) as session:
+        competition = session.get(Competition, competition_id)
+        assert competition.status == "active"
+        assert competition.actual_start is not None
+        assert {p.status for p in competition.participants} == {"active"}
+
+
+@pytest.mark.parametrize(("count", "legs"), [(2, 1), (5, 1), (4, 2)])
+def test_round_robin_plays_every_pair_once_per_leg(engine, count, legs):
+    university_id, agents = make_scene(engine, agents=count)
+    competition_id, participants = started(
+        engine, university_id, agents, rules={"legs": legs}
+    )
+
+    matches = matches_of(engine, competition_id)
+    assert len(matches) == legs * count * (count - 1) // 2
+    ordered = [(m.participant1_id, m.participant2_id) for m in matches]
+    assert len(set(ordered)) == len(ordered)
+    unordered = {frozenset(pair) for pair in ordered}
+    assert len(unordered) == count * (count - 1) // 2
+    if legs == 2:
+        # The second leg swaps the sides of the first.
+        assert set(ordered) == {(b, a) for a, b in ordered}
+    for round_number in {m.match_config["round"] for m in matches}:
+        playing = [
+            side
+            for m in matches
+            if m.match_config["round"] == round_number
+            for side in (m.participant1_id, m.participant2_id)
+        ]
+        assert len(playing) == len(set(playing)), "nobody plays twice in a round"
+
+
+@pytest.mark.parametrize(
+    ("competition_type", "competitors", "needed"),
+    [("solo", 0, 1), ("challenge", 0, 1), ("head_to_head", 1, 2), ("tournament", 1, 2)],
+)
+def test_start_refuses_too_few_competitors(
+    engine, competition_type, competitors, needed
+):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, _ = entered(
+        engine, university_id, agents[:competitors], competition_type=competition_type
+    )
+    with transaction(engine) as session:
+        add_participant(session, competition_id, agents[1], participant_type="judge")
+
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: start_competition(session, competition_id),
+        f"has {competitors} competitors .* at least {needed}",
+    )
+    assert competition_status(engine, competition_id) == "scheduled"
+
+
+def test_start_refuses_when_university_has_max_active(engine):
+    university_id, agents = make_scene(engine, agents=2, max_concurrent_competitions=1)
+    started(engine, university_id, agents, name="Running", **window(0, 3))
+    # Scheduled outside the running one's window, then started early.
+    waiting, _ = entered(engine, university_id, agents, name="Next", **window(10, 3))
+
+    assert_refused(
+        engine,
+        QuotaExceeded,
+        lambda session: start_competition(session, waiting),
+        "already has 1 active competitions \\('Running'\\)",
+    )
+    assert competition_status(engine, waiting) == "scheduled"
+
+
+def test_start_refuses_unless_scheduled(engine):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, _ = started(engine, university_id, agents)
+
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda session: start_competition(session, competition_id),
+        "is active: it cannot start",
+    )
+
+
+# --- tournament brackets -------------------------------------------------
+
+
+def test_bracket_positions_keep_top_seeds_apart():
+    assert bracket_positions(2) == [1, 2]
+    assert bracket_positions(4) == [1, 4, 2, 3]
+    assert bracket_positions(8) == [1, 8, 4, 5, 2, 7, 3, 6]
+
+
+def _seed_of(engine, participant_id: str) -> int:
+    with read_session(engine) as session:
+        return session.get(CompetitionParticipant, participant_id).seed_ranking
+
+
+@pytest.mark.parametrize("count", range(2, 10))
+def test_bracket_gives_byes_to_top_seeds_and_creates_rounds_as_decided(engine, count):
+    university_id, agents = make_scene(engine, agents=count)
+    # Seeds given in reverse join order, so seeding (not join order) decides.
+    seeds = list(range(count, 0, -1))
+    competition_id, participants = started(
+        engine, university_id, agents, seeds=seeds, competition_type="tournament"
+    )
+    size = 1 << (count - 1).bit_length()
+    byes = size - count
+
+    first_round = matches_of(engine, competition_id)
+    round_one = [m for m in first_round if m.match_config["round"] == 1]
+    assert len(round_one) == (count - byes) // 2
+    playing_seeds = {
+        _seed_of(engine, side)
+        for m in round_one
+        for side in (m.participant1_id, m.participant2_id)
+    }
+    assert playing_seeds == set(range(byes + 1, count + 1)), "top seeds have byes"
+    for m in round_one:
+        # The better seed is participant1 and the pair adds up as in a bracket.
+        first, second = (
+            _seed_of(engine, m.participant1_id),
+            _seed_of(engine, m.participant2_id),
+        )
+        assert first < second and first + second == size + 1
+
+    # Play it out: the better seed always wins. Each new match appears only
+    # when both of its feeders are decided.
+    played: set[str] = set()
+    while True:
+        open_matches = [
+            m
+            for m in matches_of(engine, competition_id)
+            if m.status == "scheduled" and m.id not in played
+        ]
+        if not open_matches:
+            break
+        for m in open_matches:
+            first = _seed_of(engine, m.participant1_id)
+            second = _seed_of(engine, m.participant2_id)
+            record(engine, m.id, 1 if first < second else 0, 0 if first < second else 1)
+            played.add(m.id)
+
+    matches = matches_of(engine, competition_id)
+    rounds = (size).bit_length() - 1
+    assert len(matches) == count - 1, "a knockout of n needs n - 1 matches"
+    assert [m.match_number for m in matches] == list(range(1, count))
+    final = [m for m in matches if m.match_config["round"] == rounds]
+    assert len(final) == 1
+    assert _seed_of(engine, final[0].winner_participant_id) == 1
+    for m in matches:
+        assert m.match_config["slot"] < size // 2 ** m.match_config["round"]
+
+
+def test_bracket_seeds_unseeded_competitors_after_the_seeded_in_join_order(engine):
+    university_id, agents = make_scene(engine, agents=4)
+    competition_id, participants = entered(
+        engine,
+        university_id,
+        agents,
+        seeds=[None, 3, None, 1],
+        competition_type="tournament",
+    )
+    with transaction(engine) as session:
+        start_competition(session, competition_id)
+
+    assert [_seed_of(engine, p) for p in participants] == [4, 3, 5, 1]
+    matches = matches_of(engine, competition_id)
+    pairs = {
+        (_seed_of(engine, m.participant1_id), _seed_of(engine, m.participant2_id))
+        for m in matches
+    }
+    # Ranks 1..4 by seed are 1, 3, 4, 5: rank 1 meets rank 4, rank 2 rank 3.
+    assert pairs == {(1, 5), (3, 4)}
+
+
+# --- results -------------------------------------------------------------
+
+
+def test_higher_score_wins_and_both_agents_counters_follow(engine):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, participants = started(engine, university_id, agents)
+    match = matches_of(engine, competition_id)[0]
+    winner = match.participant1_id
+
+    recorded = record(engine, match.id, 0.9, 0.4)
+
+    assert recorded.status == "completed"
+    assert recorded.winner_participant_id == winner
+    assert recorded.completed_at is not None
+    winner_agent = agents[participants.index(winner)]
+    loser_agent = agents[1 - participants.index(winner)]
+    assert agent_counters(engine, winner_agent) == (1, 0, 0)
+    assert agent_counters(engine, loser_agent) == (0, 1, 0)
+    with read_session(engine) as session:
+        assert session.get(UniversityAgent, winner_agent).highest_score == 0.9
+        assert session.get(UniversityAgent, loser_agent).average_score == 0.4
+
+
+def test_lower_is_better_rule_makes_the_lower_score_win(engine):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, _ = started(
+        engine, university_id, agents, rules={"score_order": "lower_is_better"}
+    )
+    match = matches_of(engine, competition_id)[0]
+
+    recorded = record(engine, match.id, 12.5, 9.0)
+
+    assert recorded.winner_participant_id == match.participant2_id
+
+
+def test_equal_scores_are_a_draw_in_round_robin(engine):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, _ = started(engine, university_id, agents)
+    match = matches_of(engine, competition_id)[0]
+
+    recorded = record(engine, match.id, 2, 2)
+
+    assert recorded.winner_participant_id is None
+    assert agent_counters(engine, agents[0]) == (0, 0, 1)
+    assert agent_counters(engine, agents[1]) == (0, 0, 1)
+
+
+def test_explicit_winner_decides_equal_scores_but_cannot_contradict_them(engine):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, _ = started(engine, university_id, agents)
+    match = matches_of(engine, competition_id)[0]
+
+    decided = record(
+        engine, match.id, 1, 1, winner_participant_id=match.participant2_id
+    )
+    assert decided.winner_participant_id == match.participant2_id
+
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: record_match_result(
+            session,
+            match.id,
+            participant1_score=3,
+            participant2_score=1,
+            winner_participant_id=match.participant2_id,
+        ),
+        "has the worse score",
+    )
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: record_match_result(
+            session,
+            match.id,
+            participant1_score=3,
+            participant2_score=1,
+            winner_participant_id="someone-else",
+        ),
+        "'someone-else' does not play match",
+    )
+
+
+def test_elimination_match_cannot_end_drawn_without_a_tie_break(engine):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, _ = started(
+        engine, university_id, agents, competition_type="tournament"
+    )
+    match = matches_of(engine, competition_id)[0]
+
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: record_match_result(
+            session, match.id, participant1_score=1, participant2_score=1
+        ),
+        "cannot end drawn",
+    )
+    with read_session(engine) as session:
+        assert session.get(CompetitionMatch, match.id).status == "scheduled"
+
+
+@pytest.mark.parametrize("tie_break", ["participant1", "higher_seed"])
+def test_elimination_tie_break_rule_decides_a_draw(engine, tie_break):
+    university_id, agents = make_scene(engine, agents=2)
+    # Seed 1 joins second, so it plays as participant1 (the better seed).
+    competition_id, participants = started(
+        engine,
+        university_id,
+        agents,
+        seeds=[2, 1],
+        competition_type="tournament",
+        rules={"tie_break": tie_break},
+    )
+    match = matches_of(engine, competition_id)[0]
+    assert match.participant1_id == participants[1]
+
+    recorded = record(engine, match.id, 1, 1)
+
+    assert recorded.winner_participant_id == participants[1]
+
+
+def test_result_refusals_leave_rows_unchanged(engine):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, _ = started(engine, university_id, agents)
+    solo_id, _ = started(
+        engine, university_id, agents[:1], name="Solo", competition_type="solo"
+    )
+    pair = matches_of(engine, competition_id)[0]
+    solo = matches_of(engine, solo_id)[0]
+
+    def recording(match_id, first, second=None, **values):
+        return lambda session: record_match_result(
+            session,
+            match_id,
+            participant1_score=first,
+            participant2_score=second,
+            **values,
+        )
+
+    assert_refused(engine, InvalidInput, recording(pair.id, math.nan, 1), "nan")
+    assert_refused(engine, InvalidInput, recording(pair.id, 1, math.inf), "inf")
+    assert_refused(engine, InvalidInput, recording(pair.id, True, 1), "True")
+    assert_refused(engine, InvalidInput, recording(pair.id, "3", 1), "'3'")
+    assert_refused(engine, InvalidInput, recording(pair.id, 1), "participant2_score")
+    assert_refused(engine, InvalidInput, recording(solo.id, 1, 2), "no opponent")
+    assert_refused(
+        engine,
+        InvalidInput,
+        recording(pair.id, 1, 0, completed_at=datetime(2026, 1, 1)),
+        "no time zone",
+    )
+    assert_refused(engine, NotFound, recording("no-such-match", 1, 0), "no-such")
+    for match in matches_of(engine, competition_id) + matches_of(engine, solo_id):
+        assert match.status == "scheduled"
+
+
+def test_results_are_refused_unless_the_competition_is_active(engine):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, _ = started(engine, university_id, agents)
+    match = matches_of(engine, competition_id)[0]
+    with transaction(engine) as session:
+        cancel_competition(session, competition_id)
+
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda session: record_match_result(
+            session, match.id, participant1_score=1, participant2_score=0
+        ),
+        "is cancelled: it cannot take results",
+    )
+
+
+def test_a_cancelled_match_takes_no_result(engine):
+    university_id, agents = make_scene(engine, agents=1)
+    competition_id, _ = started(
+        engine, university_id, agents, competition_type="challenge"
+    )
+    match = matches_of(engine, competition_id)[0]
+    with transaction(engine) as session:
+        session.get(CompetitionMatch, match.id).status = "cancelled"
+
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda session: record_match_result(session, match.id, participant1_score=1),
+        "Match 1 .* is cancelled",
+    )
+
+
+def test_solo_result_keeps_the_score_and_completed_at(engine):
+    university_id, agents = make_scene(engine, agents=1)
+    competition_id, _ = started(engine, university_id, agents, competition_type="solo")
+    match = matches_of(engine, competition_id)[0]
+    when = datetime(2025, 5, 4, 3, 2, 1, tzinfo=UTC)
+
+    recorded = record(engine, match.id, 0.75, completed_at=when)
+
+    assert recorded.completed_at == when
+    assert recorded.winner_participant_id is None
+    assert agent_counters(engine, agents[0]) == (0, 0, 0)
+    with read_session(engine) as session:
+        agent = session.get(UniversityAgent, agents[0])
+        assert agent.average_score == 0.75
+        assert agent.last_competed_at == when
+
+
+def test_a_correction_corrects_both_agents_counters(engine):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, participants = started(engine, university_id, agents)
+    match = matches_of(engine, competition_id)[0]
+    first_agent = agents[participants.index(match.participant1_id)]
+    second_agent = agents[participants.index(match.participant2_id)]
+    record(engine, match.id, 3, 0)
+
+    corrected = record(engine, match.id, 0, 2)
+
+    assert corrected.winner_participant_id == match.participant2_id
+    assert agent_counters(engine, first_agent) == (0, 1, 0)
+    assert agent_counters(engine, second_agent) == (1, 0, 0)
+    with read_session(engine) as session:
+        assert session.get(UniversityAgent, first_agent).highest_score == 0.0
+
+
+def test_tournament_correction_moves_the_next_round_entrant(engine):
+    university_id, agents = make_scene(engine, agents=4)
+    competition_id, participants = started(
+        engine, university_id, agents, seeds=[1, 2, 3, 4], competition_type="tournament"
+    )
+    semi_a, semi_b = matches_of(engine, competition_id)
+    record(engine, semi_a.id, 2, 1)  # seed 1 beats seed 4
+    record(engine, semi_b.id, 2, 1)  # seed 2 beats seed 3
+    final = matches_of(engine, competition_id)[2]
+    assert (final.participant1_id, final.participant2_id) == (
+        participants[0],
+        participants[1],
+    )
+
+    record(engine, semi_a.id, 0, 1)
+
+    final = matches_of(engine, competition_id)[2]
+    assert (final.participant1_id, final.participant2_id) == (
+        participants[3],
+        participants[1],
+    )
+    assert len(matches_of(engine, competition_id)) == 3
+
+
+def test_tournament_correction_refused_when_the_next_match_has_a_result(engine):
+    university_id, agents = make_scene(engine, agents=4)
+    competition_id, _ = started(
+        engine, university_id, agents, seeds=[1, 2, 3, 4], competition_type="tournament"
+    )
+    semi_a, semi_b = matches_of(engine, competition_id)
+    record(engine, semi_a.id, 2, 1)
+    record(engine, semi_b.id, 2, 1)
+    final = matches_of(engine, competition_id)[2]
+    record(engine, final.id, 1, 0)
+
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda session: record_match_result(
+            session, semi_a.id, participant1_score=0, participant2_score=1
+        ),
+        "match 3 that the winner went on to already has a result",
+    )
+    # A correction that keeps the winner is fine.
+    record(engine, semi_a.id, 5, 1)
+    assert matches_of(engine, competition_id)[0].participant1_score == 5
+
+
+# --- completing and cancelling -------------------------------------------
+
+
+def test_complete_refuses_unfinished_matches_and_names_how_many(engine):
+    university_id, agents = make_scene(engine, agents=3)
+    competition_id, _ = started(engine, university_id, agents)
+    record(engine, matches_of(engine, competition_id)[0].id, 1, 0)
+
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda session: complete_competition(session, competition_id),
+        "has 2 unfinished matches",
+    )
+    assert competition_status(engine, competition_id) == "active"
+
+
+def test_complete_with_force_cancels_unfinished_matches(engine):
+    university_id, agents = make_scene(engine, agents=3)
+    competition_id, _ = started(engine, university_id, agents)
+    first = matches_of(engine, competition_id)[0]
+    record(engine, first.id, 1, 0)
+
+    with transaction(engine) as session:
+        complete_competition(session, competition_id, force=True)
+
+    statuses = [m.status for m in matches_of(engine, competition_id)]
+    assert statuses == ["completed", "cancelled", "cancelled"]
+    with read_session(engine) as session:
+        competition = session.get(Competition, competition_id)
+        assert competition.status == "completed"
+        assert competition.winner.id == session.scalar(
+            select(CompetitionParticipant.agent_id).where(
+                CompetitionParticipant.id == first.participant1_id
+            )
+        )
+
+
+def test_complete_ranks_with_shared_ranks_and_no_winner_on_a_shared_top(engine):
+    university_id, agents = make_scene(engine, agents=3)
+    competition_id, participants = started(engine, university_id, agents)
+    for match in matches_of(engine, competition_id):
+        record(engine, match.id, 1, 1)
+    ended = datetime(2026, 3, 5, tzinfo=UTC)
+
+    with transaction(engine) as session:
+        complete_competition(session, competition_id, completed_at=ended)
+
+    with read_session(engine) as session:
+        competition = session.get(Competition, competition_id)
+        assert competition.winner_agent_id is None
+        assert competition.actual_end == ended
+        for participant in competition.participants:
+            assert participant.ranking == 1
+            assert participant.final_score == 2.0
+            assert participant.status == "completed"
+            assert participant.completed_at == ended
+
+
+def test_complete_sets_rankings_final_scores_and_the_winner(engine):
+    university_id, agents = make_scene(engine, agents=4)
+    competition_id, participants = started(
+        engine, university_id, agents, competition_type="solo"
+    )
+    scores = {participants[0]: 0.5, participants[1]: 0.9, participants[2]: 0.5}
+    for match in matches_of(engine, competition_id):
+        if match.participant1_id in scores:
+            record(engine, match.id, scores[match.participant1_id])
+
+    with transaction(engine) as session:
+        complete_competition(session, competition_id, force=True)
+
+    with read_session(engine) as session:
+        competition = session.get(Competition, competition_id)
+        assert competition.winner_agent_id == agents[1]
+        ranked = {p.id: (p.ranking, p.final_score) for p in competition.participants}
+    assert ranked == {
+        participants[1]: (1, 0.9),
+        participants[0]: (2, 0.5),
+        participants[2]: (2, 0.5),
+        participants[3]: (4, None),
+    }
+
+
+@pytest.mark.parametrize("end", ["completed", "cancelled"])
+def test_finished_competitions_refuse_every_status_change(engine, end):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, _ = started(engine, university_id, agents, competition_type="solo")
+    with transaction(engine) as session:
+        if end == "completed":
+            complete_competition(session, competition_id, force=True)
+        else:
+            cancel_competition(session, competition_id)
+
+    for action in (start_competition, complete_competition, cancel_competition):
+        assert_refused(
+            engine,
+            InvalidTransition,
+            lambda session, action=action: action(session, competition_id),
+            f"is {end}",
+        )
+    assert competition_status(engine, competition_id) == end
+
+
+def test_a_scheduled_competition_cannot_complete(engine):
+    university_id, _ = make_scene(engine, agents=0)
+    competition_id = schedule(engine, university_id)
+
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda session: complete_competition(session, competition_id),
+        "is scheduled: it cannot complete",
+    )
+
+
+def test_cancel_cancels_unfinished_matches_and_keeps_results(engine):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, _ = started(engine, university_id, agents, rules={"legs": 2})
+    played = matches_of(engine, competition_id)[0]
+    record(engine, played.id, 4, 1)
+
+    with transaction(engine) as session:
+        cancel_competition(session, competition_id)
+
+    assert [m.status for m in matches_of(engine, competition_id)] == [
+        "completed",
+        "cancelled",
+    ]
+    with read_session(engine) as session:
+        competition = session.get(Competition, competition_id)
+        assert competition.status == "cancelled"
+        assert competition.actual_end is not None
+
+    scheduled = schedule(engine, university_id, name="Never run")
+    with transaction(engine) as session:
+        cancel_competition(session, scheduled)
+    assert competition_status(engine, scheduled) == "cancelled"

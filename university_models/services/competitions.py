@@ -1,0 +1,876 @@
+"""Competitions: scheduling, participants, the matches a start generates,
+results and their corrections, completion and cancellation.
+
+Status changes follow the spec: a competition is ``scheduled``, then
+``active``, then ``completed``; ``cancelled`` from scheduled or active. Every
+other change is refused with ``InvalidTransition`` naming the current status.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from datetime import datetime
+from numbers import Real
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from university_models.db import utcnow
+from university_models.errors import (
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    QuotaExceeded,
+)
+from university_models.models import (
+    COMPETITION_TYPES,
+    PARTICIPANT_TYPES,
+    Competition,
+    CompetitionMatch,
+    CompetitionParticipant,
+    UniversityAgent,
+)
+from university_models.services.agents import refresh_agent_counters
+from university_models.services.universities import lock_university_for_write
+from university_models.standings import (
+    PAIRWISE_TYPES,
+    CompetitionRules,
+    compute_standings,
+    parse_rules,
+)
+
+log = logging.getLogger(__name__)
+
+#: The fewest competitors a competition of each type can start with.
+MIN_COMPETITORS = {"solo": 1, "challenge": 1, "head_to_head": 2, "tournament": 2}
+
+#: Competitions that hold a slot of ``max_concurrent_competitions``.
+OPEN_STATUSES = ("scheduled", "active")
+
+#: Matches that still wait for a result.
+UNFINISHED_MATCH_STATUSES = ("scheduled", "active")
+
+
+# --- reading and locking -------------------------------------------------
+
+
+def find_competition(
+    session: Session, university_id: str, name: str
+) -> Competition | None:
+    """The competition of the university called ``name`` (case-insensitive,
+    surrounding spaces ignored), or None."""
+    return session.scalars(
+        select(Competition).where(
+            Competition.university_id == university_id,
+            func.lower(Competition.name) == func.lower(name.strip()),
+        )
+    ).one_or_none()
+
+
+def _lock_competition(session: Session, competition_id: str) -> Competition:
+    """Lock the competition's university for a write, then load the
+    competition fresh (another writer may have changed it while we waited)."""
+    university_id = session.scalar(
+        select(Competition.university_id).where(Competition.id == competition_id)
+    )
+    if university_id is None:
+        raise NotFound(f"No competition has the id {competition_id!r}.")
+    lock_university_for_write(session, university_id)
+    return session.get(Competition, competition_id, populate_existing=True)
+
+
+def _lock_match(session: Session, match_id: str) -> CompetitionMatch:
+    university_id = session.scalar(
+        select(Competition.university_id)
+        .join(CompetitionMatch, CompetitionMatch.competition_id == Competition.id)
+        .where(CompetitionMatch.id == match_id)
+    )
+    if university_id is None:
+        raise NotFound(f"No match has the id {match_id!r}.")
+    lock_university_for_write(session, university_id)
+    return session.get(CompetitionMatch, match_id, populate_existing=True)
+
+
+def _require_status(competition: Competition, allowed: tuple[str, ...], action: str):
+    if competition.status not in allowed:
+        raise InvalidTransition(
+            f"Competition {competition.name!r} is {competition.status}: it cannot "
+            f"{action} (only a {' or '.join(allowed)} competition can)."
+        )
+
+
+def _competitors(session: Session, competition: Competition):
+    """The competitors in join order (observers and judges do not play)."""
+    return list(
+        session.scalars(
+            select(CompetitionParticipant)
+            .where(
+                CompetitionParticipant.competition_id == competition.id,
+                CompetitionParticipant.participant_type == "competitor",
+            )
+            .order_by(CompetitionParticipant.joined_at, CompetitionParticipant.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def _matches(session: Session, competition: Competition) -> list[CompetitionMatch]:
+    return list(
+        session.scalars(
+            select(CompetitionMatch)
+            .where(CompetitionMatch.competition_id == competition.id)
+            .order_by(CompetitionMatch.match_number)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+# --- checking input ------------------------------------------------------
+
+
+def _json_object(value: Any, what: str) -> dict[str, Any]:
+    """A JSON object given as a dict or as JSON text."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise InvalidInput(
+                f"{what} is not valid JSON ({error.msg} at character {error.pos}): "
+                "give a JSON object such as {}."
+            ) from error
+    if not isinstance(value, dict):
+        raise InvalidInput(
+            f"{what} must be a JSON object, not {type(value).__name__} {value!r}."
+        )
+    return value
+
+
+def _aware(value: Any, what: str) -> datetime:
+    if not isinstance(value, datetime):
+        raise InvalidInput(f"{what} {value!r} is not a date and time: give one.")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(
+            f"{what} {value.isoformat()} has no time zone: give it one (UTC)."
+        )
+    return value
+
+
+def _score(value: Any, what: str) -> float:
+    if (
+        not isinstance(value, Real)
+        or isinstance(value, bool)
+        or not math.isfinite(float(value))
+    ):
+        raise InvalidInput(f"{what} {value!r} is not a finite number: give one.")
+    return float(value)
+
+
+# --- scheduling ----------------------------------------------------------
+
+
+def schedule_competition(
+    session: Session,
+    university_id: str,
+    *,
+    name: str,
+    competition_type: str,
+    rules: dict[str, Any] | str | None = None,
+    evaluation_config: dict[str, Any] | str | None = None,
+    scheduled_start: datetime,
+    scheduled_end: datetime,
+    max_participants: int = 10,
+    description: str | None = None,
+    benchmark_id: str | None = None,
+) -> Competition:
+    """Schedule a competition in a university.
+
+    Rules: the name is trimmed, non-empty, at most 255 characters and unique
+    in the university ignoring case (the importer and the CLI find
+    competitions by name). The type is one of ``COMPETITION_TYPES``;
+    ``rules`` and ``evaluation_config`` are JSON objects (dicts or JSON text,
+    default ``{}``) and the rules must be ones ``parse_rules`` can apply.
+    The window has time-zone aware ends, start strictly before end.
+    ``max_participants`` (competitors) is a positive integer. Quota: the
+    scheduled or active competitions whose windows overlap the new one
+    (a missing end counts as open-ended), plus the new one, may not exceed
+    the university's ``max_concurrent_competitions``.
+    """
+    university = lock_university_for_write(session, university_id)
+
+    name = name.strip() if isinstance(name, str) else ""
+    if not name:
+        raise InvalidInput("The competition name is empty: give it a name.")
+    if len(name) > 255:
+        raise InvalidInput(
+            f"The competition name {name[:40]!r}... has {len(name)} characters: "
+            "use at most 255."
+        )
+    if competition_type not in COMPETITION_TYPES:
+        raise InvalidInput(
+            f"Competition type {competition_type!r} is unknown: use one of "
+            f"{', '.join(COMPETITION_TYPES)}."
+        )
+    rules = _json_object(rules, "rules")
+    parse_rules(rules, competition_type)
+    evaluation_config = _json_object(evaluation_config, "evaluation_config")
+
+    start = _aware(scheduled_start, "scheduled_start")
+    end = _aware(scheduled_end, "scheduled_end")
+    if not start < end:
+        raise InvalidInput(
+            f"scheduled_start {start.isoformat()} is not before scheduled_end "
+            f"{end.isoformat()}: move the end after the start."
+        )
+    if (
+        not isinstance(max_participants, int)
+        or isinstance(max_participants, bool)
+        or max_participants <= 0
+    ):
+        raise InvalidInput(
+            f"max_participants {max_participants!r} is not a positive integer: "
+            "give at least 1."
+        )
+
+    existing = find_competition(session, university_id, name)
+    if existing is not None:
+        raise InvalidInput(
+            f"University {university.name!r} already has a competition called "
+            f"{existing.name!r}: choose another name."
+        )
+
+    overlapping = session.scalars(
+        select(Competition)
+        .where(
+            Competition.university_id == university_id,
+            Competition.status.in_(OPEN_STATUSES),
+            (Competition.scheduled_start.is_(None))
+            | (Competition.scheduled_start < end),
+            (Competition.scheduled_end.is_(None)) | (Competition.scheduled_end > start),
+        )
+        .order_by(Competition.scheduled_start, Competition.name)
+    ).all()
+    if len(overlapping) + 1 > university.max_concurrent_competitions:
+        names = ", ".join(repr(other.name) for other in overlapping)
+        raise QuotaExceeded(
+            f"University {university.name!r} allows "
+            f"{university.max_concurrent_competitions} concurrent competitions and "
+            f"{len(overlapping)} overlap {start.isoformat()} to {end.isoformat()} "
+            f"({names}): move the window or raise max_concurrent_competitions."
+        )
+
+    competition = Competition(
+        university_id=university_id,
+        name=name,
+        description=description,
+        competition_type=competition_type,
+        rules=rules,
+        evaluation_config=evaluation_config,
+        benchmark_id=benchmark_id,
+        scheduled_start=start,
+        scheduled_end=end,
+        max_participants=max_participants,
+        status="scheduled",
+    )
+    session.add(competition)
+    session.flush()
+    log.info("scheduled %s competition %s in %s", competition_type, name, university_id)
+    return competition
+
+
+def add_participant(
+    session: Session,
+    competition_id: str,
+    agent_id: str,
+    *,
+    participant_type: str = "competitor",
+    seed_ranking: int | None = None,
+) -> CompetitionParticipant:
+    """Enter an agent into a scheduled competition.
+
+    Rules: only while the competition is scheduled; the agent belongs to
+    the competition's university and is not archived; each agent once per
+    competition; at most ``max_participants`` competitors (observers and
+    judges do not count and do not play); ``seed_ranking`` is a positive
+    integer, unique in the competition, and only competitors have one.
+    """
+    competition = _lock_competition(session, competition_id)
+    _require_status(competition, ("scheduled",), "take new participants")
+
+    if participant_type not in PARTICIPANT_TYPES:
+        raise InvalidInput(
+            f"Participant type {participant_type!r} is unknown: use one of "
+            f"{', '.join(PARTICIPANT_TYPES)}."
+        )
+    agent = session.get(UniversityAgent, agent_id)
+    if agent is None:
+        raise NotFound(f"No agent has the id {agent_id!r}.")
+    if agent.university_id != competition.university_id:
+        raise InvalidInput(
+            f"Agent {agent.name!r} belongs to another university: only agents of "
+            f"the university of {competition.name!r} can take part."
+        )
+    if agent.status == "archived":
+        raise InvalidInput(
+            f"Agent {agent.name!r} is archived: set it active before entering it."
+        )
+
+    participants = session.scalars(
+        select(CompetitionParticipant).where(
+            CompetitionParticipant.competition_id == competition.id
+        )
+    ).all()
+    if any(other.agent_id == agent_id for other in participants):
+        raise InvalidInput(
+            f"Agent {agent.name!r} already takes part in {competition.name!r}: "
+            "each agent enters once."
+        )
+    competitors = [p for p in participants if p.participant_type == "competitor"]
+    if participant_type == "competitor" and (
+        len(competitors) >= competition.max_participants
+    ):
+        raise QuotaExceeded(
+            f"Competition {competition.name!r} already has "
+            f"{len(competitors)} of {competition.max_participants} competitors: "
+            "raise max_participants or enter the agent as an observer."
+        )
+
+    if seed_ranking is not None:
+        if participant_type != "competitor":
+            raise InvalidInput(
+                f"A {participant_type} does not play, so it has no seed: leave "
+                f"seed_ranking {seed_ranking!r} out."
+            )
+        if (
+            not isinstance(seed_ranking, int)
+            or isinstance(seed_ranking, bool)
+            or seed_ranking <= 0
+        ):
+            raise InvalidInput(
+                f"seed_ranking {seed_ranking!r} is not a positive integer: give "
+                "1 for the top seed, 2 for the next, ..."
+            )
+        if any(other.seed_ranking == seed_ranking for other in participants):
+            raise InvalidInput(
+                f"Seed {seed_ranking} is already taken in {competition.name!r}: "
+                "give each competitor its own seed."
+            )
+
+    participant = CompetitionParticipant(
+        competition_id=competition.id,
+        agent_id=agent_id,
+        participant_type=participant_type,
+        seed_ranking=seed_ranking,
+        status="registered",
+        joined_at=utcnow(),
+    )
+    session.add(participant)
+    session.flush()
+    return participant
+
+
+# --- starting: generating the matches ------------------------------------
+
+
+def start_competition(
+    session: Session, competition_id: str, *, started_at: datetime | None = None
+) -> Competition:
+    """Start a scheduled competition and generate its matches.
+
+    Rules: only a scheduled competition starts; not when the university
+    already has ``max_concurrent_competitions`` active; with at least one
+    competitor (solo, challenge) or two (head to head, tournament). The
+    matches: solo and challenge one per competitor without an opponent;
+    head to head a round robin (``round_robin_rounds``), twice with the sides
+    swapped when ``rules["legs"]`` is 2; tournament a single-elimination
+    bracket (``bracket_positions``): unseeded competitors first get the seeds
+    after the highest given seed, in join order, so that the bracket is
+    recorded in the data; byes go to the top seeds; a later-round match is
+    created once both of its feeders are decided. Participants become
+    active, ``actual_start`` is set (``started_at``, default now).
+    """
+    competition = _lock_competition(session, competition_id)
+    _require_status(competition, ("scheduled",), "start")
+    rules = parse_rules(competition.rules, competition.competition_type)
+    started_at = _aware(started_at, "started_at") if started_at else utcnow()
+
+    university = competition.university
+    active = session.scalars(
+        select(Competition.name).where(
+            Competition.university_id == competition.university_id,
+            Competition.status == "active",
+        )
+    ).all()
+    if len(active) >= university.max_concurrent_competitions:
+        raise QuotaExceeded(
+            f"University {university.name!r} already has {len(active)} active "
+            f"competitions ({', '.join(map(repr, sorted(active)))}), its "
+            f"max_concurrent_competitions: complete or cancel one first."
+        )
+
+    competitors = _competitors(session, competition)
+    needed = MIN_COMPETITORS[competition.competition_type]
+    if len(competitors) < needed:
+        raise InvalidInput(
+            f"Competition {competition.name!r} has {len(competitors)} competitors "
+            f"and a {competition.competition_type} competition needs at least "
+            f"{needed}: add competitors first."
+        )
+
+    if competition.competition_type in ("solo", "challenge"):
+        for number, competitor in enumerate(competitors, start=1):
+            _add_match(session, competition, number, competitor, None, {"round": 1})
+    elif competition.competition_type == "head_to_head":
+        _generate_round_robin(session, competition, competitors, rules)
+    else:
+        _assign_missing_seeds(competitors)
+        session.flush()
+        _advance_bracket(session, competition)
+
+    for participant in competition.participants:
+        participant.status = "active"
+    competition.actual_start = started_at
+    competition.status = "active"
+    session.flush()
+    log.info("started competition %s", competition.id)
+    return competition
+
+
+def _add_match(
+    session: Session,
+    competition: Competition,
+    number: int,
+    first: CompetitionParticipant,
+    second: CompetitionParticipant | None,
+    config: dict[str, Any],
+) -> CompetitionMatch:
+    match = CompetitionMatch(
+        competition_id=competition.id,
+        match_number=number,
+        participant1_id=first.id,
+        participant2_id=second.id if second is not None else None,
+        match_config=config,
+        status="scheduled",
+    )
+    session.add(match)
+    return match
+
+
+def round_robin_rounds(count: int) -> list[list[tuple[int, int]]]:
+    """The rounds of a single round robin between ``count`` entrants, by the
+    circle method: every pair meets once, nobody plays twice in a round (an
+    odd field gives one entrant a rest each round). Pairs are indexes
+    ``(home, away)``; home and away alternate so that nobody is always
+    first."""
+    entrants: list[int | None] = list(range(count))
+    if count % 2:
+        entrants.append(None)
+    size = len(entrants)
+    rounds = []
+    for number in range(size - 1):
+        pairs = []
+        for index in range(size // 2):
+            home, away = entrants[index], entrants[size - 1 - index]
+            if home is None or away is None:
+                continue
+            if (index == 0 and number % 2) or (index > 0 and index % 2):
+                home, away = away, home
+            pairs.append((home, away))
+        rounds.append(pairs)
+        # Keep the first entrant in place and rotate the others.
+        entrants = [entrants[0], entrants[-1], *entrants[1:-1]]
+    return rounds
+
+
+def _generate_round_robin(
+    session: Session,
+    competition: Competition,
+    competitors: list[CompetitionParticipant],
+    rules: CompetitionRules,
+) -> None:
+    rounds = round_robin_rounds(len(competitors))
+    number = 0
+    for leg in range(1, rules.legs + 1):
+        for round_index, pairs in enumerate(rounds):
+            round_number = (leg - 1) * len(rounds) + round_index + 1
+            for home, away in pairs:
+                if leg == 2:
+                    home, away = away, home
+                number += 1
+                _add_match(
+                    session,
+                    competition,
+                    number,
+                    competitors[home],
+                    competitors[away],
+                    {"round": round_number, "leg": leg},
+                )
+
+
+def bracket_positions(size: int) -> list[int]:
+    """Seed numbers in bracket order for a bracket of ``size`` (a power of
+    two): seed 1 meets the last seed, and the top two seeds can only meet in
+    the final (8: 1, 8, 4, 5, 2, 7, 3, 6)."""
+    positions = [1]
+    while len(positions) < size:
+        total = 2 * len(positions) + 1
+        positions = [seed for top in positions for seed in (top, total - top)]
+    return positions
+
+
+def _assign_missing_seeds(competitors: list[CompetitionParticipant]) -> None:
+    given = [p.seed_ranking for p in competitors if p.seed_ranking is not None]
+    next_seed = max(given, default=0)
+    for participant in competitors:
+        if participant.seed_ranking is None:
+            next_seed += 1
+            participant.seed_ranking = next_seed
+
+
+def _seeded(competitors: list[CompetitionParticipant]) -> list[CompetitionParticipant]:
+    return sorted(competitors, key=lambda p: p.seed_ranking)
+
+
+def _bracket_size(count: int) -> int:
+    size = 1
+    while size < count:
+        size *= 2
+    return size
+
+
+def _slot_key(match: CompetitionMatch) -> tuple[int, int] | None:
+    config = match.match_config or {}
+    if "round" in config and "slot" in config:
+        return int(config["round"]), int(config["slot"])
+    return None
+
+
+def _slot_winner(
+    round_number: int,
+    slot: int,
+    entrants: list[CompetitionParticipant | None],
+    by_slot: dict[tuple[int, int], CompetitionMatch],
+) -> str | None:
+    """The participant id that won slot ``slot`` of ``round_number`` (a bye in
+    the first round wins at once), or None while it is undecided."""
+    match = by_slot.get((round_number, slot))
+    if match is not None:
+        if match.status == "completed":
+            return match.winner_participant_id
+        return None
+    if round_number == 1:
+        first, second = entrants[2 * slot], entrants[2 * slot + 1]
+        if first is None or second is None:
+            survivor = first or second
+            return survivor.id if survivor is not None else None
+    return None
+
+
+def _advance_bracket(session: Session, competition: Competition) -> None:
+    """Create every bracket match whose two entrants are known and that does
+    not exist yet: the first round at the start, a later round once both of
+    its feeders are decided. Also keeps a not-yet-played later-round match's
+    entrants equal to its feeders' winners (a corrected result)."""
+    competitors = _seeded(_competitors(session, competition))
+    size = _bracket_size(len(competitors))
+    entrants = [
+        competitors[seed - 1] if seed <= len(competitors) else None
+        for seed in bracket_positions(size)
+    ]
+    rounds = size.bit_length() - 1
+    matches = _matches(session, competition)
+    by_slot = {key: m for m in matches if (key := _slot_key(m)) is not None}
+    number = max((m.match_number for m in matches), default=0)
+
+    for slot in range(size // 2):
+        first, second = entrants[2 * slot], entrants[2 * slot + 1]
+        if first is not None and second is not None and (1, slot) not in by_slot:
+            number += 1
+            config = {
+                "round": 1,
+                "slot": slot,
+                "rounds": rounds,
+                "seeds": [first.seed_ranking, second.seed_ranking],
+            }
+            by_slot[(1, slot)] = _add_match(
+                session, competition, number, first, second, config
+            )
+
+    for round_number in range(2, rounds + 1):
+        for slot in range(size // 2**round_number):
+            feeders = [
+                _slot_winner(round_number - 1, 2 * slot + side, entrants, by_slot)
+                for side in (0, 1)
+            ]
+            match = by_slot.get((round_number, slot))
+            if match is not None:
+                if match.status != "completed":
+                    # A corrected feeder result changes who plays here.
+                    match.participant1_id = feeders[0] or match.participant1_id
+                    match.participant2_id = feeders[1] or match.participant2_id
+                continue
+            if feeders[0] is None or feeders[1] is None:
+                continue
+            number += 1
+            by_slot[(round_number, slot)] = CompetitionMatch(
+                competition_id=competition.id,
+                match_number=number,
+                participant1_id=feeders[0],
+                participant2_id=feeders[1],
+                match_config={"round": round_number, "slot": slot, "rounds": rounds},
+                status="scheduled",
+            )
+            session.add(by_slot[(round_number, slot)])
+    session.flush()
+
+
+# --- results ------------------------------------------------------------
+
+
+def record_match_result(
+    session: Session,
+    match_id: str,
+    *,
+    participant1_score: float,
+    participant2_score: float | None = None,
+    winner_participant_id: str | None = None,
+    completed_at: datetime | None = None,
+) -> CompetitionMatch:
+    """Record (or correct) the result of a match.
+
+    Rules: only in an active competition, and not on a cancelled match.
+    Scores are finite numbers; a match with an opponent needs both, a solo
+    match only the first (and has no winner). The winner is the side with
+    the better score (higher, or lower when ``rules["score_order"]`` is
+    ``lower_is_better``). An explicit ``winner_participant_id`` must be one
+    of the two sides and may not contradict the scores: it decides a match
+    with equal scores (a judge's decision, a shoot-out). Equal scores
+    without one are a draw in a round robin; a tournament (elimination)
+    match cannot end drawn: its ``rules["tie_break"]`` decides
+    (``participant1``: the first side; ``higher_seed``: the better seed),
+    else the result is refused. Recording again on a completed match
+    corrects it: both agents' counters are recomputed, and in a tournament
+    the next-round match follows the new winner; a correction that changes
+    a winner whose next match already has a result is refused, naming that
+    match. ``completed_at`` (aware, default now) is kept on the match.
+    """
+    match = _lock_match(session, match_id)
+    competition = match.competition
+    _require_status(competition, ("active",), "take results")
+    if match.status == "cancelled":
+        raise InvalidTransition(
+            f"Match {match.match_number} of {competition.name!r} is cancelled: it "
+            "takes no result."
+        )
+    rules = parse_rules(competition.rules, competition.competition_type)
+    completed_at = _aware(completed_at, "completed_at") if completed_at else utcnow()
+
+    first = _score(participant1_score, "participant1_score")
+    if match.participant2_id is None:
+        if participant2_score is not None or winner_participant_id is not None:
+            raise InvalidInput(
+                f"Match {match.match_number} of {competition.name!r} has no "
+                "opponent: give only participant1_score."
+            )
+        second = None
+        winner = None
+    else:
+        if participant2_score is None:
+            raise InvalidInput(
+                f"Match {match.match_number} of {competition.name!r} has two "
+                "participants: give participant2_score too."
+            )
+        second = _score(participant2_score, "participant2_score")
+        winner = _winner(
+            match, competition, rules, first, second, winner_participant_id
+        )
+
+    next_match = None
+    if (
+        competition.competition_type == "tournament"
+        and match.status == "completed"
+        and match.winner_participant_id != winner
+    ):
+        next_match = _played_next_match(session, match)
+        if next_match is not None:
+            raise InvalidTransition(
+                f"Correcting match {match.match_number} of {competition.name!r} "
+                f"would change its winner, but match {next_match.match_number} "
+                "that the winner went on to already has a result: correct match "
+                f"{next_match.match_number} first."
+            )
+
+    corrected = match.status == "completed"
+    match.participant1_score = first
+    match.participant2_score = second
+    match.winner_participant_id = winner
+    match.completed_at = completed_at
+    match.status = "completed"
+    session.flush()
+
+    if competition.competition_type == "tournament":
+        _advance_bracket(session, competition)
+    for participant_id in (match.participant1_id, match.participant2_id):
+        if participant_id is not None:
+            participant = session.get(CompetitionParticipant, participant_id)
+            refresh_agent_counters(session, participant.agent_id)
+    log.info(
+        "%s result of match %s: %s to %s",
+        "corrected" if corrected else "recorded",
+        match.id,
+        first,
+        second,
+    )
+    return match
+
+
+def _winner(
+    match: CompetitionMatch,
+    competition: Competition,
+    rules: CompetitionRules,
+    first: float,
+    second: float,
+    explicit: str | None,
+) -> str | None:
+    sides = (match.participant1_id, match.participant2_id)
+    if explicit is not None and explicit not in sides:
+        raise InvalidInput(
+            f"Winner {explicit!r} does not play match {match.match_number} of "
+            f"{competition.name!r}: give one of its two participants."
+        )
+
+    by_score = None
+    if first != second:
+        first_better = (first > second) != rules.lower_is_better
+        by_score = sides[0] if first_better else sides[1]
+    if explicit is not None:
+        if by_score is not None and explicit != by_score:
+            raise InvalidInput(
+                f"Winner {explicit!r} has the worse score ({first} to {second}) "
+                f"in match {match.match_number}: fix the scores or the winner."
+            )
+        return explicit
+    if by_score is not None:
+        return by_score
+    if competition.competition_type != "tournament":
+        return None
+
+    if rules.tie_break == "participant1":
+        return sides[0]
+    if rules.tie_break == "higher_seed":
+        seeds = {
+            p.id: p.seed_ranking
+            for p in (match.participant1, match.participant2)
+            if p is not None
+        }
+        return min(sides, key=lambda side: seeds[side])
+    raise InvalidInput(
+        f"Match {match.match_number} of {competition.name!r} is an elimination "
+        f"match and cannot end drawn ({first} to {second}): give "
+        "winner_participant_id or set rules tie_break."
+    )
+
+
+def _played_next_match(
+    session: Session, match: CompetitionMatch
+) -> CompetitionMatch | None:
+    """The completed next-round match fed by ``match``, if there is one."""
+    key = _slot_key(match)
+    if key is None:
+        return None
+    round_number, slot = key
+    for other in _matches(session, match.competition):
+        if _slot_key(other) == (round_number + 1, slot // 2):
+            return other if other.status == "completed" else None
+    return None
+
+
+# --- completing and cancelling -------------------------------------------
+
+
+def complete_competition(
+    session: Session,
+    competition_id: str,
+    *,
+    force: bool = False,
+    completed_at: datetime | None = None,
+) -> Competition:
+    """Complete an active competition and rank its competitors.
+
+    Rules: only an active competition completes. While matches wait for a
+    result it is refused, naming how many, unless ``force=True``, which
+    cancels them (they then count for nobody). Each competitor gets its
+    ``ranking`` from ``compute_standings`` (ties share a rank: 1, 2, 2, 4),
+    its ``final_score`` (points for head to head and tournament, mean score
+    for solo and challenge), status completed and ``completed_at``; observers
+    and judges are completed without a rank. ``winner_agent_id`` is the one
+    competitor ranked first, None when the first rank is shared. Sets
+    ``actual_end`` (``completed_at``, default now).
+    """
+    competition = _lock_competition(session, competition_id)
+    _require_status(competition, ("active",), "complete")
+    completed_at = _aware(completed_at, "completed_at") if completed_at else utcnow()
+
+    unfinished = [
+        match
+        for match in _matches(session, competition)
+        if match.status in UNFINISHED_MATCH_STATUSES
+    ]
+    if unfinished and not force:
+        raise InvalidTransition(
+            f"Competition {competition.name!r} has {len(unfinished)} unfinished "
+            "matches: record their results first, or complete with force to "
+            "cancel them."
+        )
+    for match in unfinished:
+        match.status = "cancelled"
+    session.flush()
+
+    standings = compute_standings(session, competition.id)
+    pairwise = competition.competition_type in PAIRWISE_TYPES
+    by_participant = {row.participant_id: row for row in standings.itertuples()}
+    for participant in competition.participants:
+        participant.status = "completed"
+        participant.completed_at = completed_at
+        row = by_participant.get(participant.id)
+        if row is None:
+            continue
+        score = row.points if pairwise else row.average_score
+        participant.final_score = None if math.isnan(score) else float(score)
+        participant.ranking = int(row.rank)
+
+    leaders = standings[standings["rank"] == 1]
+    competition.winner_agent_id = (
+        str(leaders.iloc[0]["agent_id"]) if len(leaders) == 1 else None
+    )
+    competition.actual_end = completed_at
+    competition.status = "completed"
+    session.flush()
+    log.info("completed competition %s", competition.id)
+    return competition
+
+
+def cancel_competition(session: Session, competition_id: str) -> Competition:
+    """Cancel a scheduled or active competition.
+
+    Rules: a completed or cancelled competition cannot be cancelled. Its
+    unfinished matches are cancelled; recorded results stay (they still
+    count in the agents' counters, as every completed match does). An
+    active competition gets ``actual_end``.
+    """
+    competition = _lock_competition(session, competition_id)
+    _require_status(competition, OPEN_STATUSES, "be cancelled")
+
+    for match in _matches(session, competition):
+        if match.status in UNFINISHED_MATCH_STATUSES:
+            match.status = "cancelled"
+    if competition.status == "active":
+        competition.actual_end = utcnow()
+    competition.status = "cancelled"
+    session.flush()
+    log.info("cancelled competition %s", competition.id)
+    return competition
