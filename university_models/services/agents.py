@@ -241,9 +241,9 @@ def _refuse_full_university(session: Session, university: University) -> None:
     agents = non_archived_agent_count(session, university.id)
     if agents >= university.max_agents:
         raise QuotaExceeded(
-            f"University {university.name!r} has {agents} agents that are not "
-            f"archived, its max_agents: archive an agent or raise max_agents "
-            "to add another."
+            f"University {university.name!r} already has {agents} agents that "
+            f"are not archived, its max_agents of {university.max_agents}: archive "
+            "an agent or raise max_agents to add another."
         )
 
 
