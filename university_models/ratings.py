@@ -1,0 +1,772 @@
+"""Confidence-aware ratings of agents from their pairwise matches.
+
+The method (written out for readers in ``docs/ratings.md``):
+
+* Bradley-Terry maximum likelihood. Agent ``i`` beats agent ``j`` with
+  probability ``1 / (1 + 10 ** ((r_j - r_i) / 400))``: the Elo scale, where 400
+  rating points are a factor of 10 in the odds. A drawn match counts as half a
+  win for each side.
+* The fit reads the PAIR COUNTS only (wins of each side and draws per pair of
+  agents, aggregated by the database), so its cost follows the number of
+  distinct pairs, not the number of matches, and the result cannot depend on
+  the order of the matches.
+* A tiny ridge penalty (``RIDGE``) keeps every rating finite: for an agent that
+  never lost, and for groups of agents that never met the others (a
+  disconnected comparison graph). The ratings of each connected group are
+  centred on ``ANCHOR``; ratings of different groups are not comparable, and
+  the groups are reported.
+* 95% intervals come from a bootstrap over matches: every resample draws as
+  many matches as there are, with replacement, which is a multinomial draw over
+  the (pair, outcome) counts; the seed is fixed, so the intervals are
+  reproducible.
+* Rank: 1 + the number of agents whose lower bound is above this agent's upper
+  bound. Agents whose intervals overlap cannot be told apart and may share a
+  rank.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from sqlalchemy import and_, case, func, select, union_all
+from sqlalchemy.orm import Session, aliased
+
+from university_models.errors import InvalidInput
+from university_models.models import (
+    Competition,
+    CompetitionMatch,
+    CompetitionParticipant,
+    UniversityAgent,
+)
+
+log = logging.getLogger(__name__)
+
+#: Rating points per natural-log unit of strength: 400 points per factor 10.
+ELO_SCALE = 400.0 / math.log(10.0)
+
+#: The mean rating of every connected group of agents.
+ANCHOR = 1000.0
+
+#: Ridge penalty on the natural-log strengths (a Gaussian prior with standard
+#: deviation 1/sqrt(RIDGE) ~ 32 natural units ~ 13,700 rating points). It moves
+#: the rating of an agent with a few dozen results by well under a point, and
+#: keeps an agent that won (or lost) every match finite (about 1,000 points
+#: above its opponents after three wins).
+RIDGE = 1e-3
+
+#: Above this many agents the fit stops after L-BFGS-B (a Newton step would
+#: solve a dense system of that size).
+NEWTON_POLISH_MAX_AGENTS = 2_000
+NEWTON_STEPS = 8
+
+#: Resamples below this give intervals too noisy to rank with.
+MIN_BOOTSTRAP_ROUNDS = 100
+
+#: The pair-count columns ``fit_ratings`` and ``bootstrap_intervals`` read.
+PAIR_COLUMNS = ["agent_a", "agent_b", "wins_a", "wins_b", "ties"]
+
+#: The columns of ``leaderboard``, in order.
+LEADERBOARD_COLUMNS = [
+    "rank",
+    "agent",
+    "agent_id",
+    "rating",
+    "rating_lower",
+    "rating_upper",
+    "matches",
+    "wins",
+    "draws",
+    "losses",
+    "points",
+    "average_score",
+    "component",
+]
+
+DEFAULT_POINTS = {"win": 3, "draw": 1, "loss": 0}
+
+
+class _PairTable:
+    """Pair counts in canonical form: each unordered pair once, ``a < b``,
+    sorted, so that the same results always give the same arrays."""
+
+    def __init__(self, pair_counts: pd.DataFrame) -> None:
+        missing = [name for name in PAIR_COLUMNS if name not in pair_counts.columns]
+        if missing:
+            raise InvalidInput(
+                f"Pair counts need the columns {PAIR_COLUMNS}; missing {missing}."
+            )
+        frame = pair_counts[PAIR_COLUMNS].copy()
+        counts = frame[["wins_a", "wins_b", "ties"]].to_numpy(dtype=float)
+        if not np.all(np.isfinite(counts)) or (counts < 0).any():
+            raise InvalidInput(
+                "Pair counts must be finite and not negative: fix the wins and ties."
+            )
+        same = frame["agent_a"] == frame["agent_b"]
+        if same.any():
+            raise InvalidInput(
+                f"Agent {frame.loc[same, 'agent_a'].iloc[0]!r} is paired with "
+                "itself: a match needs two different agents."
+            )
+
+        # Swap sides where needed so that every pair reads a < b.
+        swap = frame["agent_a"].astype(str) > frame["agent_b"].astype(str)
+        canonical = pd.DataFrame(
+            {
+                "a": np.where(swap, frame["agent_b"], frame["agent_a"]),
+                "b": np.where(swap, frame["agent_a"], frame["agent_b"]),
+                "wins_a": np.where(swap, counts[:, 1], counts[:, 0]),
+                "wins_b": np.where(swap, counts[:, 0], counts[:, 1]),
+                "ties": counts[:, 2],
+            }
+        )
+        canonical = (
+            canonical.groupby(["a", "b"], sort=True, as_index=False)
+            .sum()
+            .sort_values(["a", "b"], key=lambda column: column.astype(str))
+            .reset_index(drop=True)
+        )
+
+        self.agents: list[Any] = sorted(
+            set(canonical["a"]) | set(canonical["b"]), key=str
+        )
+        index = {agent: position for position, agent in enumerate(self.agents)}
+        self.i = canonical["a"].map(index).to_numpy(dtype=np.intp)
+        self.j = canonical["b"].map(index).to_numpy(dtype=np.intp)
+        #: One row per pair: wins of a, wins of b, ties.
+        self.cells = canonical[["wins_a", "wins_b", "ties"]].to_numpy(dtype=float)
+        self.components = self._components()
+
+    def _components(self) -> np.ndarray:
+        size = len(self.agents)
+        played = self.cells.sum(axis=1) > 0
+        graph = coo_matrix(
+            (np.ones(played.sum()), (self.i[played], self.j[played])),
+            shape=(size, size),
+        )
+        _, labels = connected_components(graph, directed=False)
+        return labels
+
+    def matches_per_agent(self, cells: np.ndarray | None = None) -> np.ndarray:
+        cells = self.cells if cells is None else cells
+        per_pair = cells.sum(axis=1)
+        size = len(self.agents)
+        return np.bincount(self.i, per_pair, size) + np.bincount(self.j, per_pair, size)
+
+
+def _fit_strengths(
+    table: _PairTable, cells: np.ndarray, start: np.ndarray | None = None
+) -> np.ndarray:
+    """Natural-log strengths maximising the penalised Bradley-Terry
+    likelihood of ``cells`` (wins a, wins b, ties per pair)."""
+    size = len(table.agents)
+    if size == 0:
+        return np.zeros(0)
+
+    # Ties are half a win for each side.
+    wins_i = cells[:, 0] + 0.5 * cells[:, 2]
+    wins_j = cells[:, 1] + 0.5 * cells[:, 2]
+    games = wins_i + wins_j
+    # Normalising by the number of matches keeps the gradient tolerance
+    # meaningful for ten matches and for a million.
+    scale = max(float(games.sum()), 1.0)
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        difference = theta[table.i] - theta[table.j]
+        loss = wins_i @ np.logaddexp(0.0, -difference) + wins_j @ np.logaddexp(
+            0.0, difference
+        )
+        loss += 0.5 * RIDGE * float(theta @ theta)
+        probability = 0.5 * (1.0 + np.tanh(0.5 * difference))
+        slope = games * probability - wins_i
+        gradient = np.bincount(table.i, slope, size) - np.bincount(table.j, slope, size)
+        gradient += RIDGE * theta
+        return loss / scale, gradient / scale
+
+    result = minimize(
+        objective,
+        np.zeros(size) if start is None else start,
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": 10_000, "ftol": 1e-15, "gtol": 1e-12},
+    )
+    if not result.success:
+        # L-BFGS-B stops with a line-search warning when it cannot improve in
+        # the last digits; the gradient says whether the point is usable.
+        log.debug("rating fit stopped: %s", result.message)
+    if size <= NEWTON_POLISH_MAX_AGENTS:
+        return _newton_polish(table, wins_i, games, result.x)
+    return result.x
+
+
+def _newton_polish(
+    table: _PairTable, wins_i: np.ndarray, games: np.ndarray, theta: np.ndarray
+) -> np.ndarray:
+    """A few Newton steps from the L-BFGS-B point.
+
+    Why: the penalised likelihood is strictly concave, so Newton converges
+    quadratically to the one optimum; after it the ratings agree to machine
+    precision whatever order the agents were numbered in, which L-BFGS-B's
+    tolerance alone does not promise.
+    """
+    size = len(theta)
+    best, best_norm = theta, np.inf
+    for _ in range(NEWTON_STEPS):
+        difference = theta[table.i] - theta[table.j]
+        probability = 0.5 * (1.0 + np.tanh(0.5 * difference))
+        slope = games * probability - wins_i
+        gradient = (
+            np.bincount(table.i, slope, size)
+            - np.bincount(table.j, slope, size)
+            + RIDGE * theta
+        )
+        norm = float(np.max(np.abs(gradient)))
+        if norm >= best_norm:
+            # Outside the region where Newton converges: keep the best point.
+            break
+        best, best_norm = theta, norm
+        weight = games * probability * (1.0 - probability)
+        hessian = RIDGE * np.eye(size)
+        np.add.at(hessian, (table.i, table.i), weight)
+        np.add.at(hessian, (table.j, table.j), weight)
+        np.add.at(hessian, (table.i, table.j), -weight)
+        np.add.at(hessian, (table.j, table.i), -weight)
+        theta = theta - np.linalg.solve(hessian, gradient)
+    return best
+
+
+def _to_ratings(table: _PairTable, theta: np.ndarray) -> np.ndarray:
+    """Elo-scale ratings, each connected group centred on ``ANCHOR``."""
+    centred = theta.copy()
+    for label in np.unique(table.components):
+        members = table.components == label
+        centred[members] -= centred[members].mean()
+    return ANCHOR + ELO_SCALE * centred
+
+
+def fit_ratings(pair_counts: pd.DataFrame) -> pd.DataFrame:
+    """Bradley-Terry ratings on the Elo scale from pair counts.
+
+    ``pair_counts`` has one row per pair of agents (either order, a pair may
+    appear more than once): ``agent_a``, ``agent_b``, ``wins_a``, ``wins_b``,
+    ``ties``. Returns one row per agent, sorted by rating (highest first),
+    then agent: ``agent``, ``rating``, ``matches``, ``component``.
+
+    Rules: a tie is half a win for each side; 400 points are a factor of 10
+    in the odds; the result depends on the counts only (never on the order
+    of rows or matches); all-tie data gives every agent ``ANCHOR``; each
+    connected group of the comparison graph is centred on ``ANCHOR``
+    (``component`` numbers the groups, 0 being the largest) and a tiny ridge
+    penalty keeps unbeaten agents and separate groups finite.
+    """
+    table = _PairTable(pair_counts)
+    theta = _fit_strengths(table, table.cells)
+    ratings = _to_ratings(table, theta)
+    result = pd.DataFrame(
+        {
+            "agent": table.agents,
+            "rating": ratings,
+            "matches": table.matches_per_agent().astype(int),
+            "component": _component_numbers(table),
+        }
+    )
+    return result.sort_values(
+        ["rating", "agent"], ascending=[False, True], key=_sort_key
+    ).reset_index(drop=True)
+
+
+def _sort_key(column: pd.Series) -> pd.Series:
+    return column.astype(str) if column.name == "agent" else column
+
+
+def _component_numbers(table: _PairTable) -> np.ndarray:
+    """Component labels renumbered: 0 the largest group, then by size and by
+    first agent, so that the numbering is stable."""
+    labels = table.components
+    unique = np.unique(labels)
+    order = sorted(
+        unique,
+        key=lambda label: (-(labels == label).sum(), int(np.argmax(labels == label))),
+    )
+    renumber = {label: number for number, label in enumerate(order)}
+    return np.array([renumber[label] for label in labels], dtype=int)
+
+
+def comparison_groups(pair_counts: pd.DataFrame) -> list[list[Any]]:
+    """The connected groups of the comparison graph, largest first.
+
+    Rule: two agents are in one group when a chain of matches links them;
+    ratings are comparable only within a group. One group means the graph
+    is connected.
+    """
+    table = _PairTable(pair_counts)
+    numbers = _component_numbers(table)
+    return [
+        [
+            agent
+            for agent, group in zip(table.agents, numbers, strict=True)
+            if group == n
+        ]
+        for n in range(int(numbers.max()) + 1 if len(numbers) else 0)
+    ]
+
+
+def bootstrap_intervals(
+    pair_counts: pd.DataFrame,
+    *,
+    rounds: int = 200,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Bootstrap intervals of the ratings: ``agent``, ``rating_lower``,
+    ``rating_upper``.
+
+    Rule: each of ``rounds`` resamples draws the same number of matches as
+    the data, with replacement, from all matches; drawn as one multinomial
+    over the (pair, outcome) counts, so the cost follows the pairs. The seed
+    is fixed (same data, same intervals) and at least ``MIN_BOOTSTRAP_ROUNDS``
+    resamples are required. The bounds are the (1 - confidence) / 2 and
+    (1 + confidence) / 2 quantiles of the resampled ratings; each resample
+    is centred on ``ANCHOR`` over the groups of the original data.
+    """
+    if rounds < MIN_BOOTSTRAP_ROUNDS:
+        raise InvalidInput(
+            f"{rounds} bootstrap rounds are too few for an interval: use at least "
+            f"{MIN_BOOTSTRAP_ROUNDS}."
+        )
+    if not 0.0 < confidence < 1.0:
+        raise InvalidInput(
+            f"Confidence {confidence} is not a probability: use e.g. 0.95."
+        )
+
+    table = _PairTable(pair_counts)
+    size = len(table.agents)
+    if size == 0:
+        return pd.DataFrame(columns=["agent", "rating_lower", "rating_upper"])
+
+    flat = table.cells.ravel()
+    total = int(round(flat.sum()))
+    point = _fit_strengths(table, table.cells)
+    generator = np.random.default_rng(seed)
+    samples = np.empty((rounds, size))
+    if total == 0:
+        samples[:] = _to_ratings(table, point)
+    else:
+        draws = generator.multinomial(total, flat / flat.sum(), size=rounds)
+        for round_number in range(rounds):
+            cells = draws[round_number].reshape(table.cells.shape).astype(float)
+            theta = _fit_strengths(table, cells, start=point)
+            samples[round_number] = _to_ratings(table, theta)
+
+    tail = (1.0 - confidence) / 2.0
+    lower, upper = np.quantile(samples, [tail, 1.0 - tail], axis=0)
+    return pd.DataFrame(
+        {"agent": table.agents, "rating_lower": lower, "rating_upper": upper}
+    )
+
+
+def shared_ranks(lower: pd.Series, upper: pd.Series) -> pd.Series:
+    """Rank = 1 + the number of agents whose lower bound is above this
+    agent's upper bound.
+
+    Rule: agents whose intervals overlap cannot be told apart, so they can
+    share a rank; a rank only says "significantly behind that many agents".
+    """
+    lows = lower.to_numpy(dtype=float)
+    highs = upper.to_numpy(dtype=float)
+    ahead = (lows[np.newaxis, :] > highs[:, np.newaxis]).sum(axis=1)
+    return pd.Series(1 + ahead, index=lower.index, dtype=int)
+
+
+def _match_scope(
+    statement,
+    university_id: str,
+    *,
+    competition_id: str | None,
+    played_from: datetime | None,
+    played_to: datetime | None,
+):
+    """Restrict a statement over matches to one university's completed
+    matches within the filters."""
+    statement = statement.where(
+        Competition.university_id == university_id,
+        CompetitionMatch.status == "completed",
+    )
+    if competition_id is not None:
+        statement = statement.where(CompetitionMatch.competition_id == competition_id)
+    if played_from is not None:
+        statement = statement.where(CompetitionMatch.completed_at >= played_from)
+    if played_to is not None:
+        statement = statement.where(CompetitionMatch.completed_at <= played_to)
+    return statement
+
+
+def _agent_filter(agent, agent_type: str | None, specialization: str | None) -> list:
+    conditions = []
+    if agent_type is not None:
+        conditions.append(agent.agent_type == agent_type)
+    if specialization is not None:
+        conditions.append(agent.specialization == specialization)
+    return conditions
+
+
+def pair_counts(
+    session: Session,
+    university_id: str,
+    *,
+    competition_id: str | None = None,
+    agent_type: str | None = None,
+    specialization: str | None = None,
+    played_from: datetime | None = None,
+    played_to: datetime | None = None,
+) -> pd.DataFrame:
+    """Wins of each side and draws per ordered pair of agents, aggregated in
+    the database over one university's completed pairwise matches.
+
+    Rule: with an agent type or specialization filter, only matches between
+    two agents that both pass it count (ratings within the chosen
+    population). ``played_from`` / ``played_to`` bound ``completed_at``
+    (inclusive). Columns: ``PAIR_COLUMNS``, agents by id.
+    """
+    first = aliased(CompetitionParticipant)
+    second = aliased(CompetitionParticipant)
+    agent_one = aliased(UniversityAgent)
+    agent_two = aliased(UniversityAgent)
+    winner = CompetitionMatch.winner_participant_id
+    statement = (
+        select(
+            first.agent_id,
+            second.agent_id,
+            func.count().filter(winner == first.id),
+            func.count().filter(winner == second.id),
+            func.count().filter(winner.is_(None)),
+        )
+        .select_from(CompetitionMatch)
+        .join(Competition, Competition.id == CompetitionMatch.competition_id)
+        .join(first, first.id == CompetitionMatch.participant1_id)
+        .join(second, second.id == CompetitionMatch.participant2_id)
+        .join(agent_one, agent_one.id == first.agent_id)
+        .join(agent_two, agent_two.id == second.agent_id)
+        .where(
+            *_agent_filter(agent_one, agent_type, specialization),
+            *_agent_filter(agent_two, agent_type, specialization),
+        )
+        .group_by(first.agent_id, second.agent_id)
+    )
+    statement = _match_scope(
+        statement,
+        university_id,
+        competition_id=competition_id,
+        played_from=played_from,
+        played_to=played_to,
+    )
+    rows = session.execute(statement).all()
+    frame = pd.DataFrame(rows, columns=PAIR_COLUMNS)
+    for column in ("wins_a", "wins_b", "ties"):
+        frame[column] = frame[column].astype(int)
+    return frame
+
+
+def _agent_results(
+    session: Session,
+    university_id: str,
+    *,
+    competition_id: str | None,
+    agent_type: str | None,
+    specialization: str | None,
+    played_from: datetime | None,
+    played_to: datetime | None,
+) -> pd.DataFrame:
+    """Per agent and competition: matches, wins, draws, losses and the sum
+    and count of its own scores, aggregated in the database."""
+    sides = []
+    for own_side, own_score, other_side in (
+        (
+            CompetitionMatch.participant1_id,
+            CompetitionMatch.participant1_score,
+            CompetitionMatch.participant2_id,
+        ),
+        (
+            CompetitionMatch.participant2_id,
+            CompetitionMatch.participant2_score,
+            CompetitionMatch.participant1_id,
+        ),
+    ):
+        winner = CompetitionMatch.winner_participant_id
+        pairwise = other_side.is_not(None)
+        side = (
+            select(
+                CompetitionParticipant.agent_id.label("agent_id"),
+                CompetitionMatch.competition_id.label("competition_id"),
+                case((and_(pairwise, winner == own_side), 1), else_=0).label("won"),
+                case((and_(pairwise, winner.is_(None)), 1), else_=0).label("drew"),
+                case(
+                    (and_(pairwise, winner.is_not(None), winner != own_side), 1),
+                    else_=0,
+                ).label("lost"),
+                own_score.label("score"),
+            )
+            .select_from(CompetitionMatch)
+            .join(Competition, Competition.id == CompetitionMatch.competition_id)
+            .join(CompetitionParticipant, CompetitionParticipant.id == own_side)
+        )
+        sides.append(
+            _match_scope(
+                side,
+                university_id,
+                competition_id=competition_id,
+                played_from=played_from,
+                played_to=played_to,
+            )
+        )
+    results = union_all(*sides).subquery()
+
+    statement = (
+        select(
+            results.c.agent_id,
+            UniversityAgent.name,
+            results.c.competition_id,
+            func.count().label("matches"),
+            func.sum(results.c.won).label("wins"),
+            func.sum(results.c.drew).label("draws"),
+            func.sum(results.c.lost).label("losses"),
+            func.sum(results.c.score).label("score_sum"),
+            func.count(results.c.score).label("scored"),
+        )
+        .join(UniversityAgent, UniversityAgent.id == results.c.agent_id)
+        .where(*_agent_filter(UniversityAgent, agent_type, specialization))
+        .group_by(results.c.agent_id, UniversityAgent.name, results.c.competition_id)
+    )
+    rows = session.execute(statement).all()
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "agent_id",
+            "agent",
+            "competition_id",
+            "matches",
+            "wins",
+            "draws",
+            "losses",
+            "score_sum",
+            "scored",
+        ],
+    )
+
+
+def points_rule(rules: dict[str, Any] | None) -> dict[str, float]:
+    """Points for a win, a draw and a loss under a competition's rules.
+
+    Rule: ``rules["points"]`` may set any of ``win``, ``draw``, ``loss``;
+    the rest default to 3 / 1 / 0.
+    """
+    points = dict(DEFAULT_POINTS)
+    given = (rules or {}).get("points") or {}
+    if isinstance(given, dict):
+        points.update(
+            {key: float(value) for key, value in given.items() if key in points}
+        )
+    return points
+
+
+def leaderboard(
+    session: Session,
+    university_id: str,
+    *,
+    competition_id: str | None = None,
+    agent_type: str | None = None,
+    specialization: str | None = None,
+    played_from: datetime | None = None,
+    played_to: datetime | None = None,
+    bootstrap_rounds: int = 200,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The ranked agents of one university (or one of its competitions).
+
+    Columns: ``LEADERBOARD_COLUMNS``. Rules:
+
+    * rating, rating_lower, rating_upper: Bradley-Terry fit and bootstrap
+      intervals over the completed pairwise matches in scope
+      (``fit_ratings``, ``bootstrap_intervals``); ``bootstrap_rounds=0``
+      skips the intervals (NaN bounds, every rated agent ranked by rating
+      alone is then not possible, so each gets rank 1 + the number of
+      agents rated strictly higher).
+    * rank: ``shared_ranks`` of the intervals. Agents with solo results only
+      have no rating (NaN) and are ranked after every rated agent by average
+      score (equal averages share a rank).
+    * matches, wins, draws, losses: completed matches in scope; a solo match
+      counts in ``matches`` only.
+    * points: wins, draws and losses priced by each competition's
+      ``rules["points"]`` (default 3 / 1 / 0), summed over competitions.
+    * average_score: the mean of the agent's own scores (unscored matches
+      left out), NaN when none.
+    * component: the connected group of the comparison graph the agent
+      belongs to (0 the largest; NaN without a rating). Ratings compare only
+      within a group; ``frame.attrs["groups"]`` lists the groups by agent
+      name when there is more than one.
+    * filters: agent type and specialization keep an agent's own results
+      and, for ratings, the matches between two agents that both pass;
+      ``played_from`` / ``played_to`` bound ``completed_at``, inclusive.
+    """
+    if bootstrap_rounds and bootstrap_rounds < MIN_BOOTSTRAP_ROUNDS:
+        raise InvalidInput(
+            f"{bootstrap_rounds} bootstrap rounds are too few: use at least "
+            f"{MIN_BOOTSTRAP_ROUNDS}, or 0 to skip the intervals."
+        )
+    scope = {
+        "competition_id": competition_id,
+        "agent_type": agent_type,
+        "specialization": specialization,
+        "played_from": played_from,
+        "played_to": played_to,
+    }
+
+    results = _agent_results(session, university_id, **scope)
+    board = _results_by_agent(session, results)
+
+    pairs = pair_counts(session, university_id, **scope)
+    ratings = fit_ratings(pairs).rename(columns={"agent": "agent_id"})
+    ratings = ratings.drop(columns=["matches"])
+    if bootstrap_rounds and len(ratings):
+        intervals = bootstrap_intervals(pairs, rounds=bootstrap_rounds, seed=seed)
+        ratings = ratings.merge(
+            intervals.rename(columns={"agent": "agent_id"}), on="agent_id"
+        )
+    else:
+        ratings["rating_lower"] = np.nan
+        ratings["rating_upper"] = np.nan
+    board = board.merge(ratings, on="agent_id", how="left")
+
+    board["rank"] = _ranks(board)
+    board = board.sort_values(
+        ["rank", "rating", "average_score", "agent"],
+        ascending=[True, False, False, True],
+        na_position="last",
+    ).reset_index(drop=True)
+
+    groups = sorted(
+        board.dropna(subset=["component"]).groupby("component")["agent"],
+        key=lambda item: item[0],
+    )
+    if len(groups) > 1:
+        board.attrs["groups"] = [sorted(names) for _, names in groups]
+        log.info(
+            "ratings of university %s fall into %d separate groups",
+            university_id,
+            len(groups),
+        )
+    return board[LEADERBOARD_COLUMNS]
+
+
+def _results_by_agent(session: Session, results: pd.DataFrame) -> pd.DataFrame:
+    """Sum per-competition results to one row per agent, pricing points by
+    each competition's rules."""
+    columns = [
+        "agent_id",
+        "agent",
+        "matches",
+        "wins",
+        "draws",
+        "losses",
+        "points",
+        "average_score",
+    ]
+    if results.empty:
+        return pd.DataFrame(columns=columns)
+
+    competition_ids = sorted(set(results["competition_id"]))
+    rules = dict(
+        session.execute(
+            select(Competition.id, Competition.rules).where(
+                Competition.id.in_(competition_ids)
+            )
+        ).all()
+    )
+    prices = pd.DataFrame(
+        [{"competition_id": key, **points_rule(value)} for key, value in rules.items()]
+    )
+    results = results.merge(prices, on="competition_id")
+    results["points"] = (
+        results["wins"] * results["win"]
+        + results["draws"] * results["draw"]
+        + results["losses"] * results["loss"]
+    )
+    results["score_sum"] = results["score_sum"].astype(float)
+
+    board = results.groupby(["agent_id", "agent"], as_index=False)[
+        ["matches", "wins", "draws", "losses", "points", "score_sum", "scored"]
+    ].sum()
+    board["average_score"] = np.where(
+        board["scored"] > 0,
+        board["score_sum"] / board["scored"].where(board["scored"] > 0, 1),
+        np.nan,
+    )
+    for column in ("matches", "wins", "draws", "losses"):
+        board[column] = board[column].astype(int)
+    return board[columns]
+
+
+def _ranks(board: pd.DataFrame) -> pd.Series:
+    """Shared ranks for rated agents, then unrated agents by average score."""
+    ranks = pd.Series(0, index=board.index, dtype=int)
+    rated = board["rating"].notna()
+    if rated.any():
+        if board.loc[rated, "rating_lower"].notna().all():
+            ranks[rated] = shared_ranks(
+                board.loc[rated, "rating_lower"], board.loc[rated, "rating_upper"]
+            )
+        else:
+            ranks[rated] = (
+                board.loc[rated, "rating"].rank(method="min", ascending=False)
+            ).astype(int)
+    unrated = ~rated
+    if unrated.any():
+        behind = board.loc[unrated, "average_score"].rank(
+            method="min", ascending=False, na_option="bottom"
+        )
+        ranks[unrated] = int(rated.sum()) + behind.astype(int)
+    return ranks
+
+
+def results_version(
+    session: Session, university_id: str, competition_id: str | None = None
+) -> tuple[int, str | None, float, int]:
+    """A value that changes whenever the completed results in scope change;
+    put it in the cache key of anything computed from them.
+
+    Rule: (number of completed matches, latest ``completed_at``, sum of all
+    scores, number of decided matches): a new, removed or corrected result
+    changes at least one of them, with the rare exception of a correction
+    that keeps every one of these sums equal.
+    """
+    statement = (
+        select(
+            func.count(),
+            func.max(CompetitionMatch.completed_at),
+            func.coalesce(func.sum(CompetitionMatch.participant1_score), 0.0)
+            + func.coalesce(func.sum(CompetitionMatch.participant2_score), 0.0),
+            func.count(CompetitionMatch.winner_participant_id),
+        )
+        .select_from(CompetitionMatch)
+        .join(Competition, Competition.id == CompetitionMatch.competition_id)
+        .where(
+            Competition.university_id == university_id,
+            CompetitionMatch.status == "completed",
+        )
+    )
+    if competition_id is not None:
+        statement = statement.where(CompetitionMatch.competition_id == competition_id)
+    count, latest, score_total, decided = session.execute(statement).one()
+    return (
+        int(count),
+        latest.isoformat() if latest is not None else None,
+        round(float(score_total or 0.0), 9),
+        int(decided),
+    )
