@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 import pandas as pd
 import streamlit as st
 
-from university_models import ui
+from university_models import importers, ui
 from university_models.models import COMPETITION_STATUSES, COMPETITION_TYPES
 from university_models.queries import agents as agent_queries
 from university_models.queries import competitions as queries
@@ -161,6 +161,65 @@ with st.expander("Schedule a competition", icon=":material/add:"):
                     ),
                     reset_keys=SCHEDULE_KEYS,
                 )
+
+
+# -- Import results ------------------------------------------------------------------
+
+IMPORT_REPORT_KEY = "competition_import_report"
+
+with st.expander("Import results", icon=":material/upload_file:"):
+    st.caption(
+        "A CSV, JSON or JSON-lines file of results becomes one completed "
+        "competition. Pairwise types read `agent_a, agent_b, winner` (or "
+        "scores); solo and challenge read `agent, challenge, score`. Agents "
+        "not in the university yet are created."
+    )
+    upload = st.file_uploader(
+        "Result file", type=["csv", "json", "jsonl"], key="import_file"
+    )
+    left, right = st.columns(2)
+    import_name = left.text_input("Competition name", key="import_name")
+    import_type = right.selectbox(
+        "Competition type", COMPETITION_TYPES, index=1, key="import_type"
+    )
+    append = st.checkbox(
+        "Append to the existing competition of that name", key="import_append"
+    )
+    import_errors = st.container()
+    if st.button("Import", icon=":material/upload:", disabled=upload is None):
+        bar = st.progress(0.0, text="Importing...")
+
+        def _progress(done: int, total: int) -> None:
+            bar.progress(
+                min(1.0, done / total) if total else 1.0, text=f"{done} of {total}"
+            )
+
+        def _import(session):
+            return importers.import_results(
+                session,
+                upload,
+                university_name_or_id=university.id,
+                competition_name=import_name,
+                competition_type=import_type,
+                file_name=upload.name,
+                append=append,
+                progress=_progress,
+            )
+
+        def _imported(report) -> str:
+            st.session_state[IMPORT_REPORT_KEY] = report.as_dict()
+            return f"Imported {upload.name} into {import_name!r}: {report.summary()}"
+
+        ui.run_write(_import, success=_imported, where=import_errors)
+        bar.empty()
+    if IMPORT_REPORT_KEY in st.session_state:
+        st.markdown("**Last import**")
+        st.dataframe(
+            pd.DataFrame([st.session_state[IMPORT_REPORT_KEY]]).drop(
+                columns=["competition_id"]
+            ),
+            hide_index=True,
+        )
 
 
 # -- The list ------------------------------------------------------------------------

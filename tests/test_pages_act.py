@@ -450,3 +450,53 @@ def test_a_tournament_shows_its_bracket_one_column_per_round(sqlite_configured):
     bracket = texts(app.markdown)
     assert "Round 1" in bracket
     assert "A vs D" in bracket and "B vs C" in bracket
+
+
+DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+def arena_battles(lines: int) -> bytes:
+    """The first ``lines`` judgments of the real Arena-Hard battles file."""
+    with open(DATA / "arena-hard-battles.jsonl", "rb") as source:
+        return b"".join(source.readline() for _ in range(lines))
+
+
+def test_importing_a_results_file_shows_the_report(sqlite_configured):
+    make_university(sqlite_configured)
+    app = open_page("competitions")
+    app.file_uploader(key="import_file").upload(
+        "battles.jsonl", arena_battles(30), "application/json"
+    )
+    app.run()
+    app.text_input(key="import_name").input("Arena sample")
+    app.selectbox(key="import_type").set_value("head_to_head")
+    next(b for b in app.button if b.label == "Import").click()
+    app.run()
+
+    assert not app.exception
+    assert "Imported battles.jsonl into 'Arena sample': 30 records read" in texts(
+        app.success
+    )
+    assert count(sqlite_configured, CompetitionMatch) == 30
+    report = app.dataframe[0].value
+    assert report["records"].tolist() == [30]
+
+
+def test_a_malformed_results_file_is_refused_and_nothing_is_imported(
+    sqlite_configured,
+):
+    make_university(sqlite_configured)
+    app = open_page("competitions")
+    app.file_uploader(key="import_file").upload(
+        "battles.csv", b"agent_a,agent_b,winner\nx,y,model_c\n", "text/csv"
+    )
+    app.run()
+    app.text_input(key="import_name").input("Broken import")
+    next(b for b in app.button if b.label == "Import").click()
+    app.run()
+
+    assert not app.exception
+    assert app.error, "the refusal is shown next to the upload"
+    assert count(sqlite_configured, Competition) == 0
+    assert count(sqlite_configured, UniversityAgent) == 0
+    assert app.text_input(key="import_name").value == "Broken import"
