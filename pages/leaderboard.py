@@ -1,12 +1,204 @@
-"""Leaderboard: agents ranked by their competition results."""
+"""Leaderboard: agents ranked by their competition results, with filters,
+the top agents' ratings and intervals, and one competition's standings and
+pairwise win rates."""
 
+import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
-from university_models.ui import select_university
+from university_models.models import AGENT_TYPES
+from university_models.queries import leaderboard
+from university_models.ui import (
+    cached_query,
+    run_query,
+    select_university,
+    show_error,
+    utc_label,
+)
+
+TOP_AGENTS = 15
+ALL = "All"
 
 st.title("Leaderboard")
 university = select_university()
-st.info(
-    "No completed matches yet. Schedule a competition on the Competitions page "
-    "and record results."
+
+competitions = cached_query(leaderboard.competition_choices, university.id)
+specializations = cached_query(leaderboard.specialization_choices, university.id)
+competition_names = dict(zip(competitions["id"], competitions["name"], strict=True))
+
+with st.container(border=True):
+    columns = st.columns([1, 1, 2, 2])
+    agent_type = columns[0].selectbox("Agent type", [ALL, *AGENT_TYPES])
+    specialization = columns[1].selectbox("Specialization", [ALL, *specializations])
+    competition_id = columns[2].selectbox(
+        "Competition",
+        [ALL, *competition_names],
+        format_func=lambda key: competition_names.get(key, key),
+        help="One competition's results, standings and pairwise win rates.",
+    )
+    played = columns[3].date_input(
+        utc_label("Played between"),
+        value=(),
+        help="Matches completed on these UTC days, both included; empty for all.",
+    )
+
+filters = {
+    "competition_id": None if competition_id == ALL else competition_id,
+    "agent_type": None if agent_type == ALL else agent_type,
+    "specialization": None if specialization == ALL else specialization,
+    "played_from": played[0] if len(played) >= 1 else None,
+    "played_to": played[-1] if len(played) >= 1 else None,
+}
+
+version = run_query(
+    leaderboard.results_version,
+    university.id,
+    competition_id=filters["competition_id"],
 )
+try:
+    board = cached_query(
+        leaderboard.rated_leaderboard, university.id, freshness=version, **filters
+    )
+except Exception as error:  # noqa: BLE001  show_error tells refusals from bugs
+    show_error(error)
+    st.stop()
+
+if board.empty:
+    st.info(
+        "No completed matches match these filters. Record results on the "
+        "**Competitions** page, import a result log with "
+        "`python -m university_models import-results`, or widen the filters.",
+        icon=":material/leaderboard:",
+    )
+    st.stop()
+
+st.caption(
+    "Ratings are Bradley-Terry on the Elo scale with 95% bootstrap intervals; "
+    "agents whose intervals overlap cannot be told apart and share a rank. "
+    "Agents with solo results only have no rating and rank after, by average "
+    "score."
+)
+groups = board.attrs.get("groups")
+if groups:
+    st.warning(
+        f"These agents fall into {len(groups)} groups that never met each other: "
+        "ratings compare only within a group. Groups: "
+        + "; ".join(", ".join(names) for names in groups)
+    )
+
+st.dataframe(
+    board.drop(columns=["agent_id", "component"]),
+    hide_index=True,
+    column_config={
+        "rank": st.column_config.NumberColumn("rank", help="Shared when level."),
+        "rating": st.column_config.NumberColumn("rating", format="%.0f"),
+        "rating_lower": st.column_config.NumberColumn("95% low", format="%.0f"),
+        "rating_upper": st.column_config.NumberColumn("95% high", format="%.0f"),
+        "win_rate": st.column_config.ProgressColumn(
+            "win rate", format="percent", min_value=0.0, max_value=1.0
+        ),
+        "average_score": st.column_config.NumberColumn("average", format="%.3f"),
+        "highest_score": st.column_config.NumberColumn("highest", format="%.3f"),
+        "agent_type": "type",
+    },
+    key="leaderboard_table",
+)
+
+rated = board.dropna(subset=["rating"]).head(TOP_AGENTS)
+if not rated.empty:
+    st.subheader(f"Top {len(rated)} ratings with their 95% intervals")
+    chart = rated.iloc[::-1]
+    figure = go.Figure(
+        go.Scatter(
+            x=chart["rating"],
+            y=chart["agent"],
+            mode="markers",
+            marker={"size": 10, "color": "#1e88e5"},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": (chart["rating_upper"] - chart["rating"]).fillna(0),
+                "arrayminus": (chart["rating"] - chart["rating_lower"]).fillna(0),
+            },
+            customdata=chart[["rank"]],
+            hovertemplate="%{y}: %{x:.0f} (rank %{customdata[0]})<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        height=max(250, 28 * len(chart) + 80),
+        margin={"t": 10},
+        xaxis_title="rating",
+        yaxis_title="",
+    )
+    st.plotly_chart(figure, key="ratings_chart")
+
+if filters["competition_id"] is None:
+    st.info(
+        "Choose a competition above to see its standings and the pairwise "
+        "win rates of its agents.",
+        icon=":material/trophy:",
+    )
+    st.stop()
+
+name = competition_names[filters["competition_id"]]
+st.subheader(f"Standings of {name}")
+try:
+    standings = cached_query(
+        leaderboard.competition_standings,
+        university.id,
+        competition_id=filters["competition_id"],
+        freshness=version,
+    )
+except Exception as error:  # noqa: BLE001  show_error tells refusals from bugs
+    show_error(error)
+    standings = None
+if standings is not None:
+    if standings.empty:
+        st.caption("No competitor has a completed match yet.")
+    else:
+        st.dataframe(
+            standings.drop(
+                columns=[c for c in ("agent_id", "participant_id") if c in standings]
+            ),
+            hide_index=True,
+            key="standings_table",
+        )
+
+st.subheader(f"Pairwise win rates in {name}")
+pairs = cached_query(
+    leaderboard.pairwise_win_rates,
+    university.id,
+    competition_id=filters["competition_id"],
+    freshness=version,
+)
+if pairs.empty:
+    st.caption(
+        "No two-sided match of this competition is completed yet (solo and "
+        "challenge competitions have none)."
+    )
+else:
+    matrix = pairs.pivot(index="agent", columns="opponent", values="win_rate")
+    counts = pairs.pivot(index="agent", columns="opponent", values="matches")
+    figure = px.imshow(
+        matrix,
+        zmin=0,
+        zmax=1,
+        color_continuous_scale="RdYlGn",
+        text_auto=".0%",
+        aspect="auto",
+        labels={"color": "win rate"},
+    )
+    figure.update_traces(
+        customdata=counts.to_numpy(),
+        hovertemplate=(
+            "%{y} against %{x}: %{z:.0%} over %{customdata} matches<extra></extra>"
+        ),
+    )
+    figure.update_layout(
+        height=max(300, 30 * len(matrix) + 120),
+        margin={"t": 10},
+        xaxis_title="opponent",
+        yaxis_title="agent",
+    )
+    st.plotly_chart(figure, key="pairwise_heatmap")
+    st.caption("Win rate counts a draw as half a win; empty cells never met.")

@@ -121,3 +121,44 @@ def test_selector_replaces_an_unknown_university_in_the_link(configured):
     assert not app.exception
     assert any("no-such-id" in warning.value for warning in app.sidebar.warning)
     assert app.sidebar.selectbox[0].value == known
+
+
+def choose(app: AppTest, label: str, value) -> AppTest:
+    [box] = [box for box in app.selectbox if box.label == label]
+    return box.select(value).run()
+
+
+def test_leaderboard_ranks_the_selected_universitys_agents(configured):
+    with transaction(configured) as session:
+        first = build_scene(session, "Lyceum")
+        second = build_scene(session, "Academy")
+
+    app = open_page("pages/leaderboard.py", university_id=first.university_id)
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert set(table["agent"]) == {"Lyceum Ada", "Lyceum Bob", "Lyceum Cyd"}
+    assert "Academy" not in page_text(app)
+    assert any("Choose a competition" in info.value for info in app.info)
+
+    choose(app, "Competition", first.competitions["arena"])
+    assert not app.exception
+    assert "Standings of Arena" in page_text(app)
+    assert "Pairwise win rates in Arena" in page_text(app)
+    standings = app.dataframe[1].value
+    assert set(standings["agent"]) == {"Lyceum Ada", "Lyceum Bob", "Lyceum Cyd"}
+
+    app = open_page("pages/leaderboard.py", university_id=second.university_id)
+    assert set(app.dataframe[0].value["agent"]) == {
+        "Academy Ada",
+        "Academy Bob",
+        "Academy Cyd",
+    }
+
+
+def test_leaderboard_without_matches_says_what_to_do(configured):
+    with transaction(configured) as session:
+        make_university(session, name="No Matches")
+    app = open_page("pages/leaderboard.py")
+    assert not app.exception
+    assert any("No completed matches" in info.value for info in app.info)
+    assert not app.dataframe

@@ -532,3 +532,68 @@ def test_filter_choices_list_this_universitys_competitions_and_specializations(
     assert set(competitions["id"]) == set(first.competitions.values())
     assert specializations == ["code", "math"]
     assert not set(competitions["id"]) & set(second.competitions.values())
+
+
+def test_rated_leaderboard_adds_win_rate_and_highest_score_to_the_ratings(
+    engine, two_universities
+):
+    first, second = two_universities
+    with read_session(engine) as session:
+        board = leaderboard.rated_leaderboard(
+            session, first.university_id, bootstrap_rounds=0
+        )
+        version = leaderboard.results_version(session, first.university_id)
+        other = leaderboard.results_version(session, second.university_id)
+    by_agent = board.set_index("agent")
+    assert list(board.columns) == leaderboard.RATED_COLUMNS
+    assert set(by_agent.index) == {"Lyceum Ada", "Lyceum Bob", "Lyceum Cyd"}
+    assert by_agent.loc["Lyceum Ada", "win_rate"] == pytest.approx(0.5)
+    assert by_agent.loc["Lyceum Ada", "highest_score"] == pytest.approx(1.0)
+    assert by_agent.loc["Lyceum Cyd", "agent_type"] == "researcher"
+    assert board["rating"].notna().all()
+    # Both universities hold the same results at the same times.
+    assert version == other
+
+
+def test_rated_leaderboard_date_filter_includes_the_whole_last_day(
+    engine, two_universities
+):
+    first, _ = two_universities
+    yesterday = (NOW - timedelta(days=1)).date()
+    with read_session(engine) as session:
+        board = leaderboard.rated_leaderboard(
+            session,
+            first.university_id,
+            played_from=yesterday,
+            played_to=yesterday,
+            bootstrap_rounds=0,
+        )
+    assert board.set_index("agent")["matches"].to_dict() == {
+        "Lyceum Ada": 1,
+        "Lyceum Bob": 2,
+        "Lyceum Cyd": 1,
+    }
+
+
+def test_competition_standings_are_scoped_to_the_university(engine, two_universities):
+    first, second = two_universities
+    with read_session(engine) as session:
+        standings = leaderboard.competition_standings(
+            session, first.university_id, competition_id=first.competitions["arena"]
+        )
+        with pytest.raises(NotFound):
+            leaderboard.competition_standings(
+                session,
+                second.university_id,
+                competition_id=first.competitions["arena"],
+            )
+    assert set(standings["agent"]) == {"Lyceum Ada", "Lyceum Bob", "Lyceum Cyd"}
+
+
+def test_rated_leaderboard_of_a_university_without_matches_is_empty(engine):
+    with transaction(engine) as session:
+        university_id = make_university(session).id
+    with read_session(engine) as session:
+        board = leaderboard.rated_leaderboard(session, university_id)
+    assert board.empty
+    assert list(board.columns) == leaderboard.RATED_COLUMNS

@@ -161,10 +161,15 @@ def _function_path(fn: Callable[..., Any]) -> str:
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=512)
 def _run_cached(
-    url: str, path: str, university_id: str | None, filters: dict[str, Any]
+    url: str,
+    path: str,
+    university_id: str | None,
+    filters: dict[str, Any],
+    freshness: Any,
 ) -> Any:
     # The function travels as its import path: a stable, hashable cache key
-    # that changes when a different query is asked for.
+    # that changes when a different query is asked for. ``freshness`` is only
+    # part of the key.
     module_name, _, qualname = path.partition(":")
     fn = importlib.import_module(module_name)
     for part in qualname.split("."):
@@ -177,17 +182,36 @@ def _run_cached(
 
 
 def cached_query(
-    fn: Callable[..., Any], university_id: str | None, **filters: Any
+    fn: Callable[..., Any],
+    university_id: str | None,
+    *,
+    freshness: Any = None,
+    **filters: Any,
 ) -> Any:
     """``fn(session, university_id, **filters)`` in a read-only session,
     cached for ``CACHE_TTL_SECONDS``.
 
     Rule: the cache key holds the database URL, the function, the
-    university id and every filter, so two universities (or two filter
-    choices) never share an answer. Pass ``university_id=None`` only for
-    the one unscoped query, the list of universities. Filter values must be
-    hashable by ``st.cache_data`` (str, numbers, dates, tuples, lists)."""
-    return _run_cached(database_url(), _function_path(fn), university_id, filters)
+    university id, every filter and ``freshness`` (a value that changes when
+    the data behind the answer changes, such as ``results_version``; it is
+    not passed to ``fn``), so two universities (or two filter choices) never
+    share an answer and a changed result is never hidden. Pass
+    ``university_id=None`` only for the one unscoped query, the list of
+    universities. Filter values must be hashable by ``st.cache_data`` (str,
+    numbers, dates, tuples, lists)."""
+    return _run_cached(
+        database_url(), _function_path(fn), university_id, filters, freshness
+    )
+
+
+def run_query(fn: Callable[..., Any], university_id: str | None, **filters: Any) -> Any:
+    """``fn(session, university_id, **filters)`` in a read-only session,
+    without the cache: for the cheap questions whose answer decides whether
+    a cached one is still current (such as ``results_version``)."""
+    with read_session(engine()) as session:
+        if university_id is None:
+            return fn(session, **filters)
+        return fn(session, university_id, **filters)
 
 
 def clear_caches() -> None:

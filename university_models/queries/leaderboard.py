@@ -8,7 +8,7 @@ university finds nothing.
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
@@ -322,4 +322,89 @@ def competition_standings(
     from university_models.standings import compute_standings
 
     require_competition(session, university_id, competition_id)
-    return compute_standings(session, competition_id)
+    return compute_standings(session, competition_id, university_id=university_id)
+
+
+#: The columns of ``rated_leaderboard``, in order.
+RATED_COLUMNS = [
+    "rank",
+    "agent_id",
+    "agent",
+    "agent_type",
+    "specialization",
+    "rating",
+    "rating_lower",
+    "rating_upper",
+    "matches",
+    "wins",
+    "draws",
+    "losses",
+    "win_rate",
+    "points",
+    "average_score",
+    "highest_score",
+    "component",
+]
+
+
+def results_version(
+    session: Session, university_id: str, *, competition_id: str | None = None
+) -> tuple:
+    """What changes whenever the completed results in scope change (see
+    ``university_models.ratings.results_version``); the page puts it in the
+    cache key of the ratings so a recorded result shows at once."""
+    from university_models.ratings import results_version as version
+
+    return tuple(version(session, university_id, competition_id))
+
+
+def rated_leaderboard(
+    session: Session,
+    university_id: str,
+    *,
+    competition_id: str | None = None,
+    agent_type: str | None = None,
+    specialization: str | None = None,
+    played_from: date | None = None,
+    played_to: date | None = None,
+    bootstrap_rounds: int = 200,
+) -> pd.DataFrame:
+    """The ratings leaderboard (``university_models.ratings.leaderboard``:
+    rating with its 95% interval, shared ranks, points) with each agent's
+    type, specialization, win rate and highest score from ``match_records``.
+
+    Rule: the date range is UTC days, both ends included. Pages cache it
+    with ``results_version`` as the freshness of the key."""
+    from university_models.ratings import leaderboard
+
+    records = match_records(
+        session,
+        university_id,
+        competition_id=competition_id,
+        agent_type=agent_type,
+        specialization=specialization,
+        played_from=played_from,
+        played_to=played_to,
+    )
+    if records.empty:
+        # Nothing to rate; also spares ratings.leaderboard an empty merge.
+        return pd.DataFrame(columns=RATED_COLUMNS)
+
+    start, end = day_range(played_from, played_to)
+    board = leaderboard(
+        session,
+        university_id,
+        competition_id=competition_id,
+        agent_type=agent_type,
+        specialization=specialization,
+        played_from=start,
+        # The ratings take an inclusive end; the last microsecond of the day.
+        played_to=None if end is None else end - timedelta(microseconds=1),
+        bootstrap_rounds=bootstrap_rounds,
+    )
+    extra = records[
+        ["agent_id", "agent_type", "specialization", "win_rate", "highest_score"]
+    ]
+    merged = board.merge(extra, on="agent_id", how="left")
+    merged.attrs = dict(board.attrs)
+    return merged[RATED_COLUMNS]
