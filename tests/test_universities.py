@@ -195,6 +195,9 @@ def test_create_university_refuses_a_taken_name_in_any_case(engine, duplicate):
         ({"settings": ["a"]}, "JSON object"),
         ({"settings": {"max_agents": 5}}, "settings\\['max_agents'\\] is 5"),
         ({"organization": " "}, "organization name"),
+        ({"settings": {"opened": utcnow()}}, "JSON cannot store"),
+        ({"tenant_id": "t" * 256}, "256 characters"),
+        ({"owner_display_name": "n" * 256}, "256 characters"),
     ],
 )
 def test_create_university_refuses_invalid_input(engine, values, named):

@@ -157,12 +157,20 @@ def _isolation_level(value: Any) -> str:
     return value
 
 
-def _optional_text(value: Any, *, what: str) -> str | None:
+def _optional_text(
+    value: Any, *, what: str, max_length: int | None = None
+) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
         raise InvalidInput(f"The {what} must be text, not {value!r}.")
-    return value.strip() or None
+    value = value.strip()
+    if max_length is not None and len(value) > max_length:
+        raise InvalidInput(
+            f"The {what} {value[:40]!r}... has {len(value)} characters: shorten it "
+            f"to at most {max_length}."
+        )
+    return value or None
 
 
 def _merged_settings(
@@ -182,7 +190,14 @@ def _merged_settings(
                 f"settings[{key!r}] is {given[key]!r} but {key} is {value!r}: set "
                 f"{key} with its own field, not inside the settings."
             )
-    return {**base, **given, **mirrored}
+    try:
+        # Round-trip: the stored document is plain JSON, not shared with the
+        # caller, and a value JSON cannot hold is refused here, not at flush.
+        return json.loads(json.dumps({**base, **given, **mirrored}))
+    except (TypeError, ValueError) as error:
+        raise InvalidInput(
+            f"The settings hold a value JSON cannot store: {error}."
+        ) from None
 
 
 def _lock_university_names(session: Session) -> None:
@@ -286,7 +301,9 @@ def create_university(
     """
     name = clean_name(name, what="university name")
     email = normalise_email(owner_email)
-    owner_display_name = _optional_text(owner_display_name, what="owner's name")
+    owner_display_name = _optional_text(
+        owner_display_name, what="owner's name", max_length=NAME_MAX_LENGTH
+    )
     organization_name = (
         clean_name(organization, what="organization name")
         if organization is not None
@@ -305,7 +322,7 @@ def create_university(
     }
     storage_quota_mb = _positive_int(storage_quota_mb, what="storage_quota_mb")
     merged = _merged_settings(DEFAULT_SETTINGS, settings, mirrored)
-    tenant_id = _optional_text(tenant_id, what="tenant id")
+    tenant_id = _optional_text(tenant_id, what="tenant id", max_length=NAME_MAX_LENGTH)
 
     _lock_university_names(session)
     _refuse_taken_name(session, name)
