@@ -1,6 +1,271 @@
-"""Proposals: being built by the dashboard part 2 engineer (placeholder)."""
+"""Proposals: the review queue (pending first) with approve and reject on
+each, bulk approval with confirmation, implementation, and the decision
+history."""
 
 import streamlit as st
 
+from university_models import ui
+from university_models.models import IMPLEMENTATION_STATUSES, PROPOSAL_STATUSES
+from university_models.queries import proposals as queries
+from university_models.services import proposals as services
+
+ANY = "(any)"
+DECIDER_KEY = "proposal_decider"
+BULK_KEY = "proposal_bulk_ids"
+#: The most proposals one bulk approval decides; more need another round.
+BULK_LIMIT = 500
+
 st.title("Proposals")
-st.info("This page is being built.")
+university = ui.select_university()
+
+# TODO: the deciding person is typed, not signed in; replace this with the
+# signed-in user once the dashboard has sign-in.
+st.session_state["proposal_decider_input"] = st.session_state.get(DECIDER_KEY, "")
+st.sidebar.text_input(
+    "Your name or e-mail",
+    key="proposal_decider_input",
+    on_change=lambda: st.session_state.update(
+        {DECIDER_KEY: st.session_state.proposal_decider_input.strip()}
+    ),
+    help="Recorded with every decision you make on this page.",
+)
+decider = st.session_state.get(DECIDER_KEY, "")
+ui.show_flash()
+
+
+def decide(action, proposal_id: str, success: str, *, where, **values) -> None:
+    """Run one decision as ``decider``; without a name, say where to type it."""
+    if not decider:
+        where.error(
+            "Type your name or e-mail in the sidebar first: every decision "
+            "records who made it.",
+            icon=":material/person:",
+        )
+        return
+    ui.run_write(
+        lambda session: action(session, proposal_id, decided_by=decider, **values),
+        success=success,
+        where=where,
+    )
+
+
+# -- Counts and filters --------------------------------------------------------------
+
+counts = ui.cached_query(queries.proposal_status_counts, university.id)
+by_status = counts.groupby("validation_status")["proposals"].sum()
+metrics = st.columns(len(PROPOSAL_STATUSES))
+for column, status in zip(metrics, PROPOSAL_STATUSES, strict=True):
+    column.metric(status.capitalize(), int(by_status.get(status, 0)))
+
+if counts.empty:
+    st.info(
+        f"{university.name} has no improvement proposals yet. They are drawn "
+        "from training data (by the professor agent, a person or the system); "
+        "collect and validate training data on **Training data** first.",
+        icon=":material/lightbulb:",
+    )
+    st.stop()
+
+filters = st.columns(2)
+status = filters[0].selectbox(
+    "Decision", [ANY, *PROPOSAL_STATUSES], key="proposals_status"
+)
+implementation = filters[1].selectbox(
+    "Implementation", [ANY, *IMPLEMENTATION_STATUSES], key="proposals_implementation"
+)
+scope = {
+    "validation_status": None if status == ANY else status,
+    "implementation_status": None if implementation == ANY else implementation,
+}
+
+
+# -- Bulk approval -------------------------------------------------------------------
+
+pending = int(by_status.get("pending", 0))
+bulk_area = st.container()
+if pending and BULK_KEY not in st.session_state:
+    shown = min(pending, BULK_LIMIT)
+    if bulk_area.button(
+        f"Approve all {shown} pending proposals...",
+        icon=":material/done_all:",
+        key="bulk_approve_start",
+    ):
+        st.session_state[BULK_KEY] = ui.cached_query(
+            queries.pending_proposal_ids, university.id, limit=BULK_LIMIT
+        )
+        st.rerun()
+if BULK_KEY in st.session_state:
+    ids = st.session_state[BULK_KEY]
+    bulk_area.warning(
+        f"Approve **{len(ids)}** pending proposals as **{decider or '(nobody)'}**? "
+        "This cannot be undone from this page.",
+        icon=":material/warning:",
+    )
+    confirm, cancel = bulk_area.columns(2)
+    if cancel.button("Cancel", key="bulk_approve_cancel"):
+        del st.session_state[BULK_KEY]
+        st.rerun()
+    if confirm.button(
+        f"Confirm: approve {len(ids)}", type="primary", key="bulk_approve_confirm"
+    ):
+        if not decider:
+            bulk_area.error(
+                "Type your name or e-mail in the sidebar first: every decision "
+                "records who made it."
+            )
+        else:
+            with st.spinner(f"Approving {len(ids)} proposals..."):
+                st.session_state.pop(BULK_KEY)
+                ui.run_write(
+                    lambda session: services.bulk_approve(
+                        session,
+                        university.id,
+                        ids,
+                        decided_by=decider,
+                        expected_count=len(ids),
+                    ),
+                    success=lambda approved: f"Approved {approved} proposals.",
+                    where=bulk_area,
+                )
+
+
+# -- The queue ----------------------------------------------------------------------
+
+total = ui.cached_query(queries.count_proposals, university.id, **scope)
+offset = ui.pager(total, page_size=queries.PAGE_SIZE, key="proposals_page")
+queue = ui.cached_query(
+    queries.list_proposals,
+    university.id,
+    **scope,
+    limit=queries.PAGE_SIZE,
+    offset=offset,
+)
+if queue.empty:
+    st.info("No proposal matches these filters. Clear a filter to see more.")
+
+for proposal in queue.itertuples():
+    box = st.container(border=True)
+    head, badge = box.columns([4, 1])
+    head.markdown(f"**{proposal.title}**")
+    badge.markdown(
+        f":{'orange' if proposal.validation_status == 'pending' else 'gray'}-badge"
+        f"[{proposal.validation_status}]"
+    )
+    box.write(proposal.description)
+    facts = [
+        f"expected improvement **{proposal.expected_improvement:+.3f}**"
+        if proposal.expected_improvement == proposal.expected_improvement
+        and proposal.expected_improvement is not None
+        else "no expected improvement given",
+        f"by {proposal.generated_by.replace('_', ' ')}",
+        f"created {ui.format_utc(proposal.created_at)}",
+    ]
+    if isinstance(proposal.source_record_id, str):
+        facts.append(
+            f"from {proposal.source_data_type.replace('_', ' ')} data of "
+            f"**{proposal.source_agent}** ({proposal.source_type}, quality "
+            f"{proposal.source_quality_score:.2f}, record "
+            f"`{proposal.source_record_id[:8]}`)"
+        )
+    if isinstance(proposal.validated_by, str):
+        facts.append(
+            f"{proposal.validation_status} by {proposal.validated_by} at "
+            f"{ui.format_utc(proposal.validated_at)}"
+        )
+    facts.append(f"implementation {proposal.implementation_status.replace('_', ' ')}")
+    box.caption(" · ".join(facts))
+    if isinstance(proposal.implementation_details, str):
+        box.markdown(f"*Implementation:* {proposal.implementation_details}")
+
+    messages = box.container()
+    if proposal.validation_status == "pending":
+        approve, reject = box.columns([1, 3])
+        if approve.button(
+            "Approve",
+            key=f"approve_{proposal.id}",
+            type="primary",
+            icon=":material/check:",
+        ):
+            decide(
+                services.approve_proposal,
+                proposal.id,
+                f"Approved {proposal.title!r}.",
+                where=messages,
+            )
+        with reject.popover("Reject...", icon=":material/close:"):
+            reason = st.text_input(
+                "Why is it rejected?", key=f"reject_reason_{proposal.id}"
+            )
+            if st.button("Reject", key=f"reject_{proposal.id}"):
+                decide(
+                    services.reject_proposal,
+                    proposal.id,
+                    f"Rejected {proposal.title!r}.",
+                    where=messages,
+                    reason=reason,
+                )
+    elif proposal.validation_status == "rejected":
+        with box.popover("Reopen...", icon=":material/undo:"):
+            reason = st.text_input(
+                "Why is it reopened?", key=f"reopen_reason_{proposal.id}"
+            )
+            if st.button("Reopen", key=f"reopen_{proposal.id}"):
+                decide(
+                    services.reopen_proposal,
+                    proposal.id,
+                    f"Reopened {proposal.title!r}: it is pending again.",
+                    where=messages,
+                    reason=reason,
+                )
+    elif proposal.validation_status == "approved":
+        state = proposal.implementation_status
+        if state in ("not_started", "failed") and box.button(
+            "Start implementation"
+            if state == "not_started"
+            else "Retry implementation",
+            key=f"implement_{proposal.id}",
+            icon=":material/build:",
+        ):
+            ui.run_write(
+                lambda session, pid=proposal.id: services.start_implementation(
+                    session, pid
+                ),
+                success=f"Implementation of {proposal.title!r} started.",
+                where=messages,
+            )
+        if state == "in_progress":
+            done, failed = box.columns([1, 3])
+            for column, succeeded, label in (
+                (done, True, "Mark implemented"),
+                (failed, False, "Mark failed"),
+            ):
+                if column.button(label, key=f"finish_{succeeded}_{proposal.id}"):
+                    ui.run_write(
+                        lambda session, pid=proposal.id, ok=succeeded: (
+                            services.finish_implementation(session, pid, succeeded=ok)
+                        ),
+                        success=(
+                            f"{proposal.title!r} "
+                            + (
+                                "is implemented."
+                                if succeeded
+                                else "failed to implement."
+                            )
+                        ),
+                        where=messages,
+                    )
+
+
+# -- Decision history ---------------------------------------------------------------
+
+st.subheader("Decision history")
+history = ui.cached_query(queries.decision_history, university.id)
+if history.empty:
+    st.caption("No decision yet: approve or reject a proposal above.")
+else:
+    st.dataframe(
+        history.drop(columns=["id"]),
+        hide_index=True,
+        width="stretch",
+        column_config={"decided_at": ui.utc_column("when")},
+    )

@@ -20,11 +20,13 @@ from university_models.models import (
     Competition,
     CompetitionMatch,
     CompetitionParticipant,
+    ImprovementProposal,
     University,
     UniversityAgent,
 )
-from university_models.services import competitions
+from university_models.services import competitions, proposals
 from university_models.services.agents import create_agent
+from university_models.services.training_data import collect_training_data
 from university_models.services.universities import create_university
 
 APP = PROJECT_ROOT / "streamlit_app.py"
@@ -500,3 +502,169 @@ def test_a_malformed_results_file_is_refused_and_nothing_is_imported(
     assert count(sqlite_configured, Competition) == 0
     assert count(sqlite_configured, UniversityAgent) == 0
     assert app.text_input(key="import_name").value == "Broken import"
+
+
+# -- Proposals ------------------------------------------------------------------------
+
+CONVERSATION = {
+    "messages": [
+        {"role": "user", "content": "What is 2 + 2?"},
+        {"role": "assistant", "content": "4."},
+    ]
+}
+
+
+def make_proposals(engine: Engine, university_id: str, *titles: str) -> list[str]:
+    """Pending proposals drawn from one training record of agent Ada."""
+    (ada,) = make_agents(engine, university_id, "Ada")
+    with transaction(engine) as session:
+        record = collect_training_data(
+            session,
+            university_id,
+            agent_id=ada,
+            source_type="training",
+            data_type="conversation",
+            raw_data=CONVERSATION,
+        )
+        return [
+            proposals.create_proposal(
+                session,
+                university_id,
+                title=title,
+                description=f"Because of {title}.",
+                expected_improvement=0.05,
+                source_data_collection_id=record.id,
+                generated_by="professor_agent",
+            ).id
+            for title in titles
+        ]
+
+
+def open_proposals(decider: str | None = None) -> AppTest:
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    if decider is not None:
+        app.session_state["proposal_decider"] = decider
+    app.switch_page("pages/proposals.py")
+    return app.run()
+
+
+def statuses(engine: Engine) -> dict[str, tuple[str, str | None]]:
+    with read_session(engine) as session:
+        return {
+            p.title: (p.validation_status, p.validated_by)
+            for p in session.scalars(select(ImprovementProposal))
+        }
+
+
+def test_proposals_page_says_where_proposals_come_from_when_empty(
+    sqlite_configured,
+):
+    make_university(sqlite_configured)
+    app = open_proposals()
+
+    assert not app.exception
+    assert "no improvement proposals yet" in texts(app.info)
+
+
+def test_approving_a_proposal_records_who_on_both_engines(configured):
+    university_id = make_university(configured)
+    first, _ = make_proposals(configured, university_id, "Shorter answers", "Tools")
+    app = open_proposals()
+    app.sidebar.text_input(key="proposal_decider_input").input("ada@example.org")
+    app.run()
+    app.button(key=f"approve_{first}").click().run()
+
+    assert not app.exception
+    assert "Approved 'Shorter answers'." in texts(app.success)
+    assert statuses(configured) == {
+        "Shorter answers": ("approved", "ada@example.org"),
+        "Tools": ("pending", None),
+    }
+    history = app.dataframe[0].value
+    assert history[["decided_by", "decision", "title"]].values.tolist() == [
+        ["ada@example.org", "approved", "Shorter answers"]
+    ]
+
+
+def test_deciding_without_a_name_is_refused_and_changes_nothing(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    (first,) = make_proposals(sqlite_configured, university_id, "Shorter answers")
+    app = open_proposals()
+    app.button(key=f"approve_{first}").click().run()
+
+    assert not app.exception
+    assert "Type your name or e-mail in the sidebar" in texts(app.error)
+    assert statuses(sqlite_configured) == {"Shorter answers": ("pending", None)}
+
+
+def test_rejecting_needs_a_reason_and_then_records_it(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    (first,) = make_proposals(sqlite_configured, university_id, "Shorter answers")
+    app = open_proposals(decider="Bob")
+    app.button(key=f"reject_{first}").click().run()
+
+    assert not app.exception
+    assert "give a reason" in texts(app.error)
+    assert statuses(sqlite_configured) == {"Shorter answers": ("pending", None)}
+
+    app.text_input(key=f"reject_reason_{first}").input("Too vague")
+    app.button(key=f"reject_{first}").click().run()
+    assert "Rejected 'Shorter answers'." in texts(app.success)
+    assert statuses(sqlite_configured) == {"Shorter answers": ("rejected", "Bob")}
+    assert app.dataframe[0].value["reason"].tolist() == ["Too vague"]
+
+
+def test_bulk_approval_states_the_count_and_waits_for_confirmation(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    make_proposals(sqlite_configured, university_id, "A", "B", "C")
+    app = open_proposals(decider="Bob")
+    app.button(key="bulk_approve_start").click().run()
+
+    assert not app.exception
+    assert "Approve **3** pending proposals as **Bob**?" in texts(app.warning)
+    assert {s for s, _ in statuses(sqlite_configured).values()} == {"pending"}
+
+    app.button(key="bulk_approve_confirm").click().run()
+    assert not app.exception
+    assert "Approved 3 proposals." in texts(app.success)
+    assert {s for s, _ in statuses(sqlite_configured).values()} == {"approved"}
+
+
+def test_bulk_approval_refused_when_one_was_decided_meanwhile(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    first, _ = make_proposals(sqlite_configured, university_id, "A", "B")
+    app = open_proposals(decider="Bob")
+    app.button(key="bulk_approve_start").click().run()
+    with transaction(sqlite_configured) as session:
+        proposals.reject_proposal(
+            session, first, decided_by="Carol", reason="Duplicate"
+        )
+    app.button(key="bulk_approve_confirm").click().run()
+
+    assert not app.exception
+    assert "already rejected by Carol" in texts(app.error)
+    assert statuses(sqlite_configured) == {
+        "A": ("rejected", "Carol"),
+        "B": ("pending", None),
+    }
+
+
+def test_implementing_an_approved_proposal_from_the_page(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    (first,) = make_proposals(sqlite_configured, university_id, "A")
+    with transaction(sqlite_configured) as session:
+        proposals.approve_proposal(session, first, decided_by="Bob")
+    app = open_proposals(decider="Bob")
+    app.button(key=f"implement_{first}").click().run()
+    assert "Implementation of 'A' started." in texts(app.success)
+
+    app.button(key=f"finish_True_{first}").click().run()
+    assert not app.exception
+    with read_session(sqlite_configured) as session:
+        proposal = session.get(ImprovementProposal, first)
+        assert (proposal.validation_status, proposal.implementation_status) == (
+            "implemented",
+            "completed",
+        )

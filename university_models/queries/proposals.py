@@ -7,6 +7,7 @@ Every function is scoped to one university.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -204,38 +205,70 @@ def pending_proposal_ids(
     )
 
 
+HISTORY_COLUMNS = ["decided_at", "decided_by", "decision", "reason", "title", "id"]
+
+
+def _decided_at(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def decision_history(
-    session: Session, university_id: str, *, limit: int = 100
+    session: Session,
+    university_id: str,
+    *,
+    limit: int = 100,
+    proposals: int = 200,
 ) -> pd.DataFrame:
     """The latest decisions on the university's proposals, newest first: who
-    decided, when (UTC) and what (the validation status it was given), with
-    the implementation state that followed."""
+    decided, when (UTC), what (approved, rejected, reopened) and why.
+
+    The decisions are the history the proposals service appends to each
+    proposal's ``validation_results``; they are read from the ``proposals``
+    most recently changed proposals (a JSON list has no portable SQL
+    unnesting on both engines), and the newest ``limit`` are returned.
+    """
     rows = session.execute(
         select(
-            ImprovementProposal.validated_at,
-            ImprovementProposal.validated_by,
-            ImprovementProposal.validation_status,
-            ImprovementProposal.title,
-            ImprovementProposal.implementation_status,
-            ImprovementProposal.implemented_at,
             ImprovementProposal.id,
+            ImprovementProposal.title,
+            ImprovementProposal.validation_results,
         )
         .where(
             ImprovementProposal.university_id == university_id,
-            ImprovementProposal.validated_at.is_not(None),
+            ImprovementProposal.validation_results.is_not(None),
         )
-        .order_by(ImprovementProposal.validated_at.desc(), ImprovementProposal.id)
-        .limit(limit)
+        .order_by(ImprovementProposal.updated_at.desc(), ImprovementProposal.id)
+        .limit(proposals)
     ).all()
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "decided_at",
-            "decided_by",
-            "decision",
-            "title",
-            "implementation_status",
-            "implemented_at",
-            "id",
-        ],
+
+    decisions = []
+    for proposal_id, title, history in rows:
+        entries = history if isinstance(history, list) else [history]
+        for entry in entries:
+            if not isinstance(entry, dict) or "decision" not in entry:
+                continue
+            decisions.append(
+                (
+                    _decided_at(entry.get("at")),
+                    entry.get("by"),
+                    entry.get("decision"),
+                    entry.get("reason"),
+                    title,
+                    proposal_id,
+                )
+            )
+    frame = pd.DataFrame(decisions, columns=HISTORY_COLUMNS)
+    if frame.empty:
+        return frame
+    frame["decided_at"] = pd.to_datetime(frame["decided_at"], utc=True)
+    return (
+        frame.sort_values("decided_at", ascending=False, na_position="last")
+        .head(limit)
+        .reset_index(drop=True)
     )
