@@ -19,24 +19,73 @@ Rules (written down in ``docs/domain.md`` under "Demo university"):
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
-from university_models.db import read_session, transaction
+from university_models.config import PROJECT_ROOT
+from university_models.db import read_session, transaction, utcnow
 from university_models.errors import Conflict
-from university_models.models import AGENT_TYPES, University
+from university_models.importers import import_results
+from university_models.models import (
+    AGENT_TYPES,
+    COMPETITION_TYPES,
+    DATA_TYPES,
+    GENERATORS,
+    SOURCE_TYPES,
+    CompetitionMatch,
+    CompetitionParticipant,
+    CurriculumLevel,
+    University,
+)
 from university_models.services.agents import create_agent
+from university_models.services.competitions import (
+    add_participant,
+    cancel_competition,
+    complete_competition,
+    record_match_result,
+    schedule_competition,
+    start_competition,
+)
+from university_models.services.curriculum import (
+    add_level,
+    create_path,
+    enrol_agent,
+    record_challenge_result,
+    retry_level,
+)
+from university_models.services.proposals import (
+    approve_proposal,
+    create_proposal,
+    finish_implementation,
+    reject_proposal,
+    reopen_proposal,
+    start_implementation,
+)
+from university_models.services.training_data import (
+    anonymize_record,
+    collect_training_data,
+    reject_record,
+    set_privacy_level,
+    validate_record,
+)
 from university_models.services.universities import create_university
 
 log = logging.getLogger(__name__)
 
 #: The settings key that marks a university as demo data.
 DEMO_MARKER = "demo"
+
+#: Where the real result sets live: ``shared/data`` next to the project.
+DEFAULT_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
 
 Progress = Callable[[str], None]
 
@@ -53,7 +102,83 @@ class DemoUniversity:
     agents_per_type: dict[str, int]
     max_agents: int
     max_concurrent_competitions: int
+    paths: tuple[DemoPath, ...] = ()
+    #: The competition statuses to show, for each of the four types.
+    competition_statuses: tuple[str, ...] = ()
+    #: Competition names by type, one per status above.
+    competition_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    training_records: int = 0
 
+
+@dataclass(frozen=True)
+class DemoPath:
+    """A curriculum path of the demo: its levels' names, in order."""
+
+    name: str
+    difficulty: str
+    hours: int
+    levels: tuple[str, ...]
+    tags: tuple[str, ...]
+    #: Minimum competency to enrol (a path prerequisite), or None.
+    min_competency: float | None = None
+
+
+#: Three paths of four to six levels for the Lyceum; the Athenaeum gets the
+#: first two under its own names (``ATHENAEUM_PATHS``).
+LYCEUM_PATHS = (
+    DemoPath(
+        "Foundations of Reasoning",
+        "beginner",
+        30,
+        ("Reading a problem", "Step by step", "Checking an answer", "Explaining why"),
+        ("reasoning",),
+    ),
+    DemoPath(
+        "Tool Use in Practice",
+        "intermediate",
+        45,
+        (
+            "Calling a calculator",
+            "Searching well",
+            "Running code",
+            "Chaining tools",
+            "Recovering from tool errors",
+        ),
+        ("tool_use", "coding"),
+    ),
+    DemoPath(
+        "Research Methods",
+        "advanced",
+        80,
+        (
+            "Framing a question",
+            "Reading the literature",
+            "Designing an evaluation",
+            "Running an ablation",
+            "Reporting uncertainty",
+            "Peer review",
+        ),
+        ("research", "evaluation"),
+        min_competency=0.0,
+    ),
+)
+
+ATHENAEUM_PATHS = (
+    DemoPath(
+        "Proof Writing",
+        "intermediate",
+        40,
+        ("Direct proofs", "Induction", "Contradiction", "Formal checking"),
+        ("mathematics",),
+    ),
+    DemoPath(
+        "Code Review",
+        "beginner",
+        25,
+        ("Reading a diff", "Spotting bugs", "Suggesting fixes", "Testing a fix"),
+        ("coding",),
+    ),
+)
 
 #: The demo universities. Two active ones make isolation visible: the same
 #: kinds of rows, different content, never mixed.
@@ -75,6 +200,35 @@ DEMO_UNIVERSITIES = (
         },
         max_agents=60,
         max_concurrent_competitions=10,
+        paths=LYCEUM_PATHS,
+        competition_statuses=("completed", "cancelled", "active", "scheduled"),
+        competition_names={
+            "solo": (
+                "Solo Reasoning Sprint",
+                "Solo Tool Drill",
+                "Solo Summaries",
+                "Solo Speed Round",
+            ),
+            "head_to_head": (
+                "Debate League",
+                "Fact-Check Duels",
+                "Translation Duels",
+                "Code Golf Duels",
+            ),
+            "tournament": (
+                "Spring Cup",
+                "Summer Knockout",
+                "Autumn Bracket",
+                "Winter Open",
+            ),
+            "challenge": (
+                "Math Olympiad Challenge",
+                "SQL Puzzle Challenge",
+                "Regex Gauntlet",
+                "Proof Marathon",
+            ),
+        },
+        training_records=160,
     ),
     DemoUniversity(
         name="Athenaeum Demo Institute",
@@ -93,6 +247,15 @@ DEMO_UNIVERSITIES = (
         },
         max_agents=60,
         max_concurrent_competitions=8,
+        paths=ATHENAEUM_PATHS,
+        competition_statuses=("completed", "active"),
+        competition_names={
+            "solo": ("Lemma Sprint", "Refactoring Sprint"),
+            "head_to_head": ("Conjecture Duels", "Bug Hunt Duels"),
+            "tournament": ("Institute Cup", "Theorem Knockout"),
+            "challenge": ("Integral Challenge", "Type Checker Challenge"),
+        },
+        training_records=100,
     ),
 )
 
@@ -156,6 +319,90 @@ MODELS = ("gpt-4o-mini", "claude-3-haiku", "llama-3-8b-instruct", "mistral-7b")
 TOOLS = ("python", "search", "calculator", "sql", "browser")
 
 
+#: What the demo's training records talk about.
+TOPICS = (
+    "binary search",
+    "unit conversion",
+    "SQL joins",
+    "regular expressions",
+    "proof by induction",
+    "rate limiting",
+    "date arithmetic",
+    "retrieval",
+)
+
+#: Personal data some records carry, for anonymization to replace. Reserved
+#: example domains, documentation IP ranges and fictional numbers only.
+CONTACTS = (
+    "Write to jane.doe@example.org.",
+    "Call me on +44 20 7946 0958.",
+    "My server is 203.0.113.42.",
+    "Card 4111 1111 1111 1111 expires soon.",
+    "Use the key sk-demo1234567890abcdefghijklmnop.",
+    "Reach Sam at sam.smith@example.com or +1 202 555 0143.",
+)
+
+REJECTION_REASONS = (
+    "Incomplete: the answer stops halfway.",
+    "Off topic for the curriculum.",
+    "Duplicate of an earlier record.",
+    "The tool call failed; nothing to learn from.",
+)
+
+#: Where each demo proposal ends; together they cover every validation and
+#: implementation status (a reopened one is pending again with a history, a
+#: retried one failed once before it was implemented).
+PROPOSAL_ENDINGS = (
+    "pending",
+    "reopened",
+    "rejected",
+    "rejected",
+    "approved",
+    "in_progress",
+    "failed",
+    "completed",
+    "retried",
+    "in_progress",
+)
+
+PROPOSAL_IDEAS = (
+    (
+        "Add worked examples to the reasoning levels",
+        "Agents that saw a worked example before a challenge scored higher.",
+    ),
+    (
+        "Retry failed tool calls once",
+        "Most failed tool-use records end on a transient timeout.",
+    ),
+    (
+        "Shorter conversation turns",
+        "Long answers are more often rejected in review as off topic.",
+    ),
+    (
+        "Check answers before concluding",
+        "Reasoning records without a verification step fail more often.",
+    ),
+    (
+        "Pair weak students with a researcher",
+        "Head-to-head results improve after sparring with stronger agents.",
+    ),
+    (
+        "Raise the passing score of level 1",
+        "Level 1 is passed by almost everyone and predicts little.",
+    ),
+)
+
+IMPLEMENTATION_NOTES = (
+    "Change the level's theoretical content and re-run the next cohort.",
+    "Update the agents' configuration (tools) and compare a week of results.",
+    "Add a check to the evaluation config and monitor the rejection rate.",
+)
+
+#: How a simulated learner's run on a path ends; every progress status
+#: appears because the learners cycle through these.
+ENDINGS = ("in_progress", "failed", "not_started", "retried", "path_done")
+
+
 @dataclass
 class DemoSummary:
     """What a build wrote: the university names and, per university, the
@@ -203,14 +450,19 @@ def build_demo(
     seed: int = 0,
     replace: bool = False,
     progress: Progress | None = None,
+    data_dir: Path | None = None,
 ) -> DemoSummary:
-    """Fill the database with the demo universities (see the module's rules).
+    """Fill the database with the demo universities (see the module's rules)
+    and import the real result sets of ``data_dir`` (default
+    ``DEFAULT_DATA_DIR``) into them.
 
     Refused with ``Conflict`` when demo data exists and ``replace`` is
-    False. The universities and everything built through the services go in
-    one transaction: a failed build leaves no half demo behind.
+    False. Everything goes in one transaction, replacing included: a failed
+    build leaves the database as it was. A missing data folder or file only
+    skips that import, with a warning (``DemoSummary.skipped``).
     """
     report = progress or (lambda line: None)
+    data_dir = DEFAULT_DATA_DIR if data_dir is None else Path(data_dir)
     with read_session(engine) as session:
         existing = demo_university_ids(session)
     if existing and not replace:
@@ -231,6 +483,8 @@ def build_demo(
             builder.build()
             summary.universities.append(spec.name)
             summary.counts[spec.name] = builder.counts
+        for real in REAL_RESULTS:
+            _import_real_results(session, real, data_dir, summary, report)
     report(f"demo ready: {', '.join(summary.universities)}")
     return summary
 
@@ -244,6 +498,104 @@ def load_demo_if_empty(
         if has_any_university(session):
             return None
     return build_demo(engine, seed=seed, progress=progress)
+
+
+@dataclass(frozen=True)
+class RealResults:
+    """A published result set the demo imports through the importer."""
+
+    university: str
+    competition: str
+    file_name: str
+    description: str
+
+
+#: Real results (``../shared/data``, see its README) shown in the demo.
+REAL_RESULTS = (
+    RealResults(
+        university="Lyceum Demo University",
+        competition="Arena-Hard judgments (2024)",
+        file_name="arena-hard-battles.jsonl",
+        description="1,348 pairwise LLM judgments from lmarena/arena-hard-auto",
+    ),
+    RealResults(
+        university="Athenaeum Demo Institute",
+        competition="La Liga 2019/20",
+        file_name="laliga-2019-20-matches.json",
+        description="the 380 matches of the 2019/20 Spanish first division",
+    ),
+)
+
+
+def laliga_pairwise_records(matches_json: dict) -> list[dict]:
+    """The La Liga file's matches flattened into the importer's pairwise
+    records: ``agent_a``/``agent_b`` are the home and away clubs,
+    ``score_a``/``score_b`` the full-time goals (``score.ft``), with the
+    round and the date. A match without a full-time score is left out."""
+    records = []
+    for match in matches_json.get("matches", []):
+        full_time = (match.get("score") or {}).get("ft")
+        if not full_time or len(full_time) != 2:
+            log.warning("La Liga match %s without a full-time score skipped", match)
+            continue
+        records.append(
+            {
+                "agent_a": match["team1"],
+                "agent_b": match["team2"],
+                "score_a": full_time[0],
+                "score_b": full_time[1],
+                "round": match.get("round"),
+                "played_at": match.get("date"),
+            }
+        )
+    return records
+
+
+def _import_real_results(
+    session: Session,
+    real: RealResults,
+    data_dir: Path,
+    summary: DemoSummary,
+    report: Progress,
+) -> None:
+    """Import one real result set into its demo university, or skip it with
+    a warning when its file is missing."""
+    path = data_dir / real.file_name
+    if not path.is_file():
+        log.warning("demo: %s not found, %s skipped", path, real.competition)
+        summary.skipped.append(f"{real.competition}: no file at {path}")
+        report(f"skipped {real.competition}: no file at {path}")
+        return
+
+    if real.file_name.startswith("laliga"):
+        # The file nests the score; the importer reads flat records, so
+        # the matches are flattened here and streamed as JSON Lines.
+        with open(path, encoding="utf-8") as handle:
+            records = laliga_pairwise_records(json.load(handle))
+        lines = "".join(json.dumps(record) + "\n" for record in records)
+        source = io.BytesIO(lines.encode("utf-8"))
+        file_name = "laliga-2019-20-pairwise.jsonl"
+    else:
+        source, file_name = path, str(path)
+
+    import_report = import_results(
+        session,
+        source,
+        university_name_or_id=real.university,
+        competition_name=real.competition,
+        competition_type="head_to_head",
+        file_name=file_name,
+        agent_type="specialist",
+    )
+    counts = summary.counts.setdefault(real.university, {})
+    counts["imported matches"] = (
+        counts.get("imported matches", 0) + import_report.matches_written
+    )
+    report(
+        f"{real.university}: imported {real.competition} ({real.description}): "
+        f"{import_report.matches_written} matches, "
+        f"{import_report.agents_created} agents created"
+    )
 
 
 class _UniversityBuilder:
@@ -261,8 +613,13 @@ class _UniversityBuilder:
         self.agents: dict[str, list] = {agent_type: [] for agent_type in AGENT_TYPES}
 
     def build(self) -> None:
+        self.now = utcnow()
         self._university()
         self._agents()
+        self._curriculum()
+        self._competitions()
+        self._training_data()
+        self._proposals()
 
     def _university(self) -> None:
         spec = self.spec
@@ -303,3 +660,499 @@ class _UniversityBuilder:
                 self.agents[agent_type].append(agent)
         self.counts["agents"] = sum(len(a) for a in self.agents.values())
         self.report(f"{self.spec.name}: {self.counts['agents']} agents")
+
+    # --- curriculum ---------------------------------------------------------
+
+    def _curriculum(self) -> None:
+        self.paths: list[tuple[object, list[CurriculumLevel]]] = []
+        for demo_path in self.spec.paths:
+            self.paths.append(self._path(demo_path))
+        self.counts["curriculum paths"] = len(self.paths)
+        self.counts["levels"] = sum(len(levels) for _, levels in self.paths)
+
+        learners = self.agents["student"] + self.agents["researcher"]
+        results = 0
+        for index, agent in enumerate(learners):
+            path_number = index % len(self.paths)
+            ending = ENDINGS[index % len(ENDINGS)]
+            skill = self.rng.uniform(0.65, 0.95)
+            clock = self.now - timedelta(days=self.rng.uniform(4, 40))
+            demo_path = self.spec.paths[path_number]
+            if demo_path.min_competency:
+                # The path asks for competency: earn it on the first path.
+                path, levels = self.paths[0]
+                results_before, clock = self._study(
+                    agent, path, levels, "path_done", skill, clock
+                )
+                results += results_before
+            path, levels = self.paths[path_number]
+            done, clock = self._study(agent, path, levels, ending, skill, clock)
+            results += done
+        self.counts["challenge results"] = results
+        self.report(
+            f"{self.spec.name}: {len(self.paths)} curriculum paths, "
+            f"{len(learners)} learners, {results} challenge results"
+        )
+
+    def _path(self, demo_path: DemoPath):
+        rng = self.rng
+        prerequisites = []
+        if demo_path.min_competency:
+            prerequisites.append({"min_competency": demo_path.min_competency})
+        path = create_path(
+            self.session,
+            self.university.id,
+            name=demo_path.name,
+            description=f"Demo path: {demo_path.name.lower()}.",
+            difficulty_level=demo_path.difficulty,
+            estimated_duration_hours=demo_path.hours,
+            prerequisites=prerequisites,
+            tags=list(demo_path.tags),
+        )
+        levels = []
+        for number, level_name in enumerate(demo_path.levels, start=1):
+            challenges = [
+                {
+                    "id": f"{number}.{i}",
+                    "prompt": f"{level_name}: exercise {i}",
+                    "kind": rng.choice(("short answer", "multi-step", "tool task")),
+                }
+                for i in range(1, rng.randint(2, 4) + 1)
+            ]
+            last = number == len(demo_path.levels)
+            levels.append(
+                add_level(
+                    self.session,
+                    path.id,
+                    name=level_name,
+                    description=f"Level {number} of {demo_path.name}.",
+                    learning_objectives=[f"{level_name} without help"],
+                    challenges=challenges,
+                    passing_score=round(0.6 + 0.05 * ((number - 1) // 2), 2),
+                    time_limit_minutes=30 + 15 * number,
+                    # The last level asks for proven competency, so some
+                    # learners visibly wait in front of it.
+                    required_competency_score=0.82 if last else 0.0,
+                )
+            )
+        return path, levels
+
+    def _next_time(self, clock: datetime) -> datetime:
+        """The time of a learner's next result: a few hours later, never in
+        the future."""
+        later = clock + timedelta(hours=self.rng.uniform(1, 16))
+        return min(later, self.now - timedelta(minutes=1))
+
+    def _record(self, agent, level, index: int, score: float, clock: datetime):
+        clock = self._next_time(clock)
+        record_challenge_result(
+            self.session,
+            agent.id,
+            level.id,
+            challenge_index=index,
+            score=round(min(1.0, max(0.0, score)), 3),
+            minutes=self.rng.randint(5, level.time_limit_minutes),
+            recorded_at=clock,
+        )
+        return clock
+
+    def _study(self, agent, path, levels, ending: str, skill: float, clock):
+        """Enrol ``agent`` in ``path`` and play its results until ``ending``;
+        returns (results recorded, the learner's clock)."""
+        rng = self.rng
+        enrol_agent(self.session, agent.id, path.id)
+        if ending == "path_done":
+            finish = len(levels)
+        else:
+            finish = rng.randint(0, len(levels) - 2)
+        recorded = 0
+
+        for position, level in enumerate(levels):
+            if agent.current_curriculum_level_id != level.id:
+                break  # held back by a gate: the reason shows on its page
+            if position == finish and ending != "path_done":
+                if ending == "in_progress":
+                    for index in range(rng.randint(1, level.challenge_count - 1)):
+                        clock = self._record(agent, level, index, skill, clock)
+                        recorded += 1
+                elif ending in ("failed", "retried"):
+                    for index in range(level.challenge_count):
+                        low = rng.uniform(0.1, level.passing_score - 0.15)
+                        clock = self._record(agent, level, index, low, clock)
+                        recorded += 1
+                    if ending == "retried":
+                        retry_level(self.session, agent.id, level.id)
+                        clock = self._pass(agent, level, skill, clock)
+                        recorded += level.challenge_count
+                break
+            clock = self._pass(agent, level, skill, clock)
+            recorded += level.challenge_count
+        return recorded, clock
+
+    def _pass(self, agent, level, skill: float, clock: datetime) -> datetime:
+        """Record a passing result for every challenge of ``level``; returns
+        the learner's clock."""
+        for index in range(level.challenge_count):
+            score = max(level.passing_score + 0.02, self.rng.gauss(skill, 0.07))
+            clock = self._record(agent, level, index, score, clock)
+        return clock
+
+    # --- competitions -------------------------------------------------------
+
+    def _competitions(self) -> None:
+        rng = self.rng
+        self.skill = {
+            agent.id: rng.uniform(0.35, 0.95)
+            for agents in self.agents.values()
+            for agent in agents
+        }
+        plan = [
+            (competition_type, status, number)
+            for competition_type in COMPETITION_TYPES
+            for number, status in enumerate(self.spec.competition_statuses)
+        ]
+        # Oldest first, so that the finished ones no longer count against
+        # max_concurrent_competitions when the later ones are scheduled.
+        order = {"completed": 0, "cancelled": 1, "active": 2, "scheduled": 3}
+        plan.sort(key=lambda item: (order[item[1]], item[2]))
+
+        matches = 0
+        self.competitions = []
+        for position, (competition_type, status, number) in enumerate(plan):
+            name = self.spec.competition_names[competition_type][number]
+            competition = self._competition(name, competition_type, status, position)
+            self.competitions.append(competition)
+            matches += self._match_count(competition)
+        self.counts["competitions"] = len(self.competitions)
+        self.counts["matches"] = matches
+        self.report(
+            f"{self.spec.name}: {len(self.competitions)} competitions, "
+            f"{matches} matches"
+        )
+
+    def _match_count(self, competition) -> int:
+        return self.session.scalar(
+            select(func.count()).where(
+                CompetitionMatch.competition_id == competition.id
+            )
+        )
+
+    def _competition(self, name: str, competition_type: str, status: str, position):
+        rng = self.rng
+        now = self.now
+        if status == "completed":
+            start = now - timedelta(days=40 - 5 * position, hours=rng.randint(0, 12))
+            end = start + timedelta(days=3)
+        elif status == "cancelled":
+            start = now - timedelta(days=12 - position % 4, hours=rng.randint(0, 12))
+            end = start + timedelta(days=2)
+        elif status == "active":
+            start = now - timedelta(days=2, hours=rng.randint(0, 12))
+            end = now + timedelta(days=3)
+        else:
+            start = now + timedelta(days=3 + position % 5, hours=rng.randint(0, 12))
+            end = start + timedelta(days=2)
+
+        rules: dict = {}
+        if competition_type == "tournament":
+            rules = {"tie_break": "higher_seed"}
+        elif competition_type == "head_to_head" and rng.random() < 0.5:
+            rules = {"legs": 2}
+        if competition_type in ("head_to_head", "tournament"):
+            size = rng.randint(4, 6)
+        else:
+            size = rng.randint(5, 8)
+        competitors = rng.sample(self._players(), k=size)
+        competition = schedule_competition(
+            self.session,
+            self.university.id,
+            name=name,
+            competition_type=competition_type,
+            rules=rules,
+            evaluation_config={
+                "judge": rng.choice(("exact match", "rubric", "pairwise judge")),
+                "samples": rng.choice((20, 50, 100)),
+            },
+            scheduled_start=start,
+            scheduled_end=end,
+            max_participants=size + rng.randint(0, 3),
+            description=f"Demo {competition_type.replace('_', ' ')} competition.",
+            benchmark_id=f"demo-{competition_type}-{position + 1}",
+        )
+
+        by_skill = sorted(competitors, key=lambda agent: -self.skill[agent.id])
+        for seed, agent in enumerate(by_skill, start=1):
+            add_participant(
+                self.session,
+                competition.id,
+                agent.id,
+                seed_ranking=seed if competition_type == "tournament" else None,
+            )
+        judges = [a for a in self.agents["instructor"] if a not in competitors]
+        if judges and competition_type in ("head_to_head", "tournament"):
+            add_participant(
+                self.session,
+                competition.id,
+                rng.choice(judges).id,
+                participant_type="judge",
+            )
+
+        if status == "scheduled":
+            return competition
+        if status == "cancelled" and position % 2 == 0:
+            cancel_competition(self.session, competition.id)
+            return competition
+
+        start_competition(self.session, competition.id, started_at=start)
+        if status == "completed":
+            self._play(competition, start, end, share=1.0)
+            complete_competition(self.session, competition.id, completed_at=end)
+        elif status == "active":
+            self._play(competition, start, now, share=0.5)
+        else:
+            self._play(competition, start, end, share=0.3)
+            cancel_competition(self.session, competition.id)
+        return competition
+
+    def _players(self) -> list:
+        """Agents that compete: everyone but the instructors, who judge."""
+        return [
+            agent
+            for agent_type in ("student", "researcher", "specialist")
+            for agent in self.agents[agent_type]
+        ]
+
+    def _play(self, competition, start: datetime, end: datetime, share: float):
+        """Record results for ``share`` of the competition's matches, in
+        match order, at times spread over the window; a tournament plays
+        round after round as its next matches appear."""
+        rng = self.rng
+        seats = {
+            participant.id: participant.agent_id
+            for participant in self.session.scalars(
+                select(CompetitionParticipant).where(
+                    CompetitionParticipant.competition_id == competition.id
+                )
+            )
+        }
+        played = 0
+        while True:
+            waiting = self.session.scalars(
+                select(CompetitionMatch)
+                .where(
+                    CompetitionMatch.competition_id == competition.id,
+                    CompetitionMatch.status == "scheduled",
+                )
+                .order_by(CompetitionMatch.match_number)
+            ).all()
+            total = self._match_count(competition)
+            if not waiting or played >= share * total:
+                return
+            for match in waiting:
+                if played >= share * total:
+                    return
+                when = start + (end - start) * rng.uniform(0.05, 0.95)
+                first = self._score(competition, seats[match.participant1_id])
+                if match.participant2_id is None:
+                    record_match_result(
+                        self.session,
+                        match.id,
+                        participant1_score=first,
+                        completed_at=when,
+                    )
+                else:
+                    second = self._score(competition, seats[match.participant2_id])
+                    record_match_result(
+                        self.session,
+                        match.id,
+                        participant1_score=first,
+                        participant2_score=second,
+                        completed_at=when,
+                    )
+                played += 1
+
+    def _score(self, competition, agent_id: str) -> float:
+        """A result drawn around the agent's skill: a score in [0, 1] for
+        solo and challenge, points out of 10 (draws happen) for pairwise."""
+        skill = self.skill[agent_id]
+        if competition.competition_type in ("solo", "challenge"):
+            return round(min(1.0, max(0.0, self.rng.gauss(skill, 0.1))), 3)
+        return float(min(10, max(0, round(self.rng.gauss(skill * 10, 1.5)))))
+
+    # --- training data ------------------------------------------------------
+
+    def _training_data(self) -> None:
+        rng = self.rng
+        writers = self._players()
+        competitions = [c for c in self.competitions if c.status != "scheduled"]
+        records = []
+        for number in range(self.spec.training_records):
+            data_type = DATA_TYPES[number % len(DATA_TYPES)]
+            source_type = rng.choice(SOURCE_TYPES)
+            source_id = None
+            if source_type == "competition" and competitions:
+                source_id = rng.choice(competitions).id
+            flaws = rng.choices((0, 1, 2), weights=(60, 25, 15))[0]
+            record = collect_training_data(
+                self.session,
+                self.university.id,
+                agent_id=rng.choice(writers).id,
+                source_type=source_type,
+                data_type=data_type,
+                raw_data=_raw_document(rng, data_type, flaws=flaws),
+                source_id=source_id,
+                metadata={"demo": True, "batch": number // 25 + 1},
+                collected_at=self.now - timedelta(days=rng.uniform(0, 30)),
+            )
+            records.append(record)
+
+        # Review: every status appears; flawed records are often rejected.
+        for record in records:
+            draw = rng.random()
+            if draw < 0.3:
+                continue  # still pending
+            if record.quality_score < 1.0 and draw < 0.75:
+                reason = rng.choice(REJECTION_REASONS)
+                reject_record(self.session, record.id, reason)
+            elif draw < 0.6:
+                validate_record(self.session, record.id)
+            else:
+                if draw < 0.8:
+                    validate_record(self.session, record.id)
+                anonymize_record(self.session, record.id)
+                if draw > 0.9:
+                    set_privacy_level(
+                        self.session, record.id, rng.choice(("shared", "public"))
+                    )
+        self.training_records = records
+        self.counts["training records"] = len(records)
+        self.report(f"{self.spec.name}: {len(records)} training records")
+
+    # --- proposals ----------------------------------------------------------
+
+    def _proposals(self) -> None:
+        rng = self.rng
+        sources = [
+            r for r in self.training_records if r.validation_status != "rejected"
+        ]
+        owner = self.spec.owner_email
+        reviewers = (owner, "reviewer@demo.example.org", "system")
+        proposals = []
+        for number, ending in enumerate(PROPOSAL_ENDINGS):
+            title, description = PROPOSAL_IDEAS[
+                (number + rng.randrange(len(PROPOSAL_IDEAS))) % len(PROPOSAL_IDEAS)
+            ]
+            generated_by = GENERATORS[number % len(GENERATORS)]
+            source = (
+                rng.choice(sources).id
+                if generated_by == "professor_agent" and sources
+                else None
+            )
+            proposal = create_proposal(
+                self.session,
+                self.university.id,
+                title=f"{title} ({number + 1})",
+                description=description,
+                implementation_details=rng.choice(IMPLEMENTATION_NOTES),
+                expected_improvement=round(rng.uniform(0.01, 0.15), 3),
+                source_data_collection_id=source,
+                generated_by=generated_by,
+            )
+            self._decide_proposal(proposal.id, ending, rng.choice(reviewers))
+            proposals.append(proposal)
+        self.counts["proposals"] = len(proposals)
+        self.report(f"{self.spec.name}: {len(proposals)} improvement proposals")
+
+    def _decide_proposal(self, proposal_id: str, ending: str, reviewer: str) -> None:
+        """Take a pending proposal along the transitions to ``ending``."""
+        session = self.session
+        if ending == "pending":
+            return
+        if ending in ("rejected", "reopened"):
+            reject_proposal(
+                session,
+                proposal_id,
+                decided_by=reviewer,
+                reason="The expected gain is not backed by the data yet.",
+            )
+            if ending == "reopened":
+                reopen_proposal(
+                    session,
+                    proposal_id,
+                    decided_by=reviewer,
+                    reason="New validated records support it.",
+                )
+            return
+
+        approve_proposal(session, proposal_id, decided_by=reviewer)
+        if ending == "approved":
+            return
+        start_implementation(session, proposal_id)
+        if ending == "in_progress":
+            return
+        if ending == "retried":
+            finish_implementation(session, proposal_id, succeeded=False)
+            start_implementation(session, proposal_id)
+            ending = "completed"
+        finish_implementation(session, proposal_id, succeeded=ending == "completed")
+
+
+def _raw_document(rng: random.Random, data_type: str, *, flaws: int) -> dict:
+    """A training record's raw data of ``data_type`` with ``flaws`` (0 to 2)
+    defects of the kind the quality checks look for, so that the quality
+    scores spread. Some carry personal data, so that anonymization has
+    something to replace."""
+    topic = rng.choice(TOPICS)
+    contact = rng.choice(CONTACTS) if rng.random() < 0.4 else ""
+    if data_type == "conversation":
+        messages = [
+            {"role": "user", "content": f"Can you help me with {topic}? {contact}"},
+            {"role": "assistant", "content": f"Yes: here is how {topic} works."},
+            {"role": "user", "content": "Thanks, and an example?"},
+            {"role": "assistant", "content": f"An example of {topic} follows."},
+        ][: rng.choice((2, 4))]
+        if flaws >= 1:
+            messages.append({"role": "user", "content": " "})
+        if flaws >= 2:
+            messages[0]["role"] = "assistant"
+        return {"messages": messages}
+
+    if data_type == "reasoning":
+        steps = [f"Step {i}: consider {topic}." for i in range(1, rng.randint(3, 5))]
+        document = {
+            "question": f"Why does {topic} matter? {contact}".strip(),
+            "steps": steps,
+            "conclusion": f"{topic.capitalize()} matters because it generalises.",
+        }
+        if flaws >= 1:
+            document.pop("conclusion")
+        if flaws >= 2:
+            document["steps"] = steps[:1] + [""]
+        return document
+
+    if data_type == "tool_use":
+        arguments = {"query": topic}
+        if contact:
+            arguments["note"] = contact
+        document = {
+            "tool": rng.choice(TOOLS),
+            "arguments": arguments,
+            "result": f"3 results about {topic}",
+        }
+        if flaws >= 1:
+            document["error"] = "timeout after 30 s"
+            document.pop("result")
+        if flaws >= 2:
+            document["arguments"] = topic
+        return document
+
+    document = {
+        "problem": f"Implement {topic} and test it. {contact}".strip(),
+        "solution": f"def solve():  # {topic}\n    return 42",
+        "tests": [{"name": f"test_{i}", "passed": True} for i in range(3)],
+    }
+    if flaws >= 1:
+        document["tests"][-1]["passed"] = False
+    if flaws >= 2:
+        document.pop("solution")
+    return document
