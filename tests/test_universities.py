@@ -240,12 +240,22 @@ def test_update_university_changes_fields_and_keeps_settings_mirrored(engine):
     assert university.data_retention_days == 90
     assert university.settings == {
         **DEFAULT_SETTINGS,
-        "theme": "dark",
         "privacy_level": "shared",
         "max_agents": 5,
         "max_concurrent_competitions": 2,
         "data_retention_days": 90,
     }
+
+
+def test_update_university_without_settings_keeps_them(engine):
+    university_id = new_university(engine, settings={"theme": "dark"})
+
+    with transaction(engine) as session:
+        update_university(session, university_id, max_agents=9)
+
+    settings = load(engine, university_id).settings
+    assert settings["theme"] == "dark"
+    assert settings["max_agents"] == 9
 
 
 def test_update_university_may_keep_its_own_name_in_another_case(engine):

@@ -368,9 +368,11 @@ def update_university(
     quotas or retention period.
 
     Rules: only the fields in ``UPDATABLE_FIELDS`` can change (owner and
-    status have their own actions); the same checks as at creation apply;
-    ``settings`` keys are merged over the current settings, and the mirrored
-    keys keep equal to the columns. A quota cannot be lowered below what is
+    status have their own actions); the same checks as at creation apply.
+    Given ``settings`` replace the current ones as at creation
+    (``DEFAULT_SETTINGS`` with the given keys over it, so a key left out is
+    removed or back to its default); the mirrored keys always equal the
+    columns. A quota cannot be lowered below what is
     in use now: ``max_agents`` below the non-archived agents,
     ``max_concurrent_competitions`` below the active competitions,
     ``storage_quota_mb`` below the stored training data (``QuotaExceeded``,
@@ -412,11 +414,13 @@ def update_university(
         university.storage_quota_mb = changes["storage_quota_mb"]
     university.max_agents = mirrored["max_agents"]
     university.max_concurrent_competitions = mirrored["max_concurrent_competitions"]
-    # A new dict, so the JSON column sees one assignment rather than in-place
-    # edits of a shared default.
-    university.settings = _merged_settings(
-        dict(university.settings or {}), changes.get("settings"), mirrored
-    )
+    # Given settings replace the current ones (a key left out is gone, as in
+    # a form that shows them all); otherwise only the mirrored keys follow.
+    if "settings" in changes:
+        base, given = DEFAULT_SETTINGS, changes["settings"]
+    else:
+        base, given = dict(university.settings or {}), None
+    university.settings = _merged_settings(base, given, mirrored)
     session.flush()
 
     log.info("updated university %s: %s", university.id, ", ".join(sorted(changes)))
