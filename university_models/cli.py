@@ -17,7 +17,14 @@ from university_models.errors import DomainError
 log = logging.getLogger(__name__)
 
 #: The modules that contribute commands, in the order ``--help`` lists them.
-COMMAND_MODULES = ("db", "retention", "universities", "demo", "import_results")
+COMMAND_MODULES = (
+    "db",
+    "retention",
+    "universities",
+    "demo",
+    "import_results",
+    "export",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
