@@ -46,6 +46,7 @@ from university_models.models import (
     CompetitionParticipant,
     UniversityAgent,
 )
+from university_models.standings import parse_rules
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +90,6 @@ LEADERBOARD_COLUMNS = [
     "average_score",
     "component",
 ]
-
-DEFAULT_POINTS = {"win": 3, "draw": 1, "loss": 0}
 
 
 class _PairTable:
@@ -561,21 +560,6 @@ def _agent_results(
     )
 
 
-def points_rule(rules: dict[str, Any] | None) -> dict[str, float]:
-    """Points for a win, a draw and a loss under a competition's rules.
-
-    Rule: ``rules["points"]`` may set any of ``win``, ``draw``, ``loss``;
-    the rest default to 3 / 1 / 0.
-    """
-    points = dict(DEFAULT_POINTS)
-    given = (rules or {}).get("points") or {}
-    if isinstance(given, dict):
-        points.update(
-            {key: float(value) for key, value in given.items() if key in points}
-        )
-    return points
-
-
 def leaderboard(
     session: Session,
     university_id: str,
@@ -594,10 +578,9 @@ def leaderboard(
 
     * rating, rating_lower, rating_upper: Bradley-Terry fit and bootstrap
       intervals over the completed pairwise matches in scope
-      (``fit_ratings``, ``bootstrap_intervals``); ``bootstrap_rounds=0``
-      skips the intervals (NaN bounds, every rated agent ranked by rating
-      alone is then not possible, so each gets rank 1 + the number of
-      agents rated strictly higher).
+      (``fit_ratings``, ``bootstrap_intervals``). ``bootstrap_rounds=0``
+      skips the intervals: the bounds are NaN and a rated agent's rank is
+      1 + the number of agents rated strictly higher.
     * rank: ``shared_ranks`` of the intervals. Agents with solo results only
       have no rating (NaN) and are ranked after every rated agent by average
       score (equal averages share a rank).
@@ -630,6 +613,8 @@ def leaderboard(
 
     results = _agent_results(session, university_id, **scope)
     board = _results_by_agent(session, results)
+    if board.empty:
+        return pd.DataFrame(columns=LEADERBOARD_COLUMNS)
 
     pairs = pair_counts(session, university_id, **scope)
     ratings = fit_ratings(pairs).rename(columns={"agent": "agent_id"})
@@ -682,15 +667,17 @@ def _results_by_agent(session: Session, results: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
 
     competition_ids = sorted(set(results["competition_id"]))
-    rules = dict(
-        session.execute(
-            select(Competition.id, Competition.rules).where(
-                Competition.id.in_(competition_ids)
-            )
-        ).all()
-    )
+    rows = session.execute(
+        select(Competition.id, Competition.rules, Competition.competition_type).where(
+            Competition.id.in_(competition_ids)
+        )
+    ).all()
+    # The same points rule as the competition's standings.
     prices = pd.DataFrame(
-        [{"competition_id": key, **points_rule(value)} for key, value in rules.items()]
+        [
+            {"competition_id": key, **parse_rules(rules, kind).points}
+            for key, rules, kind in rows
+        ]
     )
     results = results.merge(prices, on="competition_id")
     results["points"] = (

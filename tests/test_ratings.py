@@ -1,0 +1,397 @@
+"""Ratings: the Bradley-Terry fit from pair counts, bootstrap intervals,
+shared ranks, and the leaderboard over a university's matches on SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import random
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from tests.factories import make_agent, make_university
+from university_models.db import read_session, transaction
+from university_models.errors import InvalidInput
+from university_models.importers import import_results
+from university_models.models import UniversityAgent
+from university_models.ratings import (
+    ANCHOR,
+    LEADERBOARD_COLUMNS,
+    bootstrap_intervals,
+    comparison_groups,
+    fit_ratings,
+    leaderboard,
+    pair_counts,
+    results_version,
+    shared_ranks,
+)
+from university_models.services.competitions import find_competition
+
+
+def pairs(*rows) -> pd.DataFrame:
+    return pd.DataFrame(
+        rows, columns=["agent_a", "agent_b", "wins_a", "wins_b", "ties"]
+    )
+
+
+def by_agent(frame: pd.DataFrame, column: str = "rating") -> dict:
+    return dict(zip(frame["agent"], frame[column], strict=True))
+
+
+def counts_of(matches: list[tuple[str, str, str]]) -> pd.DataFrame:
+    """Pair counts of (a, b, outcome) matches, one row per ordered pair in
+    first-seen order, as a database might return them."""
+    table: dict[tuple[str, str], list[int]] = {}
+    for a, b, outcome in matches:
+        cell = table.setdefault((a, b), [0, 0, 0])
+        cell[{"a": 0, "b": 1, "tie": 2}[outcome]] += 1
+    return pairs(*[(a, b, *cell) for (a, b), cell in table.items()])
+
+
+# --- the fit ---------------------------------------------------------------
+
+
+def test_rating_difference_follows_the_elo_scale_of_the_win_odds():
+    # 10 wins to 1: odds 10, which the Elo scale puts 400 points apart.
+    ratings = by_agent(fit_ratings(pairs(("a", "b", 100, 10, 0))))
+
+    assert ratings["a"] - ratings["b"] == pytest.approx(400.0, abs=0.5)
+    assert (ratings["a"] + ratings["b"]) / 2 == pytest.approx(ANCHOR)
+
+
+def test_a_tie_counts_as_half_a_win_for_each_side():
+    with_ties = fit_ratings(pairs(("a", "b", 2, 0, 2), ("b", "c", 1, 1, 0)))
+    as_wins = fit_ratings(pairs(("a", "b", 3, 1, 0), ("b", "c", 1, 1, 0)))
+
+    for agent, rating in by_agent(as_wins).items():
+        assert by_agent(with_ties)[agent] == pytest.approx(rating, abs=1e-9)
+
+
+def test_all_tie_data_gives_every_agent_the_anchor():
+    ratings = fit_ratings(pairs(("a", "b", 0, 0, 5), ("b", "c", 0, 0, 3)))
+
+    assert np.allclose(ratings["rating"], ANCHOR, atol=1e-9)
+
+
+def test_an_unbeaten_agent_gets_a_finite_rating_above_the_rest():
+    ratings = by_agent(fit_ratings(pairs(("a", "b", 3, 0, 0), ("b", "c", 2, 1, 0))))
+
+    assert all(math.isfinite(value) for value in ratings.values())
+    assert ratings["a"] > ratings["b"] > ratings["c"]
+
+
+def test_swapped_sides_and_repeated_pairs_give_the_same_ratings():
+    one_row = fit_ratings(pairs(("a", "b", 5, 2, 1), ("b", "c", 3, 3, 0)))
+    split = fit_ratings(
+        pairs(
+            ("b", "a", 2, 5, 0),
+            ("a", "b", 0, 0, 1),
+            ("c", "b", 1, 2, 0),
+            ("b", "c", 1, 2, 0),
+        )
+    )
+
+    for agent, rating in by_agent(one_row).items():
+        assert by_agent(split)[agent] == pytest.approx(rating, abs=1e-9)
+
+
+outcomes = st.lists(
+    st.tuples(
+        st.sampled_from(["ann", "bob", "cy", "dee", "eve"]),
+        st.sampled_from(["ann", "bob", "cy", "dee", "eve"]),
+        st.sampled_from(["a", "b", "tie"]),
+    ).filter(lambda match: match[0] != match[1]),
+    min_size=1,
+    max_size=60,
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(matches=outcomes, seed=st.integers(0, 10_000))
+def test_ratings_do_not_depend_on_the_order_of_the_matches(matches, seed):
+    shuffled = list(matches)
+    random.Random(seed).shuffle(shuffled)
+
+    first = fit_ratings(counts_of(matches))
+    second = fit_ratings(counts_of(shuffled))
+
+    assert list(first["agent"]) == list(second["agent"])
+    assert np.allclose(first["rating"], second["rating"], rtol=0, atol=1e-9)
+    assert first["rating"].notna().all()
+
+
+def test_disconnected_groups_are_reported_and_each_centred_on_the_anchor():
+    counts = pairs(("a", "b", 6, 2, 0), ("c", "d", 1, 4, 0), ("d", "e", 2, 2, 1))
+
+    ratings = fit_ratings(counts)
+    groups = comparison_groups(counts)
+
+    assert groups == [["c", "d", "e"], ["a", "b"]]
+    assert np.isfinite(ratings["rating"]).all()
+    for number, members in enumerate(groups):
+        group = ratings[ratings["agent"].isin(members)]
+        assert set(group["component"]) == {number}
+        assert group["rating"].mean() == pytest.approx(ANCHOR, abs=1e-6)
+
+
+def test_a_group_that_never_lost_to_the_other_stays_finite():
+    # Two groups, one of them unbeaten against nobody outside it: nothing
+    # ties the groups together, and nothing must blow up.
+    counts = pairs(("a", "b", 9, 0, 0), ("c", "d", 0, 0, 4))
+
+    ratings = by_agent(fit_ratings(counts))
+
+    assert all(math.isfinite(value) for value in ratings.values())
+    assert ratings["c"] == pytest.approx(ANCHOR)
+
+
+def test_pair_counts_that_cannot_be_fitted_are_refused():
+    with pytest.raises(InvalidInput, match="paired with itself"):
+        fit_ratings(pairs(("a", "a", 1, 0, 0)))
+    with pytest.raises(InvalidInput, match="not negative"):
+        fit_ratings(pairs(("a", "b", -1, 0, 0)))
+    with pytest.raises(InvalidInput, match="missing"):
+        fit_ratings(pd.DataFrame({"agent_a": ["a"], "agent_b": ["b"]}))
+
+
+def test_no_pairs_give_no_ratings():
+    assert fit_ratings(pairs()).empty
+    assert bootstrap_intervals(pairs()).empty
+
+
+# --- intervals and ranks ---------------------------------------------------
+
+
+def test_bootstrap_intervals_are_reproducible_and_contain_the_rating():
+    counts = pairs(("a", "b", 30, 10, 4), ("b", "c", 12, 12, 2), ("a", "c", 20, 5, 0))
+
+    first = bootstrap_intervals(counts, rounds=150, seed=7)
+    again = bootstrap_intervals(counts, rounds=150, seed=7)
+    ratings = fit_ratings(counts).merge(first, on="agent")
+
+    pd.testing.assert_frame_equal(first, again)
+    assert (ratings["rating_lower"] <= ratings["rating"]).all()
+    assert (ratings["rating"] <= ratings["rating_upper"]).all()
+    assert (ratings["rating_upper"] - ratings["rating_lower"] > 1.0).all()
+
+
+def test_intervals_narrow_as_matches_grow():
+    few = bootstrap_intervals(pairs(("a", "b", 6, 4, 0)), rounds=100)
+    many = bootstrap_intervals(pairs(("a", "b", 600, 400, 0)), rounds=100)
+
+    width = lambda frame: (frame["rating_upper"] - frame["rating_lower"]).iloc[0]  # noqa: E731
+    assert width(many) < width(few) / 3
+
+
+def test_fewer_than_a_hundred_resamples_are_refused():
+    with pytest.raises(InvalidInput, match="at least 100"):
+        bootstrap_intervals(pairs(("a", "b", 1, 1, 0)), rounds=99)
+
+
+def test_agents_whose_intervals_overlap_share_a_rank():
+    lower = pd.Series([1100.0, 1080.0, 950.0, 700.0])
+    upper = pd.Series([1200.0, 1150.0, 1090.0, 800.0])
+
+    # 1 and 2 overlap; 3 is below 1's lower bound only; 4 below everyone.
+    assert list(shared_ranks(lower, upper)) == [1, 1, 2, 4]
+
+
+# --- the leaderboard over a university ------------------------------------
+
+
+def import_text(engine, university_id, text, *, name, kind, file_name, append=False):
+    with transaction(engine) as session:
+        return import_results(
+            session,
+            io.BytesIO(text.encode("utf-8")),
+            university_name_or_id=university_id,
+            competition_name=name,
+            competition_type=kind,
+            file_name=file_name,
+            append=append,
+        )
+
+
+def jsonl(rows: list[dict]) -> str:
+    return "".join(json.dumps(row) + "\n" for row in rows)
+
+
+@pytest.fixture
+def university_id(engine) -> str:
+    with transaction(engine) as session:
+        university = make_university(session, name="Ratings U")
+        make_agent(session, university, name="solo-only", agent_type="student")
+        return university.id
+
+
+def league(engine, university_id) -> None:
+    """ann beats bob 3-1 and draws once, bob beats cy twice, cy beats ann
+    once; a solo competition where solo-only and ann are scored."""
+    rows = (
+        [{"agent_a": "ann", "agent_b": "bob", "winner": "agent_a"}] * 3
+        + [{"agent_a": "bob", "agent_b": "ann", "winner": "agent_a"}]
+        + [{"agent_a": "ann", "agent_b": "bob", "winner": "tie"}]
+        + [{"agent_a": "bob", "agent_b": "cy", "score_a": 2, "score_b": 1}] * 2
+        + [
+            {
+                "agent_a": "cy",
+                "agent_b": "ann",
+                "winner": "agent_a",
+                "played_at": "2030-01-01T00:00:00Z",
+            }
+        ]
+    )
+    import_text(
+        engine,
+        university_id,
+        jsonl(rows),
+        name="League",
+        kind="head_to_head",
+        file_name="league.jsonl",
+    )
+    import_text(
+        engine,
+        university_id,
+        "agent,challenge,score\nsolo-only,1,0.8\nsolo-only,2,0.6\nann,1,0.2\n",
+        name="Tasks",
+        kind="solo",
+        file_name="tasks.csv",
+    )
+
+
+def test_pair_counts_are_aggregated_per_ordered_pair_in_the_database(
+    engine, university_id
+):
+    league(engine, university_id)
+
+    with read_session(engine) as session:
+        counts = pair_counts(session, university_id)
+        names = dict(
+            session.execute(select(UniversityAgent.id, UniversityAgent.name)).all()
+        )
+
+    table = {
+        (names[row.agent_a], names[row.agent_b]): (row.wins_a, row.wins_b, row.ties)
+        for row in counts.itertuples()
+    }
+    assert table == {
+        ("ann", "bob"): (3, 0, 1),
+        ("bob", "ann"): (1, 0, 0),
+        ("bob", "cy"): (2, 0, 0),
+        ("cy", "ann"): (1, 0, 0),
+    }
+
+
+def test_leaderboard_has_ratings_records_points_and_solo_agents_last(
+    engine, university_id
+):
+    league(engine, university_id)
+
+    with read_session(engine) as session:
+        board = leaderboard(session, university_id, bootstrap_rounds=100)
+
+    assert list(board.columns) == LEADERBOARD_COLUMNS
+    rows = {row.agent: row for row in board.itertuples()}
+    assert (rows["ann"].wins, rows["ann"].draws, rows["ann"].losses) == (3, 1, 2)
+    assert rows["ann"].matches == 7  # six pairwise and one solo task
+    assert rows["ann"].points == 3 * 3 + 1
+    assert (rows["bob"].wins, rows["bob"].draws, rows["bob"].losses) == (3, 1, 3)
+    assert rows["cy"].points == 3
+    assert rows["solo-only"].average_score == pytest.approx(0.7)
+    assert math.isnan(rows["solo-only"].rating)
+    # The solo agent has no rating and comes after the three rated agents.
+    assert rows["solo-only"].rank == 4
+    assert list(board["agent"])[-1] == "solo-only"
+    for name in ("ann", "bob", "cy"):
+        row = rows[name]
+        assert row.rating_lower <= row.rating <= row.rating_upper
+    assert board["rating"].dropna().mean() == pytest.approx(ANCHOR)
+
+
+def test_leaderboard_filters_by_competition_type_and_time(engine, university_id):
+    league(engine, university_id)
+
+    with read_session(engine) as session:
+        tasks = find_competition(session, university_id, "Tasks")
+        only_tasks = leaderboard(
+            session, university_id, competition_id=tasks.id, bootstrap_rounds=0
+        )
+        students = leaderboard(
+            session, university_id, agent_type="student", bootstrap_rounds=0
+        )
+        before_2030 = leaderboard(
+            session,
+            university_id,
+            played_to=datetime(2029, 12, 31, tzinfo=UTC),
+            bootstrap_rounds=0,
+        )
+
+    assert sorted(only_tasks["agent"]) == ["ann", "solo-only"]
+    assert only_tasks["rating"].isna().all()
+    assert list(students["agent"]) == ["solo-only"]
+    cy = before_2030.set_index("agent").loc["cy"]
+    assert (cy.wins, cy.losses) == (0, 2)
+
+
+def test_leaderboard_reports_separate_comparison_groups(engine, university_id):
+    rows = [{"agent_a": "p", "agent_b": "q", "winner": "model_a"}] * 2 + [
+        {"agent_a": "r", "agent_b": "s", "winner": "tie"}
+    ]
+    import_text(
+        engine,
+        university_id,
+        jsonl(rows),
+        name="Split",
+        kind="head_to_head",
+        file_name="split.jsonl",
+    )
+
+    with read_session(engine) as session:
+        board = leaderboard(session, university_id, bootstrap_rounds=100)
+
+    assert sorted(board.attrs["groups"]) == [["p", "q"], ["r", "s"]]
+    assert np.isfinite(board["rating"]).all()
+
+
+def test_an_empty_university_has_an_empty_leaderboard(engine, university_id):
+    with read_session(engine) as session:
+        board = leaderboard(session, university_id)
+
+    assert board.empty
+    assert list(board.columns) == LEADERBOARD_COLUMNS
+
+
+def test_results_version_changes_when_results_change(engine, university_id):
+    with read_session(engine) as session:
+        empty = results_version(session, university_id)
+    league(engine, university_id)
+    with read_session(engine) as session:
+        league_version = results_version(session, university_id)
+        again = results_version(session, university_id)
+
+    import_text(
+        engine,
+        university_id,
+        jsonl([{"agent_a": "ann", "agent_b": "cy", "winner": "tie"}]),
+        name="League",
+        kind="head_to_head",
+        file_name="more.jsonl",
+        append=True,
+    )
+    with read_session(engine) as session:
+        appended = results_version(session, university_id)
+        league_only = find_competition(session, university_id, "League")
+        scoped = results_version(session, university_id, league_only.id)
+
+    assert empty[0] == 0
+    assert league_version == again
+    assert appended != league_version
+    assert scoped[0] == 9
