@@ -24,7 +24,7 @@ from university_models.models import (
     ImprovementProposal,
     TrainingDataCollection,
 )
-from university_models.queries import leaderboard, overview
+from university_models.queries import curriculum, leaderboard, overview
 from university_models.queries.time_buckets import day_bucket, day_range
 
 #: A fixed "now" so that day buckets and seven-day deltas are predictable.
@@ -597,3 +597,93 @@ def test_rated_leaderboard_of_a_university_without_matches_is_empty(engine):
         board = leaderboard.rated_leaderboard(session, university_id)
     assert board.empty
     assert list(board.columns) == leaderboard.RATED_COLUMNS
+
+
+# ---------------------------------------------------------------------------
+# Curriculum
+
+
+def test_path_choices_count_levels_of_this_university_only(engine, two_universities):
+    first, second = two_universities
+    with read_session(engine) as session:
+        paths = curriculum.path_choices(session, first.university_id)
+    assert paths["id"].tolist() == [first.paths["basics"]]
+    assert paths["levels"].tolist() == [2]
+    assert second.paths["basics"] not in paths["id"].tolist()
+
+
+def test_progress_matrix_pages_agents_by_name(engine, two_universities):
+    first, _ = two_universities
+    uid, path = first.university_id, first.paths["basics"]
+    with read_session(engine) as session:
+        matrix = curriculum.progress_matrix(session, uid, path)
+        first_page = curriculum.progress_matrix(session, uid, path, limit=1)
+        second_page = curriculum.progress_matrix(session, uid, path, limit=1, offset=1)
+        enrolled = curriculum.path_agent_count(session, uid, path)
+    assert enrolled == 2
+    assert len(matrix) == 3
+    ada = matrix[matrix["agent"] == "Lyceum Ada"].set_index("level_number")
+    assert ada.loc[1, "status"] == "completed"
+    assert ada.loc[1, "best_score"] == pytest.approx(0.9)
+    assert set(first_page["agent"]) == {"Lyceum Ada"}
+    assert set(second_page["agent"]) == {"Lyceum Bob"}
+
+
+def test_level_funnel_counts_reached_started_and_completed(engine, two_universities):
+    first, _ = two_universities
+    with read_session(engine) as session:
+        funnel = curriculum.level_funnel(
+            session, first.university_id, first.paths["basics"]
+        )
+    assert funnel.to_dict("list") == {
+        "level_number": [1, 2],
+        "level": ["Level 1", "Level 2"],
+        "reached": [2, 1],
+        "started": [2, 1],
+        "completed": [1, 0],
+    }
+
+
+def test_time_per_level_averages_the_agents_that_worked_on_it(engine, two_universities):
+    first, _ = two_universities
+    with read_session(engine) as session:
+        spent = curriculum.time_per_level(
+            session, first.university_id, first.paths["basics"]
+        ).set_index("level_number")
+    assert spent.loc[1, "agents"] == 2
+    assert spent.loc[1, "mean_minutes"] == pytest.approx(40.0)
+    assert spent.loc[1, "max_minutes"] == 50
+    assert spent.loc[2, "total_minutes"] == 10
+
+
+def test_agent_challenge_results_unfold_the_json_in_time_order(
+    engine, two_universities
+):
+    first, second = two_universities
+    with read_session(engine) as session:
+        results = curriculum.agent_challenge_results(
+            session, first.university_id, first.agents["ada"]
+        )
+        with pytest.raises(NotFound):
+            curriculum.agent_challenge_results(
+                session, second.university_id, first.agents["ada"]
+            )
+    assert results["score"].tolist() == [0.8, 0.9]
+    assert results["challenge_index"].tolist() == [0, 1]
+    assert str(results["recorded_at"].dt.tz) == "UTC"
+    assert results["passing_score"].tolist() == [0.7, 0.7]
+
+
+def test_curriculum_queries_refuse_a_path_of_another_university(
+    engine, two_universities
+):
+    first, second = two_universities
+    with read_session(engine) as session:
+        for query in (
+            curriculum.level_funnel,
+            curriculum.time_per_level,
+            curriculum.progress_matrix,
+            curriculum.path_agents,
+        ):
+            with pytest.raises(NotFound, match="no curriculum path"):
+                query(session, second.university_id, first.paths["basics"])

@@ -716,3 +716,46 @@ def _generate(session, report, university_id, filters, columns, page_size, progr
         if progress is not None:
             progress(written)
     log.info("exported %d rows of the %s report", written, report)
+
+
+# --------------------------------------------------------------------------
+# What the Exports page calls (keyword filters, so they can be cached)
+
+
+def report_size(
+    session: Session, university_id: str, *, report: str, **filter_values: Any
+) -> int:
+    """``count_rows`` with the filters as keywords (``ExportFilters`` fields)."""
+    return count_rows(session, report, university_id, ExportFilters(**filter_values))
+
+
+def report_file_name(
+    session: Session,
+    university_id: str,
+    *,
+    report: str,
+    today: date | None = None,
+    **filter_values: Any,
+) -> str:
+    """The file name of the report for this university and these filters."""
+    filters = ExportFilters(**filter_values)
+    check_filters(report, filters)
+    university = _university(session, university_id)
+    labels = filter_labels(session, university_id, filters)
+    return export_file_name(report, university.name, labels, today=today)
+
+
+def csv_bytes(
+    session: Session,
+    report: str,
+    university_id: str,
+    filters: ExportFilters | None = None,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> bytes:
+    """The whole report as UTF-8 bytes, built from ``csv_chunks`` (for a
+    browser download, which needs the file at once; the CLI streams)."""
+    buffer = io.BytesIO()
+    for chunk in csv_chunks(session, report, university_id, filters, progress=progress):
+        buffer.write(chunk.encode("utf-8"))
+    return buffer.getvalue()
