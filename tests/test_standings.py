@@ -19,7 +19,7 @@ from tests.test_competitions import (
 )
 from university_models.db import read_session, transaction
 from university_models.errors import InvalidInput, NotFound
-from university_models.models import CompetitionParticipant
+from university_models.models import CompetitionMatch, CompetitionParticipant
 from university_models.services.competitions import (
     add_participant,
     cancel_competition,
@@ -303,6 +303,37 @@ def test_tournament_standings_rank_by_stage_with_shared_ranks(engine):
     }
 
 
+def test_tournament_matches_with_named_rounds_rank_by_points(engine):
+    """Imported matches may name their rounds ("Final"); such a round is no
+    stage, and the standings fall back to the next tie-breaks."""
+    university_id, agents = make_scene(engine, agents=3)
+    competition_id, participants = started(
+        engine, university_id, agents[:2], competition_type="tournament"
+    )
+    final = matches_of(engine, competition_id)[0]
+    record(engine, final.id, 3, 1)
+    with transaction(engine) as session:
+        session.add(
+            CompetitionMatch(
+                competition_id=competition_id,
+                match_number=2,
+                participant1_id=participants[1],
+                participant2_id=participants[0],
+                match_config={"round": "Replay"},
+                participant1_score=0,
+                participant2_score=2,
+                winner_participant_id=participants[0],
+                status="completed",
+            )
+        )
+
+    table = standings(engine, competition_id)
+
+    assert list(table["agent"]) == ["a0", "a1"]
+    assert list(table["stage"]) == [2, 1]
+    assert list(table["points"]) == [6, 0]
+
+
 # --- rules and scope -----------------------------------------------------
 
 
@@ -328,7 +359,12 @@ def test_parse_rules_defaults():
     rules = parse_rules({}, "head_to_head")
     assert rules.points == {"win": 3, "draw": 1, "loss": 0}
     assert rules.tie_breaks == ("points", "score_difference", "score_for")
-    assert parse_rules(None, "tournament").tie_breaks == ("stage",)
+    assert parse_rules(None, "tournament").tie_breaks == (
+        "stage",
+        "points",
+        "score_difference",
+        "score_for",
+    )
     assert parse_rules({}, "solo").tie_breaks == ("average_score",)
 
 

@@ -38,7 +38,7 @@ ELIMINATION_TIE_BREAKS = ("participant1", "higher_seed")
 DEFAULT_POINTS = {"win": 3, "draw": 1, "loss": 0}
 DEFAULT_TIE_BREAKS = {
     "head_to_head": ("points", "score_difference", "score_for"),
-    "tournament": ("stage",),
+    "tournament": ("stage", "points", "score_difference", "score_for"),
     "solo": ("average_score",),
     "challenge": ("average_score",),
 }
@@ -119,7 +119,8 @@ def parse_rules(
       from ``points``, ``wins``, ``losses``, ``score_difference``,
       ``score_for``, ``score_against``, ``average_score`` and (tournaments
       only) ``stage``. Defaults: points, score difference, score for
-      (head to head); stage (tournament); average score (solo, challenge).
+      (head to head); stage, points, score difference, score for
+      (tournament); average score (solo, challenge).
     """
     rules = rules or {}
 
@@ -202,11 +203,33 @@ def _parse_tie_breaks(value: Any, competition_type: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _sides(competition_id: str):
+def _bracket_round(dialect: str):
+    """``match_config["round"]`` as an integer when it is a JSON integer, else
+    NULL: imported matches may carry rounds such as "Jornada 1", which a
+    plain cast would refuse (PostgreSQL) or read as 0 (SQLite)."""
+    config = CompetitionMatch.match_config
+    if dialect == "postgresql":
+        is_integer = and_(
+            func.json_typeof(coerce(config, JSON)["round"]) == "number",
+            coerce(config, JSON)["round"].as_string().regexp_match("^-?[0-9]+$"),
+        )
+    else:
+        is_integer = func.json_type(config, "$.round") == "integer"
+    return case(
+        (is_integer, cast(coerce(config, JSON)["round"].as_string(), Integer)),
+        else_=None,
+    )
+
+
+def _sides(competition: Competition, dialect: str):
     """One row per competitor per completed match, seen from that side."""
     match = CompetitionMatch
-    done = and_(match.competition_id == competition_id, match.status == "completed")
-    round_number = cast(coerce(match.match_config, JSON)["round"].as_string(), Integer)
+    done = and_(match.competition_id == competition.id, match.status == "completed")
+    round_number = (
+        _bracket_round(dialect)
+        if competition.competition_type == "tournament"
+        else literal(None, Integer)
+    )
     first = select(
         match.participant1_id.label("participant_id"),
         match.participant2_id.label("opponent_id"),
@@ -227,7 +250,7 @@ def _sides(competition_id: str):
 
 
 def _aggregate(session: Session, competition: Competition, rules: CompetitionRules):
-    sides = _sides(competition.id)
+    sides = _sides(competition, session.get_bind().dialect.name)
     pairwise = sides.c.opponent_id.is_not(None)
     won = and_(pairwise, sides.c.winner_id == sides.c.participant_id)
     drawn = and_(pairwise, sides.c.winner_id.is_(None))
