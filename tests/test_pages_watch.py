@@ -162,3 +162,29 @@ def test_leaderboard_without_matches_says_what_to_do(configured):
     assert not app.exception
     assert any("No completed matches" in info.value for info in app.info)
     assert not app.dataframe
+
+
+def test_curriculum_without_paths_says_what_to_do(configured):
+    with transaction(configured) as session:
+        make_university(session, name="No Paths")
+    app = open_page("pages/curriculum.py")
+    assert not app.exception
+    assert any("no curriculum path" in info.value for info in app.info)
+
+
+def test_curriculum_shows_the_selected_universitys_path(configured):
+    with transaction(configured) as session:
+        first = build_scene(session, "Lyceum")
+        build_scene(session, "Academy")
+    app = open_page("pages/curriculum.py", university_id=first.university_id)
+    assert not app.exception
+    text = page_text(app)
+    assert "2 agents enrolled" in text
+    assert "Academy" not in text
+    [agent_box] = [box for box in app.selectbox if box.label == "Agent"]
+    assert set(agent_box.options) == {"Lyceum Ada", "Lyceum Bob"}
+    app.segmented_control(key="matrix_view").set_value("best score").run()
+    assert not app.exception
+    agent_box.select(first.agents["bob"]).run()
+    assert not app.exception
+    assert "Lyceum Bob has no challenge result" in page_text(app)
