@@ -12,8 +12,9 @@ offline (no model is downloaded at run time):
   in any region; national formats in the regions listed);
 * IP addresses: IPv4 and IPv6 candidates confirmed by the standard library's
   ``ipaddress`` (so ``999.1.1.1`` or ``std::vector`` are left alone);
-* credit-card numbers: 13 to 19 digits, optionally grouped by spaces or
-  hyphens, that pass the Luhn check;
+* credit-card numbers: 13 to 19 digits, in one run or printed in the usual
+  groups (4-4-4-4, 4-4-4-4-3, 4-6-5) separated by spaces or hyphens, that
+  pass the Luhn check;
 * API keys and tokens: well-known prefixes (``sk-``, ``ghp_``/``gho_``/
   ``ghu_``/``ghs_``/``ghr_``, ``github_pat_``, ``xoxb-``/``xoxp-``/...,
   ``AKIA``/``ASIA``, ``AIza``, ``glpat-``), JSON web tokens, PEM private
@@ -81,11 +82,25 @@ HIGH_ENTROPY_MIN_BITS = 4.0
 NUMBER_MIN_DIGITS = 7
 
 _EMAIL_RE = re.compile(
-    r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
+    r"(?<![\w.%+-])[A-Za-z0-9._%+-]+(?:'[A-Za-z0-9._%+-]+)*"
+    r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
 )
 _IPV4_RE = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)")
 _IPV6_RE = re.compile(r"(?<![\w:.])[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(?![\w:])")
-_CARD_RE = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])")
+#: Card numbers as printed: 13 to 19 digits in one run, or 4-4-4-4(-3) and
+#: 4-6-5 (American Express) groups with one separator throughout.
+_CARD_RE = re.compile(
+    r"""
+    (?<![\d-])
+    (?:
+        \d{13,19}
+      | \d{4}(?P<sep>[ -])\d{4}(?P=sep)\d{4}(?P=sep)\d{4}(?:(?P=sep)\d{3})?
+      | \d{4}(?P<amex>[ -])\d{6}(?P=amex)\d{5}
+    )
+    (?![\d])
+    """,
+    re.VERBOSE,
+)
 _PREFIXED_SECRET_RE = re.compile(
     r"""
     (?<![A-Za-z0-9_-])
@@ -109,14 +124,18 @@ _PEM_RE = re.compile(
 _BEARER_RE = re.compile(r"\bBearer\s+([A-Za-z0-9._~+/=-]{8,})")
 _ASSIGNED_SECRET_RE = re.compile(
     r"""
-    \b(?:password|passwd|pwd|secret|client_secret|api[_-]?key|access[_-]?key
-       |auth[_-]?token|access[_-]?token|token)
+    \b[\w-]*?(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key
+       |private[_-]?key|auth[_-]?token|access[_-]?token|token)
     ["']?\s*[:=]\s*["']?
     ([^\s"',;}]{4,})
     """,
     re.VERBOSE | re.IGNORECASE,
 )
 _ENTROPY_CANDIDATE_RE = re.compile(r"(?<![A-Za-z0-9+=_-])[A-Za-z0-9+=_-]{32,}")
+_PHONE_GROUP = r"[+(]?\d[\d()./-]*"
+_PHONE_RUN_RE = re.compile(rf"{_PHONE_GROUP}(?:[ \t]{_PHONE_GROUP})+")
+#: Most digit groups a written phone number has ("+44 20 7946 0958").
+PHONE_MAX_GROUPS = 5
 _PLACEHOLDER_RE = re.compile(
     "|".join(re.escape(placeholder) for placeholder in PLACEHOLDERS.values())
 )
@@ -218,15 +237,50 @@ def _ip_addresses(text: str) -> list[Finding]:
     return found
 
 
+def _matches_whole(text: str) -> bool:
+    """Whether ``text`` is, from end to end, a valid number of a region,
+    grouped the way that region writes it."""
+    for region in PHONE_REGIONS:
+        matches = PhoneNumberMatcher(text, region, leniency=Leniency.EXACT_GROUPING)
+        for match in matches:
+            if match.start == 0 and match.end == len(text):
+                return True
+    return False
+
+
 def _phones(text: str) -> list[Finding]:
     # The matcher is the slow part; a text with fewer than six digits cannot
     # hold a phone number of any region.
     if sum(c.isdigit() for c in text) < 6:
         return []
-    found = set()
+    found: set[Finding] = set()
     for region in PHONE_REGIONS:
         for match in PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
             found.add(Finding(PHONE, match.start, match.end, match.raw_string))
+
+    # The matcher takes a run of digit groups as one candidate and gives up
+    # when the run is too long ("(415) 555-2671 3.11.4"), so windows of up
+    # to PHONE_MAX_GROUPS groups of each run are tried as well, unless a
+    # finding already covers them. Windows cut out of longer runs lose the
+    # matcher's date and time exclusions, so they must be grouped exactly as
+    # the region writes its numbers.
+    for run in _PHONE_RUN_RE.finditer(text):
+        groups = [
+            (run.start() + m.start(), run.start() + m.end())
+            for m in re.finditer(r"\S+", run.group())
+        ]
+        if len(groups) < 2:
+            continue
+        for size in range(min(PHONE_MAX_GROUPS, len(groups)), 0, -1):
+            for first in range(len(groups) - size + 1):
+                start, end = groups[first][0], groups[first + size - 1][1]
+                window = text[start:end]
+                if not 7 <= sum(c.isdigit() for c in window) <= 15:
+                    continue
+                if any(f.start <= start and end <= f.end for f in found):
+                    continue
+                if _matches_whole(window):
+                    found.add(Finding(PHONE, start, end, window))
     return sorted(found, key=lambda f: (f.start, f.end))
 
 
