@@ -820,6 +820,35 @@ def test_tournament_correction_refused_when_the_next_match_has_a_result(engine):
     assert matches_of(engine, competition_id)[0].participant1_score == 5
 
 
+def test_a_tournament_match_outside_the_bracket_generates_no_bracket(engine):
+    """Imported tournaments hold the matches of the file, without slots:
+    recording one must not fill in a bracket of generated matches."""
+    university_id, agents = make_scene(engine, agents=4)
+    competition_id, participants = entered(
+        engine, university_id, agents, competition_type="tournament"
+    )
+    with transaction(engine) as session:
+        # What the importer does: the matches were played elsewhere.
+        session.get(Competition, competition_id).status = "active"
+        match = CompetitionMatch(
+            competition_id=competition_id,
+            match_number=1,
+            participant1_id=participants[2],
+            participant2_id=participants[3],
+            match_config={"round": "Final"},
+        )
+        session.add(match)
+        session.flush()
+        match_id = match.id
+
+    record(engine, match_id, 1, 1, winner_participant_id=participants[3])
+
+    matches = matches_of(engine, competition_id)
+    assert [(m.id, m.winner_participant_id) for m in matches] == [
+        (match_id, participants[3])
+    ]
+
+
 # --- completing and cancelling -------------------------------------------
 
 

@@ -689,7 +689,6 @@ def record_match_result(
             match, competition, rules, first, second, winner_participant_id
         )
 
-    next_match = None
     if (
         competition.competition_type == "tournament"
         and match.status == "completed"
@@ -712,7 +711,9 @@ def record_match_result(
     match.status = "completed"
     session.flush()
 
-    if competition.competition_type == "tournament":
+    if _slot_key(match) is not None:
+        # Only bracket matches advance a bracket: an imported tournament's
+        # matches have no slot, and no bracket to fill in.
         _advance_bracket(session, competition)
     for participant_id in (match.participant1_id, match.participant2_id):
         if participant_id is not None:
@@ -767,11 +768,13 @@ def _winner(
             for p in (match.participant1, match.participant2)
             if p is not None
         }
-        return min(sides, key=lambda side: seeds[side])
+        if None not in seeds.values():
+            return min(sides, key=lambda side: seeds[side])
     raise InvalidInput(
         f"Match {match.match_number} of {competition.name!r} is an elimination "
         f"match and cannot end drawn ({first} to {second}): give "
-        "winner_participant_id or set rules tie_break."
+        "winner_participant_id or set rules tie_break (higher_seed needs both "
+        "sides seeded)."
     )
 
 
