@@ -151,44 +151,45 @@ def test_create_agent_parses_a_json_object_string_and_defaults_to_empty(engine):
     assert load_agent(engine, empty).configuration == {}
 
 
-@pytest.mark.parametrize("agent_type", ["student", "instructor", "researcher"])
-def test_create_agent_accepts_every_agent_type(engine, agent_type):
+def test_create_agent_accepts_every_agent_type(engine):
     university_id = new_university(engine)
 
-    agent_id = new_agent(engine, university_id, agent_type=agent_type)
+    for agent_type in ("student", "instructor", "researcher", "specialist"):
+        agent_id = new_agent(engine, university_id, agent_type, agent_type=agent_type)
+        assert load_agent(engine, agent_id).agent_type == agent_type
 
-    assert load_agent(engine, agent_id).agent_type == agent_type
+
+#: Invalid arguments of create_agent, each with a word its refusal names.
+INVALID_AGENTS = [
+    ({"name": ""}, "empty"),
+    ({"name": "   "}, "empty"),
+    ({"name": "x" * 256}, "256 characters"),
+    ({"name": None}, "None"),
+    ({"agent_type": "bot"}, "'bot'"),
+    ({"configuration": ["a", "b"]}, "list"),
+    ({"configuration": "[1, 2]"}, "list"),
+    ({"configuration": '"text"'}, "str"),
+    ({"configuration": "42"}, "int"),
+    ({"configuration": 3.5}, "float"),
+    ({"configuration": "{not json"}, "not valid JSON"),
+    ({"configuration": {"when": datetime(2025, 1, 1, tzinfo=UTC)}}, "JSON"),
+    ({"specialization": "s" * 101}, "101 characters"),
+    ({"description": 5}, "5"),
+]
 
 
-@pytest.mark.parametrize(
-    ("values", "named"),
-    [
-        ({"name": ""}, "empty"),
-        ({"name": "   "}, "empty"),
-        ({"name": "x" * 256}, "256 characters"),
-        ({"name": None}, "None"),
-        ({"agent_type": "bot"}, "'bot'"),
-        ({"configuration": ["a", "b"]}, "list"),
-        ({"configuration": "[1, 2]"}, "list"),
-        ({"configuration": '"text"'}, "str"),
-        ({"configuration": "42"}, "int"),
-        ({"configuration": 3.5}, "float"),
-        ({"configuration": "{not json"}, "not valid JSON"),
-        ({"configuration": {"when": datetime(2025, 1, 1, tzinfo=UTC)}}, "JSON"),
-        ({"specialization": "s" * 101}, "101 characters"),
-        ({"description": 5}, "5"),
-    ],
-)
-def test_create_agent_refuses_invalid_input(engine, values, named):
+def test_create_agent_refuses_invalid_input(engine):
     university_id = new_university(engine)
-    arguments = {"name": "Ada", "agent_type": "student", **values}
 
-    assert_refused(
-        engine,
-        InvalidInput,
-        lambda s: create_agent(s, university_id, **arguments),
-        match=named,
-    )
+    for values, named in INVALID_AGENTS:
+        arguments = {"name": "Ada", "agent_type": "student", **values}
+        assert_refused(
+            engine,
+            InvalidInput,
+            lambda s, a=arguments: create_agent(s, university_id, **a),
+            match=named,
+        )
+    assert row_counts(engine)["university_agents"] == 0
 
 
 def test_create_agent_accepts_a_name_of_exactly_255_characters(engine):
@@ -199,17 +200,19 @@ def test_create_agent_accepts_a_name_of_exactly_255_characters(engine):
     assert len(load_agent(engine, agent_id).name) == 255
 
 
-@pytest.mark.parametrize("duplicate", ["Ada", "ada", " ADA "])
-def test_create_agent_refuses_a_taken_name_in_any_case(engine, duplicate):
+def test_create_agent_refuses_a_taken_name_in_any_case(engine):
     university_id = new_university(engine)
     new_agent(engine, university_id, "Ada")
 
-    message = assert_refused(
-        engine,
-        Conflict,
-        lambda s: create_agent(s, university_id, name=duplicate, agent_type="student"),
-    )
-    assert "'Ada'" in message
+    for duplicate in ("Ada", "ada", " ADA "):
+        message = assert_refused(
+            engine,
+            Conflict,
+            lambda s, d=duplicate: create_agent(
+                s, university_id, name=d, agent_type="student"
+            ),
+        )
+        assert "'Ada'" in message
 
 
 def test_archived_agents_keep_their_names(engine):
@@ -490,28 +493,29 @@ def test_update_agent_may_change_the_case_of_its_own_name(engine):
     assert load_agent(engine, agent_id).name == "ADA"
 
 
-@pytest.mark.parametrize(
-    ("changes", "error", "named"),
-    [
-        ({"name": "bob"}, Conflict, "'Bob'"),
-        ({"name": ""}, InvalidInput, "empty"),
-        ({"agent_type": "instructor"}, InvalidInput, "agent_type"),
-        ({"competition_wins": 3}, InvalidInput, "competition_wins"),
-        ({"configuration": []}, InvalidInput, "list"),
-        ({"specialization": "s" * 101}, InvalidInput, "101"),
-    ],
-)
-def test_update_agent_refuses_invalid_changes(engine, changes, error, named):
+#: Invalid changes for update_agent: the refusal and a word it names.
+INVALID_AGENT_CHANGES = [
+    ({"name": "bob"}, Conflict, "'Bob'"),
+    ({"name": ""}, InvalidInput, "empty"),
+    ({"agent_type": "instructor"}, InvalidInput, "agent_type"),
+    ({"competition_wins": 3}, InvalidInput, "competition_wins"),
+    ({"configuration": []}, InvalidInput, "list"),
+    ({"specialization": "s" * 101}, InvalidInput, "101"),
+]
+
+
+def test_update_agent_refuses_invalid_changes(engine):
     university_id = new_university(engine)
     new_agent(engine, university_id, "Bob")
     agent_id = new_agent(engine, university_id, "Ada", configuration={"a": 1})
 
-    assert_refused(
-        engine,
-        error,
-        lambda s: update_agent(s, agent_id, **changes),
-        match=named,
-    )
+    for changes, error, named in INVALID_AGENT_CHANGES:
+        assert_refused(
+            engine,
+            error,
+            lambda s, c=changes: update_agent(s, agent_id, **c),
+            match=named,
+        )
     agent = load_agent(engine, agent_id)
     assert (agent.name, agent.configuration) == ("Ada", {"a": 1})
 

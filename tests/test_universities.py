@@ -165,50 +165,56 @@ def test_create_university_reuses_existing_owner_and_organization(engine):
     assert load(engine, first).owner_user_id == load(engine, second).owner_user_id
 
 
-@pytest.mark.parametrize("duplicate", ["Athena", "athena", "  ATHENA "])
-def test_create_university_refuses_a_taken_name_in_any_case(engine, duplicate):
+def test_create_university_refuses_a_taken_name_in_any_case(engine):
     new_university(engine, name="Athena")
 
-    message = assert_refused(
-        engine,
-        Conflict,
-        lambda s: create_university(s, name=duplicate, owner_email="x@example.org"),
-    )
-    assert "'Athena'" in message
+    for duplicate in ("Athena", "athena", "  ATHENA "):
+        message = assert_refused(
+            engine,
+            Conflict,
+            lambda s, d=duplicate: create_university(
+                s, name=d, owner_email="x@example.org"
+            ),
+        )
+        assert "'Athena'" in message
 
 
-@pytest.mark.parametrize(
-    ("values", "named"),
-    [
-        ({"name": "   "}, "empty"),
-        ({"name": "x" * 256}, "256 characters"),
-        ({"name": 7}, "7"),
-        ({"owner_email": "not-an-address"}, "not-an-address"),
-        ({"owner_email": "a b@example.org"}, "a b@example.org"),
-        ({"owner_email": ""}, "missing"),
-        ({"isolation_level": "open"}, "open"),
-        ({"max_agents": 0}, "max_agents"),
-        ({"max_agents": True}, "True"),
-        ({"max_concurrent_competitions": -1}, "-1"),
-        ({"storage_quota_mb": 0}, "storage_quota_mb"),
-        ({"data_retention_days": 0}, "data_retention_days"),
-        ({"settings": ["a"]}, "JSON object"),
-        ({"settings": {"max_agents": 5}}, "settings\\['max_agents'\\] is 5"),
-        ({"organization": " "}, "organization name"),
-        ({"settings": {"opened": utcnow()}}, "JSON cannot store"),
-        ({"tenant_id": "t" * 256}, "256 characters"),
-        ({"owner_display_name": "n" * 256}, "256 characters"),
-    ],
-)
-def test_create_university_refuses_invalid_input(engine, values, named):
-    arguments = {"name": "Athena", "owner_email": "owner@example.org", **values}
+#: Invalid arguments of create_university, each with a word its refusal names.
+INVALID_CREATIONS = [
+    ({"name": "   "}, "empty"),
+    ({"name": "x" * 256}, "256 characters"),
+    ({"name": 7}, "7"),
+    ({"owner_email": "not-an-address"}, "not-an-address"),
+    ({"owner_email": "a b@example.org"}, "a b@example.org"),
+    ({"owner_email": ""}, "missing"),
+    ({"isolation_level": "open"}, "open"),
+    ({"max_agents": 0}, "max_agents"),
+    ({"max_agents": True}, "True"),
+    ({"max_concurrent_competitions": -1}, "-1"),
+    ({"storage_quota_mb": 0}, "storage_quota_mb"),
+    ({"data_retention_days": 0}, "data_retention_days"),
+    ({"settings": ["a"]}, "JSON object"),
+    ({"settings": {"max_agents": 5}}, "settings\\['max_agents'\\] is 5"),
+    ({"organization": " "}, "organization name"),
+    ({"settings": {"opened": utcnow()}}, "JSON cannot store"),
+    ({"tenant_id": "t" * 256}, "256 characters"),
+    ({"owner_display_name": "n" * 256}, "256 characters"),
+]
 
-    assert_refused(
-        engine,
-        InvalidInput,
-        lambda s: create_university(s, **arguments),
-        match=named,
-    )
+
+def test_create_university_refuses_invalid_input(engine):
+    university_id = new_university(engine, name="Existing")
+
+    for values, named in INVALID_CREATIONS:
+        arguments = {"name": "Athena", "owner_email": "owner@example.org", **values}
+        assert_refused(
+            engine,
+            InvalidInput,
+            lambda s, a=arguments: create_university(s, **a),
+            match=named,
+        )
+    assert row_counts(engine)["universities"] == 1
+    assert load(engine, university_id).name == "Existing"
 
 
 # --- update_university ------------------------------------------------------
@@ -267,34 +273,35 @@ def test_update_university_may_keep_its_own_name_in_another_case(engine):
     assert load(engine, university_id).name == "ATHENA"
 
 
-@pytest.mark.parametrize(
-    ("changes", "error", "named"),
-    [
-        ({"status": "archived"}, InvalidInput, "status"),
-        ({"owner_user_id": "x"}, InvalidInput, "owner_user_id"),
-        ({"name": "other"}, Conflict, "'Other'"),
-        ({"name": ""}, InvalidInput, "empty"),
-        ({"max_agents": 0}, InvalidInput, "max_agents"),
-        ({"isolation_level": "none"}, InvalidInput, "none"),
-        ({"settings": "x"}, InvalidInput, "JSON object"),
-        (
-            {"max_agents": 8, "settings": {"max_agents": 9}},
-            InvalidInput,
-            "settings\\['max_agents'\\] is 9",
-        ),
-    ],
-)
-def test_update_university_refuses_invalid_changes(engine, changes, error, named):
+#: Invalid changes for update_university: the refusal and a word it names.
+INVALID_CHANGES = [
+    ({"status": "archived"}, InvalidInput, "status"),
+    ({"owner_user_id": "x"}, InvalidInput, "owner_user_id"),
+    ({"name": "other"}, Conflict, "'Other'"),
+    ({"name": ""}, InvalidInput, "empty"),
+    ({"max_agents": 0}, InvalidInput, "max_agents"),
+    ({"isolation_level": "none"}, InvalidInput, "none"),
+    ({"settings": "x"}, InvalidInput, "JSON object"),
+    (
+        {"max_agents": 8, "settings": {"max_agents": 9}},
+        InvalidInput,
+        "settings\\['max_agents'\\] is 9",
+    ),
+]
+
+
+def test_update_university_refuses_invalid_changes(engine):
     new_university(engine, name="Other", owner_email="other@example.org")
     university_id = new_university(engine)
     before = load(engine, university_id)
 
-    assert_refused(
-        engine,
-        error,
-        lambda s: update_university(s, university_id, **changes),
-        match=named,
-    )
+    for changes, error, named in INVALID_CHANGES:
+        assert_refused(
+            engine,
+            error,
+            lambda s, c=changes: update_university(s, university_id, **c),
+            match=named,
+        )
     after = load(engine, university_id)
     assert (after.name, after.max_agents, after.settings) == (
         before.name,
@@ -545,16 +552,14 @@ def test_check_storage_quota_allows_reaching_the_quota_but_not_passing_it(engine
     assert "1 MB" in message
 
 
-@pytest.mark.parametrize("size", [-1, 1.5, True])
-def test_check_storage_quota_refuses_a_record_size_that_is_not_whole_bytes(
-    engine, size
-):
+def test_check_storage_quota_refuses_a_record_size_that_is_not_whole_bytes(engine):
     university_id = new_university(engine)
 
     with read_session(engine) as session:
         university = session.get(University, university_id)
-        with pytest.raises(InvalidInput, match=str(size)):
-            check_storage_quota(session, university, size)
+        for size in (-1, 1.5, True):
+            with pytest.raises(InvalidInput, match=str(size)):
+                check_storage_quota(session, university, size)
 
 
 # --- command line -----------------------------------------------------------
