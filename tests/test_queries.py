@@ -24,7 +24,7 @@ from university_models.models import (
     ImprovementProposal,
     TrainingDataCollection,
 )
-from university_models.queries import curriculum, leaderboard, overview
+from university_models.queries import curriculum, leaderboard, overview, training_data
 from university_models.queries.time_buckets import day_bucket, day_range
 
 #: A fixed "now" so that day buckets and seven-day deltas are predictable.
@@ -687,3 +687,111 @@ def test_curriculum_queries_refuse_a_path_of_another_university(
         ):
             with pytest.raises(NotFound, match="no curriculum path"):
                 query(session, second.university_id, first.paths["basics"])
+
+
+# ---------------------------------------------------------------------------
+# Training data
+
+
+def test_quality_histogram_buckets_scores_in_sql(engine):
+    with transaction(engine) as session:
+        university = make_university(session)
+        agent = make_agent(session, university)
+        # Edges: 0.0 and 0.1 start their buckets, 0.19999 stays in the second
+        # (PostgreSQL's CAST would round it up), 1.0 joins the last.
+        for score in (0.0, 0.1, 0.19999, 0.95, 1.0):
+            session.add(
+                TrainingDataCollection(
+                    university=university,
+                    agent=agent,
+                    source_type="training",
+                    data_type="reasoning",
+                    raw_data={},
+                    quality_score=score,
+                )
+            )
+        university_id = university.id
+    with read_session(engine) as session:
+        histogram = training_data.quality_histogram(session, university_id)
+    assert histogram.set_index("bucket")["records"].to_dict() == {0: 1, 1: 2, 9: 2}
+    assert histogram["low"].tolist() == [0.0, 0.1, 0.9]
+
+
+def test_validation_over_time_counts_per_day_and_status(engine, two_universities):
+    first, _ = two_universities
+    with read_session(engine) as session:
+        over_time = training_data.validation_over_time(
+            session, first.university_id, days=14, now=NOW
+        )
+    cells = {
+        (row.day, row.validation_status): row.records for row in over_time.itertuples()
+    }
+    assert cells == {
+        ((NOW - timedelta(days=9)).date(), "validated"): 1,
+        ((NOW - timedelta(days=1)).date(), "anonymized"): 1,
+        (NOW.date(), "pending"): 1,
+    }
+    assert len(training_data.validation_days(14, now=NOW)) == 14
+
+
+def test_source_matrix_and_anonymization_coverage(engine, two_universities):
+    first, _ = two_universities
+    with read_session(engine) as session:
+        matrix = training_data.source_type_matrix(session, first.university_id)
+        coverage = training_data.anonymization_coverage(session, first.university_id)
+    cells = matrix.set_index(["source_type", "data_type"])
+    assert len(matrix) == 16
+    assert cells.loc[("training", "conversation"), "records"] == 1
+    assert cells.loc[("competition", "conversation"), "mean_quality"] == 0.9
+    assert cells.loc[("evaluation", "tool_use"), "records"] == 0
+    by_type = coverage.set_index("data_type")
+    assert by_type.loc["conversation", "records"] == 2
+    assert by_type.loc["conversation", "anonymized"] == 1
+    assert by_type.loc["conversation", "share"] == 0.5
+    assert coverage["exposed_raw"].sum() == 0
+
+
+def test_review_queue_filters_pages_and_counts_in_sql(engine):
+    with transaction(engine) as session:
+        scene = build_scene(session, "Queue", scale=4)
+    uid = scene.university_id
+    with read_session(engine) as session:
+        pending = training_data.review_count(session, uid, validation_status="pending")
+        first_page = training_data.review_queue(
+            session, uid, validation_status="pending", limit=3
+        )
+        second_page = training_data.review_queue(
+            session, uid, validation_status="pending", limit=3, offset=3
+        )
+        by_status = training_data.review_status_counts(session, uid)
+        good = training_data.review_count(session, uid, min_quality=0.5)
+        recent = training_data.review_count(
+            session,
+            uid,
+            collected_from=(NOW - timedelta(days=1)).date(),
+            collected_to=(NOW - timedelta(days=1)).date(),
+        )
+        chosen = training_data.review_count(
+            session, uid, record_ids=tuple(scene.records[:2])
+        )
+        agents = training_data.agent_choices(session, uid)
+    assert pending == 4
+    assert len(first_page) == 3 and len(second_page) == 1
+    assert not set(first_page["id"]) & set(second_page["id"])
+    assert by_status == {"pending": 4, "validated": 4, "rejected": 0, "anonymized": 4}
+    assert good == 8
+    assert recent == 4
+    assert chosen == 2
+    assert set(agents["name"]) == {"Queue Ada", "Queue Bob"}
+
+
+def test_training_data_queries_ignore_other_universities(engine, two_universities):
+    _, second = two_universities
+    with transaction(engine) as session:
+        empty_id = make_university(session).id
+    with read_session(engine) as session:
+        assert training_data.quality_histogram(session, empty_id).empty
+        assert training_data.review_count(session, empty_id) == 0
+        assert training_data.anonymization_coverage(session, empty_id).empty
+        assert training_data.source_type_matrix(session, empty_id)["records"].sum() == 0
+        assert training_data.review_count(session, second.university_id) == 3
