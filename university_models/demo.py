@@ -228,7 +228,7 @@ DEMO_UNIVERSITIES = (
                 "Proof Marathon",
             ),
         },
-        training_records=160,
+        training_records=72,
     ),
     DemoUniversity(
         name="Athenaeum Demo Institute",
@@ -255,7 +255,7 @@ DEMO_UNIVERSITIES = (
             "tournament": ("Institute Cup", "Theorem Knockout"),
             "challenge": ("Integral Challenge", "Type Checker Challenge"),
         },
-        training_records=100,
+        training_records=48,
     ),
 )
 
@@ -340,6 +340,21 @@ CONTACTS = (
     "Card 4111 1111 1111 1111 expires soon.",
     "Use the key sk-demo1234567890abcdefghijklmnop.",
     "Reach Sam at sam.smith@example.com or +1 202 555 0143.",
+)
+
+#: The review steps the demo's training records go through, in turn: a
+#: third stay pending, the others are validated and/or anonymized, some of
+#: those shared or made public (flawed records are mostly rejected instead).
+REVIEW_CYCLE = (
+    (),
+    ("validate",),
+    ("anonymize",),
+    ("validate", "anonymize", "shared"),
+    (),
+    ("validate",),
+    ("validate", "anonymize"),
+    ("anonymize", "public"),
+    (),
 )
 
 REJECTION_REASONS = (
@@ -544,11 +559,20 @@ def laliga_pairwise_records(matches_json: dict) -> list[dict]:
                 "agent_b": match["team2"],
                 "score_a": full_time[0],
                 "score_b": full_time[1],
-                "round": match.get("round"),
+                "round": _round_number(match.get("round")),
                 "played_at": match.get("date"),
             }
         )
     return records
+
+
+def _round_number(value) -> int | None:
+    """The number in a round name such as ``"Jornada 12"`` (12), or None.
+
+    Standings read a match's round as a number, so the club names' league
+    rounds are kept as numbers, not as Spanish labels."""
+    digits = "".join(ch for ch in str(value or "") if ch.isdigit())
+    return int(digits) if digits else None
 
 
 def _import_real_results(
@@ -987,12 +1011,16 @@ class _UniversityBuilder:
         competitions = [c for c in self.competitions if c.status != "scheduled"]
         records = []
         for number in range(self.spec.training_records):
+            # Types and sources cycle so that every pair appears in any 16
+            # consecutive records; the rest is the seed's choice.
             data_type = DATA_TYPES[number % len(DATA_TYPES)]
-            source_type = rng.choice(SOURCE_TYPES)
+            source_type = SOURCE_TYPES[(number // len(DATA_TYPES)) % len(SOURCE_TYPES)]
             source_id = None
             if source_type == "competition" and competitions:
                 source_id = rng.choice(competitions).id
-            flaws = rng.choices((0, 1, 2), weights=(60, 25, 15))[0]
+            # The first records are flawless, once and twice flawed, so
+            # that quality spreads whatever the seed.
+            flaws = number if number < 3 else rng.choices((0, 1, 2), (60, 25, 15))[0]
             record = collect_training_data(
                 self.session,
                 self.university.id,
@@ -1006,24 +1034,22 @@ class _UniversityBuilder:
             )
             records.append(record)
 
-        # Review: every status appears; flawed records are often rejected.
-        for record in records:
-            draw = rng.random()
-            if draw < 0.3:
-                continue  # still pending
-            if record.quality_score < 1.0 and draw < 0.75:
+        # Review along a fixed cycle, so that every status and privacy level
+        # appears whatever the seed; most flawed records are rejected.
+        for number, record in enumerate(records):
+            step = REVIEW_CYCLE[number % len(REVIEW_CYCLE)]
+            flawed = record.quality_score < 1.0
+            if flawed and (number < 3 or rng.random() < 0.6):
                 reason = rng.choice(REJECTION_REASONS)
                 reject_record(self.session, record.id, reason)
-            elif draw < 0.6:
+                continue
+            if "validate" in step:
                 validate_record(self.session, record.id)
-            else:
-                if draw < 0.8:
-                    validate_record(self.session, record.id)
+            if "anonymize" in step:
                 anonymize_record(self.session, record.id)
-                if draw > 0.9:
-                    set_privacy_level(
-                        self.session, record.id, rng.choice(("shared", "public"))
-                    )
+            for level in ("shared", "public"):
+                if level in step:
+                    set_privacy_level(self.session, record.id, level)
         self.training_records = records
         self.counts["training records"] = len(records)
         self.report(f"{self.spec.name}: {len(records)} training records")
