@@ -632,6 +632,20 @@ def test_cli_lists_universities_as_a_table(configured, capsys):
     assert lines[2].split()[:4] == ["Minerva", "active", "m@example.org", "0"]
 
 
+def test_cli_sets_the_status_of_a_university_found_by_name(configured, capsys):
+    cli.main(["university", "create", "Athena", "--owner", "a@example.org"])
+
+    assert cli.main(["university", "set-status", "ATHENA", "suspended"]) == 0
+    assert "active -> suspended" in capsys.readouterr().out
+    assert cli.main(["university", "set-status", "athena", "suspended"]) == 0
+    assert "already suspended" in capsys.readouterr().out
+    with read_session(configured) as session:
+        assert find_university(session, "Athena").status == "suspended"
+
+    assert cli.main(["university", "set-status", "Hermes", "active"]) == 1
+    assert "'Athena'" in capsys.readouterr().err
+
+
 def test_user_emails_are_stored_in_lower_case(engine):
     new_university(engine, owner_email="MiXeD@Example.Org")
 

@@ -1,12 +1,17 @@
-"""``university create`` and ``university list``."""
+"""``university create``, ``university list`` and ``university set-status``."""
 
 from __future__ import annotations
 
 import argparse
 
 from university_models.db import make_engine, read_session, transaction
+from university_models.models import UNIVERSITY_STATUSES
 from university_models.queries.universities import list_universities
-from university_models.services.universities import create_university
+from university_models.services.universities import (
+    create_university,
+    find_university,
+    set_university_status,
+)
 
 #: The columns ``university list`` shows, in order, with their headings.
 LIST_COLUMNS = {
@@ -47,6 +52,14 @@ def register(subparsers) -> None:
 
     listing = actions.add_parser("list", help="list the universities as a table")
     listing.set_defaults(handler=_list)
+
+    status = actions.add_parser(
+        "set-status",
+        help="suspend, archive or reactivate a university (found by name)",
+    )
+    status.add_argument("name", help="the university's name, in any case")
+    status.add_argument("status", choices=UNIVERSITY_STATUSES)
+    status.set_defaults(handler=_set_status)
 
 
 def _create(args: argparse.Namespace) -> int:
@@ -93,4 +106,21 @@ def _list(args: argparse.Namespace) -> int:
         for value in frame["last_activity_at"]
     ]
     print(table.to_string(index=False))
+    return 0
+
+
+def _set_status(args: argparse.Namespace) -> int:
+    engine = make_engine()
+    try:
+        with transaction(engine) as session:
+            university = find_university(session, args.name)
+            previous = university.status
+            set_university_status(session, university.id, args.status)
+            name = university.name
+    finally:
+        engine.dispose()
+    if previous == args.status:
+        print(f"university {name!r} is already {args.status}")
+    else:
+        print(f"university {name!r}: {previous} -> {args.status}")
     return 0
