@@ -45,6 +45,7 @@ from university_models.services.agents import (
 from university_models.services.universities import (
     create_university,
     set_university_status,
+    update_university,
 )
 
 
@@ -825,3 +826,71 @@ def test_counters_equal_the_values_recomputed_from_any_matches(engine, results):
         sum(m for m, _ in played) / len(played) if played else 0.0
     )
     assert hero.highest_score == pytest.approx(max((m for m, _ in played), default=0))
+
+
+# --- quota invariant --------------------------------------------------------
+
+NAMES = ["ada", "Ada", "BOB", "bob", "Cy", "dee", "Eve"]
+actions = st.lists(
+    st.one_of(
+        st.tuples(st.just("create"), st.sampled_from(NAMES)),
+        st.tuples(st.just("archive"), st.sampled_from(NAMES)),
+        st.tuples(st.just("restore"), st.sampled_from(NAMES)),
+        st.tuples(st.just("ensure"), st.lists(st.sampled_from(NAMES), max_size=4)),
+        st.tuples(st.just("quota"), st.integers(min_value=1, max_value=4)),
+    ),
+    max_size=10,
+)
+
+
+def apply(session, university_id: str, action: tuple) -> None:
+    kind, argument = action
+    if kind == "create":
+        create_agent(session, university_id, name=argument, agent_type="student")
+    elif kind == "ensure":
+        ensure_agents(session, university_id, argument)
+    elif kind == "quota":
+        update_university(session, university_id, max_agents=argument)
+    else:
+        agent = session.scalars(
+            select(UniversityAgent).where(
+                UniversityAgent.university_id == university_id,
+                UniversityAgent.name == argument,
+            )
+        ).one_or_none()
+        if agent is None:
+            raise NotFound(argument)
+        if kind == "archive":
+            archive_agent(session, agent.id)
+        else:
+            restore_agent(session, agent.id)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(steps=actions)
+def test_no_sequence_of_actions_passes_the_quota_or_duplicates_a_name(engine, steps):
+    university_id = new_university(engine, name=f"U-{new_id()[:8]}", max_agents=2)
+
+    for step in steps:
+        try:
+            with transaction(engine) as session:
+                apply(session, university_id, step)
+        except (QuotaExceeded, Conflict, NotFound, InvalidTransition):
+            pass
+
+        with read_session(engine) as session:
+            university = session.get(University, university_id)
+            rows = session.execute(
+                select(UniversityAgent.name, UniversityAgent.status).where(
+                    UniversityAgent.university_id == university_id
+                )
+            ).all()
+            in_use = sum(status != "archived" for _, status in rows)
+            assert in_use <= university.max_agents
+            assert university.settings["max_agents"] == university.max_agents
+            names = [name.lower() for name, _ in rows]
+            assert len(names) == len(set(names))
