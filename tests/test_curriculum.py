@@ -6,6 +6,7 @@ Every refusal is checked to leave the database exactly as it was."""
 from __future__ import annotations
 
 import math
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -97,7 +98,7 @@ def scene(engine, levels: list[dict] | None = None, **path_values):
 
 def set_path_status(engine, path_id: str, status: str) -> None:
     with transaction(engine) as session:
-        session.get(CurriculumPath, path_id).status = status
+        curriculum.set_path_status(session, path_id, status)
 
 
 def enrol(engine, agent_id: str, path_id: str) -> None:
@@ -192,34 +193,35 @@ def test_create_path_accepts_prerequisite_paths_and_minimum_competency(engine):
         assert path.prerequisites == [{"path_id": basics.id}, {"min_competency": 0.6}]
 
 
-@pytest.mark.parametrize(
-    ("values", "match"),
-    [
-        ({"name": "   "}, "empty"),
-        ({"name": "x" * 256}, "256 characters"),
-        ({"difficulty_level": "easy"}, "'easy'"),
-        ({"estimated_duration_hours": 0}, "below 1"),
-        ({"estimated_duration_hours": True}, "not a whole number"),
-        ({"status": "published"}, "'published'"),
-        ({"version": ""}, "version"),
-        ({"tags": "a,b"}, "JSON list"),
-        ({"prerequisites": {"path_id": "x"}}, "JSON list"),
-        ({"prerequisites": [{"course": "x"}]}, "not understood"),
-        ({"prerequisites": [{"path_id": "missing"}]}, "'missing'"),
-        ({"prerequisites": [{"min_competency": 1.5}]}, "1.5"),
-        ({"prerequisites": [{"min_competency": float("nan")}]}, "nan"),
-    ],
-)
-def test_create_path_refuses_bad_values_and_changes_nothing(engine, values, match):
-    university_id, _agent = university_with_agent(engine)
-    values = {"name": "Path", **values}
+BAD_PATH_VALUES = [
+    ({"name": "   "}, "empty"),
+    ({"name": "x" * 256}, "256 characters"),
+    ({"difficulty_level": "easy"}, "'easy'"),
+    ({"estimated_duration_hours": 0}, "below 1"),
+    ({"estimated_duration_hours": True}, "not a whole number"),
+    ({"status": "published"}, "'published'"),
+    ({"version": ""}, "version"),
+    ({"tags": "a,b"}, "JSON list"),
+    ({"prerequisites": {"path_id": "x"}}, "JSON list"),
+    ({"prerequisites": [{"course": "x"}]}, "not understood"),
+    ({"prerequisites": [{"path_id": "missing"}]}, "'missing'"),
+    ({"prerequisites": [{"min_competency": 1.5}]}, "1.5"),
+    ({"prerequisites": [{"min_competency": float("nan")}]}, "nan"),
+]
 
-    refused(
-        engine,
-        InvalidInput,
-        lambda s: curriculum.create_path(s, university_id, **values),
-        match=match,
-    )
+
+def test_create_path_refuses_bad_values_and_changes_nothing(engine):
+    university_id, _agent = university_with_agent(engine)
+
+    # One scene for every case: each refusal must leave it as it was.
+    for values, match in BAD_PATH_VALUES:
+        values = {"name": "Path", **values}
+        refused(
+            engine,
+            InvalidInput,
+            lambda s, v=values: curriculum.create_path(s, university_id, **v),
+            match=match,
+        )
 
 
 def test_create_path_refuses_a_prerequisite_path_of_another_university(engine):
@@ -252,6 +254,27 @@ def test_create_path_in_a_suspended_university_is_refused(engine):
     )
 
 
+def test_set_path_status_refuses_an_unknown_status(engine):
+    _u, _a, path_id, _levels = scene(engine, [{}])
+
+    refused(
+        engine,
+        InvalidInput,
+        lambda s: curriculum.set_path_status(s, path_id, "closed"),
+        match="'closed'",
+    )
+
+
+def test_agents_on_a_path_that_is_archived_keep_studying_it(engine):
+    _u, agent_id, path_id, (first, second) = scene(engine)
+    enrol(engine, agent_id, path_id)
+
+    set_path_status(engine, path_id, "archived")
+    finish_level(engine, agent_id, first, [1.0, 1.0])
+
+    assert agent_of(engine, agent_id).current_curriculum_level_id == second
+
+
 # --------------------------------------------------------------------------
 # Levels
 
@@ -281,31 +304,31 @@ def test_levels_are_numbered_one_to_n_and_count_their_challenges(engine):
         assert levels[0].prerequisite_level_ids == []
 
 
-@pytest.mark.parametrize(
-    ("values", "match"),
-    [
-        ({"challenges": []}, "no challenges"),
-        ({"challenges": {"a": 1}}, "JSON list"),
-        ({"name": ""}, "empty"),
-        ({"passing_score": 1.2}, "1.2"),
-        ({"passing_score": float("nan")}, "nan"),
-        ({"passing_score": True}, "not a number"),
-        ({"time_limit_minutes": 0}, "below 1"),
-        ({"required_competency_score": -0.1}, "-0.1"),
-        ({"learning_objectives": "read"}, "JSON list"),
-        ({"prerequisite_level_ids": ["missing"]}, "'missing'"),
-    ],
-)
-def test_add_level_refuses_bad_values_and_changes_nothing(engine, values, match):
-    _u, _a, path_id, _levels = scene(engine, [{}])
-    values = {"name": "L", "challenges": [1], **values}
+BAD_LEVEL_VALUES = [
+    ({"challenges": []}, "no challenges"),
+    ({"challenges": {"a": 1}}, "JSON list"),
+    ({"name": ""}, "empty"),
+    ({"passing_score": 1.2}, "1.2"),
+    ({"passing_score": float("nan")}, "nan"),
+    ({"passing_score": True}, "not a number"),
+    ({"time_limit_minutes": 0}, "below 1"),
+    ({"required_competency_score": -0.1}, "-0.1"),
+    ({"learning_objectives": "read"}, "JSON list"),
+    ({"prerequisite_level_ids": ["missing"]}, "'missing'"),
+]
 
-    refused(
-        engine,
-        InvalidInput,
-        lambda s: curriculum.add_level(s, path_id, **values),
-        match=match,
-    )
+
+def test_add_level_refuses_bad_values_and_changes_nothing(engine):
+    _u, _a, path_id, _levels = scene(engine, [{}])
+
+    for values, match in BAD_LEVEL_VALUES:
+        values = {"name": "L", "challenges": [1], **values}
+        refused(
+            engine,
+            InvalidInput,
+            lambda s, v=values: curriculum.add_level(s, path_id, **v),
+            match=match,
+        )
 
 
 def test_add_level_refuses_a_repeated_prerequisite_level(engine):
@@ -664,34 +687,37 @@ def test_a_level_below_the_passing_score_fails_and_the_agent_stays(engine):
     assert position(engine, agent_id)["status"] == "failed"
 
 
-@pytest.mark.parametrize(
-    ("values", "match"),
-    [
-        ({"score": 1.5}, "1.5"),
-        ({"score": -0.01}, "-0.01"),
-        ({"score": float("nan")}, "nan"),
-        ({"score": float("inf")}, "inf"),
-        ({"score": True}, "not a number"),
-        ({"score": "0.5"}, "not a number"),
-        ({"minutes": -1}, "below 0"),
-        ({"minutes": 1.5}, "not a whole number"),
-        ({"minutes": True}, "not a whole number"),
-        ({"challenge_index": 2}, "beyond"),
-        ({"challenge_index": -1}, "below 0"),
-        ({"recorded_at": datetime(2026, 1, 1, 12, 0)}, "no time zone"),
-    ],
-)
-def test_record_refuses_bad_values_and_changes_nothing(engine, values, match):
+BAD_RESULT_VALUES = [
+    ({"score": 1.5}, "1.5"),
+    ({"score": -0.01}, "-0.01"),
+    ({"score": float("nan")}, "nan"),
+    ({"score": float("inf")}, "inf"),
+    ({"score": True}, "not a number"),
+    ({"score": "0.5"}, "not a number"),
+    ({"minutes": -1}, "below 0"),
+    ({"minutes": 1.5}, "not a whole number"),
+    ({"minutes": True}, "not a whole number"),
+    ({"challenge_index": 2}, "beyond"),
+    ({"challenge_index": -1}, "below 0"),
+    ({"recorded_at": datetime(2026, 1, 1, 12, 0)}, "no time zone"),
+]
+
+
+def test_record_refuses_bad_values_and_changes_nothing(engine):
     _u, agent_id, path_id, (first, _second) = scene(engine)
     enrol(engine, agent_id, path_id)
-    values = {"challenge_index": 0, "score": 0.5, "minutes": 3, **values}
+    record(engine, agent_id, first, 0, 0.5)
 
-    refused(
-        engine,
-        InvalidInput,
-        lambda s: curriculum.record_challenge_result(s, agent_id, first, **values),
-        match=match,
-    )
+    for values, match in BAD_RESULT_VALUES:
+        values = {"challenge_index": 1, "score": 0.5, "minutes": 3, **values}
+        refused(
+            engine,
+            InvalidInput,
+            lambda s, v=values: curriculum.record_challenge_result(
+                s, agent_id, first, **v
+            ),
+            match=match,
+        )
 
 
 def test_record_refuses_a_result_older_than_the_previous_one(engine):
@@ -1041,3 +1067,57 @@ def test_level_overview_counts_progress_by_status(engine):
     }
     assert rows[1]["not_started"] == 1
     assert not math.isnan(rows[0]["passing_score"])
+
+
+def test_read_helpers_do_not_find_rows_of_another_university(engine):
+    _u, agent_id, path_id, _levels = scene(engine)
+    other_university, _other_agent = university_with_agent(engine)
+
+    with read_session(engine) as session:
+        with pytest.raises(NotFound):
+            curriculum.agent_position(session, agent_id, university_id=other_university)
+        with pytest.raises(NotFound):
+            curriculum.advancement_blocker(
+                session, agent_id, university_id=other_university
+            )
+        with pytest.raises(NotFound):
+            curriculum.level_overview(session, path_id, university_id=other_university)
+
+
+# --------------------------------------------------------------------------
+# Concurrency
+
+
+def test_results_recorded_at_the_same_moment_are_all_kept(engine):
+    _u, agent_id, path_id, (first, _second) = scene(
+        engine, [{"challenges": list(range(4))}, {}]
+    )
+    enrol(engine, agent_id, path_id)
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def take(index: int) -> None:
+        try:
+            barrier.wait()
+            record(engine, agent_id, first, index, 0.25 * index, minutes=index)
+        except BaseException as error:  # noqa: BLE001  reported by the assert
+            errors.append(error)
+
+    threads = [threading.Thread(target=take, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    progress = progress_of(engine, agent_id, first)
+    assert sorted(r["challenge_index"] for r in progress.challenge_results) == [
+        0,
+        1,
+        2,
+        3,
+    ]
+    assert progress.challenges_completed == 4
+    assert progress.time_spent_minutes == 6
+    assert progress.status == "failed"
+    assert progress.average_score == pytest.approx(0.375)

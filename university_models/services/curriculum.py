@@ -509,6 +509,30 @@ def remove_last_level(session: Session, path_id: str) -> None:
     log.info("removed level %s of path %s", level.level_number, path.id)
 
 
+def set_path_status(session: Session, path_id: str, status: str) -> CurriculumPath:
+    """Set a path's status to ``active``, ``draft`` or ``archived``.
+
+    Rule: any status may follow any other. Only an active path takes
+    enrolments and only an archived one refuses new levels; agents already
+    on a path that becomes draft or archived keep studying it.
+    """
+    path = session.get(CurriculumPath, path_id)
+    if path is None:
+        raise NotFound(f"No curriculum path has the id {path_id!r}.")
+    lock_university_for_write(session, path.university_id)
+    path = _path(session, path_id)
+
+    if status not in PATH_STATUSES:
+        raise InvalidInput(
+            f"The path status {status!r} is unknown: choose one of "
+            f"{', '.join(PATH_STATUSES)}."
+        )
+    path.status = status
+    session.flush()
+    log.info("path %s is now %s", path.id, status)
+    return path
+
+
 # --------------------------------------------------------------------------
 # Gates: what an agent must have before it may enter a path or a level.
 
@@ -1047,14 +1071,24 @@ def advance_agent(session: Session, agent_id: str) -> AgentProgress:
 # Read helpers for the dashboard.
 
 
-def advancement_blocker(session: Session, agent_id: str) -> str | None:
+def _scoped_agent(
+    session: Session, agent_id: str, university_id: str | None
+) -> UniversityAgent:
+    agent = session.get(UniversityAgent, agent_id)
+    if agent is None or university_id not in (None, agent.university_id):
+        raise NotFound(f"No agent has the id {agent_id!r} in this university.")
+    return agent
+
+
+def advancement_blocker(
+    session: Session, agent_id: str, *, university_id: str | None = None
+) -> str | None:
     """Why the agent stays on its completed level, recomputed now; ``None``
     when it is not enrolled, still working on its level, has finished the
-    path, or nothing stops it.
+    path, or nothing stops it. With ``university_id`` an agent of another
+    university is not found (pages pass the university they show).
     """
-    agent = session.get(UniversityAgent, agent_id)
-    if agent is None:
-        raise NotFound(f"No agent has the id {agent_id!r}.")
+    agent = _scoped_agent(session, agent_id, university_id)
     if agent.current_curriculum_level_id is None:
         return None
     level = session.get(CurriculumLevel, agent.current_curriculum_level_id)
@@ -1065,8 +1099,11 @@ def advancement_blocker(session: Session, agent_id: str) -> str | None:
     return blocker
 
 
-def agent_position(session: Session, agent_id: str) -> dict[str, Any]:
-    """Where an agent stands in the curriculum, for a page to show.
+def agent_position(
+    session: Session, agent_id: str, *, university_id: str | None = None
+) -> dict[str, Any]:
+    """Where an agent stands in the curriculum, for a page to show. With
+    ``university_id`` an agent of another university is not found.
 
     Keys: ``agent_id``, ``path_id``, ``path_name``, ``level_id``,
     ``level_number``, ``level_name``, ``level_count``, ``status`` (the
@@ -1075,9 +1112,7 @@ def agent_position(session: Session, agent_id: str) -> dict[str, Any]:
     ``total_challenges``, ``path_completed`` (every level of the path
     completed) and ``blocker`` (``advancement_blocker``).
     """
-    agent = session.get(UniversityAgent, agent_id)
-    if agent is None:
-        raise NotFound(f"No agent has the id {agent_id!r}.")
+    agent = _scoped_agent(session, agent_id, university_id)
     position: dict[str, Any] = {
         "agent_id": agent.id,
         "path_id": None,
@@ -1118,14 +1153,17 @@ def agent_position(session: Session, agent_id: str) -> dict[str, Any]:
     return position
 
 
-def level_overview(session: Session, path_id: str) -> list[dict[str, Any]]:
+def level_overview(
+    session: Session, path_id: str, *, university_id: str | None = None
+) -> list[dict[str, Any]]:
     """One row per level of a path: number, name, challenge count, passing
     and required competency scores, and how many agents' progress records
-    are in each status (counted by the database with GROUP BY).
+    are in each status (counted by the database with GROUP BY). With
+    ``university_id`` a path of another university is not found.
     """
     path = session.get(CurriculumPath, path_id)
-    if path is None:
-        raise NotFound(f"No curriculum path has the id {path_id!r}.")
+    if path is None or university_id not in (None, path.university_id):
+        raise NotFound(f"No curriculum path has the id {path_id!r} in this university.")
     counts: dict[tuple[str, str], int] = {
         (level_id, status): count
         for level_id, status, count in session.execute(
