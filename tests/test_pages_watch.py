@@ -10,7 +10,9 @@ from streamlit.testing.v1 import AppTest
 from tests.factories import make_university
 from tests.test_queries import build_scene
 from university_models.config import PROJECT_ROOT
-from university_models.db import transaction
+from university_models.db import read_session, transaction
+from university_models.models import TrainingDataCollection
+from university_models.queries.training_data import review_status_counts
 
 APP = str(PROJECT_ROOT / "streamlit_app.py")
 WATCH_PAGES = [
@@ -188,3 +190,93 @@ def test_curriculum_shows_the_selected_universitys_path(configured):
     agent_box.select(first.agents["bob"]).run()
     assert not app.exception
     assert "Lyceum Bob has no challenge result" in page_text(app)
+
+
+def status_counts(engine, university_id) -> dict[str, int]:
+    with read_session(engine) as session:
+        return review_status_counts(session, university_id)
+
+
+def test_training_data_without_records_says_what_to_do(configured):
+    with transaction(configured) as session:
+        make_university(session, name="No Data")
+    app = open_page("pages/training_data.py")
+    assert not app.exception
+    assert any("No training data collected yet" in i.value for i in app.info)
+
+
+def test_training_data_bulk_validate_states_the_count_and_asks_first(configured):
+    with transaction(configured) as session:
+        first = build_scene(session, "Lyceum", scale=2)
+        second = build_scene(session, "Academy")
+    before_other = status_counts(configured, second.university_id)
+
+    app = open_page("pages/training_data.py", university_id=first.university_id)
+    assert not app.exception
+    queue = app.dataframe[0].value
+    assert len(queue) == 2
+    assert set(queue["validation_status"]) == {"pending"}
+    assert set(queue["agent"]) <= {"Lyceum Ada", "Lyceum Bob"}
+
+    app.radio(key="queue_action").set_value("validate")
+    app.button(key="queue_review").click().run()
+    assert not app.exception
+    assert any("validate **2** training records" in w.value for w in app.warning)
+    # Nothing changes until the person confirms.
+    assert status_counts(configured, first.university_id)["pending"] == 2
+
+    app.button(key="queue_confirm").click().run()
+    assert not app.exception
+    assert any("2 training records validated" in s.value for s in app.success)
+    assert status_counts(configured, first.university_id)["pending"] == 0
+    assert status_counts(configured, second.university_id) == before_other
+
+
+def test_training_data_bulk_refusal_changes_nothing_and_says_why(configured):
+    with transaction(configured) as session:
+        first = build_scene(session, "Lyceum")
+    before = status_counts(configured, first.university_id)
+
+    app = open_page("pages/training_data.py", university_id=first.university_id)
+    app.selectbox(key="queue_status").select("All")
+    app.radio(key="queue_action").set_value("validate")
+    app.run()
+    app.button(key="queue_review").click().run()
+    assert any("validate **3** training records" in w.value for w in app.warning)
+    app.button(key="queue_confirm").click().run()
+    assert not app.exception
+    assert any("cannot be validated" in e.value for e in app.error)
+    assert status_counts(configured, first.university_id) == before
+
+    # Rejecting needs a reason: refused by the service, nothing written.
+    app.radio(key="queue_action").set_value("reject").run()
+    app.button(key="queue_review").click().run()
+    app.button(key="queue_confirm").click().run()
+    assert not app.exception
+    assert app.error
+    assert status_counts(configured, first.university_id) == before
+
+
+def test_training_data_bulk_refuses_when_the_records_changed_meanwhile(configured):
+    with transaction(configured) as session:
+        first = build_scene(session, "Lyceum")
+    app = open_page("pages/training_data.py", university_id=first.university_id)
+    app.radio(key="queue_action").set_value("validate")
+    app.button(key="queue_review").click().run()
+
+    # Another pending record arrives between the review and the confirmation.
+    with transaction(configured) as session:
+        session.add(
+            TrainingDataCollection(
+                university_id=first.university_id,
+                agent_id=first.agents["ada"],
+                source_type="training",
+                data_type="reasoning",
+                raw_data={},
+            )
+        )
+    before = status_counts(configured, first.university_id)
+    app.button(key="queue_confirm").click().run()
+    assert not app.exception
+    assert any("not the 1 you confirmed" in e.value for e in app.error)
+    assert status_counts(configured, first.university_id) == before
