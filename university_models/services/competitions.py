@@ -62,6 +62,9 @@ def find_competition(
 ) -> Competition | None:
     """The competition of the university called ``name`` (case-insensitive,
     surrounding spaces ignored), or None."""
+    # TODO: SQLite's lower() folds ASCII letters only, so "Élite" and "élite"
+    # are two names there and one on PostgreSQL; a stored case-folded name
+    # column (with a unique index) would make the engines agree.
     return session.scalars(
         select(Competition).where(
             Competition.university_id == university_id,
@@ -91,7 +94,9 @@ def _lock_match(session: Session, match_id: str) -> CompetitionMatch:
     if university_id is None:
         raise NotFound(f"No match has the id {match_id!r}.")
     lock_university_for_write(session, university_id)
-    return session.get(CompetitionMatch, match_id, populate_existing=True)
+    match = session.get(CompetitionMatch, match_id, populate_existing=True)
+    session.get(Competition, match.competition_id, populate_existing=True)
+    return match
 
 
 def _require_status(competition: Competition, allowed: tuple[str, ...], action: str):
@@ -112,6 +117,19 @@ def _competitors(session: Session, competition: Competition):
                 CompetitionParticipant.participant_type == "competitor",
             )
             .order_by(CompetitionParticipant.joined_at, CompetitionParticipant.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def _participants(
+    session: Session, competition: Competition
+) -> list[CompetitionParticipant]:
+    """Every participant, read fresh (observers and judges included)."""
+    return list(
+        session.scalars(
+            select(CompetitionParticipant)
+            .where(CompetitionParticipant.competition_id == competition.id)
             .execution_options(populate_existing=True)
         )
     )
@@ -254,6 +272,9 @@ def schedule_competition(
         )
         .order_by(Competition.scheduled_start, Competition.name)
     ).all()
+    # TODO: this counts every competition overlapping the new window, even
+    # two that never overlap each other; a sweep over the window's start and
+    # end points would find the true peak and refuse less often.
     if len(overlapping) + 1 > university.max_concurrent_competitions:
         names = ", ".join(repr(other.name) for other in overlapping)
         raise QuotaExceeded(
@@ -319,11 +340,7 @@ def add_participant(
             f"Agent {agent.name!r} is archived: set it active before entering it."
         )
 
-    participants = session.scalars(
-        select(CompetitionParticipant).where(
-            CompetitionParticipant.competition_id == competition.id
-        )
-    ).all()
+    participants = _participants(session, competition)
     if any(other.agent_id == agent_id for other in participants):
         raise InvalidInput(
             f"Agent {agent.name!r} already takes part in {competition.name!r}: "
@@ -431,7 +448,7 @@ def start_competition(
         session.flush()
         _advance_bracket(session, competition)
 
-    for participant in competition.participants:
+    for participant in _participants(session, competition):
         participant.status = "active"
     competition.actual_start = started_at
     competition.status = "active"
@@ -836,7 +853,7 @@ def complete_competition(
     standings = compute_standings(session, competition.id)
     pairwise = competition.competition_type in PAIRWISE_TYPES
     by_participant = {row.participant_id: row for row in standings.itertuples()}
-    for participant in competition.participants:
+    for participant in _participants(session, competition):
         participant.status = "completed"
         participant.completed_at = completed_at
         row = by_participant.get(participant.id)
