@@ -1121,3 +1121,36 @@ def test_results_recorded_at_the_same_moment_are_all_kept(engine):
     assert progress.time_spent_minutes == 6
     assert progress.status == "failed"
     assert progress.average_score == pytest.approx(0.375)
+
+
+def test_advance_agent_moves_on_once_the_gate_is_met(engine):
+    _u, agent_id, path_id, (first, second) = scene(
+        engine, [{}, {"required_competency_score": 0.95}]
+    )
+    enrol(engine, agent_id, path_id)
+    finish_level(engine, agent_id, first, [0.8, 0.8])
+    assert agent_of(engine, agent_id).current_curriculum_level_id == first
+    # An administrator lowers the bar directly in the database.
+    with transaction(engine) as session:
+        session.get(CurriculumLevel, second).required_competency_score = 0.5
+
+    with transaction(engine) as session:
+        progress = curriculum.advance_agent(session, agent_id)
+        assert progress.curriculum_level_id == second
+
+    agent = agent_of(engine, agent_id)
+    assert agent.current_curriculum_level_id == second
+    assert agent.current_challenge_index == 0
+    assert progress_of(engine, agent_id, second).status == "not_started"
+
+
+def test_advance_agent_is_refused_before_the_level_is_completed(engine):
+    _u, agent_id, path_id, _levels = scene(engine)
+    enrol(engine, agent_id, path_id)
+
+    refused(
+        engine,
+        InvalidTransition,
+        lambda s: curriculum.advance_agent(s, agent_id),
+        match="has not completed level 1",
+    )
