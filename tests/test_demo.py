@@ -606,3 +606,22 @@ def test_same_seed_rebuilds_the_same_demo_and_replace_spares_other_universities(
         assert session.get(University, kept_id) is not None
         assert len(demo_university_ids(session)) == 2
     assert content["matches"] and content["training"] and content["progress"]
+
+
+def test_failed_build_leaves_the_database_as_it_was(engine):
+    """The second demo university's name is taken by a user's university, so
+    the build fails after the first one was built: nothing of it stays, and
+    the demo it was replacing is still there."""
+    with transaction(engine) as session:
+        old_demo = make_university(
+            session, name="Old demo", settings={DEMO_MARKER: True}
+        ).id
+        make_university(session, name=ATHENAEUM)
+    before = row_counts(engine)
+
+    with pytest.raises(Conflict, match=ATHENAEUM):
+        build_demo(engine, seed=SEED, replace=True, data_dir=DEFAULT_DATA_DIR)
+
+    assert row_counts(engine) == before
+    with read_session(engine) as session:
+        assert demo_university_ids(session) == [old_demo]

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, func, insert, literal, select
+from sqlalchemy import Engine, delete, func, insert, literal, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,7 @@ from university_models.models import (
     university_agents_archive,
 )
 from university_models.services.agents import refresh_agent_counters
+from university_models.services.universities import UNIVERSITY_NAMES_LOCK_KEY
 
 log = logging.getLogger(__name__)
 
@@ -338,6 +339,14 @@ def restore_university(session: Session, name_or_id: str) -> University:
     if session.get(University, archived.id) is not None:
         raise Conflict(
             f"A live university already has the id {archived.id!r}: nothing to restore."
+        )
+    # The same lock as creating and renaming universities, so that a
+    # concurrent create cannot take the name between this check and the
+    # insert (SQLite's write transaction already serialises them).
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"),
+            {"key": UNIVERSITY_NAMES_LOCK_KEY},
         )
     clash = session.scalar(
         select(University.id).where(
