@@ -42,6 +42,7 @@ principle join two fragments into a new finding).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import math
@@ -77,6 +78,9 @@ PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "BR", "JP", "IT", "ES", "AU")
 
 HIGH_ENTROPY_MIN_LENGTH = 32
 HIGH_ENTROPY_MIN_BITS = 4.0
+
+#: Longest text whose findings are cached (bounds the cache's memory).
+CACHED_TEXT_MAX_LENGTH = 2000
 
 #: Smallest integer checked as text: shorter numbers are counts and years.
 NUMBER_MIN_DIGITS = 7
@@ -133,9 +137,15 @@ _ASSIGNED_SECRET_RE = re.compile(
 )
 _ENTROPY_CANDIDATE_RE = re.compile(r"(?<![A-Za-z0-9+=_-])[A-Za-z0-9+=_-]{32,}")
 _PHONE_GROUP = r"[+(]?\d[\d()./-]*"
-_PHONE_RUN_RE = re.compile(rf"{_PHONE_GROUP}(?:[ \t]{_PHONE_GROUP})+")
+_PHONE_SEPARATOR = r"(?:[^\S\n]+[-./]?[^\S\n]*|[-./][^\S\n]*)"
+_PHONE_RUN_RE = re.compile(rf"{_PHONE_GROUP}(?:{_PHONE_SEPARATOR}{_PHONE_GROUP})*")
+#: Digits of the shortest and the longest phone number (E.164).
+PHONE_MIN_DIGITS = 7
+PHONE_MAX_DIGITS = 15
 #: Most digit groups a written phone number has ("+44 20 7946 0958").
 PHONE_MAX_GROUPS = 5
+#: Longest run of digit groups whose windows are tried one by one.
+PHONE_WINDOW_MAX_RUN = 12
 _PLACEHOLDER_RE = re.compile(
     "|".join(re.escape(placeholder) for placeholder in PLACEHOLDERS.values())
 )
@@ -249,9 +259,14 @@ def _matches_whole(text: str) -> bool:
 
 
 def _phones(text: str) -> list[Finding]:
-    # The matcher is the slow part; a text with fewer than six digits cannot
-    # hold a phone number of any region.
-    if sum(c.isdigit() for c in text) < 6:
+    # The matcher is the slow part: run it only when some run of digit
+    # groups holds the seven digits the shortest phone number has.
+    runs = [
+        run
+        for run in _PHONE_RUN_RE.finditer(text)
+        if sum(c.isdigit() for c in run.group()) >= PHONE_MIN_DIGITS
+    ]
+    if not runs:
         return []
     found: set[Finding] = set()
     for region in PHONE_REGIONS:
@@ -264,18 +279,22 @@ def _phones(text: str) -> list[Finding]:
     # finding already covers them. Windows cut out of longer runs lose the
     # matcher's date and time exclusions, so they must be grouped exactly as
     # the region writes its numbers.
-    for run in _PHONE_RUN_RE.finditer(text):
+    for run in runs:
         groups = [
             (run.start() + m.start(), run.start() + m.end())
             for m in re.finditer(r"\S+", run.group())
         ]
-        if len(groups) < 2:
+        # TODO: a run of more groups is a table of numbers; trying windows
+        # in it costs seconds, so a phone number the matcher misses inside
+        # such a table stays (the matcher itself still looks at it).
+        if not 2 <= len(groups) <= PHONE_WINDOW_MAX_RUN:
             continue
         for size in range(min(PHONE_MAX_GROUPS, len(groups)), 0, -1):
             for first in range(len(groups) - size + 1):
                 start, end = groups[first][0], groups[first + size - 1][1]
                 window = text[start:end]
-                if not 7 <= sum(c.isdigit() for c in window) <= 15:
+                digits = sum(c.isdigit() for c in window)
+                if not PHONE_MIN_DIGITS <= digits <= PHONE_MAX_DIGITS:
                     continue
                 if any(f.start <= start and end <= f.end for f in found):
                     continue
@@ -293,13 +312,25 @@ _DETECTORS = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
+def _find_cached(text: str) -> tuple[Finding, ...]:
+    return tuple(_find(text))
+
+
 def find_personal_data(text: str) -> list[Finding]:
     """Every item of personal data in ``text``, without overlaps, in order.
 
     Rule: overlapping findings are resolved by ``KIND_PRIORITY`` and then by
     length (the longer wins); a finding that is itself a placeholder, or
-    lies inside one, is ignored, so anonymized text is found clean.
+    lies inside one, is ignored, so anonymized text is found clean. Results
+    are cached: records repeat their system prompts and greetings.
     """
+    if len(text) > CACHED_TEXT_MAX_LENGTH:
+        return _find(text)
+    return list(_find_cached(text))
+
+
+def _find(text: str) -> list[Finding]:
     taken: list[Finding] = [
         Finding("placeholder", m.start(), m.end(), m.group())
         for m in _PLACEHOLDER_RE.finditer(text)
