@@ -375,8 +375,8 @@ def update_university(
     Given ``settings`` replace the current ones as at creation
     (``DEFAULT_SETTINGS`` with the given keys over it, so a key left out is
     removed or back to its default); the mirrored keys always equal the
-    columns. A quota cannot be lowered below what is
-    in use now: ``max_agents`` below the non-archived agents,
+    columns. A quota cannot be lowered below what is in use now:
+    ``max_agents`` below the non-archived agents,
     ``max_concurrent_competitions`` below the active competitions,
     ``storage_quota_mb`` below the stored training data (``QuotaExceeded``,
     naming both numbers). A suspended or archived university refuses.
