@@ -4,6 +4,9 @@ belongs to the selected university, and the choice survives in the URL."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -280,3 +283,38 @@ def test_training_data_bulk_refuses_when_the_records_changed_meanwhile(configure
     assert not app.exception
     assert any("not the 1 you confirmed" in e.value for e in app.error)
     assert status_counts(configured, first.university_id) == before
+
+
+def test_exports_counts_rows_first_then_downloads_the_csv(configured):
+    with transaction(configured) as session:
+        first = build_scene(session, "Lyceum")
+        build_scene(session, "Academy")
+
+    app = open_page("pages/exports.py", university_id=first.university_id)
+    assert not app.exception
+    app.selectbox(key="export_report").select("matches").run()
+    assert app.metric[0].value == "5"
+    app.selectbox(key="export_competition").select(first.competitions["arena"]).run()
+    assert not app.exception
+    assert app.metric[0].value == "4"
+    assert "matches_lyceum_competition-arena_" in page_text(app)
+
+    app.button[0].click().run()
+    assert not app.exception
+    assert len(app.get("download_button")) == 1
+    ready = app.session_state["exports_ready_file"]
+    assert ready["file_name"].startswith("matches_lyceum_competition-arena_")
+    rows = list(csv.DictReader(io.StringIO(ready["data"].decode("utf-8"))))
+    assert len(rows) == 4
+    assert {row["competition"] for row in rows} == {"Arena"}
+    assert not any("Academy" in value for row in rows for value in row.values())
+
+
+def test_exports_with_no_matching_row_says_so(configured):
+    with transaction(configured) as session:
+        make_university(session, name="Empty")
+    app = open_page("pages/exports.py")
+    assert not app.exception
+    assert app.metric[0].value == "0"
+    assert any("No row matches" in info.value for info in app.info)
+    assert not app.button
