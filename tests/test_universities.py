@@ -606,7 +606,9 @@ def test_cli_creates_a_university_with_its_owner_and_organization(configured, ca
         assert university.storage_quota_mb == 64
 
 
-def test_cli_refuses_a_duplicate_university_and_changes_nothing(configured, capsys):
+def test_cli_refuses_a_duplicate_or_invalid_university_and_changes_nothing(
+    configured, capsys
+):
     assert cli.main(["university", "create", "Athena", "--owner", "a@b.org"]) == 0
     before = row_counts(configured)
 
@@ -614,6 +616,14 @@ def test_cli_refuses_a_duplicate_university_and_changes_nothing(configured, caps
 
     assert code == 1
     assert "already exists" in capsys.readouterr().err
+    assert row_counts(configured) == before
+
+    code = cli.main(
+        ["university", "create", "Minerva", "--owner", "c@d.org", "--max-agents", "0"]
+    )
+
+    assert code == 1
+    assert "max_agents must be a whole number above 0" in capsys.readouterr().err
     assert row_counts(configured) == before
 
 
