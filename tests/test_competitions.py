@@ -721,6 +721,33 @@ def test_results_are_refused_unless_the_competition_is_active(engine):
     )
 
 
+def test_a_scheduled_competition_takes_no_result(engine):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, participants = entered(engine, university_id, agents)
+    with transaction(engine) as session:
+        # Only an import writes matches before the start.
+        match = CompetitionMatch(
+            competition_id=competition_id,
+            match_number=1,
+            participant1_id=participants[0],
+            participant2_id=participants[1],
+            match_config={},
+        )
+        session.add(match)
+        session.flush()
+        match_id = match.id
+
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda session: record_match_result(
+            session, match_id, participant1_score=1, participant2_score=0
+        ),
+        "is scheduled: it cannot take results",
+    )
+    assert matches_of(engine, competition_id)[0].status == "scheduled"
+
+
 def test_a_cancelled_match_takes_no_result(engine):
     university_id, agents = make_scene(engine, agents=1)
     competition_id, _ = started(
@@ -930,6 +957,33 @@ def test_complete_sets_rankings_final_scores_and_the_winner(engine):
         participants[0]: (2, 0.5),
         participants[2]: (2, 0.5),
         participants[3]: (4, None),
+    }
+
+
+def test_a_completed_tournament_ranks_by_stage_and_names_the_champion(engine):
+    university_id, agents = make_scene(engine, agents=4)
+    competition_id, participants = started(
+        engine, university_id, agents, seeds=[1, 2, 3, 4], competition_type="tournament"
+    )
+    semi_a, semi_b = matches_of(engine, competition_id)
+    record(engine, semi_a.id, 3, 0)  # seed 1 beats seed 4, 3-0
+    record(engine, semi_b.id, 1, 0)  # seed 2 beats seed 3, 1-0
+    record(engine, matches_of(engine, competition_id)[2].id, 0, 2)  # seed 2 wins
+
+    with transaction(engine) as session:
+        complete_competition(session, competition_id)
+
+    with read_session(engine) as session:
+        competition = session.get(Competition, competition_id)
+        assert competition.winner_agent_id == agents[1]
+        ranked = {p.id: (p.ranking, p.final_score) for p in competition.participants}
+    # The beaten semi-finalists reach the same stage with no points; the
+    # score difference (-1 against -3) ranks them.
+    assert ranked == {
+        participants[1]: (1, 6.0),
+        participants[0]: (2, 3.0),
+        participants[2]: (3, 0.0),
+        participants[3]: (4, 0.0),
     }
 
 
