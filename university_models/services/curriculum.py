@@ -18,6 +18,7 @@ Words used below:
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import numbers
@@ -96,6 +97,7 @@ def _whole_number(value: Any, what: str, *, minimum: int) -> int:
 
 
 def _json_list(value: Any, what: str, *, allow_none: bool = True) -> list | None:
+    """A list that JSON can store on every engine (PostgreSQL refuses NaN)."""
     if value is None and allow_none:
         return None
     if not isinstance(value, list):
@@ -103,6 +105,19 @@ def _json_list(value: Any, what: str, *, allow_none: bool = True) -> list | None
             f"The {what} must be a JSON list, got {type(value).__name__} "
             f"{value!r}: give a list."
         )
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise InvalidInput(
+            f"The {what} {value!r:.80} cannot be stored as JSON ({error}): use "
+            "texts, finite numbers, lists and objects only."
+        ) from error
+    return value
+
+
+def _optional_text(value: Any, what: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise InvalidInput(f"The {what} {value!r} is not a text: give a text.")
     return value
 
 
@@ -308,7 +323,7 @@ def create_path(
     path = CurriculumPath(
         university_id=university_id,
         name=name,
-        description=description,
+        description=_optional_text(description, "description"),
         difficulty_level=difficulty_level,
         estimated_duration_hours=hours,
         prerequisites=cleaned,
@@ -414,9 +429,9 @@ def add_level(
         curriculum_path_id=path.id,
         level_number=_level_count(session, path.id) + 1,
         name=name,
-        description=description,
+        description=_optional_text(description, "description"),
         learning_objectives=objectives,
-        theoretical_content=theoretical_content,
+        theoretical_content=_optional_text(theoretical_content, "theoretical content"),
         practical_exercises=exercises,
         challenges=challenges,
         challenge_count=len(challenges),
@@ -489,6 +504,8 @@ def remove_last_level(session: Session, path_id: str) -> None:
 
     # Levels of any path of the university may name this one as a
     # prerequisite; the list is JSON, so it is checked level by level.
+    # TODO: loads every level of the university; a JSON containment query
+    # differs between SQLite and PostgreSQL, and removal is rare.
     dependants = session.scalars(
         select(CurriculumLevel)
         .join(CurriculumPath, CurriculumPath.id == CurriculumLevel.curriculum_path_id)
