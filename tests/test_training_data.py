@@ -8,6 +8,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from tests.factories import make_agent, make_university
@@ -285,6 +287,11 @@ REFUSED_COLLECTIONS = {
         {"collected_at": datetime(2026, 1, 1)},
         InvalidInput,
         "time zone",
+    ),
+    "collection time in the future": (
+        {"collected_at": datetime.now(UTC) + timedelta(hours=1)},
+        InvalidInput,
+        "in the future",
     ),
     "source id too long": ({"source_id": "x" * 37}, InvalidInput, "source id"),
     "unknown agent": ({"agent_id": "nobody"}, NotFound, "'nobody'"),
@@ -751,3 +758,81 @@ def test_bulk_reject_refuses_a_missing_reason(engine):
         bulk_reject(session, flt, reason=" ", expected_count=6)
 
     assert records_state(engine) == before
+
+
+# --- any sequence of actions ------------------------------------------------
+
+STEP = st.tuples(
+    st.sampled_from(["collect", "validate", "reject", "anonymize", "share"]),
+    st.integers(0, 7),
+    st.sampled_from(["agent", "agent2"]),
+)
+NEXT_STATUS = {"validate": "validated", "reject": "rejected", "anonymize": "anonymized"}
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(STEP, min_size=1, max_size=10))
+def test_any_sequence_of_review_actions_follows_the_table_and_the_counters(
+    engine, steps
+):
+    ids = scene(engine)
+    model: dict[str, dict[str, Any]] = {}
+    order: list[str] = []
+
+    for action, index, agent in steps:
+        if action == "collect" or not order:
+            record_id = collect(engine, ids, agent_id=ids[agent])
+            order.append(record_id)
+            model[record_id] = {
+                "status": "pending",
+                "privacy": "private",
+                "anonymized": False,
+                "agent": ids[agent],
+            }
+            continue
+        record_id = order[index % len(order)]
+        expected = model[record_id]
+        if action == "share":
+            allowed = expected["status"] == "anonymized"
+        else:
+            allowed = (expected["status"], action) in ALLOWED
+
+        def run(session, action=action, record_id=record_id):
+            if action == "share":
+                set_privacy_level(session, record_id, "shared")
+            else:
+                ACTIONS[action](session, record_id)
+
+        if not allowed:
+            with pytest.raises(InvalidTransition), transaction(engine) as session:
+                run(session)
+            continue
+        with transaction(engine) as session:
+            run(session)
+        if action == "share":
+            expected["privacy"] = "shared"
+        else:
+            expected["status"] = NEXT_STATUS[action]
+        if action == "anonymize":
+            expected["anonymized"] = True
+        if action == "reject":
+            expected["privacy"] = "private"
+
+    for record_id, expected in model.items():
+        record = get(engine, record_id)
+        assert (record.validation_status, record.privacy_level, record.anonymized) == (
+            expected["status"],
+            expected["privacy"],
+            expected["anonymized"],
+        )
+        assert (record.processed_data is not None) == expected["anonymized"]
+    with read_session(engine) as session:
+        for agent in ("agent", "agent2"):
+            collected = session.get(UniversityAgent, ids[agent]).training_data_collected
+            assert collected == sum(
+                1 for m in model.values() if m["agent"] == ids[agent]
+            )

@@ -31,7 +31,7 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Text, cast, func, select, update
@@ -75,6 +75,10 @@ REJECTED_AT_KEY = "rejected_at"
 ANONYMIZE_BATCH_SIZE = 200
 
 MAX_REASON_LENGTH = 2000
+
+#: How far ahead of this machine's clock a collection time may be (another
+#: machine's clock may run a little fast).
+CLOCK_SKEW = timedelta(minutes=5)
 
 #: Which review state each action may start from.
 VALIDATE_FROM = ("pending",)
@@ -313,11 +317,13 @@ def collect_training_data(
     Rules: the agent belongs to the university and is not archived;
     ``source_type``, ``data_type`` and ``privacy_level`` come from the
     spec's lists; ``raw_data`` is a JSON object or list; ``metadata`` a JSON
-    object; a new record is ``private`` (raw data may be shared or made
-    public only after anonymization); the university's stored training data
-    plus this record may not pass ``storage_quota_mb``. The quality score and
-    the failed checks (``metadata["quality_failed_checks"]``) come from
-    ``quality_score``. The agent's ``training_data_collected`` is recomputed.
+    object; ``collected_at`` is time-zone aware and not in the future (five
+    minutes of clock skew allowed); a new record is ``private`` (raw data may
+    be shared or made public only after anonymization); the university's
+    stored training data plus this record may not pass ``storage_quota_mb``.
+    The quality score and the failed checks
+    (``metadata["quality_failed_checks"]``) come from ``quality_score``. The
+    agent's ``training_data_collected`` is recomputed.
     """
     university = lock_university_for_write(session, university_id)
 
@@ -343,6 +349,11 @@ def collect_training_data(
         )
     if collected_at is not None:
         _aware(collected_at, what="The collection time")
+        if collected_at > utcnow() + CLOCK_SKEW:
+            raise InvalidInput(
+                f"The collection time {collected_at.isoformat()} is in the future; "
+                "give the time the data was produced."
+            )
     agent = _agent_of(session, university_id, agent_id)
 
     check_storage_quota(session, university, json_size_bytes(raw_data))
