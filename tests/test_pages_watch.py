@@ -16,6 +16,7 @@ from university_models.config import PROJECT_ROOT
 from university_models.db import read_session, transaction
 from university_models.models import TrainingDataCollection
 from university_models.queries.training_data import review_status_counts
+from university_models.ratings import MIN_BOOTSTRAP_ROUNDS
 
 APP = str(PROJECT_ROOT / "streamlit_app.py")
 WATCH_PAGES = [
@@ -29,6 +30,12 @@ WATCH_PAGES = [
 
 @pytest.fixture
 def configured(engine, monkeypatch):
+    # The fewest resamples the ratings accept: the intervals are tested in
+    # test_ratings.py; here they only have to be drawn, and quickly.
+    monkeypatch.setattr(
+        "university_models.queries.leaderboard.BOOTSTRAP_ROUNDS",
+        MIN_BOOTSTRAP_ROUNDS,
+    )
     monkeypatch.setenv(
         "UNIVERSITY_DATABASE_URL", engine.url.render_as_string(hide_password=False)
     )
@@ -62,11 +69,14 @@ def page_text(app: AppTest) -> str:
     return "\n".join(parts)
 
 
-@pytest.mark.parametrize("page", WATCH_PAGES)
-def test_page_on_an_empty_database_says_how_to_create_a_university(configured, page):
-    app = open_page(page)
-    assert not app.exception
-    assert any("no university yet" in info.value for info in app.info)
+def test_every_page_on_an_empty_database_says_how_to_create_a_university(
+    configured,
+):
+    app = open_page("pages/overview.py")
+    for page in WATCH_PAGES:
+        app.switch_page(page).run()
+        assert not app.exception, page
+        assert any("no university yet" in info.value for info in app.info), page
 
 
 def test_overview_on_an_empty_university_says_what_to_do_next(configured):

@@ -325,6 +325,10 @@ def competition_standings(
     return compute_standings(session, competition_id, university_id=university_id)
 
 
+#: Bootstrap resamples behind the rating intervals of the page and the CSV
+#: export (the ratings module's default): one number, so both agree.
+BOOTSTRAP_ROUNDS = 200
+
 #: The columns of ``rated_leaderboard``, in order.
 RATED_COLUMNS = [
     "rank",
@@ -367,13 +371,14 @@ def rated_leaderboard(
     specialization: str | None = None,
     played_from: date | None = None,
     played_to: date | None = None,
-    bootstrap_rounds: int = 200,
+    bootstrap_rounds: int | None = None,
 ) -> pd.DataFrame:
     """The ratings leaderboard (``university_models.ratings.leaderboard``:
     rating with its 95% interval, shared ranks, points) with each agent's
     type, specialization, win rate and highest score from ``match_records``.
 
-    Rule: the date range is UTC days, both ends included. Pages cache it
+    Rules: the date range is UTC days, both ends included; the intervals
+    use ``BOOTSTRAP_ROUNDS`` resamples unless told otherwise. Pages cache it
     with ``results_version`` as the freshness of the key."""
     from university_models.ratings import leaderboard
 
@@ -400,7 +405,9 @@ def rated_leaderboard(
         played_from=start,
         # The ratings take an inclusive end; the last microsecond of the day.
         played_to=None if end is None else end - timedelta(microseconds=1),
-        bootstrap_rounds=bootstrap_rounds,
+        bootstrap_rounds=(
+            BOOTSTRAP_ROUNDS if bootstrap_rounds is None else bootstrap_rounds
+        ),
     )
     extra = records[
         ["agent_id", "agent_type", "specialization", "win_rate", "highest_score"]
