@@ -14,7 +14,7 @@ from tests.test_competitions import make_scene, matches_of, record, started
 from university_models.db import read_session
 from university_models.models import CompetitionParticipant, UniversityAgent
 from university_models.services.agents import refresh_agent_counters
-from university_models.standings import compute_standings
+from university_models.standings import compute_standings, shared_ranks
 
 COUNTER_FIELDS = (
     "competition_wins",
@@ -119,3 +119,20 @@ def test_counters_and_standings_follow_any_results_and_corrections(
     for agent_id in agents:
         assert by_agent.loc[agent_id, "wins"] == stored[agent_id][0]
         assert by_agent.loc[agent_id, "draws"] == stored[agent_id][2]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    keys=st.lists(
+        st.tuples(st.integers(-3, 3), st.integers(-3, 3)), min_size=0, max_size=30
+    )
+)
+def test_shared_rank_is_one_plus_the_number_of_strictly_better_rows(keys):
+    ranks = shared_ranks(keys)
+
+    assert ranks == [1 + sum(other < key for other in keys) for key in keys]
+    assert all(
+        (a == b) == (ka == kb)
+        for a, ka in zip(ranks, keys, strict=True)
+        for b, kb in zip(ranks, keys, strict=True)
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+from bisect import bisect_left
 from dataclasses import dataclass
 from numbers import Real
 from typing import Any
@@ -327,7 +328,8 @@ def _rank_key(row: dict[str, Any], rules: CompetitionRules) -> tuple[float, ...]
 def shared_ranks(keys: list[tuple[float, ...]]) -> list[int]:
     """Competition ranks for sort keys (smaller is better): equal keys share a
     rank and the next rank skips, as in 1, 2, 2, 4."""
-    return [1 + sum(1 for other in keys if other < key) for key in keys]
+    ordered = sorted(keys)
+    return [1 + bisect_left(ordered, key) for key in keys]
 
 
 def compute_standings(
