@@ -3,6 +3,8 @@ with their history, reopening, bulk approval and implementation."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -177,23 +179,27 @@ REFUSED_PROPOSALS = {
 }
 
 
-@pytest.mark.parametrize(
-    ("values", "error", "message"),
-    list(REFUSED_PROPOSALS.values()),
-    ids=list(REFUSED_PROPOSALS),
-)
-def test_create_refusal_names_the_value_and_writes_nothing(
-    engine, values, error, message
-):
+@contextmanager
+def case(name: str) -> Iterator[None]:
+    """Name the case of a table-driven test in its failure report."""
+    try:
+        yield
+    except BaseException as error:
+        error.add_note(f"case: {name}")
+        raise
+
+
+def test_create_refusals_name_the_value_and_write_nothing(engine):
     ids = scene(engine)
-    values = {
-        key: ids["other_record"] if value == "OTHER" else value
-        for key, value in values.items()
-    }
     before = row_counts(engine)
 
-    with pytest.raises(error, match=message):
-        propose(engine, ids, **values)
+    for name, (values, error, message) in REFUSED_PROPOSALS.items():
+        values = {
+            key: ids["other_record"] if value == "OTHER" else value
+            for key, value in values.items()
+        }
+        with case(name), pytest.raises(error, match=message):
+            propose(engine, ids, **values)
 
     assert row_counts(engine) == before
 
@@ -273,39 +279,47 @@ def test_reject_reopen_approve_keeps_the_whole_history(engine):
     ]
 
 
-@pytest.mark.parametrize("reason", [None, "", "   "])
-def test_reject_and_reopen_refuse_a_missing_reason(engine, reason):
+def test_reject_and_reopen_refuse_a_missing_or_overlong_reason(engine):
     ids = scene(engine)
     pending = propose(engine, ids)
     rejected = propose(engine, ids)
     reject(engine, rejected)
     before = proposals_state(engine)
 
-    with (
-        pytest.raises(InvalidInput, match="give a reason"),
-        transaction(engine) as session,
-    ):
-        reject_proposal(session, pending, decided_by="bob", reason=reason)
-    with (
-        pytest.raises(InvalidInput, match="give a reason"),
-        transaction(engine) as session,
-    ):
-        reopen_proposal(session, rejected, decided_by="bob", reason=reason)
+    for reason, message in [
+        (None, "give a reason"),
+        ("", "give a reason"),
+        ("   ", "give a reason"),
+        ("r" * 2001, "2001 characters"),
+    ]:
+        with (
+            case(repr(reason)),
+            pytest.raises(InvalidInput, match=message),
+            transaction(engine) as session,
+        ):
+            reject_proposal(session, pending, decided_by="bob", reason=reason)
+        with (
+            case(repr(reason)),
+            pytest.raises(InvalidInput, match=message),
+            transaction(engine) as session,
+        ):
+            reopen_proposal(session, rejected, decided_by="bob", reason=reason)
 
     assert proposals_state(engine) == before
 
 
-@pytest.mark.parametrize("decided_by", [None, "", "  ", "x" * 256])
-def test_a_decision_needs_the_name_of_who_decides(engine, decided_by):
+def test_a_decision_needs_the_name_of_who_decides(engine):
     ids = scene(engine)
     proposal_id = propose(engine, ids)
     before = proposals_state(engine)
 
-    with (
-        pytest.raises(InvalidInput, match="decided_by"),
-        transaction(engine) as session,
-    ):
-        approve_proposal(session, proposal_id, decided_by=decided_by)
+    for decided_by in [None, "", "  ", "x" * 256]:
+        with (
+            case(repr(decided_by)),
+            pytest.raises(InvalidInput, match="decided_by"),
+            transaction(engine) as session,
+        ):
+            approve_proposal(session, proposal_id, decided_by=decided_by)
 
     assert proposals_state(engine) == before
 
