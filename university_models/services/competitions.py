@@ -676,7 +676,7 @@ def record_match_result(
     match. ``completed_at`` (aware, default now) is kept on the match.
     """
     match = _lock_match(session, match_id)
-    competition = match.competition
+    competition = session.get(Competition, match.competition_id)
     _require_status(competition, ("active",), "take results")
     if match.status == "cancelled":
         raise InvalidTransition(
