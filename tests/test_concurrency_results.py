@@ -7,12 +7,20 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from tests.test_competitions import make_scene, matches_of, started
+from tests.test_competitions import make_scene, matches_of, started, window
 from university_models.db import read_session, transaction
-from university_models.models import CompetitionParticipant, UniversityAgent
-from university_models.services.competitions import record_match_result
+from university_models.errors import QuotaExceeded
+from university_models.models import (
+    Competition,
+    CompetitionParticipant,
+    UniversityAgent,
+)
+from university_models.services.competitions import (
+    record_match_result,
+    schedule_competition,
+)
 
 THREADS = 6
 
@@ -125,3 +133,43 @@ def test_simultaneous_quarter_finals_create_each_semi_final_once(engine):
     ]
     assert sorted(semi_final_sides) == sorted(m.participant1_id for m in quarter_finals)
     assert stored_counters(engine, agents) == expected_counters(engine, competition_id)
+
+
+def test_simultaneous_scheduling_never_passes_max_concurrent(engine):
+    """Results need competitions: scheduling them at the same moment keeps
+    the overlap quota too (the university lock serialises the check)."""
+    university_id, _ = make_scene(engine, agents=0, max_concurrent_competitions=2)
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def work(index: int) -> None:
+        barrier.wait()
+        try:
+            with transaction(engine) as session:
+                schedule_competition(
+                    session,
+                    university_id,
+                    name=f"Cup {index}",
+                    competition_type="solo",
+                    **window(),
+                )
+            outcomes.append("scheduled")
+        except QuotaExceeded:
+            outcomes.append("refused")
+        except BaseException as error:  # noqa: BLE001  reported by the test
+            outcomes.append(repr(error))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert sorted(outcomes) == ["refused", "refused", "scheduled", "scheduled"]
+    with read_session(engine) as session:
+        assert (
+            session.scalar(
+                select(func.count()).where(Competition.university_id == university_id)
+            )
+            == 2
+        )
