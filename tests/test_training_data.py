@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from tests.factories import make_agent, make_university
+from tests.rows import insert_row, valid_values
 from university_models.db import Base, read_session, transaction
 from university_models.errors import (
     Conflict,
@@ -850,3 +851,25 @@ def test_any_sequence_of_review_actions_follows_the_table_and_the_counters(
             assert collected == sum(
                 1 for m in model.values() if m["agent"] == ids[agent]
             )
+
+
+def test_bulk_reject_keeps_the_reason_of_a_record_without_metadata(engine):
+    ids = scene(engine)
+    with engine.begin() as connection:
+        bare = insert_row(
+            connection,
+            TrainingDataCollection,
+            **valid_values(
+                "training_data_collections",
+                {"universities": ids["university"], "university_agents": ids["agent"]},
+            ),
+        )
+    assert get(engine, bare).record_metadata is None
+    flt = TrainingDataFilter(ids["university"], record_ids=(bare,))
+
+    with transaction(engine) as session:
+        bulk_reject(session, flt, reason="no provenance", expected_count=1)
+
+    metadata = get(engine, bare).record_metadata
+    assert metadata["rejection_reason"] == "no provenance"
+    assert sorted(metadata) == ["rejected_at", "rejection_reason"]

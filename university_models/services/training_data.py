@@ -682,13 +682,13 @@ def _metadata_with_rejection(session: Session, reason: str, at: str):
     column = TrainingDataCollection.__table__.c.metadata
     if session.get_bind().dialect.name == "sqlite":
         return func.json_set(
-            func.coalesce(column, "{}"),
+            func.coalesce(column, func.json_object()),
             f"$.{REJECTION_REASON_KEY}",
             reason,
             f"$.{REJECTED_AT_KEY}",
             at,
         )
-    merged = func.coalesce(cast(column, JSONB), cast("{}", JSONB)).op("||")(
+    merged = func.coalesce(cast(column, JSONB), func.jsonb_build_object()).op("||")(
         func.jsonb_build_object(
             cast(REJECTION_REASON_KEY, Text),
             cast(reason, Text),
