@@ -34,6 +34,8 @@ def test_first_page_lists_the_universities(configured):
     with transaction(configured) as session:
         owner = User(email="dean@example.org")
         session.add_all([owner, University(name="Listed U", owner=owner)])
+    # The Overview opens first; the list lives on the Universities page.
     app = AppTest.from_file(str(APP), default_timeout=30).run()
+    app.switch_page("pages/universities.py").run()
     assert not app.exception
     assert "Listed U" in app.dataframe[0].value["name"].tolist()

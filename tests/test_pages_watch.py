@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.factories import make_university
 from tests.test_queries import build_scene
+from university_models import ui
 from university_models.config import PROJECT_ROOT
 from university_models.db import read_session, transaction
 from university_models.models import TrainingDataCollection
 from university_models.queries.training_data import review_status_counts
+from university_models.queries.universities import list_universities
 from university_models.ratings import MIN_BOOTSTRAP_ROUNDS
 
 APP = str(PROJECT_ROOT / "streamlit_app.py")
@@ -39,8 +42,6 @@ def configured(engine, monkeypatch):
     monkeypatch.setenv(
         "UNIVERSITY_DATABASE_URL", engine.url.render_as_string(hide_password=False)
     )
-    from university_models import ui
-
     ui.engine.clear()
     ui.clear_caches()
     yield engine
@@ -328,3 +329,39 @@ def test_exports_with_no_matching_row_says_so(configured):
     assert app.metric[0].value == "0"
     assert any("No row matches" in info.value for info in app.info)
     assert not app.button
+
+
+def test_cached_queries_are_kept_until_a_write_clears_them(configured):
+    assert ui.cached_query(list_universities, None).empty
+    with transaction(configured) as session:
+        make_university(session, name="Fresh")
+    # Still the cached answer: reads within the time-to-live are free...
+    assert ui.cached_query(list_universities, None).empty
+    # ...until a write clears the caches, as every page write does.
+    ui.clear_caches()
+    assert ui.cached_query(list_universities, None)["name"].tolist() == ["Fresh"]
+
+
+def test_a_new_engine_never_sees_the_old_engines_cached_answers(configured):
+    assert ui.cached_query(list_universities, None).empty
+    with transaction(configured) as session:
+        make_university(session, name="Behind The Same URL")
+    ui.engine.clear()
+    assert len(ui.cached_query(list_universities, None)) == 1
+
+
+def test_status_colors_cover_every_status_of_every_table():
+    assert set(ui.STATUS_COLORS) >= ui.ALL_STATUSES
+    assert len(set(ui.STATUS_COLORS.values())) == len(ui.STATUS_COLORS)
+
+
+def test_utc_helpers_label_and_refuse_naive_times():
+    assert ui.utc_label("collected") == "collected (UTC)"
+    paris = timezone(timedelta(hours=1))
+    assert ui.format_utc(datetime(2026, 12, 3, 20, 5, tzinfo=paris)) == (
+        "2026-12-03 19:05 UTC"
+    )
+    assert ui.format_utc(None) == ""
+    with pytest.raises(ValueError, match="no time zone"):
+        ui.format_utc(datetime(2026, 12, 3, 19, 5))
+    assert ui.format_utc(datetime(2026, 12, 3, 19, 5, tzinfo=UTC)).endswith("UTC")

@@ -30,7 +30,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from university_models.config import database_url
-from university_models.db import make_engine, read_session
+from university_models.db import make_engine, new_id, read_session
 from university_models.errors import DomainError
 from university_models.models import (
     AGENT_STATUSES,
@@ -117,8 +117,14 @@ UTC_DISPLAY_FORMAT = "YYYY-MM-DD HH:mm"
 
 @st.cache_resource(show_spinner=False)
 def engine() -> Engine:
-    """The configured database's engine, shared by every session."""
-    return make_engine()
+    """The configured database's engine, shared by every session.
+
+    Each engine carries a fresh ``cache_token``: cached query results are
+    keyed by it, so a new engine (a new database behind the same URL, as in
+    tests, or after ``engine.clear()``) never sees answers of the old one."""
+    created = make_engine()
+    created.cache_token = new_id()
+    return created
 
 
 # --------------------------------------------------------------------------
@@ -161,7 +167,7 @@ def _function_path(fn: Callable[..., Any]) -> str:
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=512)
 def _run_cached(
-    url: str,
+    database: str,
     path: str,
     university_id: str | None,
     filters: dict[str, Any],
@@ -199,9 +205,8 @@ def cached_query(
     ``university_id=None`` only for the one unscoped query, the list of
     universities. Filter values must be hashable by ``st.cache_data`` (str,
     numbers, dates, tuples, lists)."""
-    return _run_cached(
-        database_url(), _function_path(fn), university_id, filters, freshness
-    )
+    key = f"{database_url()}#{engine().cache_token}"
+    return _run_cached(key, _function_path(fn), university_id, filters, freshness)
 
 
 def run_query(fn: Callable[..., Any], university_id: str | None, **filters: Any) -> Any:
