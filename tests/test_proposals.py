@@ -517,3 +517,40 @@ def test_implementation_refuses_impossible_changes(engine):
         finish_implementation(session, running, succeeded="yes")
 
     assert proposals_state(engine) == before
+
+
+def test_a_change_named_for_another_university_is_not_found(engine):
+    ids = scene(engine)
+    proposal_id = propose(engine, ids)
+    before = proposals_state(engine)
+    other = ids["other"]
+    actions = {
+        "approve": lambda s: approve_proposal(
+            s, proposal_id, decided_by="ada", university_id=other
+        ),
+        "reject": lambda s: reject_proposal(
+            s, proposal_id, decided_by="ada", reason="r", university_id=other
+        ),
+        "reopen": lambda s: reopen_proposal(
+            s, proposal_id, decided_by="ada", reason="r", university_id=other
+        ),
+        "start": lambda s: start_implementation(s, proposal_id, university_id=other),
+        "finish": lambda s: finish_implementation(
+            s, proposal_id, succeeded=True, university_id=other
+        ),
+    }
+
+    for name, action in actions.items():
+        with (
+            case(name),
+            pytest.raises(NotFound, match="in this university"),
+            transaction(engine) as session,
+        ):
+            action(session)
+
+    assert proposals_state(engine) == before
+    with transaction(engine) as session:
+        approve_proposal(
+            session, proposal_id, decided_by="ada", university_id=ids["university"]
+        )
+    assert get(engine, proposal_id).validation_status == "approved"

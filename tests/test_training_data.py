@@ -873,3 +873,34 @@ def test_bulk_reject_keeps_the_reason_of_a_record_without_metadata(engine):
     metadata = get(engine, bare).record_metadata
     assert metadata["rejection_reason"] == "no provenance"
     assert sorted(metadata) == ["rejected_at", "rejection_reason"]
+
+
+def test_review_named_for_another_university_is_not_found(engine):
+    ids = scene(engine)
+    record_id = collect(engine, ids)
+    before = records_state(engine)
+    actions = {
+        "validate": lambda s: validate_record(s, record_id, university_id=ids["other"]),
+        "reject": lambda s: reject_record(
+            s, record_id, "bad", university_id=ids["other"]
+        ),
+        "anonymize": lambda s: anonymize_record(
+            s, record_id, university_id=ids["other"]
+        ),
+        "privacy": lambda s: set_privacy_level(
+            s, record_id, "private", university_id=ids["other"]
+        ),
+    }
+
+    for name, action in actions.items():
+        with (
+            case(name),
+            pytest.raises(NotFound, match="in this university"),
+            transaction(engine) as session,
+        ):
+            action(session)
+
+    assert records_state(engine) == before
+    with transaction(engine) as session:
+        validate_record(session, record_id, university_id=ids["university"])
+    assert get(engine, record_id).validation_status == "validated"

@@ -109,23 +109,34 @@ def _when(moment: datetime | None) -> str:
 # --- reading and locking ----------------------------------------------------
 
 
-def get_proposal(session: Session, proposal_id: str) -> ImprovementProposal:
-    """The proposal with ``proposal_id``, or ``NotFound``."""
+def get_proposal(
+    session: Session, proposal_id: str, *, university_id: str | None = None
+) -> ImprovementProposal:
+    """The proposal with ``proposal_id``, or ``NotFound``.
+
+    Rule: with ``university_id`` (what a page passes), a proposal of another
+    university is not found either.
+    """
     proposal = (
         session.get(ImprovementProposal, proposal_id)
         if isinstance(proposal_id, str)
         else None
     )
-    if proposal is None:
-        raise NotFound(f"No improvement proposal has the id {proposal_id!r}.")
+    if proposal is None or (
+        university_id is not None and proposal.university_id != university_id
+    ):
+        where = " in this university" if university_id is not None else ""
+        raise NotFound(f"No improvement proposal has the id {proposal_id!r}{where}.")
     return proposal
 
 
-def _lock_proposal(session: Session, proposal_id: str) -> ImprovementProposal:
+def _lock_proposal(
+    session: Session, proposal_id: str, university_id: str | None
+) -> ImprovementProposal:
     """Lock the proposal's university, then re-read the proposal under the
     lock so that a decision committed meanwhile by someone else is seen."""
-    university_id = get_proposal(session, proposal_id).university_id
-    lock_university_for_write(session, university_id)
+    proposal = get_proposal(session, proposal_id, university_id=university_id)
+    lock_university_for_write(session, proposal.university_id)
     return session.scalars(
         select(ImprovementProposal)
         .where(ImprovementProposal.id == proposal_id)
@@ -264,6 +275,7 @@ def approve_proposal(
     *,
     decided_by: str,
     reason: str | None = None,
+    university_id: str | None = None,
 ) -> ImprovementProposal:
     """Approve a pending proposal as the named person.
 
@@ -274,7 +286,7 @@ def approve_proposal(
     """
     decided_by = _decider(decided_by)
     reason = _optional_text(reason, what="The reason")
-    proposal = _lock_proposal(session, proposal_id)
+    proposal = _lock_proposal(session, proposal_id, university_id)
     _refuse_decided(proposal, APPROVED)
 
     _decide(proposal, APPROVED, by=decided_by, reason=reason)
@@ -284,7 +296,12 @@ def approve_proposal(
 
 
 def reject_proposal(
-    session: Session, proposal_id: str, *, decided_by: str, reason: str
+    session: Session,
+    proposal_id: str,
+    *,
+    decided_by: str,
+    reason: str,
+    university_id: str | None = None,
 ) -> ImprovementProposal:
     """Reject a pending proposal as the named person, with a reason.
 
@@ -295,7 +312,7 @@ def reject_proposal(
     """
     decided_by = _decider(decided_by)
     reason = _reason(reason, action="reject")
-    proposal = _lock_proposal(session, proposal_id)
+    proposal = _lock_proposal(session, proposal_id, university_id)
     _refuse_decided(proposal, REJECTED)
 
     _decide(proposal, REJECTED, by=decided_by, reason=reason)
@@ -305,7 +322,12 @@ def reject_proposal(
 
 
 def reopen_proposal(
-    session: Session, proposal_id: str, *, decided_by: str, reason: str
+    session: Session,
+    proposal_id: str,
+    *,
+    decided_by: str,
+    reason: str,
+    university_id: str | None = None,
 ) -> ImprovementProposal:
     """Put a rejected proposal back to pending, with a reason.
 
@@ -315,7 +337,7 @@ def reopen_proposal(
     """
     decided_by = _decider(decided_by)
     reason = _reason(reason, action="reopen")
-    proposal = _lock_proposal(session, proposal_id)
+    proposal = _lock_proposal(session, proposal_id, university_id)
     if proposal.validation_status != REJECTED:
         raise InvalidTransition(
             f"Proposal {proposal.title!r} is {proposal.validation_status}; only a "
@@ -392,13 +414,15 @@ def bulk_approve(
 # --- implementing -----------------------------------------------------------
 
 
-def start_implementation(session: Session, proposal_id: str) -> ImprovementProposal:
+def start_implementation(
+    session: Session, proposal_id: str, *, university_id: str | None = None
+) -> ImprovementProposal:
     """Start implementing an approved proposal.
 
     Rules: only an approved proposal whose implementation is ``not_started``
     or ``failed`` (a retry) moves to ``in_progress``.
     """
-    proposal = _lock_proposal(session, proposal_id)
+    proposal = _lock_proposal(session, proposal_id, university_id)
     if proposal.validation_status != APPROVED:
         raise InvalidTransition(
             f"Proposal {proposal.title!r} is {proposal.validation_status}; only an "
@@ -416,7 +440,11 @@ def start_implementation(session: Session, proposal_id: str) -> ImprovementPropo
 
 
 def finish_implementation(
-    session: Session, proposal_id: str, *, succeeded: bool
+    session: Session,
+    proposal_id: str,
+    *,
+    succeeded: bool,
+    university_id: str | None = None,
 ) -> ImprovementProposal:
     """End an implementation in progress.
 
@@ -426,7 +454,7 @@ def finish_implementation(
     """
     if not isinstance(succeeded, bool):
         raise InvalidInput(f"succeeded must be true or false, not {succeeded!r}.")
-    proposal = _lock_proposal(session, proposal_id)
+    proposal = _lock_proposal(session, proposal_id, university_id)
     if proposal.implementation_status != "in_progress":
         raise InvalidTransition(
             f"The implementation of proposal {proposal.title!r} is "

@@ -386,23 +386,35 @@ def collect_training_data(
     return record
 
 
-def get_record(session: Session, record_id: str) -> TrainingDataCollection:
-    """The training record with ``record_id``, or ``NotFound``."""
+def get_record(
+    session: Session, record_id: str, *, university_id: str | None = None
+) -> TrainingDataCollection:
+    """The training record with ``record_id``, or ``NotFound``.
+
+    Rule: with ``university_id`` (what a page passes), a record of another
+    university is not found either, so one university never acts on
+    another's data.
+    """
     record = (
         session.get(TrainingDataCollection, record_id)
         if isinstance(record_id, str)
         else None
     )
-    if record is None:
-        raise NotFound(f"No training record has the id {record_id!r}.")
+    if record is None or (
+        university_id is not None and record.university_id != university_id
+    ):
+        where = " in this university" if university_id is not None else ""
+        raise NotFound(f"No training record has the id {record_id!r}{where}.")
     return record
 
 
-def _lock_record(session: Session, record_id: str) -> TrainingDataCollection:
+def _lock_record(
+    session: Session, record_id: str, university_id: str | None
+) -> TrainingDataCollection:
     """Lock the record's university, then re-read the record under the lock,
     so a decision taken meanwhile by someone else is seen."""
-    university_id = get_record(session, record_id).university_id
-    lock_university_for_write(session, university_id)
+    record = get_record(session, record_id, university_id=university_id)
+    lock_university_for_write(session, record.university_id)
     return session.scalars(
         select(TrainingDataCollection)
         .where(TrainingDataCollection.id == record_id)
@@ -419,12 +431,14 @@ def _refuse_unless(record: TrainingDataCollection, allowed: Sequence[str], actio
         )
 
 
-def validate_record(session: Session, record_id: str) -> TrainingDataCollection:
+def validate_record(
+    session: Session, record_id: str, *, university_id: str | None = None
+) -> TrainingDataCollection:
     """Mark a pending record as validated (reviewed and fit for training).
 
     Rule: only ``pending`` -> ``validated``; sets ``validated_at``.
     """
-    record = _lock_record(session, record_id)
+    record = _lock_record(session, record_id, university_id)
     _refuse_unless(record, VALIDATE_FROM, "validated")
 
     record.validation_status = "validated"
@@ -434,7 +448,11 @@ def validate_record(session: Session, record_id: str) -> TrainingDataCollection:
 
 
 def reject_record(
-    session: Session, record_id: str, reason: str
+    session: Session,
+    record_id: str,
+    reason: str,
+    *,
+    university_id: str | None = None,
 ) -> TrainingDataCollection:
     """Reject a record for training, keeping the reason.
 
@@ -444,7 +462,7 @@ def reject_record(
     back to ``private``; sets ``validated_at``.
     """
     reason = _reason(reason)
-    record = _lock_record(session, record_id)
+    record = _lock_record(session, record_id, university_id)
     _refuse_unless(record, REJECT_FROM, "rejected")
 
     now = utcnow()
@@ -466,14 +484,16 @@ def _anonymize_loaded(record: TrainingDataCollection, now: datetime) -> None:
     record.validated_at = now
 
 
-def anonymize_record(session: Session, record_id: str) -> TrainingDataCollection:
+def anonymize_record(
+    session: Session, record_id: str, *, university_id: str | None = None
+) -> TrainingDataCollection:
     """Write the record's ``processed_data``: its raw data with personal data
     replaced (``university_models.privacy``), and mark it anonymized.
 
     Rules: ``pending`` or ``validated`` -> ``anonymized``; sets
     ``anonymized`` and ``validated_at``. Not refused for the storage quota.
     """
-    record = _lock_record(session, record_id)
+    record = _lock_record(session, record_id, university_id)
     _refuse_unless(record, ANONYMIZE_FROM, "anonymized")
 
     _anonymize_loaded(record, utcnow())
@@ -482,7 +502,11 @@ def anonymize_record(session: Session, record_id: str) -> TrainingDataCollection
 
 
 def set_privacy_level(
-    session: Session, record_id: str, level: str
+    session: Session,
+    record_id: str,
+    level: str,
+    *,
+    university_id: str | None = None,
 ) -> TrainingDataCollection:
     """Set who may see a record: ``private``, ``shared`` or ``public``.
 
@@ -491,7 +515,7 @@ def set_privacy_level(
     always allowed.
     """
     _choice(level, PRIVACY_LEVELS, what="Privacy level")
-    record = _lock_record(session, record_id)
+    record = _lock_record(session, record_id, university_id)
 
     if level in SHARED_LEVELS and (
         not record.anonymized or record.validation_status == "rejected"
