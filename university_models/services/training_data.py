@@ -648,7 +648,8 @@ def _prepare_bulk(
         raise InvalidInput(
             f"The expected count must be a whole number, not {expected_count!r}."
         )
-    conditions = filter_conditions(flt)
+    # Check the filter's values before the lock, which writes.
+    filter_conditions(flt)
     lock_university_for_write(session, flt.university_id)
 
     by_status = count_matching_by_status(session, flt)
@@ -666,7 +667,7 @@ def _prepare_bulk(
             f"{' or '.join(allowed)} records can); narrow the filter, for example by "
             "validation status."
         )
-    log.debug("bulk %s of %d records matched by %s", action, matching, conditions)
+    log.debug("bulk %s of %d records matched by %s", action, matching, flt)
     return matching
 
 
