@@ -61,6 +61,9 @@ IP_ADDRESS = "ip_address"
 CARD_NUMBER = "card_number"
 SECRET = "secret"
 
+# TODO: person names and postal addresses are not detected: that needs a
+# language model, and nothing may download one at run time.
+
 #: Which kind wins when two findings overlap, first wins.
 KIND_PRIORITY = (SECRET, EMAIL, CARD_NUMBER, IP_ADDRESS, PHONE)
 

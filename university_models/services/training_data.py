@@ -792,6 +792,10 @@ def bulk_anonymize(
     )
     conditions = filter_conditions(flt)
 
+    # TODO: the whole run is one transaction holding the university's write
+    # lock, so other writers of this university wait while a very large
+    # selection is anonymized; a transaction per batch would break "exactly
+    # what the person confirmed, or nothing".
     done = 0
     last_id = ""
     now = utcnow()
