@@ -9,7 +9,9 @@ offline (no model is downloaded at run time):
   of at least two letters;
 * phone numbers: ``phonenumbers.PhoneNumberMatcher`` with leniency ``VALID``
   in each region of ``PHONE_REGIONS`` (international ``+`` numbers are found
-  in any region; national formats in the regions listed);
+  in any region; national formats in the regions listed); inside a run of
+  digit groups too long for the matcher, windows of up to five groups
+  written exactly as the region groups its numbers;
 * IP addresses: IPv4 and IPv6 candidates confirmed by the standard library's
   ``ipaddress`` (so ``999.1.1.1`` or ``std::vector`` are left alone);
 * credit-card numbers: 13 to 19 digits, in one run or printed in the usual
@@ -25,8 +27,9 @@ offline (no model is downloaded at run time):
   both present and at least ``HIGH_ENTROPY_MIN_BITS`` bits of Shannon
   entropy per character; hex digests and UUIDs stay below that).
 
-When two findings overlap, the kind listed first above in ``KIND_PRIORITY``
-wins (a token that contains digits is one secret, not a phone number).
+When two findings overlap, the kind listed first in ``KIND_PRIORITY``
+(secret, e-mail, card, IP address, phone) wins, then the longer finding (a
+token that contains digits is one secret, not a phone number).
 
 Rule for JSON (the spec is silent): every string is anonymized, in values
 and in object keys alike (a key can be an e-mail address); when two keys
