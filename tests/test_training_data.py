@@ -214,6 +214,34 @@ def test_quality_score_names_the_failed_checks(data_type, raw, failed):
     assert score == pytest.approx((total - len(failed)) / total)
 
 
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(
+            st.sampled_from(
+                ["messages", "role", "content", "steps", "answer", "tool", "tests"]
+            ),
+            children,
+            max_size=4,
+        ),
+    ),
+    max_leaves=15,
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.sampled_from(sorted(GOOD)), json_values)
+def test_quality_score_is_a_deterministic_fraction_of_named_checks(data_type, raw):
+    score, failed = quality_score(data_type, raw)
+    names = list(training_data.QUALITY_CHECKS[data_type](raw))
+
+    assert 0.0 <= score <= 1.0
+    assert quality_score(data_type, raw) == (score, failed)
+    assert failed == [name for name in names if name in failed]
+    assert score == pytest.approx((len(names) - len(failed)) / len(names))
+
+
 def test_quality_score_refuses_an_unknown_data_type():
     with pytest.raises(InvalidInput, match="'video'"):
         quality_score("video", {})
