@@ -55,10 +55,27 @@ version = run_query(
     university.id,
     competition_id=filters["competition_id"],
 )
+intervals = st.toggle(
+    "95% intervals and shared ranks",
+    value=False,
+    key="leaderboard_intervals",
+    help=(
+        f"Resamples the results {leaderboard.BOOTSTRAP_ROUNDS} times (as the CSV "
+        "export does). This can take a minute on a large result log; the answer "
+        "is kept until a result changes."
+    ),
+)
 try:
-    board = cached_query(
-        leaderboard.rated_leaderboard, university.id, freshness=version, **filters
-    )
+    with st.spinner(
+        "Resampling the results for the intervals…" if intervals else "Rating…"
+    ):
+        board = cached_query(
+            leaderboard.rated_leaderboard,
+            university.id,
+            freshness=version,
+            bootstrap_rounds=leaderboard.BOOTSTRAP_ROUNDS if intervals else 0,
+            **filters,
+        )
 except Exception as error:  # noqa: BLE001  show_error tells refusals from bugs
     show_error(error)
     st.stop()
@@ -72,12 +89,20 @@ if board.empty:
     )
     st.stop()
 
-st.caption(
-    "Ratings are Bradley-Terry on the Elo scale with 95% bootstrap intervals; "
-    "agents whose intervals overlap cannot be told apart and share a rank. "
-    "Agents with solo results only have no rating and rank after, by average "
-    "score."
-)
+if intervals:
+    st.caption(
+        "Ratings are Bradley-Terry on the Elo scale with 95% bootstrap intervals; "
+        "agents whose intervals overlap cannot be told apart and share a rank. "
+        "Agents with solo results only have no rating and rank after, by average "
+        "score."
+    )
+else:
+    st.caption(
+        "Ratings are Bradley-Terry on the Elo scale, ranked by rating alone. Turn "
+        "on the intervals to see which agents can really be told apart (they "
+        "share a rank when their intervals overlap). Agents with solo results "
+        "only have no rating and rank after, by average score."
+    )
 groups = board.attrs.get("groups")
 if groups:
     st.warning(
@@ -86,8 +111,11 @@ if groups:
         + "; ".join(", ".join(names) for names in groups)
     )
 
+hidden = ["agent_id", "component"]
+if not intervals:
+    hidden += ["rating_lower", "rating_upper"]
 st.dataframe(
-    board.drop(columns=["agent_id", "component"]),
+    board.drop(columns=hidden),
     hide_index=True,
     column_config={
         "rank": st.column_config.NumberColumn("rank", help="Shared when level."),
@@ -106,7 +134,9 @@ st.dataframe(
 
 rated = board.dropna(subset=["rating"]).head(TOP_AGENTS)
 if not rated.empty:
-    st.subheader(f"Top {len(rated)} ratings with their 95% intervals")
+    st.subheader(
+        f"Top {len(rated)} ratings" + (" with their 95% intervals" if intervals else "")
+    )
     chart = rated.iloc[::-1]
     figure = go.Figure(
         go.Scatter(
@@ -115,6 +145,7 @@ if not rated.empty:
             mode="markers",
             marker={"size": 10, "color": "#1e88e5"},
             error_x={
+                "visible": intervals,
                 "type": "data",
                 "symmetric": False,
                 "array": (chart["rating_upper"] - chart["rating"]).fillna(0),
