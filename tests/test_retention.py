@@ -564,3 +564,18 @@ def test_cli_archive_exits_nonzero_when_a_move_fails(configured, capsys):
     rows = university_rows(engine, ids["universities"])
     assert fully_live(rows | {"universities_archive": 0})
     assert rows["university_agents_archive"] == 0
+
+
+def test_restored_university_can_be_archived_again_later(engine):
+    ids = make_full_university(engine)
+    archive_due_universities(engine, now=NOW)
+    with transaction(engine) as session:
+        restore_university(session, ids["universities"])
+
+    later = datetime.now(UTC) + timedelta(days=400)
+    results = archive_due_universities(engine, now=later)
+
+    assert [(r.university_id, r.archived, r.agents) for r in results] == [
+        (ids["universities"], True, 2)
+    ]
+    assert fully_archived(university_rows(engine, ids["universities"]), agents=2)

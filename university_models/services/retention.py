@@ -101,6 +101,8 @@ def find_due_universities(session: Session, *, now: datetime) -> list[ArchiveRes
     Rule: a university is due when its status is ``archived`` and its
     ``last_activity_at`` is strictly older than ``now`` minus its retention
     period. Active and suspended universities are never due, however old.
+    Like the university list, this maintenance query looks across
+    universities: it is how the job finds the ones to move.
     """
     if now.tzinfo is None:
         raise InvalidInput(f"now={now.isoformat()} has no time zone: give it one")
