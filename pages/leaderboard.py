@@ -115,7 +115,7 @@ hidden = ["agent_id", "component"]
 if not intervals:
     hidden += ["rating_lower", "rating_upper"]
 st.dataframe(
-    board.drop(columns=hidden),
+    board.drop(columns=hidden).fillna({"specialization": ""}),
     hide_index=True,
     column_config={
         "rank": st.column_config.NumberColumn("rank", help="Shared when level."),

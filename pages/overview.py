@@ -105,7 +105,7 @@ with right:
     st.subheader("Quota usage")
     usage = cached_query(overview.quota_usage, university.id)
     for row in usage.itertuples():
-        used = f"{row.used:.1f}" if row.quota == "storage (MB)" else f"{row.used:.0f}"
+        used = f"{row.used:.2f}" if row.quota == "storage (MB)" else f"{row.used:.0f}"
         st.progress(
             min(1.0, float(row.share)),
             text=f"{row.quota}: {used} of {row.limit:.0f} ({row.share:.0%})",

@@ -69,6 +69,8 @@ with left:
         y="records",
         color="data_type",
         barmode="group",
+        # Data types are not statuses: a palette apart from the status colours.
+        color_discrete_sequence=px.colors.qualitative.Safe,
         category_orders={
             "data_type": list(DATA_TYPES),
             "quality": sorted(set(histogram["quality"])),
@@ -202,6 +204,8 @@ event = st.dataframe(
         "privacy_level": "privacy",
     },
 )
+# TODO: the row selection is not exercised by the AppTest suite (AppTest
+# cannot click table rows); only the "all matching records" path is tested.
 selected = tuple(queue.iloc[list(event.selection.rows)]["id"]) if event else ()
 st.caption(
     f"{matching} records match; showing {len(queue)} from row {offset + 1}, "
