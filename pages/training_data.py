@@ -204,8 +204,6 @@ event = st.dataframe(
         "privacy_level": "privacy",
     },
 )
-# TODO: the row selection is not exercised by the AppTest suite (AppTest
-# cannot click table rows); only the "all matching records" path is tested.
 selected = tuple(queue.iloc[list(event.selection.rows)]["id"]) if event else ()
 st.caption(
     f"{matching} records match; showing {len(queue)} from row {offset + 1}, "

@@ -9,6 +9,7 @@ import io
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from tests.factories import make_university
@@ -373,3 +374,38 @@ def test_utc_helpers_label_and_refuse_naive_times():
     with pytest.raises(ValueError, match="no time zone"):
         ui.format_utc(datetime(2026, 12, 3, 19, 5))
     assert ui.format_utc(datetime(2026, 12, 3, 19, 5, tzinfo=UTC)).endswith("UTC")
+
+
+def test_training_data_bulk_reject_of_selected_rows_keeps_the_others(configured):
+    with transaction(configured) as session:
+        first = build_scene(session, "Lyceum", scale=3)
+    app = open_page("pages/training_data.py", university_id=first.university_id)
+    queue = app.dataframe[0].value
+    assert len(queue) == 3
+    chosen = set(queue["id"].iloc[[0, 2]])
+
+    # What a click on two rows of the table leaves in the session.
+    app.session_state["review_table"] = {
+        "selection": {"rows": [0, 2], "columns": [], "cells": []}
+    }
+    app.run()
+    app.radio(key="queue_scope").set_value("selected")
+    app.radio(key="queue_action").set_value("reject").run()
+    app.text_input(key="queue_reason").input("duplicate of another record").run()
+    app.button(key="queue_review").click().run()
+    assert any("reject **2**" in w.value for w in app.warning)
+    app.button(key="queue_confirm").click().run()
+    assert not app.exception
+    assert any("2 training records rejected" in s.value for s in app.success)
+
+    with read_session(configured) as session:
+        rejected = set(
+            session.scalars(
+                select(TrainingDataCollection.id).where(
+                    TrainingDataCollection.university_id == first.university_id,
+                    TrainingDataCollection.validation_status == "rejected",
+                )
+            )
+        )
+    assert rejected == chosen
+    assert status_counts(configured, first.university_id)["pending"] == 1
