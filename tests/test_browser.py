@@ -1,0 +1,262 @@
+"""The dashboard in a real browser: `streamlit run` on a free port against a
+temporary demo database, driven by Debian's Chromium through Playwright.
+
+It opens every page (and saves its screenshot to docs/screenshots/), creates
+an agent, schedules a competition, starts it and records a result, approves
+a proposal by clicking, and downloads a CSV export and parses it. Every wait
+is on something a person would see, never a sleep.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tests.browser_support import (
+    CHROMIUM_ARGS,
+    chromium_path,
+    full_page_screenshot,
+    streamlit_server,
+    wait_until_idle,
+)
+from tests.conftest import unavailable
+from university_models import migrate
+from university_models.config import PROJECT_ROOT
+from university_models.db import make_engine, read_session
+from university_models.demo import build_demo
+from university_models.models import University, UniversityAgent
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+#: Every page: its URL path (the overview is the default page) and title.
+PAGES = {
+    "overview": ("", "Overview"),
+    "leaderboard": ("leaderboard", "Leaderboard"),
+    "curriculum": ("curriculum", "Curriculum"),
+    "training_data": ("training_data", "Training data"),
+    "agents": ("agents", "Agents"),
+    "competitions": ("competitions", "Competitions"),
+    "proposals": ("proposals", "Proposals"),
+    "exports": ("exports", "Exports"),
+    "universities": ("universities", "Universities"),
+}
+DEMO_UNIVERSITY = "Athenaeum Demo Institute"
+TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def demo_database(tmp_path_factory) -> tuple[str, str]:
+    """A migrated SQLite file holding the demo; its URL and the id of the
+    university the tests act in."""
+    path = tmp_path_factory.mktemp("browser") / "university.db"
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    build_demo(engine, seed=0)
+    with read_session(engine) as session:
+        university_id = session.scalar(
+            select(University.id).where(University.name == DEMO_UNIVERSITY)
+        )
+    engine.dispose()
+    return url, university_id
+
+
+@pytest.fixture(scope="module")
+def two_agents(demo_database) -> list[str]:
+    """The names of two active agents of the demo university."""
+    url, university_id = demo_database
+    engine = make_engine(url)
+    with read_session(engine) as session:
+        names = session.scalars(
+            select(UniversityAgent.name)
+            .where(
+                UniversityAgent.university_id == university_id,
+                UniversityAgent.status == "active",
+            )
+            .order_by(UniversityAgent.name)
+            .limit(2)
+        ).all()
+    engine.dispose()
+    assert len(names) == 2, "the demo has active agents"
+    return list(names)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = chromium_path()
+    if path is None:
+        unavailable(
+            "the browser tests need Chromium from the system's packages "
+            "(apt-get install chromium) at /usr/bin/chromium or "
+            "$UNIVERSITY_TEST_CHROMIUM"
+        )
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(demo_database, browser, tmp_path_factory) -> Iterator[str]:
+    url, _ = demo_database
+    log_path = tmp_path_factory.mktemp("browser-log") / "streamlit.log"
+    with streamlit_server(url, log_path) as base_url:
+        # A fresh server's very first request decides how it reads pages/:
+        # a first visit straight to /agents runs pages/agents.py on its own
+        # (old multipage mode, no st.navigation). Opening the entrypoint
+        # first, as a person starting at the home page does, avoids it.
+        # TODO: direct links right after a restart still hit this Streamlit
+        # quirk; moving the pages out of a folder named pages/ would end it.
+        warm_up = browser.new_page()
+        warm_up.goto(base_url)
+        warm_up.get_by_role("heading", name="Overview", level=1).wait_for(
+            timeout=TIMEOUT_MS
+        )
+        warm_up.close()
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+def browser(chromium) -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 900}, accept_downloads=True
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def open_page(page, server: str, university_id: str, name: str):
+    """Open one page of the app for the demo university and wait until its
+    title shows and its script run has ended without an exception."""
+    path, title = PAGES[name]
+    page.goto(f"{server}/{path}?university={university_id}")
+    page.get_by_role("heading", name=title, level=1).wait_for()
+    wait_until_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0, name
+    return page
+
+
+def see(page, text: str | re.Pattern) -> None:
+    """Wait until ``text`` is visible on the page."""
+    page.get_by_text(text).first.wait_for(state="visible")
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the select box labelled ``label``."""
+    page.get_by_role("combobox", name=label, exact=True).click()
+    # The list only draws the options in view: type to bring this one up.
+    page.keyboard.type(option)
+    page.get_by_role("option").filter(
+        has_text=re.compile(f"^{re.escape(option)}$")
+    ).click()
+    wait_until_idle(page)
+
+
+def test_every_page_opens_for_the_demo_and_is_captured(server, demo_database, page):
+    _, university_id = demo_database
+    for name in PAGES:
+        open_page(page, server, university_id, name)
+        # The chosen university stays in the URL on every page.
+        assert f"university={university_id}" in page.url, name
+        full_page_screenshot(page, SCREENSHOTS / f"{name}.png")
+
+    assert all((SCREENSHOTS / f"{name}.png").stat().st_size > 10_000 for name in PAGES)
+
+
+def test_creating_an_agent_in_the_browser(server, demo_database, page):
+    _, university_id = demo_database
+    open_page(page, server, university_id, "agents")
+    page.get_by_text("Create an agent").click()
+    page.get_by_role("textbox", name="Name", exact=True).fill("Browser Bot")
+    page.get_by_role("textbox", name="Specialization (optional)", exact=True).fill(
+        "ui testing"
+    )
+    page.get_by_role("textbox", name="Configuration (JSON object)", exact=True).fill(
+        '{"llm": {"model": "x"}}'
+    )
+    page.get_by_role("button", name="Create agent").click()
+
+    see(page, "Agent 'Browser Bot' created.")
+    page.get_by_role("textbox", name="Name contains", exact=True).fill("browser bot")
+    page.keyboard.press("Enter")
+    see(page, "1 agents match")
+
+
+def test_scheduling_starting_and_recording_a_competition_in_the_browser(
+    server, demo_database, two_agents, page
+):
+    _, university_id = demo_database
+    open_page(page, server, university_id, "competitions")
+    page.get_by_text("Schedule a competition").click()
+    page.get_by_role("textbox", name="Name", exact=True).fill("Browser Sprint")
+    participants = page.get_by_role("combobox", name=re.compile("^Participants"))
+    for name in two_agents:
+        # The list only draws the options in view: type to bring one up.
+        participants.click()
+        page.keyboard.type(name)
+        page.get_by_role("option").filter(
+            has_text=re.compile(f"^{re.escape(name)}$")
+        ).click()
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Schedule competition").click()
+    see(page, "Competition 'Browser Sprint' scheduled with 2 participants.")
+
+    choose(page, "Open", "Browser Sprint")
+    page.get_by_role("button", name="Start").click()
+    see(page, "Browser Sprint started")
+
+    page.get_by_role("tab", name="Matches").click()
+    page.get_by_role("spinbutton", name="Score of the first side").fill("0.75")
+    page.get_by_role("button", name="Record result").click()
+    see(page, re.compile(r"Result of #1: .* recorded\."))
+
+
+def test_approving_a_proposal_by_clicking(server, demo_database, page):
+    _, university_id = demo_database
+    open_page(page, server, university_id, "proposals")
+    page.get_by_role("textbox", name="Your name or e-mail", exact=True).fill(
+        "browser@example.org"
+    )
+    page.keyboard.press("Enter")
+    wait_until_idle(page)
+    page.get_by_role("button", name="Approve", exact=True).first.click()
+
+    see(page, re.compile(r"^Approved '.*'\.$"))
+    history = page.get_by_test_id("stDataFrame").last
+    history.wait_for()
+    full_page_screenshot(page, SCREENSHOTS / "proposals.png")
+
+
+def test_downloading_a_csv_export_and_parsing_it(server, demo_database, page):
+    _, university_id = demo_database
+    open_page(page, server, university_id, "exports")
+    button = page.get_by_test_id("stDownloadButton").first
+    button.wait_for()
+    with page.expect_download() as download_info:
+        button.click()
+    download = download_info.value
+
+    assert download.suggested_filename.endswith(".csv")
+    text = Path(download.path()).read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows, "the export holds at least one row"
+    header = list(rows[0])
+    assert all(re.fullmatch(r"[a-z0-9_]+", name) for name in header), header
