@@ -21,6 +21,7 @@ from university_models.models import TrainingDataCollection
 from university_models.queries.training_data import review_status_counts
 from university_models.queries.universities import list_universities
 from university_models.ratings import MIN_BOOTSTRAP_ROUNDS
+from university_models.services.training_data import REJECTION_REASON_KEY
 
 APP = str(PROJECT_ROOT / "streamlit_app.py")
 WATCH_PAGES = [
@@ -407,5 +408,14 @@ def test_training_data_bulk_reject_of_selected_rows_keeps_the_others(configured)
                 )
             )
         )
+        reasons = {
+            (record.record_metadata or {}).get(REJECTION_REASON_KEY)
+            for record in session.scalars(
+                select(TrainingDataCollection).where(
+                    TrainingDataCollection.id.in_(rejected)
+                )
+            )
+        }
     assert rejected == chosen
+    assert reasons == {"duplicate of another record"}
     assert status_counts(configured, first.university_id)["pending"] == 1
