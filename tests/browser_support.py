@@ -112,12 +112,16 @@ def streamlit_server(database_url: str, log_path: Path) -> Iterator[str]:
 
 
 def wait_until_idle(page, timeout_ms: int = 60_000) -> None:
-    """Wait until the app's script run ended: the "running" indicator is
-    gone and no element is stale (Streamlit fades stale elements while a
-    rerun is in flight)."""
+    """Wait until the app's script run has ended: Streamlit marks its root
+    ``data-test-script-state="notRunning"`` and no element is stale (it
+    fades stale elements while a rerun is in flight)."""
     page.wait_for_function(
-        """() => !document.querySelector('[data-testid="stStatusWidget"]')
-                && !document.querySelector('[data-stale="true"]')""",
+        """() => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            return app
+                && app.getAttribute("data-test-script-state") === "notRunning"
+                && !document.querySelector('[data-stale="true"]');
+        }""",
         timeout=timeout_ms,
     )
 

@@ -30,7 +30,7 @@ from university_models import migrate
 from university_models.config import PROJECT_ROOT
 from university_models.db import make_engine, read_session
 from university_models.demo import build_demo
-from university_models.models import University, UniversityAgent
+from university_models.models import Competition, University, UniversityAgent
 
 pytestmark = pytest.mark.browser
 
@@ -170,12 +170,43 @@ def choose(page, label: str, option: str) -> None:
     wait_until_idle(page)
 
 
-def test_every_page_opens_for_the_demo_and_is_captured(server, demo_database, page):
+@pytest.fixture(scope="module")
+def a_tournament(demo_database) -> str:
+    """The name of a tournament of the demo university that has matches."""
+    url, university_id = demo_database
+    engine = make_engine(url)
+    with read_session(engine) as session:
+        name = session.scalar(
+            select(Competition.name)
+            .where(
+                Competition.university_id == university_id,
+                Competition.competition_type == "tournament",
+                Competition.status.in_(["active", "completed"]),
+            )
+            .order_by(Competition.status, Competition.name)
+            .limit(1)
+        )
+    engine.dispose()
+    assert name is not None, "the demo has a tournament"
+    return name
+
+
+def test_every_page_opens_for_the_demo_and_is_captured(
+    server, demo_database, two_agents, a_tournament, page
+):
     _, university_id = demo_database
     for name in PAGES:
         open_page(page, server, university_id, name)
         # The chosen university stays in the URL on every page.
         assert f"university={university_id}" in page.url, name
+        # The Act pages are captured with what a person opens there.
+        if name == "agents":
+            choose(page, "Open the profile of", two_agents[0])
+            page.get_by_role("tab", name="Competition record").click()
+        if name == "competitions":
+            choose(page, "Open", a_tournament)
+            page.get_by_role("tab", name="Bracket").click()
+            see(page, "Round 1")
         full_page_screenshot(page, SCREENSHOTS / f"{name}.png")
 
     assert all((SCREENSHOTS / f"{name}.png").stat().st_size > 10_000 for name in PAGES)
