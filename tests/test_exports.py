@@ -28,6 +28,7 @@ from university_models.exports import (
     slug,
 )
 from university_models.models import TrainingDataCollection
+from university_models.ratings import MIN_BOOTSTRAP_ROUNDS
 
 #: The rows ``build_scene`` writes per report for one university (scale 1).
 SCENE_ROWS = {
@@ -44,6 +45,15 @@ TIME_COLUMNS = {
     "proposals": ["validated_at", "implemented_at", "created_at"],
     "matches": ["started_at", "completed_at"],
 }
+
+
+@pytest.fixture(autouse=True)
+def few_resamples(monkeypatch):
+    # The fewest resamples the ratings accept: the intervals are tested in
+    # test_ratings.py; here the leaderboard report only has to carry them.
+    monkeypatch.setattr(
+        "university_models.queries.leaderboard.BOOTSTRAP_ROUNDS", MIN_BOOTSTRAP_ROUNDS
+    )
 
 
 def export(engine, report, university_id, filters=None, **options):
