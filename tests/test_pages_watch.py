@@ -419,3 +419,17 @@ def test_training_data_bulk_reject_of_selected_rows_keeps_the_others(configured)
     assert rejected == chosen
     assert reasons == {"duplicate of another record"}
     assert status_counts(configured, first.university_id)["pending"] == 1
+
+
+def test_training_data_queue_pages_in_the_query(configured):
+    with transaction(configured) as session:
+        first = build_scene(session, "Lyceum", scale=55)
+    app = open_page("pages/training_data.py", university_id=first.university_id)
+    assert len(app.dataframe[0].value) == 50
+    first_page = set(app.dataframe[0].value["id"])
+    app.number_input(key="queue_page").set_value(2).run()
+    assert not app.exception
+    second_page = set(app.dataframe[0].value["id"])
+    assert len(second_page) == 5
+    assert not first_page & second_page
+    assert "showing 5 from row 51" in page_text(app)
