@@ -1,9 +1,10 @@
 """Agents: find an agent, create one, change its status, and read its
 profile (curriculum, competition record, training data, proposals)."""
 
+import pandas as pd
 import streamlit as st
 
-from university_models import ui
+from university_models import ratings, ui
 from university_models.models import AGENT_STATUSES, AGENT_TYPES
 from university_models.queries import agents as queries
 from university_models.services import agents as agent_services
@@ -241,6 +242,27 @@ with curriculum_tab:
         )
 
 with record_tab:
+    # The same cached leaderboard the Leaderboard page shows: one fit per
+    # university, not one per agent.
+    board = ui.cached_query(ratings.leaderboard, university.id)
+    mine = board[board["agent_id"] == agent_id]
+    if mine.empty or pd.isna(mine.iloc[0]["rating"]):
+        st.caption(
+            "No rating yet: a rating needs completed head-to-head or "
+            "tournament matches against other agents."
+        )
+    else:
+        row = mine.iloc[0]
+        rated = int(board["rating"].notna().sum())
+        interval = (
+            f" (95% interval {row['rating_lower']:.0f} to {row['rating_upper']:.0f})"
+            if pd.notna(row["rating_lower"])
+            else ""
+        )
+        st.markdown(
+            f"Rating **{row['rating']:.0f}**{interval}, rank **{int(row['rank'])}** "
+            f"of {rated} rated agents, over {int(row['matches'])} matches."
+        )
     matches = ui.cached_query(
         queries.agent_recent_matches, university.id, agent_id=agent_id
     )

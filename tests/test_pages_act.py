@@ -5,6 +5,7 @@ nothing and keeps what was typed."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from university_models.config import PROJECT_ROOT
 from university_models.db import make_engine, read_session, transaction
+from university_models.demo import build_demo
 from university_models.models import (
     Competition,
     CompetitionMatch,
@@ -668,3 +670,75 @@ def test_implementing_an_approved_proposal_from_the_page(sqlite_configured):
             "implemented",
             "completed",
         )
+
+
+# -- With the demo --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_url(sqlite_template, tmp_path_factory) -> str:
+    """A SQLite database holding the demo, shared by the read-only tests."""
+    path = tmp_path_factory.mktemp("demo") / "university.db"
+    shutil.copy(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    build_demo(engine, seed=0)
+    engine.dispose()
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def demo(demo_url, monkeypatch) -> Iterator[Engine]:
+    engine = make_engine(demo_url)
+    _point_app_at(engine, monkeypatch)
+    yield engine
+    st.cache_data.clear()
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "page", ["agents", "competitions", "proposals", "universities"]
+)
+def test_each_act_and_admin_page_renders_the_demo(demo, page):
+    app = open_page(page)
+
+    assert not app.exception
+    assert not app.error
+
+
+def test_an_agent_profile_shows_its_rating_record_and_data(demo):
+    with read_session(demo) as session:
+        # The agent with the most pairwise wins has a rating for sure.
+        agent = session.scalars(
+            select(UniversityAgent).order_by(
+                UniversityAgent.competition_wins.desc(), UniversityAgent.name
+            )
+        ).first()
+        university_id, agent_id = agent.university_id, agent.id
+        wins = agent.competition_wins
+    app = open_page("agents", university=university_id)
+    app.selectbox(key="profile_agent").set_value(agent_id).run()
+
+    assert not app.exception
+    profile = texts(app.markdown)
+    assert re.search(r"Rating \*\*\d+\*\* \(95% interval \d+ to \d+\), rank", profile)
+    assert any(
+        m.label == "W / D / L" and m.value.startswith(f"{wins} /") for m in app.metric
+    )
+
+
+def test_a_tournament_of_the_demo_draws_every_round(demo):
+    with read_session(demo) as session:
+        competition = session.scalars(
+            select(Competition)
+            .where(Competition.competition_type == "tournament")
+            .where(Competition.status == "completed")
+            .order_by(Competition.name)
+        ).first()
+        rounds = max(m.match_config["round"] for m in competition.matches)
+        university_id, competition_id = competition.university_id, competition.id
+    app = open_page("competitions", university=university_id)
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+
+    assert not app.exception
+    drawn = texts(app.markdown)
+    assert all(f"Round {number}" in drawn for number in range(1, rounds + 1))
