@@ -30,17 +30,19 @@ import math
 import os
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from university_models.db import new_id, utcnow
+from university_models.db import utcnow
 from university_models.errors import InvalidInput
 from university_models.models import (
     COMPETITION_TYPES,
@@ -53,7 +55,6 @@ from university_models.models import (
 from university_models.services.agents import ensure_agents, refresh_agent_counters
 from university_models.services.competitions import (
     add_participant,
-    complete_competition,
     find_competition,
     schedule_competition,
 )
@@ -61,7 +62,11 @@ from university_models.services.universities import (
     find_university,
     lock_university_for_write,
 )
-from university_models.standings import PAIRWISE_TYPES, parse_rules
+from university_models.standings import (
+    PAIRWISE_TYPES,
+    compute_standings,
+    parse_rules,
+)
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +128,7 @@ class ImportReport:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class PairwiseRecord:
+class PairwiseRecord(NamedTuple):
     """One pairwise result, normalised. Agent keys are the names in lower
     case (agents are matched without regard to case)."""
 
@@ -138,8 +142,7 @@ class PairwiseRecord:
     question_id: str | None
 
 
-@dataclass(frozen=True)
-class TaskRecord:
+class TaskRecord(NamedTuple):
     """One per-task score, normalised; ``score`` None means not scored."""
 
     agent: str
@@ -241,7 +244,18 @@ def _flat_object(value: Any, where: str) -> dict:
             f"{where}: expected a JSON object with the result's columns, got "
             f"{type(value).__name__}."
         )
-    return {str(key).strip().lower(): item for key, item in value.items()}
+    keys = tuple(value)
+    normal = _normal_keys(keys)
+    if normal == keys:
+        return value
+    return dict(zip(normal, value.values(), strict=True))
+
+
+@lru_cache(maxsize=256)
+def _normal_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """Column names trimmed and in lower case; cached because every record
+    of a file has the same few."""
+    return tuple(str(key).strip().lower() for key in keys)
 
 
 def _json_array(text: io.TextIOBase) -> Iterator[tuple[str, dict]]:
@@ -344,12 +358,19 @@ def _agent_name(record: dict, names: tuple[str, ...], where: str) -> tuple[str, 
         raise InvalidInput(
             f"{where}: column {column} is {value!r}: expected the agent's name as text."
         )
-    name = value.strip()
+    name, key = _trimmed_name(value)
     if len(name) > 255:
         raise InvalidInput(
             f"{where}: column {column} is {len(name)} characters long: agent names "
             "have at most 255."
         )
+    return name, key
+
+
+@lru_cache(maxsize=4096)
+def _trimmed_name(value: str) -> tuple[str, str]:
+    """Cached: a file names the same few agents on every line."""
+    name = value.strip()
     return name, name.lower()
 
 
@@ -455,7 +476,7 @@ def pairwise_record(
     outcome = None
     if winner is not None and not (isinstance(winner, str) and not winner.strip()):
         outcome = (
-            WINNER_VALUES.get(winner.strip().lower())
+            WINNER_VALUES.get(winner) or WINNER_VALUES.get(winner.strip().lower())
             if isinstance(winner, str)
             else None
         )
@@ -584,19 +605,24 @@ class _Scan:
     missing_played_at: bool = False
 
     def __post_init__(self) -> None:
-        #: lower-case name -> the first spelling seen
+        #: lower-case name (the agent's key) -> the first spelling seen
         self.names: dict[str, str] = {}
         self.fingerprints: set[int] = set()
 
-    def see(self, record: PairwiseRecord | TaskRecord, names: list[str]) -> None:
+    def see(self, item: tuple) -> None:
+        """Count one normalised record: ``(record, *names as written)``."""
+        record = item[0]
         self.records += 1
         fingerprint = hash(record)
         if fingerprint in self.fingerprints:
             self.duplicates += 1
         else:
             self.fingerprints.add(fingerprint)
-        for name in names:
-            self.names.setdefault(name.lower(), name)
+        if isinstance(record, PairwiseRecord):
+            self.names.setdefault(record.agent_a, item[1])
+            self.names.setdefault(record.agent_b, item[2])
+        else:
+            self.names.setdefault(record.agent, item[1])
         if isinstance(record, PairwiseRecord) and record.outcome == "tie":
             self.ties += 1
         if isinstance(record, TaskRecord) and record.score is None:
@@ -615,17 +641,14 @@ class _Scan:
 
 def _normalised_records(
     open_text: Callable, file_format: str, competition_type: str, lower_is_better: bool
-) -> Iterator[tuple[PairwiseRecord | TaskRecord, list[str]]]:
+) -> Iterator[tuple]:
+    """``(record, *agent names as written)`` for every record of the file."""
     with open_text() as text:
         for where, record in read_records(text, file_format):
             if competition_type in PAIRWISE_TYPES:
-                pairwise, name_a, name_b = pairwise_record(
-                    record, where, lower_is_better=lower_is_better
-                )
-                yield pairwise, [name_a, name_b]
+                yield pairwise_record(record, where, lower_is_better=lower_is_better)
             else:
-                task, name = task_record(record, where)
-                yield task, [name]
+                yield task_record(record, where)
 
 
 def _resolve_university(session: Session, university_name_or_id: str) -> University:
@@ -711,10 +734,10 @@ def import_results(
 
     with _rewindable(source) as open_text:
         scan = _Scan()
-        for record, names in _normalised_records(
+        for item in _normalised_records(
             open_text, file_format, competition_type, lower_is_better
         ):
-            scan.see(record, names)
+            scan.see(item)
         if scan.records == 0:
             raise InvalidInput(
                 f"{file_name or 'The file'} holds no records: nothing to import."
@@ -801,10 +824,12 @@ def _prepare(
         UniversityAgent.university_id == university.id
     )
     before = session.scalar(count_agents)
-    spellings = list(scan.names.values())
+    keys, spellings = list(scan.names), list(scan.names.values())
     agents = ensure_agents(session, university.id, spellings, agent_type=agent_type)
     agents_created = session.scalar(count_agents) - before
-    agent_ids = {name.lower(): agents[name].id for name in spellings}
+    agent_ids = {
+        key: agents[name].id for key, name in zip(keys, spellings, strict=True)
+    }
 
     start, end = _window(scan, import_time, existing)
     if existing is None:
@@ -857,7 +882,7 @@ def _write_matches(
     session: Session,
     competition: Competition,
     participants: dict[str, str],
-    records: Iterator[tuple[PairwiseRecord | TaskRecord, list[str]]],
+    records: Iterator[tuple],
     *,
     total: int,
     import_time: datetime,
@@ -876,25 +901,43 @@ def _write_matches(
     statement = insert(CompetitionMatch.__table__)
     batch: list[dict[str, Any]] = []
     written = 0
-    for record, _names in records:
-        row = _match_row(record, participants, import_time)
+
+    def flush_batch() -> None:
+        nonlocal batch, written
+        for row, match_id in zip(batch, _new_ids(len(batch)), strict=True):
+            row["id"] = match_id
+        session.execute(statement, batch)
+        written += len(batch)
+        batch = []
+
+    for item in records:
+        row = _match_row(item[0], participants, import_time)
         if row is None:
             continue
         number += 1
-        row.update(id=new_id(), competition_id=competition.id, match_number=number)
+        row["competition_id"] = competition.id
+        row["match_number"] = number
         batch.append(row)
         if len(batch) >= BATCH_SIZE:
-            session.execute(statement, batch)
-            written += len(batch)
-            batch = []
+            flush_batch()
             if progress is not None:
                 progress(written, total)
     if batch:
-        session.execute(statement, batch)
-        written += len(batch)
+        flush_batch()
     if progress is not None:
         progress(written, total)
     return written
+
+
+def _new_ids(count: int) -> list[str]:
+    """``count`` random UUID4 strings, the same kind ``new_id`` makes, from
+    one read of the system's randomness (one read per id costs more than the
+    insert itself)."""
+    randomness = os.urandom(16 * count)
+    return [
+        str(uuid.UUID(bytes=randomness[start : start + 16], version=4))
+        for start in range(0, 16 * count, 16)
+    ]
 
 
 def _match_row(
@@ -930,8 +973,6 @@ def _match_row(
         "participant2_score": scores[1],
         "winner_participant_id": winner,
         "status": "completed",
-        "evaluation_run_id": None,
-        "detailed_results": None,
     }
 
 
@@ -942,22 +983,47 @@ def _finish(
     start: datetime,
     end: datetime,
 ) -> None:
-    """Complete the competition through the competitions service, so that
-    its participants are ranked by the same standings rules as a played
-    competition, and recompute the counters of the agents in the file."""
-    # The matches were played elsewhere: the competition went from scheduled
-    # (or, when appending, completed) through active to completed without
-    # start_competition generating matches of its own.
-    competition.status = "active"
-    competition.actual_start = start
-    session.flush()
-    complete_competition(session, competition.id, completed_at=end)
+    """Complete the competition, rank its participants by the standings and
+    recompute the counters of the agents in the file.
 
-    agent_ids = session.scalars(
-        select(CompetitionParticipant.agent_id)
-        .where(CompetitionParticipant.id.in_(set(participants.values())))
-        .order_by(CompetitionParticipant.agent_id)
+    Rules, the same as ``complete_competition`` applies to a played
+    competition: each competitor's ``ranking`` comes from
+    ``compute_standings`` (shared ranks for ties), its ``final_score`` is
+    its points (head to head, tournament) or mean score (solo, challenge);
+    ``winner_agent_id`` is the one competitor ranked first, None when the
+    first rank is shared. ``complete_competition`` itself is not called: it
+    requires an active competition and loads every match as an object,
+    which a file of a million matches cannot afford.
+    """
+    session.flush()
+    competition.status = "completed"
+    competition.actual_start = start
+    competition.actual_end = end
+
+    standings = compute_standings(session, competition.id)
+    pairwise = competition.competition_type in PAIRWISE_TYPES
+    by_participant = {row.participant_id: row for row in standings.itertuples()}
+    rows = session.scalars(
+        select(CompetitionParticipant).where(
+            CompetitionParticipant.competition_id == competition.id
+        )
     ).all()
-    for agent_id in agent_ids:
+    for participant in rows:
+        participant.status = "completed"
+        participant.completed_at = end
+        row = by_participant.get(participant.id)
+        if row is None:
+            continue
+        score = row.points if pairwise else row.average_score
+        participant.final_score = None if math.isnan(score) else float(score)
+        participant.ranking = int(row.rank)
+
+    leaders = standings[standings["rank"] == 1]
+    competition.winner_agent_id = (
+        str(leaders.iloc[0]["agent_id"]) if len(leaders) == 1 else None
+    )
+
+    imported = set(participants.values())
+    for agent_id in sorted({p.agent_id for p in rows if p.id in imported}):
         refresh_agent_counters(session, agent_id)
     session.flush()
