@@ -12,6 +12,7 @@ from university_models.exports import (
     STATUS_CHOICES,
     ExportFilters,
     csv_bytes,
+    report_command,
     report_file_name,
     report_size,
 )
@@ -173,8 +174,11 @@ if ready is not None and ready["request"] == request:
         icon=":material/download:",
         key="export_download",
     )
-    st.caption(
-        f"{len(ready['data']) / 1024:.1f} KB. Or from a terminal: "
-        f"`python -m university_models export {report} --university "
-        f'"{university.name}" --out FOLDER`.'
+    command = cached_query(
+        report_command, university.id, report=report, **filter_values
     )
+    st.caption(
+        f"{len(ready['data']) / 1024:.1f} KB. The same file from a terminal "
+        "(add `--out FOLDER` to name it as here):"
+    )
+    st.code(command, language="bash")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shlex
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -25,6 +26,8 @@ from university_models.exports import (
     csv_chunks,
     export_file_name,
     filter_labels,
+    report_command,
+    report_size,
     slug,
 )
 from university_models.models import TrainingDataCollection
@@ -341,3 +344,27 @@ def test_export_command_refuses_a_day_that_is_not_iso(configured, capsys):
         main(["export", "matches", "--university", "Lyceum", "--from", "03/12/2026"])
     assert exit_info.value.code == 2
     assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_export_command_line_shown_on_the_page_gives_the_same_rows(
+    configured, engine, capsys
+):
+    first, _ = configured
+    filters = {
+        "competition_id": first.competitions["arena"],
+        "status": "completed",
+        "date_from": (NOW - timedelta(days=2)).date(),
+        "date_to": NOW.date(),
+    }
+    with read_session(engine) as session:
+        command = report_command(
+            session, first.university_id, report="matches", **filters
+        )
+        expected = report_size(
+            session, first.university_id, report="matches", **filters
+        )
+    words = shlex.split(command)
+    assert words[:5] == ["python", "-m", "university_models", "export", "matches"]
+    assert main(words[3:]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert len(rows) == expected == 2

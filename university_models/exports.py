@@ -31,6 +31,7 @@ import io
 import logging
 import math
 import re
+import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
@@ -397,6 +398,20 @@ def export_file_name(
     return "_".join(parts) + ".csv"
 
 
+def export_command(
+    report: str, university_name: str, labels: list[tuple[str, str]]
+) -> str:
+    """The ``python -m university_models export`` command line that writes
+    the same report with the same filters (each label is the name of its
+    command-line option), quoted for a POSIX shell."""
+    _require_report(report)
+    words = ["python", "-m", "university_models", "export", report]
+    words += ["--university", university_name]
+    for label, value in labels:
+        words += [f"--{label}", value]
+    return shlex.join(words)
+
+
 # --------------------------------------------------------------------------
 # The reports' queries
 
@@ -746,6 +761,17 @@ def report_file_name(
     university = _university(session, university_id)
     labels = filter_labels(session, university_id, filters)
     return export_file_name(report, university.name, labels, today=today)
+
+
+def report_command(
+    session: Session, university_id: str, *, report: str, **filter_values: Any
+) -> str:
+    """``export_command`` for this university and these filters."""
+    filters = ExportFilters(**filter_values)
+    check_filters(report, filters)
+    university = _university(session, university_id)
+    labels = filter_labels(session, university_id, filters)
+    return export_command(report, university.name, labels)
 
 
 def csv_bytes(
