@@ -17,6 +17,8 @@ from university_models.ui import (
 )
 
 TOP_AGENTS = 15
+#: Completed matches in scope up to which the intervals are shown at once.
+INTERVALS_BY_DEFAULT_UP_TO = 200
 ALL = "All"
 
 st.title("Leaderboard")
@@ -57,7 +59,9 @@ version = run_query(
 )
 intervals = st.toggle(
     "95% intervals and shared ranks",
-    value=False,
+    # On by default while the bootstrap is quick; a person asks for it on a
+    # large result log.
+    value=version[0] <= INTERVALS_BY_DEFAULT_UP_TO,
     key="leaderboard_intervals",
     help=(
         f"Resamples the results {leaderboard.BOOTSTRAP_ROUNDS} times (as the CSV "
