@@ -86,7 +86,8 @@ def list_agents(
     limit: int = PAGE_SIZE,
     offset: int = 0,
 ) -> pd.DataFrame:
-    """One page of the university's agents matching the filters, by name.
+    """One page of the university's agents matching the filters, by name
+    ignoring case (the same order on both engines, whatever the collation).
 
     A filter left as None (or an empty search) does not filter. The name
     search is a case-insensitive substring match.
@@ -125,7 +126,9 @@ def list_agents(
             CurriculumLevel.id == UniversityAgent.current_curriculum_level_id,
         )
         .where(*conditions)
-        .order_by(UniversityAgent.name, UniversityAgent.id)
+        .order_by(
+            func.lower(UniversityAgent.name), UniversityAgent.name, UniversityAgent.id
+        )
         .limit(limit)
         .offset(offset)
     ).all()
@@ -186,7 +189,11 @@ def agent_choices(
     ).where(UniversityAgent.university_id == university_id)
     if not include_archived:
         query = query.where(UniversityAgent.status != "archived")
-    rows = session.execute(query.order_by(UniversityAgent.name, UniversityAgent.id))
+    rows = session.execute(
+        query.order_by(
+            func.lower(UniversityAgent.name), UniversityAgent.name, UniversityAgent.id
+        )
+    )
     return pd.DataFrame(rows.all(), columns=["id", "name", "agent_type", "status"])
 
 
