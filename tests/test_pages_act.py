@@ -25,8 +25,9 @@ from university_models.models import (
     ImprovementProposal,
     University,
     UniversityAgent,
+    universities_archive,
 )
-from university_models.services import competitions, proposals
+from university_models.services import competitions, curriculum, proposals
 from university_models.services.agents import create_agent
 from university_models.services.training_data import collect_training_data
 from university_models.services.universities import create_university
@@ -742,3 +743,170 @@ def test_a_tournament_of_the_demo_draws_every_round(demo):
     assert not app.exception
     drawn = texts(app.markdown)
     assert all(f"Round {number}" in drawn for number in range(1, rounds + 1))
+
+
+# -- More form paths ----------------------------------------------------------------
+
+
+def test_each_page_shows_only_the_university_in_the_link(sqlite_configured):
+    alpha = make_university(sqlite_configured, name="Alpha U")
+    beta = make_university(sqlite_configured, name="Beta U")
+    make_agents(sqlite_configured, alpha, "Alpha agent")
+    (beta_agent,) = make_agents(sqlite_configured, beta, "Beta agent")
+    make_competition(sqlite_configured, beta, [beta_agent], name="Beta cup")
+
+    agents_page = open_page("agents", university=alpha)
+    competitions_page = open_page("competitions", university=alpha)
+
+    assert agents_page.dataframe[0].value["name"].tolist() == ["Alpha agent"]
+    assert "Alpha U has no competitions yet" in texts(competitions_page.info)
+    beta_page = open_page("competitions", university=beta)
+    assert beta_page.dataframe[0].value["name"].tolist() == ["Beta cup"]
+
+
+def test_creating_an_agent_enrolled_in_a_path(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    with transaction(sqlite_configured) as session:
+        path = curriculum.create_path(session, university_id, name="Reasoning")
+        curriculum.add_level(session, path.id, name="Basics", challenges=[{"q": 1}])
+        path_id = path.id
+    app = open_page("agents")
+    app.text_input(key="agent_name").input("Ada")
+    app.selectbox(key="agent_path").set_value(path_id)
+    submit_agent(app)
+
+    assert not app.exception
+    assert "Agent 'Ada' created." in texts(app.success)
+    assert app.dataframe[0].value["curriculum_path"].tolist() == ["Reasoning"]
+
+
+def test_a_refused_enrolment_creates_no_agent_either(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    with transaction(sqlite_configured) as session:
+        # A path without levels takes no enrolment.
+        path_id = curriculum.create_path(session, university_id, name="Empty").id
+    app = open_page("agents")
+    app.text_input(key="agent_name").input("Ada")
+    app.selectbox(key="agent_path").set_value(path_id)
+    submit_agent(app)
+
+    assert not app.exception
+    assert app.error, "the refusal is shown"
+    assert count(sqlite_configured, UniversityAgent) == 0
+    assert app.text_input(key="agent_name").value == "Ada"
+
+
+def change_status(app: AppTest, agent_id: str, status: str) -> AppTest:
+    app.selectbox(key="profile_agent").set_value(agent_id).run()
+    app.selectbox(key=f"agent_new_status_{agent_id}").set_value(status)
+    app.button(key="FormSubmitter:agent_status-Change status").click()
+    return app.run()
+
+
+def test_changing_an_agents_status_from_its_profile(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    (ada,) = make_agents(sqlite_configured, university_id, "Ada")
+    app = change_status(open_page("agents"), ada, "idle")
+
+    assert not app.exception
+    assert "Ada is now idle." in texts(app.success)
+    with read_session(sqlite_configured) as session:
+        assert session.get(UniversityAgent, ada).status == "idle"
+
+
+def test_archiving_an_agent_in_an_open_competition_is_refused(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    ada, bob = make_agents(sqlite_configured, university_id, "Ada", "Bob")
+    make_competition(sqlite_configured, university_id, [ada, bob])
+    app = change_status(open_page("agents"), ada, "archived")
+
+    assert not app.exception
+    assert "'Cup'" in texts(app.error)
+    with read_session(sqlite_configured) as session:
+        assert session.get(UniversityAgent, ada).status == "active"
+
+
+def test_adding_a_participant_and_cancelling_a_competition(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    ada, bob = make_agents(sqlite_configured, university_id, "Ada", "Bob")
+    competition_id = make_competition(sqlite_configured, university_id, [ada])
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+    app.selectbox(key="participant_agent").set_value(bob)
+    app.button(
+        key=f"FormSubmitter:add_participant_{competition_id}-Add participant"
+    ).click()
+    app.run()
+
+    assert not app.exception
+    assert "Bob added." in texts(app.success)
+    assert count(sqlite_configured, CompetitionParticipant) == 2
+
+    app.button(key="competition_cancel").click().run()
+    assert "Cup cancelled." in texts(app.success)
+    with read_session(sqlite_configured) as session:
+        assert session.get(Competition, competition_id).status == "cancelled"
+
+
+def test_a_taken_seed_is_refused_and_adds_nobody(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    ada, bob = make_agents(sqlite_configured, university_id, "Ada", "Bob")
+    competition_id = make_competition(sqlite_configured, university_id, [ada])
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+    app.selectbox(key="participant_agent").set_value(bob)
+    app.number_input(key="participant_seed").set_value(1)
+    app.button(
+        key=f"FormSubmitter:add_participant_{competition_id}-Add participant"
+    ).click()
+    app.run()
+
+    assert not app.exception
+    assert app.error, "the refusal is shown"
+    assert count(sqlite_configured, CompetitionParticipant) == 1
+
+
+def test_reopening_a_rejected_proposal_needs_a_reason(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    (first,) = make_proposals(sqlite_configured, university_id, "A")
+    with transaction(sqlite_configured) as session:
+        proposals.reject_proposal(session, first, decided_by="Bob", reason="Vague")
+    app = open_proposals(decider="Carol")
+    app.button(key=f"reopen_{first}").click().run()
+
+    assert "give a reason" in texts(app.error)
+    assert statuses(sqlite_configured) == {"A": ("rejected", "Bob")}
+
+    app.text_input(key=f"reopen_reason_{first}").input("New evidence")
+    app.button(key=f"reopen_{first}").click().run()
+    assert not app.exception
+    assert "it is pending again" in texts(app.success)
+    assert statuses(sqlite_configured) == {"A": ("pending", None)}
+
+
+def test_retention_lists_what_is_due_then_archives_it_on_confirmation(
+    sqlite_configured,
+):
+    make_university(sqlite_configured, name="Live U")
+    old_id = make_university(sqlite_configured, name="Old U", data_retention_days=30)
+    with transaction(sqlite_configured) as session:
+        old = session.get(University, old_id)
+        old.status = "archived"
+        # Scene: archived and untouched for longer than its 30 days.
+        old.last_activity_at = datetime.now(UTC) - timedelta(days=31)
+    app = open_page("universities")
+    next(b for b in app.button if "Dry run" in b.label).click()
+    app.run()
+
+    assert not app.exception
+    assert "1 universities would move to the archive." in texts(app.warning)
+    assert count(sqlite_configured, University) == 2
+
+    next(b for b in app.button if b.label.startswith("Confirm")).click()
+    app.run()
+    assert not app.exception
+    assert "Archived 1 universities." in texts(app.success)
+    with read_session(sqlite_configured) as session:
+        names = session.scalars(select(University.name)).all()
+        archived = session.execute(select(universities_archive.c.name)).scalars().all()
+    assert (names, archived) == (["Live U"], ["Old U"])
