@@ -59,8 +59,8 @@ ANCHOR = 1000.0
 #: Ridge penalty on the natural-log strengths (a Gaussian prior with standard
 #: deviation 1/sqrt(RIDGE) ~ 32 natural units ~ 13,700 rating points). It moves
 #: the rating of an agent with a few dozen results by well under a point, and
-#: keeps an agent that won (or lost) every match finite (about 1,000 points
-#: above its opponents after three wins).
+#: keeps an agent that won (or lost) every match finite (about 1,200 points
+#: above its opponent after three wins).
 RIDGE = 1e-3
 
 #: Above this many agents the fit stops after L-BFGS-B (a Newton step would
