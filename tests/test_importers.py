@@ -17,7 +17,12 @@ from sqlalchemy import Engine, func, select
 
 from tests.factories import make_agent, make_university
 from university_models.db import make_engine, read_session, transaction
-from university_models.errors import InvalidInput, NotFound, QuotaExceeded
+from university_models.errors import (
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    QuotaExceeded,
+)
 from university_models.importers import (
     ImportReport,
     detect_format,
@@ -31,6 +36,7 @@ from university_models.models import (
     University,
     UniversityAgent,
 )
+from university_models.services.universities import set_university_status
 
 TABLES = (UniversityAgent, Competition, CompetitionParticipant, CompetitionMatch)
 
@@ -368,6 +374,21 @@ def test_an_unknown_university_is_refused_listing_the_names(engine, university_i
         run_import(
             engine, "agent,challenge,score\n", file_name="t.csv", university="Nope"
         )
+
+
+def test_a_suspended_university_refuses_the_import(engine, university_id):
+    with transaction(engine) as session:
+        set_university_status(session, university_id, "suspended")
+    before = row_counts(engine)
+
+    with pytest.raises(InvalidTransition, match="'Import U' is suspended"):
+        run_import(
+            engine,
+            jsonl([{"agent_a": "a", "agent_b": "b", "winner": "tie"}]),
+            file_name="r.jsonl",
+        )
+
+    assert row_counts(engine) == before
 
 
 def test_a_taken_competition_name_is_refused_unless_appending(engine, university_id):

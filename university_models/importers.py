@@ -716,6 +716,10 @@ def import_results(
     file_format = detect_format(file_name, file_format)
 
     university = _resolve_university(session, university_name_or_id)
+    # Every write locks its university first: a suspended or archived one is
+    # refused before the file is read, and no other writer of this
+    # university interleaves with the import.
+    lock_university_for_write(session, university.id)
     existing = find_competition(session, university.id, competition_name)
     if existing is not None and not append:
         raise InvalidInput(
@@ -818,8 +822,6 @@ def _prepare(
 ) -> tuple[Competition, int, dict[str, str]]:
     """Create the agents and the competition with its participants; returns
     (competition, agents created, lower-case name -> participant id)."""
-    lock_university_for_write(session, university.id)
-
     count_agents = select(func.count()).where(
         UniversityAgent.university_id == university.id
     )
