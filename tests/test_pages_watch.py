@@ -425,12 +425,28 @@ def test_training_data_bulk_reject_of_selected_rows_keeps_the_others(configured)
 def test_training_data_queue_pages_in_the_query(configured):
     with transaction(configured) as session:
         first = build_scene(session, "Lyceum", scale=55)
+        for number in range(60):
+            session.add(
+                TrainingDataCollection(
+                    university_id=first.university_id,
+                    agent_id=first.agents["bob"],
+                    source_type="evaluation",
+                    data_type="tool_use",
+                    raw_data={"n": number},
+                )
+            )
     app = open_page("pages/training_data.py", university_id=first.university_id)
     assert len(app.dataframe[0].value) == 50
     first_page = set(app.dataframe[0].value["id"])
-    app.number_input(key="queue_page").set_value(2).run()
+    app.number_input(key="queue_page").set_value(3).run()
     assert not app.exception
-    second_page = set(app.dataframe[0].value["id"])
-    assert len(second_page) == 5
-    assert not first_page & second_page
-    assert "showing 5 from row 51" in page_text(app)
+    last_page = set(app.dataframe[0].value["id"])
+    assert len(last_page) == 15
+    assert not first_page & last_page
+    assert "showing 15 from row 101" in page_text(app)
+
+    # A narrower filter with fewer pages brings the queue to its last page.
+    app.selectbox(key="queue_source").select("evaluation").run()
+    assert not app.exception
+    assert app.number_input(key="queue_page").value == 2
+    assert "showing 10 from row 51" in page_text(app)

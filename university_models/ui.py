@@ -367,6 +367,9 @@ def pager(total: int, *, page_size: int, key: str) -> int:
     pages = max(1, -(-total // page_size))
     if pages == 1:
         return 0
+    # A narrower filter can leave the remembered page beyond the last one.
+    if st.session_state.get(key, 1) > pages:
+        st.session_state[key] = pages
     page = st.number_input(
         f"Page (of {pages}, {total} rows)",
         min_value=1,
