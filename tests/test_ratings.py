@@ -127,6 +127,17 @@ def test_ratings_do_not_depend_on_the_order_of_the_matches(matches, seed):
     assert np.allclose(first["rating"], second["rating"], rtol=0, atol=1e-9)
     assert first["rating"].notna().all()
 
+    # Agents numbered in another order (ids sort differently in another
+    # university) get the same ratings too.
+    names = sorted({name for a, b, _ in matches for name in (a, b)})
+    renamed = {name: f"{len(names) - n:02d}-{name}" for n, name in enumerate(names)}
+    relabelled = fit_ratings(
+        counts_of([(renamed[a], renamed[b], outcome) for a, b, outcome in shuffled])
+    )
+    again = by_agent(relabelled)
+    for agent, rating in by_agent(first).items():
+        assert again[renamed[agent]] == pytest.approx(rating, abs=1e-9)
+
 
 def test_disconnected_groups_are_reported_and_each_centred_on_the_anchor():
     counts = pairs(("a", "b", 6, 2, 0), ("c", "d", 1, 4, 0), ("d", "e", 2, 2, 1))

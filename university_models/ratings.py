@@ -66,7 +66,10 @@ RIDGE = 1e-3
 #: Above this many agents the fit stops after L-BFGS-B (a Newton step would
 #: solve a dense system of that size).
 NEWTON_POLISH_MAX_AGENTS = 2_000
-NEWTON_STEPS = 8
+NEWTON_STEPS = 12
+#: A Newton point is accepted when no gradient component of the (un-
+#: normalised) log-likelihood exceeds this times the number of matches.
+NEWTON_TOLERANCE = 1e-10
 
 #: Resamples below this give intervals too noisy to rank with.
 MIN_BOOTSTRAP_ROUNDS = 100
@@ -189,6 +192,15 @@ def _fit_strengths(
         gradient += RIDGE * theta
         return loss / scale, gradient / scale
 
+    newton = size <= NEWTON_POLISH_MAX_AGENTS
+    if start is not None and newton:
+        # A bootstrap resample starts at the fitted ratings, close to its own
+        # optimum, where Newton converges in a few steps; L-BFGS-B is the
+        # fallback when it does not.
+        theta, norm = _newton(table, wins_i, games, start)
+        if norm <= NEWTON_TOLERANCE * scale:
+            return theta
+
     result = minimize(
         objective,
         np.zeros(size) if start is None else start,
@@ -198,25 +210,29 @@ def _fit_strengths(
     )
     if not result.success:
         # L-BFGS-B stops with a line-search warning when it cannot improve in
-        # the last digits; the gradient says whether the point is usable.
+        # the last digits; the Newton polish below finishes the job.
         log.debug("rating fit stopped: %s", result.message)
-    if size <= NEWTON_POLISH_MAX_AGENTS:
-        return _newton_polish(table, wins_i, games, result.x)
+    if newton:
+        return _newton(table, wins_i, games, result.x)[0]
     return result.x
 
 
-def _newton_polish(
+def _newton(
     table: _PairTable, wins_i: np.ndarray, games: np.ndarray, theta: np.ndarray
-) -> np.ndarray:
-    """A few Newton steps from the L-BFGS-B point.
+) -> tuple[np.ndarray, float]:
+    """Newton steps from ``theta``; the best point and its largest gradient
+    component.
 
     Why: the penalised likelihood is strictly concave, so Newton converges
-    quadratically to the one optimum; after it the ratings agree to machine
-    precision whatever order the agents were numbered in, which L-BFGS-B's
-    tolerance alone does not promise.
+    quadratically to the one optimum from a nearby point; after it the
+    ratings agree to machine precision whatever order the agents were
+    numbered in, which L-BFGS-B's tolerance alone does not promise. A step
+    that does not shrink the gradient ends the steps (outside the region
+    where Newton converges).
     """
     size = len(theta)
     best, best_norm = theta, np.inf
+    diagonal = np.arange(size) * (size + 1)
     for _ in range(NEWTON_STEPS):
         difference = theta[table.i] - theta[table.j]
         probability = 0.5 * (1.0 + np.tanh(0.5 * difference))
@@ -228,17 +244,27 @@ def _newton_polish(
         )
         norm = float(np.max(np.abs(gradient)))
         if norm >= best_norm:
-            # Outside the region where Newton converges: keep the best point.
             break
         best, best_norm = theta, norm
+        if norm == 0.0:
+            break
+
         weight = games * probability * (1.0 - probability)
-        hessian = RIDGE * np.eye(size)
-        np.add.at(hessian, (table.i, table.i), weight)
-        np.add.at(hessian, (table.j, table.j), weight)
-        np.add.at(hessian, (table.i, table.j), -weight)
-        np.add.at(hessian, (table.j, table.i), -weight)
-        theta = theta - np.linalg.solve(hessian, gradient)
-    return best
+        hessian = np.bincount(
+            np.concatenate(
+                [
+                    table.i * (size + 1),
+                    table.j * (size + 1),
+                    table.i * size + table.j,
+                    table.j * size + table.i,
+                ]
+            ),
+            np.concatenate([weight, weight, -weight, -weight]),
+            size * size,
+        )
+        hessian[diagonal] += RIDGE
+        theta = theta - np.linalg.solve(hessian.reshape(size, size), gradient)
+    return best, best_norm
 
 
 def _to_ratings(table: _PairTable, theta: np.ndarray) -> np.ndarray:
