@@ -628,3 +628,32 @@ def test_a_200k_record_file_imports_in_bounded_memory(
     # stays far below the size of the matches as Python objects (~600 MB).
     assert peak < 48 * 2**20
     assert elapsed < 240
+
+
+def test_a_tournament_import_with_named_rounds_is_ranked_by_stage(
+    engine, university_id
+):
+    data = (
+        "agent_a,agent_b,winner,round\n"
+        "a,b,agent_a,1\n"
+        "c,d,agent_b,1\n"
+        "a,d,agent_a,2\n"
+        "e,f,tie,Friendly\n"
+    )
+
+    report = run_import(engine, data, file_name="cup.csv", kind="tournament")
+
+    with read_session(engine) as session:
+        ranking = dict(
+            session.execute(
+                select(UniversityAgent.name, CompetitionParticipant.ranking)
+                .join(
+                    CompetitionParticipant,
+                    CompetitionParticipant.agent_id == UniversityAgent.id,
+                )
+                .where(CompetitionParticipant.competition_id == report.competition_id)
+            ).all()
+        )
+    assert ranking["a"] == 1
+    assert ranking["d"] == 2
+    assert ranking["b"] > ranking["d"] and ranking["c"] > ranking["d"]
