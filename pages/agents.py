@@ -8,6 +8,7 @@ from university_models import ratings, ui
 from university_models.models import AGENT_STATUSES, AGENT_TYPES
 from university_models.queries import agents as queries
 from university_models.services import agents as agent_services
+from university_models.services import curriculum
 
 ANY = "(any)"
 FORM_KEYS = (
@@ -33,8 +34,6 @@ ui.show_flash()
 def _create(session, values: dict, path_id: str | None):
     agent = agent_services.create_agent(session, university.id, **values)
     if path_id:
-        from university_models.services import curriculum
-
         curriculum.enrol_agent(session, agent.id, path_id)
     return agent
 
@@ -128,10 +127,14 @@ elif total == 0:
     st.info("No agent matches these filters. Clear a filter to see more.")
 else:
     st.caption(f"{total} agents match; showing {len(table)} from row {offset + 1}.")
-    st.dataframe(
+    st.caption("Click a row to open that agent's profile below.")
+    clicked = st.dataframe(
         table.drop(columns=["id"]),
         hide_index=True,
         width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key="agents_table",
         column_config={
             "name": "agent",
             "agent_type": "type",
@@ -151,6 +154,14 @@ else:
             "created_at": ui.utc_column("created"),
         },
     )
+
+    # A newly clicked row opens its agent; the selection box below can then
+    # choose another one without the row taking over again.
+    rows = clicked.selection.rows if clicked else []
+    picked = str(table.iloc[rows[0]]["id"]) if rows else None
+    if picked is not None and picked != st.session_state.get("agents_table_picked"):
+        st.session_state["profile_agent"] = picked
+    st.session_state["agents_table_picked"] = picked
 
 
 # -- One agent's profile ---------------------------------------------------------
@@ -206,10 +217,7 @@ with curriculum_tab:
         queries.agent_curriculum_position, university.id, agent_id=agent_id
     )
     if position is None or position["status"] == "not_enrolled":
-        st.info(
-            "Not enrolled in a curriculum path. Enrol agents when you create "
-            "them, or from the command line."
-        )
+        st.info("Not enrolled in a curriculum path: enrol it below.")
     elif position["path_completed"]:
         st.success(f"Completed every level of **{position['path_name']}**.")
     else:
@@ -240,6 +248,30 @@ with curriculum_tab:
                 "completed_at": ui.utc_column("completed"),
             },
         )
+
+    other_paths = [
+        path for path in paths["id"] if position is None or path != position["path_id"]
+    ]
+    if other_paths and profile["status"] != "archived":
+        with st.form(f"enrol_{agent_id}"):
+            st.selectbox(
+                "Enrol in",
+                other_paths,
+                format_func=lambda i: path_names[i],
+                key=f"enrol_path_{agent_id}",
+                help="An agent follows one path at a time; its progress on "
+                "other paths is kept.",
+            )
+            if st.form_submit_button("Enrol"):
+                path_id = st.session_state[f"enrol_path_{agent_id}"]
+
+                def _enrol(session):
+                    return curriculum.enrol_agent(session, agent_id, path_id)
+
+                ui.run_write(
+                    _enrol,
+                    success=f"{profile['name']} enrolled in {path_names[path_id]}.",
+                )
 
 with record_tab:
     # The same cached leaderboard the Leaderboard page shows: one fit per

@@ -910,3 +910,24 @@ def test_retention_lists_what_is_due_then_archives_it_on_confirmation(
         names = session.scalars(select(University.name)).all()
         archived = session.execute(select(universities_archive.c.name)).scalars().all()
     assert (names, archived) == (["Live U"], ["Old U"])
+
+
+def test_enrolling_an_agent_from_its_profile(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    (ada,) = make_agents(sqlite_configured, university_id, "Ada")
+    with transaction(sqlite_configured) as session:
+        path = curriculum.create_path(session, university_id, name="Reasoning")
+        curriculum.add_level(session, path.id, name="Basics", challenges=[{"q": 1}])
+        path_id = path.id
+    app = open_page("agents")
+    app.selectbox(key="profile_agent").set_value(ada).run()
+    assert "Not enrolled in a curriculum path" in texts(app.info)
+
+    app.selectbox(key=f"enrol_path_{ada}").set_value(path_id)
+    app.button(key=f"FormSubmitter:enrol_{ada}-Enrol").click().run()
+
+    assert not app.exception
+    assert "Ada enrolled in Reasoning." in texts(app.success)
+    assert "Path **Reasoning**, level **1 of 1** (Basics)" in texts(app.markdown)
+    with read_session(sqlite_configured) as session:
+        assert session.get(UniversityAgent, ada).current_curriculum_path_id == path_id
