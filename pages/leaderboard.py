@@ -109,10 +109,17 @@ else:
     )
 groups = board.attrs.get("groups")
 if groups:
+
+    def describe(names):
+        shown = ", ".join(names[:4])
+        more = f" and {len(names) - 4} more" if len(names) > 4 else ""
+        return f"{len(names)} agents ({shown}{more})"
+
     st.warning(
-        f"These agents fall into {len(groups)} groups that never met each other: "
-        "ratings compare only within a group. Groups: "
-        + "; ".join(", ".join(names) for names in groups)
+        f"These agents fall into {len(groups)} groups that never met each other, "
+        "so ratings compare only within a group: "
+        + "; ".join(describe(names) for names in groups)
+        + "."
     )
 
 hidden = ["agent_id", "component"]

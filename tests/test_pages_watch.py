@@ -12,12 +12,16 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from tests.factories import make_university
-from tests.test_queries import build_scene
+from tests.factories import make_agent, make_university
+from tests.test_queries import add_match, build_scene
 from university_models import ui
 from university_models.config import PROJECT_ROOT
 from university_models.db import read_session, transaction
-from university_models.models import TrainingDataCollection
+from university_models.models import (
+    Competition,
+    CompetitionParticipant,
+    TrainingDataCollection,
+)
 from university_models.queries.training_data import review_status_counts
 from university_models.queries.universities import list_universities
 from university_models.ratings import MIN_BOOTSTRAP_ROUNDS
@@ -450,3 +454,39 @@ def test_training_data_queue_pages_in_the_query(configured):
     assert not app.exception
     assert app.number_input(key="queue_page").value == 2
     assert "showing 10 from row 51" in page_text(app)
+
+
+def test_leaderboard_warns_when_ratings_fall_into_separate_groups(configured):
+    with transaction(configured) as session:
+        university = make_university(session, name="Split")
+        competition = Competition(
+            university=university,
+            name="Two Pools",
+            competition_type="head_to_head",
+            rules={},
+            evaluation_config={},
+        )
+        session.add(competition)
+        session.flush()
+        agents = [
+            make_agent(session, university, name=name)
+            for name in ("Ann", "Ben", "Cat", "Dan")
+        ]
+        seats = [
+            CompetitionParticipant(competition=competition, agent_id=agent.id)
+            for agent in agents
+        ]
+        session.add_all(seats)
+        session.flush()
+        add_match(
+            session, competition, 1, seats[0], seats[1], (1, 0), seats[0], days_ago=1
+        )
+        add_match(
+            session, competition, 2, seats[2], seats[3], (0, 1), seats[3], days_ago=1
+        )
+
+    app = open_page("pages/leaderboard.py")
+    assert not app.exception
+    [warning] = app.warning
+    assert "2 groups" in warning.value
+    assert "2 agents (Ann, Ben)" in warning.value

@@ -48,7 +48,7 @@ def _ago(days: float) -> datetime:
     return NOW - timedelta(days=days)
 
 
-def _match(session, competition, number, one, two, scores, winner, *, days_ago):
+def add_match(session, competition, number, one, two, scores, winner, *, days_ago):
     match = CompetitionMatch(
         competition=competition,
         match_number=number,
@@ -130,11 +130,11 @@ def build_scene(session: Session, name: str, *, scale: int = 1) -> Scene:
     ps = CompetitionParticipant(competition=solo, agent_id=ada.id)
     session.add_all([pa, pb, pc, ps])
     session.flush()
-    _match(session, arena, 1, pa, pb, (1.0, 0.0), pa, days_ago=1)
-    _match(session, arena, 2, pa, pc, (0.5, 0.5), None, days_ago=10)
-    _match(session, arena, 3, pb, pc, (0.7, 0.2), pb, days_ago=1)
-    _match(session, arena, 4, pb, pa, None, None, days_ago=0)
-    _match(session, solo, 1, ps, None, (0.8,), None, days_ago=5)
+    add_match(session, arena, 1, pa, pb, (1.0, 0.0), pa, days_ago=1)
+    add_match(session, arena, 2, pa, pc, (0.5, 0.5), None, days_ago=10)
+    add_match(session, arena, 3, pb, pc, (0.7, 0.2), pb, days_ago=1)
+    add_match(session, arena, 4, pb, pa, None, None, days_ago=0)
+    add_match(session, solo, 1, ps, None, (0.8,), None, days_ago=5)
     scene.competitions = {"arena": arena.id, "solo": solo.id}
 
     path = CurriculumPath(university=university, name="Basics")
@@ -448,7 +448,7 @@ def test_match_records_share_a_rank_when_level(engine):
         p2 = CompetitionParticipant(competition=competition, agent_id=two.id)
         session.add_all([p1, p2])
         session.flush()
-        _match(session, competition, 1, p1, p2, (0.5, 0.5), None, days_ago=1)
+        add_match(session, competition, 1, p1, p2, (0.5, 0.5), None, days_ago=1)
         university_id = university.id
     with read_session(engine) as session:
         records = leaderboard.match_records(session, university_id)
