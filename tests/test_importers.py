@@ -564,8 +564,19 @@ def test_a_file_that_is_not_utf8_is_refused(engine, university_id):
 
 
 def test_a_file_without_records_is_refused(engine, university_id):
+    before = row_counts(engine)
+
     with pytest.raises(InvalidInput, match="holds no records"):
         run_import(engine, "agent_a,agent_b,winner\r\n", file_name="empty.csv")
+    with pytest.raises(InvalidInput, match="None of the 2 records .* has a score"):
+        run_import(
+            engine,
+            "agent,challenge,score\na,1,\nb,1,\n",
+            file_name="t.csv",
+            kind="solo",
+        )
+
+    assert row_counts(engine) == before
 
 
 # --- a large file, read as a stream ---------------------------------------
