@@ -7,8 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import shlex
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,6 +25,7 @@ from university_models.exports import (
     ExportFilters,
     count_rows,
     csv_chunks,
+    csv_text,
     export_file_name,
     filter_labels,
     report_command,
@@ -368,3 +370,21 @@ def test_export_command_line_shown_on_the_page_gives_the_same_rows(
     assert main(words[3:]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert len(rows) == expected == 2
+
+
+def test_missing_values_are_empty_cells_and_times_are_utc():
+    paris = timezone(timedelta(hours=1))
+    text = csv_text(
+        [
+            [
+                None,
+                float("nan"),
+                pd.NA,
+                pd.NaT,
+                True,
+                0.1,
+                datetime(2026, 1, 1, 1, tzinfo=paris),
+            ]
+        ]
+    )
+    assert text == ",,,,true,0.1,2026-01-01T00:00:00+00:00\r\n"

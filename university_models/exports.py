@@ -631,7 +631,7 @@ def count_rows(
 
 
 def _cell(value: Any) -> Any:
-    if value is None:
+    if value is None or value is pd.NA or value is pd.NaT:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -648,7 +648,10 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _csv_text(rows: list[list[Any]]) -> str:
+def csv_text(rows) -> str:
+    """Rows as CSV text in the exports' cell format: empty cells for missing
+    values (None, NaN, NA), ``true``/``false``, shortest exact floats, ISO
+    8601 UTC times; CRLF line ends as RFC 4180 has them."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerows([[_cell(value) for value in row] for row in rows])
@@ -710,7 +713,7 @@ def csv_chunks(
 
 
 def _generate(session, report, university_id, filters, columns, page_size, progress):
-    yield _csv_text([columns])
+    yield csv_text([columns])
     written = 0
     if report == "leaderboard":
         # One row per agent, bounded by the university's max_agents: the
@@ -722,7 +725,7 @@ def _generate(session, report, university_id, filters, columns, page_size, progr
         for start in range(0, len(board), page_size):
             chunk = board.iloc[start : start + page_size][columns]
             written += len(chunk)
-            yield _csv_text(chunk.itertuples(index=False, name=None))
+            yield csv_text(chunk.itertuples(index=False, name=None))
             if progress is not None:
                 progress(written)
         return
@@ -730,7 +733,7 @@ def _generate(session, report, university_id, filters, columns, page_size, progr
     plan = _PLANS[report](university_id, filters)
     for rows in _keyset_pages(session, plan, page_size):
         written += len(rows)
-        yield _csv_text(rows)
+        yield csv_text(rows)
         if progress is not None:
             progress(written)
     log.info("exported %d rows of the %s report", written, report)
