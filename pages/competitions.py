@@ -278,6 +278,8 @@ else:
 
 # -- One competition ----------------------------------------------------------------
 
+# The competitions on this page of the list: the filters and the pager
+# above are how a person finds one among many.
 choices = dict(zip(table["id"], table["name"], strict=True))
 st.subheader("Competition")
 competition_id = st.selectbox(
@@ -446,6 +448,8 @@ with matches_tab:
                 )
 
 with bracket_tab:
+    # TODO: byes (a seed with no first-round opponent) are not drawn; they
+    # show only as that seed's first match being in round 2.
     rounds = queries.bracket_rounds(matches)
     if detail["competition_type"] != "tournament":
         st.caption("Only tournaments have a bracket.")

@@ -2,6 +2,7 @@
 each, bulk approval with confirmation, implementation, and the decision
 history."""
 
+import pandas as pd
 import streamlit as st
 
 from university_models import ui
@@ -154,8 +155,7 @@ for proposal in queue.itertuples():
     box.write(proposal.description)
     facts = [
         f"expected improvement **{proposal.expected_improvement:+.3f}**"
-        if proposal.expected_improvement == proposal.expected_improvement
-        and proposal.expected_improvement is not None
+        if pd.notna(proposal.expected_improvement)
         else "no expected improvement given",
         f"by {proposal.generated_by.replace('_', ' ')}",
         f"created {ui.format_utc(proposal.created_at)}",

@@ -197,7 +197,7 @@ with st.form(f"edit_university_{selected.id}"):
         "Other settings (JSON object)",
         value=json.dumps(other_settings, indent=2),
         key=f"edit_settings_{selected.id}",
-        height=100,
+        height=140,
     )
     if st.form_submit_button("Save changes", type="primary"):
         state = st.session_state

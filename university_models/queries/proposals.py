@@ -233,6 +233,9 @@ def decision_history(
     most recently changed proposals (a JSON list has no portable SQL
     unnesting on both engines), and the newest ``limit`` are returned.
     """
+    # TODO: decisions on proposals older than the ``proposals`` most recently
+    # changed ones are not shown; a table of decisions would let SQL page
+    # through all of them.
     rows = session.execute(
         select(
             ImprovementProposal.id,
