@@ -490,3 +490,21 @@ def test_leaderboard_warns_when_ratings_fall_into_separate_groups(configured):
     [warning] = app.warning
     assert "2 groups" in warning.value
     assert "2 agents (Ann, Ben)" in warning.value
+
+
+def _page_showing_two_errors():
+    from university_models.errors import InvalidInput
+    from university_models.ui import show_error
+
+    show_error(InvalidInput("Agent name 'Ada' is taken; choose another."))
+    show_error(RuntimeError("connection string with a secret"))
+
+
+def test_show_error_shows_refusals_as_they_are_and_hides_bugs(caplog):
+    app = AppTest.from_function(_page_showing_two_errors).run()
+    assert not app.exception
+    refusal, bug = (element.value for element in app.error)
+    assert refusal == "Agent name 'Ada' is taken; choose another."
+    assert "secret" not in bug
+    assert "nothing was changed" in bug
+    assert "connection string with a secret" in caplog.text
