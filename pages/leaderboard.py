@@ -18,7 +18,7 @@ from university_models.ui import (
 
 TOP_AGENTS = 15
 #: Completed matches in scope up to which the intervals are shown at once.
-INTERVALS_BY_DEFAULT_UP_TO = 200
+INTERVALS_BY_DEFAULT_UP_TO = 50_000
 ALL = "All"
 
 st.title("Leaderboard")
@@ -65,8 +65,9 @@ intervals = st.toggle(
     key="leaderboard_intervals",
     help=(
         f"Resamples the results {leaderboard.BOOTSTRAP_ROUNDS} times (as the CSV "
-        "export does). This can take a minute on a large result log; the answer "
-        "is kept until a result changes."
+        "export does); on by default up to "
+        f"{INTERVALS_BY_DEFAULT_UP_TO:,} matches. The answer is kept until a "
+        "result changes."
     ),
 )
 try:

@@ -718,9 +718,8 @@ def _generate(session, report, university_id, filters, columns, page_size, progr
     if report == "leaderboard":
         # One row per agent, bounded by the university's max_agents: the
         # ratings are fitted on all of them at once, then written in pages.
-        # TODO: the bootstrap behind the intervals refits the ratings once per
-        # resample and takes minutes on a large result log, with no progress
-        # reported until it ends; make the fit faster or report per resample.
+        # TODO: no progress is reported while the ratings and their bootstrap
+        # intervals are fitted (about a second on the demo, more on a huge log).
         board = _leaderboard(session, university_id, filters)
         for start in range(0, len(board), page_size):
             chunk = board.iloc[start : start + page_size][columns]
