@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from tests.factories import make_agent, make_university
+from university_models.cli import main
 from university_models.db import make_engine, read_session, transaction
 from university_models.errors import (
     InvalidInput,
@@ -668,3 +669,40 @@ def test_a_tournament_import_with_named_rounds_is_ranked_by_stage(
     assert ranking["a"] == 1
     assert ranking["d"] == 2
     assert ranking["b"] > ranking["d"] and ranking["c"] > ranking["d"]
+
+
+def test_the_command_appends_with_the_flag_and_refuses_without_it(
+    engine, university_id, monkeypatch, capsys, tmp_path
+):
+    monkeypatch.setenv(
+        "UNIVERSITY_DATABASE_URL", engine.url.render_as_string(hide_password=False)
+    )
+    results = tmp_path / "results.csv"
+    results.write_text("model_a,model_b,winner\nx,y,model_b\n", encoding="utf-8")
+    command = [
+        "import-results",
+        str(results),
+        "--university",
+        "import u",
+        "--competition",
+        "Weekly",
+        "--type",
+        "head_to_head",
+        "--agent-type",
+        "student",
+    ]
+
+    assert main(command) == 0
+    first = capsys.readouterr().out
+    before = row_counts(engine)
+    assert main(command) == 1
+    refused = capsys.readouterr().err
+    assert row_counts(engine) == before
+    assert main([*command, "--append"]) == 0
+    appended = capsys.readouterr().out
+
+    assert "matches written    1" in first
+    assert "agents created     2" in first
+    assert "already has a competition named 'Weekly'" in refused
+    assert "agents created     0" in appended
+    assert row_counts(engine)["competition_matches"] == 2
