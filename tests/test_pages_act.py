@@ -5,6 +5,7 @@ nothing and keeps what was typed."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -12,12 +13,23 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import streamlit as st
+from hypothesis import given, settings
+from hypothesis.strategies import (
+    booleans,
+    dictionaries,
+    integers,
+    lists,
+    none,
+    recursive,
+    text,
+)
 from sqlalchemy import Engine, func, select
 from streamlit.testing.v1 import AppTest
 
 from university_models.config import PROJECT_ROOT
 from university_models.db import make_engine, read_session, transaction
 from university_models.demo import build_demo
+from university_models.errors import InvalidInput
 from university_models.models import (
     Competition,
     CompetitionMatch,
@@ -31,6 +43,7 @@ from university_models.services import competitions, curriculum, proposals
 from university_models.services.agents import create_agent
 from university_models.services.training_data import collect_training_data
 from university_models.services.universities import create_university
+from university_models.ui import parse_json_object
 
 APP = PROJECT_ROOT / "streamlit_app.py"
 
@@ -931,3 +944,39 @@ def test_enrolling_an_agent_from_its_profile(sqlite_configured):
     assert "Path **Reasoning**, level **1 of 1** (Basics)" in texts(app.markdown)
     with read_session(sqlite_configured) as session:
         assert session.get(UniversityAgent, ada).current_curriculum_path_id == path_id
+
+
+# -- The JSON boxes ---------------------------------------------------------------
+
+JSON_VALUES = recursive(
+    none() | booleans() | integers() | text(max_size=5),
+    lambda children: (
+        lists(children, max_size=3)
+        | dictionaries(text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(document=dictionaries(text(max_size=8), JSON_VALUES, max_size=4))
+def test_a_json_box_reads_back_every_json_object(document):
+    assert parse_json_object(json.dumps(document, indent=2), field="Box") == document
+
+
+@settings(max_examples=30, deadline=None)
+@given(value=JSON_VALUES.filter(lambda value: not isinstance(value, dict)))
+def test_a_json_box_refuses_anything_but_an_object(value):
+    with pytest.raises(InvalidInput, match="Box must be a JSON object"):
+        parse_json_object(json.dumps(value), field="Box")
+
+
+def test_an_empty_json_box_is_an_empty_object():
+    assert parse_json_object("  \n", field="Box") == {}
+
+
+def test_a_broken_json_box_names_the_line_and_column():
+    with pytest.raises(
+        InvalidInput, match=r"Box is not valid JSON: .* line 2, column 8\."
+    ):
+        parse_json_object('{\n  "a": ,\n}', field="Box")

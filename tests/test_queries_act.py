@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis.strategies import text
 from sqlalchemy import Engine
 
 from university_models.db import read_session, transaction
@@ -313,3 +315,33 @@ def test_the_queue_puts_pending_first_oldest_first_and_history_newest_first(
     ]
     assert str(history["decided_at"].dt.tz) == "UTC"
     assert rejected == 1
+
+
+# -- properties -----------------------------------------------------------------------
+
+NAMES = ["Ada", "adam_x", "100% Bot", "Bob", "b_o_b", "Carla", "CARL%"]
+
+
+def test_the_name_search_is_a_literal_case_insensitive_substring(
+    engine, two_universities
+):
+    a = two_universities["a"]
+    with transaction(engine) as session:
+        agents(session, a, *NAMES)
+
+    # ASCII only: SQLite's lower() folds ASCII letters and nothing else.
+    @settings(max_examples=40, deadline=None)
+    @given(term=text(alphabet="abcdABCD%_ 1x", max_size=4))
+    def search_matches_python(term: str) -> None:
+        with read_session(engine) as session:
+            found = agent_queries.list_agents(session, a, name_contains=term)
+            counted = agent_queries.count_agents(session, a, name_contains=term)
+        wanted = term.strip().lower()
+        expected = sorted(
+            (name for name in NAMES if wanted in name.lower()),
+            key=lambda name: (name.lower(), name),
+        )
+        assert found["name"].tolist() == expected
+        assert counted == len(expected)
+
+    search_matches_python()
