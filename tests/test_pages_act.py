@@ -980,3 +980,31 @@ def test_a_broken_json_box_names_the_line_and_column():
         InvalidInput, match=r"Box is not valid JSON: .* line 2, column 8\."
     ):
         parse_json_object('{\n  "a": ,\n}', field="Box")
+
+
+def test_a_stuck_agents_profile_says_why(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    (ada,) = make_agents(sqlite_configured, university_id, "Ada")
+    with transaction(sqlite_configured) as session:
+        path = curriculum.create_path(session, university_id, name="Reasoning")
+        basics = curriculum.add_level(
+            session, path.id, name="Basics", challenges=[{"q": 1}], passing_score=0.5
+        )
+        curriculum.add_level(
+            session,
+            path.id,
+            name="Hard",
+            challenges=[{"q": 2}],
+            required_competency_score=0.99,
+        )
+        curriculum.enrol_agent(session, ada, path.id)
+        curriculum.record_challenge_result(
+            session, ada, basics.id, challenge_index=0, score=0.6, minutes=5
+        )
+    app = open_page("agents")
+    app.selectbox(key="profile_agent").set_value(ada).run()
+
+    assert not app.exception
+    stuck = texts(app.warning)
+    assert "Stuck: Level 2 'Hard'" in stuck
+    assert "0.99" in stuck
