@@ -491,6 +491,18 @@ MALFORMED = [
         id="jsonl-broken-line",
     ),
     pytest.param(
+        "csv",
+        "agent_a;agent_b;winner\na;b;tie\n",
+        r"line 1: the header 'agent_a;agent_b;winner' is a single column: separate",
+        id="csv-semicolons",
+    ),
+    pytest.param(
+        "jsonl",
+        '[\n{"agent_a": "a", "agent_b": "b", "winner": "tie"}\n]\n',
+        r"line 1: not valid JSON .*: this looks like a JSON array",
+        id="jsonl-holding-an-array",
+    ),
+    pytest.param(
         "jsonl",
         '{"agent_a": "a", "agent_b": "A", "winner": "tie"}\n',
         r"line 1: agent_a and agent_b are both 'a'",

@@ -210,6 +210,11 @@ def _csv_records(text: io.TextIOBase) -> Iterator[tuple[str, dict]]:
                 continue
             if header is None:
                 header = [cell.strip().lower() for cell in row]
+                if len(header) == 1 and any(mark in header[0] for mark in ";\t|"):
+                    raise InvalidInput(
+                        f"line {first_line}: the header {row[0]!r} is a single "
+                        "column: separate the columns with commas."
+                    )
                 continue
             if len(row) > len(header):
                 raise InvalidInput(
@@ -231,9 +236,14 @@ def _json_lines(text: io.TextIOBase) -> Iterator[tuple[str, dict]]:
         try:
             value = json.loads(line)
         except json.JSONDecodeError as error:
+            hint = (
+                "this looks like a JSON array: import it with the json format"
+                if line.lstrip().startswith("[")
+                else "each line must hold one JSON object"
+            )
             raise InvalidInput(
                 f"line {number}: not valid JSON ({error.msg} at column "
-                f"{error.colno}): each line must hold one JSON object."
+                f"{error.colno}): {hint}."
             ) from error
         yield f"line {number}", _flat_object(value, f"line {number}")
 
