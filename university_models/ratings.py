@@ -384,9 +384,11 @@ def bootstrap_intervals(
     if total == 0:
         samples[:] = _to_ratings(table, point)
     else:
-        draws = generator.multinomial(total, flat / flat.sum(), size=rounds)
+        probabilities = flat / flat.sum()
         for round_number in range(rounds):
-            cells = draws[round_number].reshape(table.cells.shape).astype(float)
+            # One resample at a time: memory stays one row of cells.
+            draw = generator.multinomial(total, probabilities)
+            cells = draw.reshape(table.cells.shape).astype(float)
             theta = _fit_strengths(table, cells, start=point)
             samples[round_number] = _to_ratings(table, theta)
 
