@@ -84,6 +84,10 @@ scope = {
 
 pending = int(by_status.get("pending", 0))
 bulk_area = st.container()
+# A confirmation started for another university (before switching in the
+# sidebar) is dropped rather than applied here.
+if st.session_state.get(BULK_KEY, {}).get("university") not in (None, university.id):
+    del st.session_state[BULK_KEY]
 if pending and BULK_KEY not in st.session_state:
     shown = min(pending, BULK_LIMIT)
     if bulk_area.button(
@@ -91,12 +95,15 @@ if pending and BULK_KEY not in st.session_state:
         icon=":material/done_all:",
         key="bulk_approve_start",
     ):
-        st.session_state[BULK_KEY] = ui.cached_query(
-            queries.pending_proposal_ids, university.id, limit=BULK_LIMIT
-        )
+        st.session_state[BULK_KEY] = {
+            "university": university.id,
+            "ids": ui.cached_query(
+                queries.pending_proposal_ids, university.id, limit=BULK_LIMIT
+            ),
+        }
         st.rerun()
 if BULK_KEY in st.session_state:
-    ids = st.session_state[BULK_KEY]
+    ids = st.session_state[BULK_KEY]["ids"]
     bulk_area.warning(
         f"Approve **{len(ids)}** pending proposals as **{decider or '(nobody)'}**? "
         "This cannot be undone from this page.",

@@ -1008,3 +1008,24 @@ def test_a_stuck_agents_profile_says_why(sqlite_configured):
     stuck = texts(app.warning)
     assert "Stuck: Level 2 'Hard'" in stuck
     assert "0.99" in stuck
+
+
+def test_a_bulk_confirmation_does_not_follow_a_switch_of_university(
+    sqlite_configured,
+):
+    alpha = make_university(sqlite_configured, name="Alpha U")
+    beta = make_university(sqlite_configured, name="Beta U")
+    make_proposals(sqlite_configured, alpha, "A")
+    make_proposals(sqlite_configured, beta, "B")
+    app = open_proposals(decider="Bob")
+    app.button(key="bulk_approve_start").click().run()
+    assert "Approve **1** pending proposals" in texts(app.warning)
+
+    app.sidebar.selectbox(key="university_selectbox").set_value(beta).run()
+
+    assert not app.exception
+    assert not app.warning
+    assert statuses(sqlite_configured) == {
+        "A": ("pending", None),
+        "B": ("pending", None),
+    }
