@@ -567,7 +567,14 @@ def _rewindable(source: BinaryIO | str | os.PathLike) -> Iterator[Callable]:
 
         @contextmanager
         def open_path():
-            with open(path, encoding="utf-8-sig", newline="") as text:
+            try:
+                text = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+            except OSError as error:
+                raise InvalidInput(
+                    f"Cannot read {str(path)!r} ({error.strerror}): check the file "
+                    "and its permissions."
+                ) from error
+            with text:
                 yield text
 
         yield open_path
