@@ -35,6 +35,11 @@ lint: $(VENV)/.requirements-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+## demo: replace the demo universities with a fresh build (yours are kept)
+demo: $(VENV)/.requirements
+	$(BIN)/python -m university_models db upgrade
+	$(BIN)/python -m university_models demo --replace
+
 format: $(VENV)/.requirements-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
