@@ -7,6 +7,8 @@ watch, act, report or administer.
 
 import streamlit as st
 
+from university_models.ui import enter_app
+
 st.set_page_config(
     page_title="Agentic University",
     page_icon=":material/school:",
@@ -63,4 +65,5 @@ navigation = st.navigation(
         ],
     }
 )
+enter_app()
 navigation.run()

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from tests.factories import make_agent, make_university
@@ -508,3 +509,31 @@ def test_show_error_shows_refusals_as_they_are_and_hides_bugs(caplog):
     assert "secret" not in bug
     assert "nothing was changed" in bug
     assert "connection string with a secret" in caplog.text
+
+
+def _page_run_without_the_entrypoint():
+    import streamlit as st
+    from streamlit.runtime.pages_manager import PagesManager
+
+    from university_models.ui import select_university
+
+    # What Streamlit does for the first visitor of a fresh server who opens
+    # a page's link: the pages/ folder mode, the page without the entrypoint.
+    if st.session_state.pop("simulate_pages_folder_mode", False):
+        PagesManager.uses_pages_directory = True
+    st.session_state["runs"] = st.session_state.get("runs", 0) + 1
+    select_university(required=False)
+
+
+def test_a_page_run_without_the_entrypoint_reruns_through_it_once(configured):
+    app = AppTest.from_function(_page_run_without_the_entrypoint)
+    app.session_state["simulate_pages_folder_mode"] = True
+    app.run()
+    assert not app.exception
+    assert app.session_state["runs"] == 2
+    assert PagesManager.uses_pages_directory is False
+
+    # A later run of the same session is not rerun: it may carry a click.
+    app.session_state["simulate_pages_folder_mode"] = True
+    app.run()
+    assert app.session_state["runs"] == 3

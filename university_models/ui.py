@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
+from streamlit.runtime.pages_manager import PagesManager
 
 from university_models.config import database_url
 from university_models.db import make_engine, new_id, read_session
@@ -113,6 +114,38 @@ status_colors = STATUS_COLORS
 
 #: How times are shown in tables: minutes are enough to follow activity.
 UTC_DISPLAY_FORMAT = "YYYY-MM-DD HH:mm"
+
+
+_ENTRY_KEY = "_entered_through_streamlit_app"
+_RENDERED_KEY = "_rendered_once"
+
+
+def enter_app() -> None:
+    """Mark this run as started by ``streamlit_app.py``; it calls this on
+    every run, before ``navigation.run()``."""
+    st.session_state[_ENTRY_KEY] = True
+
+
+def _ensure_entrypoint() -> None:
+    """Rerun through ``streamlit_app.py`` when Streamlit ran a page directly.
+
+    Why: until some session has run the entrypoint (which calls
+    ``st.navigation``), Streamlit treats the ``pages/`` folder as an old-style
+    multipage app, so the first visitor of a fresh server who opens a link
+    such as ``/leaderboard`` gets that page without the page configuration
+    and with the folder's file names as navigation. Switching that mode off
+    and rerunning puts the visitor on the same page of the real app. Only a
+    session's first run is rerun: a later run may carry a click, which a
+    rerun would lose (Streamlit's AppTest starts every run in that mode)."""
+    entered = st.session_state.pop(_ENTRY_KEY, False)
+    first_run = not st.session_state.get(_RENDERED_KEY, False)
+    st.session_state[_RENDERED_KEY] = True
+    if entered or not PagesManager.uses_pages_directory:
+        return
+    PagesManager.uses_pages_directory = False
+    if first_run:
+        log.info("first run of a page without the entrypoint: rerunning through it")
+        st.rerun()
 
 
 @st.cache_resource(show_spinner=False)
@@ -301,6 +334,7 @@ def select_university(*, required: bool = True) -> SelectedUniversity | None:
     university at all, the page shows how to create one and stops (unless
     ``required=False``, for the page that creates universities, which then
     gets ``None``)."""
+    _ensure_entrypoint()
     universities = _list_universities()
 
     if universities.empty:
