@@ -109,12 +109,14 @@ ALL_STATUSES = frozenset(
     + UNIVERSITY_STATUSES
     + VALIDATION_STATUSES
 )
-#: The name the task's brief uses for the same mapping.
+#: The same mapping under a lower-case name.
 status_colors = STATUS_COLORS
 
 #: How times are shown in tables: minutes are enough to follow activity.
 UTC_DISPLAY_FORMAT = "YYYY-MM-DD HH:mm"
 
+# --------------------------------------------------------------------------
+# The entrypoint
 
 _ENTRY_KEY = "_entered_through_streamlit_app"
 _RENDERED_KEY = "_rendered_once"
