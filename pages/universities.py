@@ -25,9 +25,12 @@ CREATE_KEYS = (
     "new_university_description",
 )
 DRY_RUN_KEY = "retention_dry_run"
+RETENTION_DONE_KEY = "retention_done_message"
 
 st.title("Universities")
 ui.show_flash()
+if RETENTION_DONE_KEY in st.session_state:
+    st.success(st.session_state.pop(RETENTION_DONE_KEY), icon=":material/archive:")
 
 universities = ui.cached_query(list_universities, None)
 selected = ui.select_university(required=False)
@@ -281,4 +284,9 @@ elif due:
                 "live: " + "; ".join(f"{r.name}: {r.error}" for r in failed)
             )
         else:
-            st.success(f"Archived {len(results)} universities.")
+            # Rerun so that the list above loses the archived universities;
+            # the message waits in the session for that run.
+            st.session_state[RETENTION_DONE_KEY] = (
+                f"Archived {len(results)} universities."
+            )
+            st.rerun()

@@ -919,6 +919,7 @@ def test_retention_lists_what_is_due_then_archives_it_on_confirmation(
     app.run()
     assert not app.exception
     assert "Archived 1 universities." in texts(app.success)
+    assert app.dataframe[0].value["name"].tolist() == ["Live U"]
     with read_session(sqlite_configured) as session:
         names = session.scalars(select(University.name)).all()
         archived = session.execute(select(universities_archive.c.name)).scalars().all()
