@@ -101,22 +101,10 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def server(demo_database, browser, tmp_path_factory) -> Iterator[str]:
+def server(demo_database, chromium, tmp_path_factory) -> Iterator[str]:
     url, _ = demo_database
     log_path = tmp_path_factory.mktemp("browser-log") / "streamlit.log"
     with streamlit_server(url, log_path) as base_url:
-        # A fresh server's very first request decides how it reads pages/:
-        # a first visit straight to /agents runs pages/agents.py on its own
-        # (old multipage mode, no st.navigation). Opening the entrypoint
-        # first, as a person starting at the home page does, avoids it.
-        # TODO: direct links right after a restart still hit this Streamlit
-        # quirk; moving the pages out of a folder named pages/ would end it.
-        warm_up = browser.new_page()
-        warm_up.goto(base_url)
-        warm_up.get_by_role("heading", name="Overview", level=1).wait_for(
-            timeout=TIMEOUT_MS
-        )
-        warm_up.close()
         yield base_url
 
 
@@ -151,6 +139,9 @@ def open_page(page, server: str, university_id: str, name: str):
     page.get_by_role("heading", name=title, level=1).wait_for()
     wait_until_idle(page)
     assert page.locator('[data-testid="stException"]').count() == 0, name
+    # The real app's navigation (sections), even on a fresh server's first
+    # visit straight to a page.
+    assert "Act" in page.get_by_test_id("stSidebarNav").inner_text(), name
     return page
 
 
