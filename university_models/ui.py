@@ -491,3 +491,10 @@ def parse_json_object(text: str, *, field: str) -> dict[str, Any]:
             f"{type(value).__name__}; wrap the value in an object."
         )
     return value
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``count`` with ``noun`` in the right number: "1 agent", "3 agents"
+    (``plural`` for irregular ones: ``counted(2, "university",
+    "universities")``)."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
