@@ -126,7 +126,7 @@ if total == 0 and not any(filters.values()):
 elif total == 0:
     st.info("No agent matches these filters. Clear a filter to see more.")
 else:
-    st.caption(f"{total} agents match; showing {len(table)} from row {offset + 1}.")
+    st.caption(f"Matching agents: {total}. Showing {len(table)} from row {offset + 1}.")
     st.caption("Click a row to open that agent's profile below.")
     clicked = st.dataframe(
         table.drop(columns=["id"]),

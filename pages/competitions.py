@@ -157,7 +157,7 @@ with st.expander("Schedule a competition", icon=":material/add:"):
                     _schedule,
                     success=lambda competition: (
                         f"Competition {competition.name!r} scheduled with "
-                        f"{len(participants)} participants."
+                        f"{ui.counted(len(participants), 'participant')}."
                     ),
                     reset_keys=SCHEDULE_KEYS,
                 )

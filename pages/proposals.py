@@ -91,7 +91,9 @@ if st.session_state.get(BULK_KEY, {}).get("university") not in (None, university
 if pending and BULK_KEY not in st.session_state:
     shown = min(pending, BULK_LIMIT)
     if bulk_area.button(
-        f"Approve all {shown} pending proposals...",
+        f"Approve all {shown} pending proposals..."
+        if shown != 1
+        else "Approve the 1 pending proposal...",
         icon=":material/done_all:",
         key="bulk_approve_start",
     ):
@@ -105,7 +107,8 @@ if pending and BULK_KEY not in st.session_state:
 if BULK_KEY in st.session_state:
     ids = st.session_state[BULK_KEY]["ids"]
     bulk_area.warning(
-        f"Approve **{len(ids)}** pending proposals as **{decider or '(nobody)'}**? "
+        f"Approve **{len(ids)}** pending proposal{'' if len(ids) == 1 else 's'} "
+        f"as **{decider or '(nobody)'}**? "
         "This cannot be undone from this page.",
         icon=":material/warning:",
     )
@@ -132,7 +135,9 @@ if BULK_KEY in st.session_state:
                         decided_by=decider,
                         expected_count=len(ids),
                     ),
-                    success=lambda approved: f"Approved {approved} proposals.",
+                    success=lambda approved: (
+                        f"Approved {ui.counted(approved, 'proposal')}."
+                    ),
                     where=bulk_area,
                 )
 

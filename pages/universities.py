@@ -256,7 +256,10 @@ due = st.session_state.get(DRY_RUN_KEY)
 if due is not None and not due:
     st.info("Nothing is due: no archived university is past its retention period.")
 elif due:
-    st.warning(f"{len(due)} universities would move to the archive.")
+    st.warning(
+        f"{ui.counted(len(due), 'university', 'universities')} would move "
+        "to the archive."
+    )
     st.dataframe(
         due,
         hide_index=True,
@@ -287,6 +290,6 @@ elif due:
             # Rerun so that the list above loses the archived universities;
             # the message waits in the session for that run.
             st.session_state[RETENTION_DONE_KEY] = (
-                f"Archived {len(results)} universities."
+                f"Archived {ui.counted(len(results), 'university', 'universities')}."
             )
             st.rerun()

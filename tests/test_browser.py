@@ -219,7 +219,7 @@ def test_creating_an_agent_in_the_browser(server, demo_database, page):
     see(page, "Agent 'Browser Bot' created.")
     page.get_by_role("textbox", name="Name contains", exact=True).fill("browser bot")
     page.keyboard.press("Enter")
-    see(page, "1 agents match")
+    see(page, "Matching agents: 1.")
 
 
 def test_scheduling_starting_and_recording_a_competition_in_the_browser(

@@ -912,13 +912,13 @@ def test_retention_lists_what_is_due_then_archives_it_on_confirmation(
     app.run()
 
     assert not app.exception
-    assert "1 universities would move to the archive." in texts(app.warning)
+    assert "1 university would move to the archive." in texts(app.warning)
     assert count(sqlite_configured, University) == 2
 
     next(b for b in app.button if b.label.startswith("Confirm")).click()
     app.run()
     assert not app.exception
-    assert "Archived 1 universities." in texts(app.success)
+    assert "Archived 1 university." in texts(app.success)
     assert app.dataframe[0].value["name"].tolist() == ["Live U"]
     with read_session(sqlite_configured) as session:
         names = session.scalars(select(University.name)).all()
@@ -1020,7 +1020,7 @@ def test_a_bulk_confirmation_does_not_follow_a_switch_of_university(
     make_proposals(sqlite_configured, beta, "B")
     app = open_proposals(decider="Bob")
     app.button(key="bulk_approve_start").click().run()
-    assert "Approve **1** pending proposals" in texts(app.warning)
+    assert "Approve **1** pending proposal as **Bob**?" in texts(app.warning)
 
     app.sidebar.selectbox(key="university_selectbox").set_value(beta).run()
 
