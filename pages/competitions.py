@@ -229,14 +229,18 @@ metric_columns = st.columns(len(COMPETITION_STATUSES))
 for column, row in zip(metric_columns, counts.itertuples(), strict=True):
     column.metric(row.status.capitalize(), row.competitions)
 
-filters = st.columns(2)
+filters = st.columns([1, 1, 2])
 status = filters[0].selectbox(
     "Status", [ANY, *COMPETITION_STATUSES], key="competitions_status"
 )
 kind = filters[1].selectbox("Type", [ANY, *COMPETITION_TYPES], key="competitions_type")
+search = filters[2].text_input(
+    "Name contains", key="competitions_name", placeholder="part of a name"
+)
 scope = {
     "status": None if status == ANY else status,
     "competition_type": None if kind == ANY else kind,
+    "name_contains": search.strip() or None,
 }
 total = ui.cached_query(queries.count_competitions, university.id, **scope)
 offset = ui.pager(total, page_size=queries.PAGE_SIZE, key="competitions_page")

@@ -1030,3 +1030,19 @@ def test_a_bulk_confirmation_does_not_follow_a_switch_of_university(
         "A": ("pending", None),
         "B": ("pending", None),
     }
+
+
+def test_finding_a_competition_by_name_to_open_it(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    (ada,) = make_agents(sqlite_configured, university_id, "Ada")
+    for name in ("Spring Cup", "Autumn Cup"):
+        make_competition(sqlite_configured, university_id, [ada], name=name)
+    app = open_page("competitions")
+    app.text_input(key="competitions_name").input("autumn").run()
+
+    assert not app.exception
+    assert app.dataframe[0].value["name"].tolist() == ["Autumn Cup"]
+    assert app.selectbox(key="competition_open").options == [
+        "Choose a competition",
+        "Autumn Cup",
+    ]

@@ -345,3 +345,26 @@ def test_the_name_search_is_a_literal_case_insensitive_substring(
         assert counted == len(expected)
 
     search_matches_python()
+
+
+def test_competitions_are_found_by_a_literal_part_of_their_name(
+    engine, two_universities
+):
+    a = two_universities["a"]
+    with transaction(engine) as session:
+        (ada,) = agents(session, a, "Ada")
+        for name in ("Spring Cup", "spring_sprint", "Autumn 100%"):
+            competition(session, a, [ada], name=name, competition_type="solo")
+
+    with read_session(engine) as session:
+        spring = competition_queries.list_competitions(
+            session, a, name_contains="SPRING"
+        )
+        literal = competition_queries.list_competitions(session, a, name_contains="%")
+        counted = competition_queries.count_competitions(
+            session, a, name_contains="g_s"
+        )
+
+    assert sorted(spring["name"]) == ["Spring Cup", "spring_sprint"]
+    assert literal["name"].tolist() == ["Autumn 100%"]
+    assert counted == 1

@@ -48,13 +48,24 @@ COMPETITION_COLUMNS = [
 
 
 def _scope(
-    university_id: str, *, status: str | None, competition_type: str | None
+    university_id: str,
+    *,
+    status: str | None,
+    competition_type: str | None,
+    name_contains: str | None = None,
 ) -> list[Any]:
     conditions: list[Any] = [Competition.university_id == university_id]
     if status:
         conditions.append(Competition.status == status)
     if competition_type:
         conditions.append(Competition.competition_type == competition_type)
+    if name_contains and name_contains.strip():
+        # Case-insensitive; % and _ typed by a person are literal.
+        conditions.append(
+            func.lower(Competition.name).contains(
+                name_contains.strip().lower(), autoescape=True
+            )
+        )
     return conditions
 
 
@@ -64,11 +75,13 @@ def list_competitions(
     *,
     status: str | None = None,
     competition_type: str | None = None,
+    name_contains: str | None = None,
     limit: int = PAGE_SIZE,
     offset: int = 0,
 ) -> pd.DataFrame:
     """One page of the university's competitions with their participant and
-    match counts and winner.
+    match counts and winner. ``name_contains`` is a case-insensitive
+    substring of the name.
 
     Order: active first, then scheduled, completed and cancelled (the order
     of COMPETITION_STATUSES with active promoted, since that is what a person
@@ -118,7 +131,14 @@ def list_competitions(
         .outerjoin(participants, participants.c.competition_id == Competition.id)
         .outerjoin(matches, matches.c.competition_id == Competition.id)
         .outerjoin(winner, winner.id == Competition.winner_agent_id)
-        .where(*_scope(university_id, status=status, competition_type=competition_type))
+        .where(
+            *_scope(
+                university_id,
+                status=status,
+                competition_type=competition_type,
+                name_contains=name_contains,
+            )
+        )
         .order_by(
             status_order,
             Competition.scheduled_start.desc(),
@@ -137,6 +157,7 @@ def count_competitions(
     *,
     status: str | None = None,
     competition_type: str | None = None,
+    name_contains: str | None = None,
 ) -> int:
     """How many of the university's competitions match the filters."""
     return int(
@@ -144,7 +165,12 @@ def count_competitions(
             select(func.count())
             .select_from(Competition)
             .where(
-                *_scope(university_id, status=status, competition_type=competition_type)
+                *_scope(
+                    university_id,
+                    status=status,
+                    competition_type=competition_type,
+                    name_contains=name_contains,
+                )
             )
         )
     )
