@@ -1,6 +1,8 @@
 """Agents: find an agent, create one, change its status, and read its
 profile (curriculum, competition record, training data, proposals)."""
 
+import json
+
 import pandas as pd
 import streamlit as st
 
@@ -209,7 +211,7 @@ metrics[3].metric("Average score", f"{profile['average_score']:.3f}")
 metrics[4].metric("Highest score", f"{profile['highest_score']:.3f}")
 
 curriculum_tab, record_tab, data_tab, proposals_tab, settings_tab = st.tabs(
-    ["Curriculum", "Competition record", "Training data", "Proposals", "Status"]
+    ["Curriculum", "Competition record", "Training data", "Proposals", "Settings"]
 )
 
 with curriculum_tab:
@@ -339,6 +341,54 @@ with proposals_tab:
             hide_index=True,
             column_config={"created_at": ui.utc_column("created")},
         )
+
+with settings_tab, st.form(f"agent_settings_{agent_id}"):
+    st.markdown("**Name, specialization, description and configuration**")
+    left, right = st.columns(2)
+    left.text_input(
+        "Name", value=profile["name"], key=f"edit_agent_name_{agent_id}", max_chars=255
+    )
+    right.text_input(
+        "Specialization",
+        value=profile["specialization"] or "",
+        key=f"edit_agent_specialization_{agent_id}",
+        max_chars=100,
+    )
+    st.text_area(
+        "Description",
+        value=profile["description"] or "",
+        key=f"edit_agent_description_{agent_id}",
+        height=70,
+    )
+    st.text_area(
+        "Configuration (JSON object)",
+        value=json.dumps(profile["configuration"] or {}, indent=2),
+        key=f"edit_agent_configuration_{agent_id}",
+        height=140,
+        help="Replaces the whole configuration.",
+    )
+    if st.form_submit_button("Save agent"):
+        state = st.session_state
+        try:
+            configuration = ui.parse_json_object(
+                state[f"edit_agent_configuration_{agent_id}"], field="Configuration"
+            )
+        except Exception as error:  # noqa: BLE001  shown next to the form
+            ui.show_error(error)
+        else:
+            changes = {
+                "name": state[f"edit_agent_name_{agent_id}"],
+                "specialization": state[f"edit_agent_specialization_{agent_id}"]
+                or None,
+                "description": state[f"edit_agent_description_{agent_id}"] or None,
+                "configuration": configuration,
+            }
+            ui.run_write(
+                lambda session: agent_services.update_agent(
+                    session, agent_id, university_id=university.id, **changes
+                ),
+                success=lambda agent: f"Saved {agent.name}.",
+            )
 
 with settings_tab, st.form("agent_status"):
     st.selectbox(

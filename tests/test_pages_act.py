@@ -1046,3 +1046,39 @@ def test_finding_a_competition_by_name_to_open_it(sqlite_configured):
         "Choose a competition",
         "Autumn Cup",
     ]
+
+
+def save_agent(app: AppTest, agent_id: str) -> AppTest:
+    app.button(key=f"FormSubmitter:agent_settings_{agent_id}-Save agent").click()
+    return app.run()
+
+
+def test_editing_an_agents_settings_from_its_profile(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    (ada,) = make_agents(sqlite_configured, university_id, "Ada")
+    app = open_page("agents")
+    app.selectbox(key="profile_agent").set_value(ada).run()
+    app.text_input(key=f"edit_agent_name_{ada}").input("Ada Lovelace")
+    app.text_area(key=f"edit_agent_configuration_{ada}").input('{"tools": ["sql"]}')
+    save_agent(app, ada)
+
+    assert not app.exception
+    assert "Saved Ada Lovelace." in texts(app.success)
+    with read_session(sqlite_configured) as session:
+        agent = session.get(UniversityAgent, ada)
+        assert (agent.name, agent.configuration) == ("Ada Lovelace", {"tools": ["sql"]})
+
+
+def test_an_agent_renamed_to_a_taken_name_is_refused_and_kept(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    ada, _ = make_agents(sqlite_configured, university_id, "Ada", "Bob")
+    app = open_page("agents")
+    app.selectbox(key="profile_agent").set_value(ada).run()
+    app.text_input(key=f"edit_agent_name_{ada}").input("bob")
+    save_agent(app, ada)
+
+    assert not app.exception
+    assert "bob" in texts(app.error).lower()
+    assert app.text_input(key=f"edit_agent_name_{ada}").value == "bob"
+    with read_session(sqlite_configured) as session:
+        assert session.get(UniversityAgent, ada).name == "Ada"
