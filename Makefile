@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: run test lint format demo clean
+.PHONY: run test lint format demo screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ lint: $(VENV)/.requirements-dev
 demo: $(VENV)/.requirements
 	$(BIN)/python -m university_models db upgrade
 	$(BIN)/python -m university_models demo --replace
+
+## screenshots: refresh docs/screenshots/ (the README's pictures) from the browser test
+screenshots: $(VENV)/.requirements-dev
+	UNIVERSITY_SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/test_browser.py
 
 format: $(VENV)/.requirements-dev
 	$(BIN)/ruff check --fix .
