@@ -112,15 +112,18 @@ def streamlit_server(database_url: str, log_path: Path) -> Iterator[str]:
 
 
 def wait_until_idle(page, timeout_ms: int = 60_000) -> None:
-    """Wait until the app's script run has ended: Streamlit marks its root
-    ``data-test-script-state="notRunning"`` and no element is stale (it
-    fades stale elements while a rerun is in flight)."""
+    """Wait until the app's script run has ended and what it drew is shown:
+    Streamlit marks its root ``data-test-script-state="notRunning"``, no
+    element is stale (it fades stale elements while a rerun is in flight)
+    and no skeleton placeholder is left (it draws those before a page's
+    first elements arrive)."""
     page.wait_for_function(
         """() => {
             const app = document.querySelector('[data-testid="stApp"]');
             return app
                 && app.getAttribute("data-test-script-state") === "notRunning"
-                && !document.querySelector('[data-stale="true"]');
+                && !document.querySelector('[data-stale="true"]')
+                && !document.querySelector('[data-testid="stSkeleton"]');
         }""",
         timeout=timeout_ms,
     )

@@ -19,11 +19,11 @@ log = logging.getLogger(__name__)
 #: The modules that contribute commands, in the order ``--help`` lists them.
 COMMAND_MODULES = (
     "db",
-    "retention",
     "universities",
     "demo",
     "import_results",
     "export",
+    "retention",
 )
 
 
