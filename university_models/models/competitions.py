@@ -134,6 +134,9 @@ class CompetitionMatch(Base):
         CheckConstraint(in_list("status", MATCH_STATUSES), name="status_valid"),
         Index("idx_matches_competition", "competition_id"),
         Index("idx_matches_participants", "participant1_id", "participant2_id"),
+        # Not in the spec: finds a participant's matches as the second side
+        # (agent counters, standings) without scanning every match.
+        Index("idx_matches_participant2", "participant2_id"),
         Index("idx_matches_status", "status"),
     )
 

@@ -10,8 +10,8 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy.orm import Session
 
 from university_models.errors import (
     Conflict,
@@ -71,6 +71,42 @@ def competency_from_progress(session: Session, agent_id: str) -> float:
     return min(1.0, max(0.0, float(weighted) / float(weights)))
 
 
+def _own_match_sides(agent_id: str):
+    """The agent's side of each of its completed matches: its own score, the
+    outcome for it (win, loss, draw, or solo) and when the match ended.
+
+    Two branches joined with UNION ALL rather than one join on
+    ``participant1_id = p OR participant2_id = p``: each branch can then use
+    its own index (``idx_matches_participants`` and
+    ``idx_matches_participant2``), so the cost follows the agent's matches,
+    not the size of the table.
+    """
+    branches = []
+    for own_id, own_score in (
+        (CompetitionMatch.participant1_id, CompetitionMatch.participant1_score),
+        (CompetitionMatch.participant2_id, CompetitionMatch.participant2_score),
+    ):
+        outcome = case(
+            (CompetitionMatch.participant2_id.is_(None), literal("solo")),
+            (CompetitionMatch.winner_participant_id.is_(None), literal("draw")),
+            (CompetitionMatch.winner_participant_id == own_id, literal("win")),
+            else_=literal("loss"),
+        )
+        branches.append(
+            select(
+                own_score.label("score"),
+                outcome.label("outcome"),
+                CompetitionMatch.completed_at.label("completed_at"),
+            )
+            .join(CompetitionParticipant, CompetitionParticipant.id == own_id)
+            .where(
+                CompetitionParticipant.agent_id == agent_id,
+                CompetitionMatch.status == "completed",
+            )
+        )
+    return union_all(*branches)
+
+
 def refresh_agent_counters(session: Session, agent_id: str) -> UniversityAgent:
     """Recompute every derived counter of one agent from its records.
 
@@ -95,43 +131,16 @@ def refresh_agent_counters(session: Session, agent_id: str) -> UniversityAgent:
     if agent is None:
         return None
 
-    mine = aliased(CompetitionParticipant)
-    own_score = case(
-        (
-            CompetitionMatch.participant1_id == mine.id,
-            CompetitionMatch.participant1_score,
-        ),
-        else_=CompetitionMatch.participant2_score,
-    )
-    pairwise = CompetitionMatch.participant2_id.is_not(None)
+    sides = _own_match_sides(agent_id).subquery()
     row = session.execute(
         select(
-            func.count().filter(
-                and_(pairwise, CompetitionMatch.winner_participant_id == mine.id)
-            ),
-            func.count().filter(
-                and_(
-                    pairwise,
-                    CompetitionMatch.winner_participant_id.is_not(None),
-                    CompetitionMatch.winner_participant_id != mine.id,
-                )
-            ),
-            func.count().filter(
-                and_(pairwise, CompetitionMatch.winner_participant_id.is_(None))
-            ),
-            func.avg(own_score),
-            func.max(own_score),
-            func.max(CompetitionMatch.completed_at),
+            func.count().filter(sides.c.outcome == "win"),
+            func.count().filter(sides.c.outcome == "loss"),
+            func.count().filter(sides.c.outcome == "draw"),
+            func.avg(sides.c.score),
+            func.max(sides.c.score),
+            func.max(sides.c.completed_at),
         )
-        .select_from(CompetitionMatch)
-        .join(
-            mine,
-            or_(
-                CompetitionMatch.participant1_id == mine.id,
-                CompetitionMatch.participant2_id == mine.id,
-            ),
-        )
-        .where(mine.agent_id == agent_id, CompetitionMatch.status == "completed")
     ).one()
     wins, losses, draws, average, highest, last_competed = row
     agent.competition_wins = wins
