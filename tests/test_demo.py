@@ -17,9 +17,9 @@ from tests.conftest import ENGINES
 from tests.factories import make_university
 from university_models import migrate
 from university_models.cli import main
+from university_models.config import shared_data_dir
 from university_models.db import Base, make_engine, read_session, transaction
 from university_models.demo import (
-    DEFAULT_DATA_DIR,
     DEMO_MARKER,
     DEMO_UNIVERSITIES,
     REAL_RESULTS,
@@ -518,7 +518,7 @@ def snapshot(engine: Engine) -> dict[str, list]:
 
 
 def test_laliga_matches_flatten_into_pairwise_records():
-    with open(DEFAULT_DATA_DIR / "laliga-2019-20-matches.json", encoding="utf-8") as f:
+    with open(shared_data_dir() / "laliga-2019-20-matches.json", encoding="utf-8") as f:
         records = laliga_pairwise_records(json.load(f))
 
     assert len(records) == 380
@@ -632,7 +632,7 @@ def test_failed_build_leaves_the_database_as_it_was(engine):
     before = row_counts(engine)
 
     with pytest.raises(Conflict, match=LYCEUM):
-        build_demo(engine, seed=SEED, replace=True, data_dir=DEFAULT_DATA_DIR)
+        build_demo(engine, seed=SEED, replace=True, data_dir=shared_data_dir())
 
     assert row_counts(engine) == before
     with read_session(engine) as session:

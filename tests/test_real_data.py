@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import random
 import re
 from pathlib import Path
@@ -16,18 +15,16 @@ import pytest
 
 from tests.conftest import unavailable
 from university_models.cli import main
-from university_models.config import PROJECT_ROOT
+from university_models.config import shared_data_dir
 from university_models.db import read_session
 from university_models.ratings import leaderboard
 from university_models.services.competitions import find_competition
 from university_models.services.universities import find_university
 from university_models.standings import compute_standings
 
-#: The shared data sets, beside the project (``../shared/data``) unless
-#: UNIVERSITY_TEST_DATA names another folder.
-DATA = Path(
-    os.environ.get("UNIVERSITY_TEST_DATA", PROJECT_ROOT.parent / "shared" / "data")
-)
+#: The published data sets (``../shared/data`` unless UNIVERSITY_SHARED_DATA
+#: names another folder).
+DATA = shared_data_dir()
 UNIVERSITY = "Real Data U"
 
 
