@@ -25,6 +25,8 @@ from university_models.models import UniversityAgent
 from university_models.ratings import (
     ANCHOR,
     LEADERBOARD_COLUMNS,
+    MIN_MATCHES_FOR_INTERVAL,
+    NO_INTERVAL_NOTE,
     bootstrap_intervals,
     comparison_groups,
     fit_ratings,
@@ -207,6 +209,46 @@ def test_fewer_than_a_hundred_resamples_are_refused():
         bootstrap_intervals(pairs(("a", "b", 1, 1, 0)), rounds=99)
 
 
+def test_a_group_with_too_few_matches_gets_no_interval_but_a_note():
+    counts = pairs(("a", "b", 3, 2, 0), ("c", "d", 8, 4, 0))
+
+    intervals = bootstrap_intervals(counts, rounds=100).set_index("agent")
+
+    assert intervals.loc[["a", "b"], "rating_lower"].isna().all()
+    assert intervals.loc[["a", "b"], "rating_upper"].isna().all()
+    assert intervals.loc["a", "interval_note"] == (
+        f"{NO_INTERVAL_NOTE} (5 in this group, at least "
+        f"{MIN_MATCHES_FOR_INTERVAL} needed)"
+    )
+    assert intervals.loc[["c", "d"], "rating_lower"].notna().all()
+    assert intervals.loc[["c", "d"], "interval_note"].isna().all()
+
+
+def test_a_group_that_only_drew_gets_no_zero_width_interval():
+    # Every resample of 12 draws is 12 draws: the bootstrap would say
+    # 1000 to 1000, which reads as certainty.
+    intervals = bootstrap_intervals(pairs(("a", "b", 0, 0, 12)), rounds=100)
+
+    assert intervals["rating_lower"].isna().all()
+    assert intervals["rating_upper"].isna().all()
+    assert (intervals["interval_note"].str.contains("every resample")).all()
+
+
+def test_a_groups_intervals_depend_only_on_its_own_matches():
+    alone = pairs(("a", "b", 9, 5, 1), ("b", "c", 6, 6, 2))
+    with_other = pairs(("a", "b", 9, 5, 1), ("b", "c", 6, 6, 2), ("x", "y", 7, 4, 0))
+    other_grown = pairs(("a", "b", 9, 5, 1), ("b", "c", 6, 6, 2), ("x", "y", 70, 40, 3))
+
+    first = bootstrap_intervals(alone, rounds=100).set_index("agent")
+    second = bootstrap_intervals(with_other, rounds=100).set_index("agent")
+    third = bootstrap_intervals(other_grown, rounds=100).set_index("agent")
+
+    for frame in (second, third):
+        pd.testing.assert_frame_equal(frame.loc[["a", "b", "c"]], first)
+    # The other group's own intervals did change with its matches.
+    assert second.loc["x", "rating_lower"] != third.loc["x", "rating_lower"]
+
+
 def test_agents_whose_intervals_overlap_share_a_rank():
     lower = pd.Series([1100.0, 1080.0, 950.0, 700.0])
     upper = pd.Series([1200.0, 1150.0, 1090.0, 800.0])
@@ -318,12 +360,15 @@ def test_leaderboard_has_ratings_records_points_and_solo_agents_last(
     assert rows["cy"].points == 3
     assert rows["solo-only"].average_score == pytest.approx(0.7)
     assert math.isnan(rows["solo-only"].rating)
-    # The solo agent has no rating and comes after the three rated agents.
-    assert rows["solo-only"].rank == 4
+    # The solo agent has no rating and comes after the three rated agents,
+    # first of the agents without a rating.
+    assert rows["solo-only"].rank == 1
     assert list(board["agent"])[-1] == "solo-only"
+    # Eight pairwise matches are too few for an interval: none, and a note.
     for name in ("ann", "bob", "cy"):
-        row = rows[name]
-        assert row.rating_lower <= row.rating <= row.rating_upper
+        assert math.isnan(rows[name].rating_lower)
+        assert rows[name].interval_note.startswith(NO_INTERVAL_NOTE)
+    assert rows["solo-only"].interval_note is None
     assert board["rating"].dropna().mean() == pytest.approx(ANCHOR)
 
 
@@ -370,6 +415,114 @@ def test_leaderboard_reports_separate_comparison_groups(engine, university_id):
 
     assert sorted(board.attrs["groups"]) == [["p", "q"], ["r", "s"]]
     assert np.isfinite(board["rating"]).all()
+    # Groups of equal size in the order of their first agent's name; each
+    # is ranked on its own.
+    rows = board.set_index("agent")
+    assert list(board["agent"]) == ["p", "q", "r", "s"]
+    assert [rows.loc[name, "component"] for name in "pqrs"] == [0, 0, 1, 1]
+    assert [rows.loc[name, "rank"] for name in "pqrs"] == [1, 2, 1, 1]
+    # Three matches are too few for an interval: none is shown, and why.
+    assert board["rating_lower"].isna().all()
+    assert rows.loc["p", "interval_note"].startswith("too few matches")
+
+
+def rout(winner: str, loser: str, wins: int, losses: int) -> list[dict]:
+    return [{"agent_a": winner, "agent_b": loser, "winner": "agent_a"}] * wins + [
+        {"agent_a": winner, "agent_b": loser, "winner": "agent_b"}
+    ] * losses
+
+
+def test_agents_of_different_comparison_groups_are_ranked_within_their_own_group(
+    engine, university_id
+):
+    # The fault: a strong group's top agent (far above 1000) pushed the top
+    # agent of another group, centred on 1000 separately, down to rank 2.
+    strong = rout("ace", "mid", 18, 2) + rout("mid", "low", 18, 2)
+    strong += rout("ace", "low", 18, 2)
+    import_text(
+        engine,
+        university_id,
+        jsonl(strong),
+        name="Strong",
+        kind="head_to_head",
+        file_name="strong.jsonl",
+    )
+    import_text(
+        engine,
+        university_id,
+        jsonl(rout("rhea", "sol", 12, 8)),
+        name="Other",
+        kind="head_to_head",
+        file_name="other.jsonl",
+    )
+
+    with read_session(engine) as session:
+        board = leaderboard(session, university_id, bootstrap_rounds=100)
+
+    rows = board.set_index("agent")
+    # Ordered by group (the larger first), then rank; unrated last.
+    assert list(board["agent"]) == ["ace", "mid", "low", "rhea", "sol"]
+    assert list(board["component"].iloc[:5]) == [0, 0, 0, 1, 1]
+    # rhea is below ace's whole interval, yet first of her own group.
+    assert rows.loc["rhea", "rating_upper"] < rows.loc["ace", "rating_lower"]
+    assert rows.loc["rhea", "rank"] == 1
+    assert rows.loc["ace", "rank"] == 1
+    assert rows.loc["low", "rank"] > 1
+    # Each group's ranks are the shared ranks of its own intervals alone.
+    for _, group in board.groupby("component"):
+        expected = shared_ranks(group["rating_lower"], group["rating_upper"])
+        assert list(group["rank"]) == list(expected)
+    assert board["interval_note"].isna().all()
+
+
+def test_importing_into_one_group_leaves_another_groups_intervals_alone(
+    engine, university_id
+):
+    league_rows = rout("ann", "bob", 8, 4) + rout("bob", "cy", 7, 5)
+    import_text(
+        engine,
+        university_id,
+        jsonl(league_rows),
+        name="League",
+        kind="head_to_head",
+        file_name="league.jsonl",
+    )
+    import_text(
+        engine,
+        university_id,
+        jsonl(rout("rhea", "sol", 7, 5)),
+        name="Other",
+        kind="head_to_head",
+        file_name="other.jsonl",
+    )
+    with read_session(engine) as session:
+        before = leaderboard(session, university_id, bootstrap_rounds=100)
+
+    import_text(
+        engine,
+        university_id,
+        jsonl(rout("sol", "rhea", 9, 3)),
+        name="Other",
+        kind="head_to_head",
+        file_name="more.jsonl",
+        append=True,
+    )
+    with read_session(engine) as session:
+        after = leaderboard(session, university_id, bootstrap_rounds=100)
+
+    columns = ["rating", "rating_lower", "rating_upper", "rank"]
+    untouched = ["ann", "bob", "cy"]
+    pd.testing.assert_frame_equal(
+        after.set_index("agent").loc[untouched, columns],
+        before.set_index("agent").loc[untouched, columns],
+        check_exact=False,
+        atol=1e-9,
+        rtol=0,
+    )
+    assert (
+        after.set_index("agent").loc["sol", "rating"]
+        > before.set_index("agent").loc["sol", "rating"]
+    )
 
 
 def test_an_empty_university_has_an_empty_leaderboard(engine, university_id):

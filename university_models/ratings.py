@@ -15,17 +15,22 @@ The method (written out for readers in ``docs/ratings.md``):
   disconnected comparison graph). The ratings of each connected group are
   centred on ``ANCHOR``; ratings of different groups are not comparable, and
   the groups are reported.
-* 95% intervals come from a bootstrap over matches: every resample draws as
-  many matches as there are, with replacement, which is a multinomial draw over
-  the (pair, outcome) counts; the seed is fixed, so the intervals are
-  reproducible.
-* Rank: 1 + the number of agents whose lower bound is above this agent's upper
-  bound. Agents whose intervals overlap cannot be told apart and may share a
-  rank.
+* 95% intervals come from a bootstrap over matches, per connected group:
+  every resample draws as many matches as the group has, with replacement,
+  which is a multinomial draw over the (pair, outcome) counts; each group has
+  its own generator seeded from the seed and its agents, so the intervals are
+  reproducible and a group's intervals depend on its own matches only. A group
+  with fewer than ``MIN_MATCHES_FOR_INTERVAL`` matches, or whose resamples are
+  all the same, gets no interval (NaN and a note) rather than a false one.
+* Rank, within each group: 1 + the number of the group's agents whose lower
+  bound is above this agent's upper bound. Agents whose intervals overlap
+  cannot be told apart and may share a rank; agents of different groups never
+  met and are not ranked against each other.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 from datetime import datetime
@@ -74,6 +79,18 @@ NEWTON_TOLERANCE = 1e-10
 #: Resamples below this give intervals too noisy to rank with.
 MIN_BOOTSTRAP_ROUNDS = 100
 
+#: A comparison group with fewer matches than this gets no interval: a
+#: bootstrap over a handful of matches mostly repeats them and gives
+#: intervals that are narrower than the truth (or zero wide).
+MIN_MATCHES_FOR_INTERVAL = 10
+
+#: Intervals of a group all at most this many rating points wide mean that
+#: every resample gave the same ratings: no interval is shown.
+ZERO_WIDTH = 1e-6
+
+#: What ``interval_note`` says when an agent has no interval.
+NO_INTERVAL_NOTE = "too few matches for an interval"
+
 #: The pair-count columns ``fit_ratings`` and ``bootstrap_intervals`` read.
 PAIR_COLUMNS = ["agent_a", "agent_b", "wins_a", "wins_b", "ties"]
 
@@ -92,6 +109,7 @@ LEADERBOARD_COLUMNS = [
     "points",
     "average_score",
     "component",
+    "interval_note",
 ]
 
 
@@ -349,17 +367,27 @@ def bootstrap_intervals(
     rounds: int = 200,
     seed: int = 0,
     confidence: float = 0.95,
+    min_matches: int = MIN_MATCHES_FOR_INTERVAL,
 ) -> pd.DataFrame:
     """Bootstrap intervals of the ratings: ``agent``, ``rating_lower``,
-    ``rating_upper``.
+    ``rating_upper``, ``interval_note``.
 
-    Rule: each of ``rounds`` resamples draws the same number of matches as
-    the data, with replacement, from all matches; drawn as one multinomial
-    over the (pair, outcome) counts, so the cost follows the pairs. The seed
-    is fixed (same data, same intervals) and at least ``MIN_BOOTSTRAP_ROUNDS``
-    resamples are required. The bounds are the (1 - confidence) / 2 and
-    (1 + confidence) / 2 quantiles of the resampled ratings; each resample
-    is centred on ``ANCHOR`` over the groups of the original data.
+    Rules: each comparison group is resampled on its own: each of ``rounds``
+    resamples draws as many matches as the group has, with replacement, from
+    the group's matches (one multinomial over its (pair, outcome) counts, so
+    the cost follows the pairs), and the group is refitted and centred on
+    ``ANCHOR``. Every group has its own random generator, seeded from
+    ``seed`` and the group's sorted agent ids, so the same data gives the
+    same intervals and a group's intervals depend only on its own matches
+    (importing into one group leaves the others' intervals as they were).
+    At least ``MIN_BOOTSTRAP_ROUNDS`` resamples are required. The bounds are
+    the (1 - confidence) / 2 and (1 + confidence) / 2 quantiles of the
+    resampled ratings.
+
+    No interval (NaN bounds and ``interval_note`` saying why) for a group
+    with fewer than ``min_matches`` matches, nor for a group whose
+    resamples all gave the same ratings (e.g. two agents that only drew): a
+    zero-width interval would read as certainty it does not have.
     """
     if rounds < MIN_BOOTSTRAP_ROUNDS:
         raise InvalidInput(
@@ -370,33 +398,94 @@ def bootstrap_intervals(
         raise InvalidInput(
             f"Confidence {confidence} is not a probability: use e.g. 0.95."
         )
+    if min_matches < 1:
+        raise InvalidInput(
+            f"An interval needs at least one match, not {min_matches}: use e.g. "
+            f"{MIN_MATCHES_FOR_INTERVAL}."
+        )
 
     table = _PairTable(pair_counts)
     size = len(table.agents)
-    if size == 0:
-        return pd.DataFrame(columns=["agent", "rating_lower", "rating_upper"])
+    lower = np.full(size, np.nan)
+    upper = np.full(size, np.nan)
+    notes: list[str | None] = [None] * size
+    tail = (1.0 - confidence) / 2.0
+    played = table.cells.sum(axis=1) > 0
 
+    for label in np.unique(table.components):
+        members = np.flatnonzero(table.components == label)
+        rows = played & (table.components[table.i] == label)
+        total = int(round(table.cells[rows].sum()))
+        if total < min_matches:
+            for member in members:
+                notes[member] = (
+                    f"{NO_INTERVAL_NOTE} ({total} in this group, "
+                    f"at least {min_matches} needed)"
+                )
+            continue
+
+        group = _PairTable(
+            pd.DataFrame(
+                {
+                    "agent_a": [table.agents[k] for k in table.i[rows]],
+                    "agent_b": [table.agents[k] for k in table.j[rows]],
+                    "wins_a": table.cells[rows, 0],
+                    "wins_b": table.cells[rows, 1],
+                    "ties": table.cells[rows, 2],
+                }
+            )
+        )
+        samples = _resample_group(group, rounds, seed)
+        low, high = np.quantile(samples, [tail, 1.0 - tail], axis=0)
+        position = {agent: k for k, agent in enumerate(group.agents)}
+        if np.all(high - low <= ZERO_WIDTH):
+            for member in members:
+                notes[member] = (
+                    f"{NO_INTERVAL_NOTE} (every resample gave the same ratings)"
+                )
+            continue
+        for member in members:
+            k = position[table.agents[member]]
+            lower[member], upper[member] = low[k], high[k]
+
+    return pd.DataFrame(
+        {
+            "agent": table.agents,
+            "rating_lower": lower,
+            "rating_upper": upper,
+            "interval_note": pd.Series(notes, dtype=object),
+        }
+    )
+
+
+def _group_generator(agents: list[Any], seed: int) -> np.random.Generator:
+    """A random generator of its own for one comparison group, from the
+    seed and the group's sorted agent ids: a stable key, so the group's
+    resamples do not depend on any other group."""
+    key = "\x1f".join(sorted(str(agent) for agent in agents)).encode("utf-8")
+    digest = hashlib.sha256(key).digest()
+    words = np.frombuffer(digest, dtype=np.uint32).tolist()
+    return np.random.default_rng([seed, *words])
+
+
+def _resample_group(table: _PairTable, rounds: int, seed: int) -> np.ndarray:
+    """``rounds`` bootstrap resamples of one connected group's ratings (one
+    row per resample, one column per agent of ``table``)."""
+    generator = _group_generator(table.agents, seed)
     flat = table.cells.ravel()
     total = int(round(flat.sum()))
+    probabilities = flat / flat.sum()
     point = _fit_strengths(table, table.cells)
-    generator = np.random.default_rng(seed)
-    samples = np.empty((rounds, size))
-    if total == 0:
-        samples[:] = _to_ratings(table, point)
-    else:
-        probabilities = flat / flat.sum()
-        for round_number in range(rounds):
-            # One resample at a time: memory stays one row of cells.
-            draw = generator.multinomial(total, probabilities)
-            cells = draw.reshape(table.cells.shape).astype(float)
-            theta = _fit_strengths(table, cells, start=point)
-            samples[round_number] = _to_ratings(table, theta)
-
-    tail = (1.0 - confidence) / 2.0
-    lower, upper = np.quantile(samples, [tail, 1.0 - tail], axis=0)
-    return pd.DataFrame(
-        {"agent": table.agents, "rating_lower": lower, "rating_upper": upper}
-    )
+    samples = np.empty((rounds, len(table.agents)))
+    for round_number in range(rounds):
+        # One resample at a time: memory stays one row of cells.
+        draw = generator.multinomial(total, probabilities)
+        cells = draw.reshape(table.cells.shape).astype(float)
+        theta = _fit_strengths(table, cells, start=point)
+        # Centred over the whole group: a resample may leave an agent
+        # without matches, and the group is still the original one.
+        samples[round_number] = ANCHOR + ELO_SCALE * (theta - theta.mean())
+    return samples
 
 
 def shared_ranks(lower: pd.Series, upper: pd.Series) -> pd.Series:
@@ -607,11 +696,18 @@ def leaderboard(
     * rating, rating_lower, rating_upper: Bradley-Terry fit and bootstrap
       intervals over the completed pairwise matches in scope
       (``fit_ratings``, ``bootstrap_intervals``). ``bootstrap_rounds=0``
-      skips the intervals: the bounds are NaN and a rated agent's rank is
-      1 + the number of agents rated strictly higher.
-    * rank: ``shared_ranks`` of the intervals. Agents with solo results only
-      have no rating (NaN) and are ranked after every rated agent by average
-      score (equal averages share a rank).
+      skips the intervals (NaN bounds). A group with too few matches for an
+      interval has NaN bounds and ``interval_note`` says why (None
+      otherwise).
+    * rank: WITHIN each comparison group (ratings of different groups are
+      on different scales): ``shared_ranks`` of the intervals, or, in a group
+      without intervals, 1 + the number of the group's agents rated strictly
+      higher. Agents without a rating (solo results only, or whose
+      opponents were filtered out) come after every rated agent, ranked
+      among themselves from 1 by average score (equal averages share a
+      rank).
+    * order: by group (``component``), then rank, then rating (highest
+      first), then average score and name; unrated agents last.
     * matches, wins, draws, losses: completed matches in scope; a solo match
       counts in ``matches`` only.
     * points: wins, draws and losses priced by each competition's
@@ -619,7 +715,9 @@ def leaderboard(
     * average_score: the mean of the agent's own scores (unscored matches
       left out), NaN when none.
     * component: the connected group of the comparison graph the agent
-      belongs to (0 the largest; NaN without a rating). Ratings compare only
+      belongs to (NaN without a rating), numbered in display order: 0 the
+      largest, equal sizes by their alphabetically first agent name (not by
+      rating: every group is centred on ``ANCHOR``). Ratings compare only
       within a group; ``frame.attrs["groups"]`` lists the groups by agent
       name when there is more than one.
     * filters: agent type and specialization keep an agent's own results
@@ -655,27 +753,49 @@ def leaderboard(
     else:
         ratings["rating_lower"] = np.nan
         ratings["rating_upper"] = np.nan
+        ratings["interval_note"] = None
     board = board.merge(ratings, on="agent_id", how="left")
+    board["component"] = _group_numbers(board)
 
     board["rank"] = _ranks(board)
     board = board.sort_values(
-        ["rank", "rating", "average_score", "agent"],
-        ascending=[True, False, False, True],
+        ["component", "rank", "rating", "average_score", "agent"],
+        ascending=[True, True, False, False, True],
         na_position="last",
     ).reset_index(drop=True)
+    board["interval_note"] = board["interval_note"].astype(object)
+    board.loc[board["interval_note"].isna(), "interval_note"] = None
 
-    groups = sorted(
-        board.dropna(subset=["component"]).groupby("component")["agent"],
-        key=lambda item: item[0],
-    )
+    groups = [
+        list(names)
+        for _, names in board.dropna(subset=["component"]).groupby("component")["agent"]
+    ]
     if len(groups) > 1:
-        board.attrs["groups"] = [sorted(names) for _, names in groups]
+        board.attrs["groups"] = [sorted(names) for names in groups]
         log.info(
             "ratings of university %s fall into %d separate groups",
             university_id,
             len(groups),
         )
     return board[LEADERBOARD_COLUMNS]
+
+
+def _group_numbers(board: pd.DataFrame) -> pd.Series:
+    """The comparison groups numbered in the order the leaderboard shows
+    them: 0 the largest, equal sizes by the alphabetically first agent name
+    of the group (not by rating: each group is centred on ``ANCHOR``, so
+    ratings say nothing about one group against another). NaN for agents
+    without a rating."""
+    rated = board.dropna(subset=["component"])
+    if rated.empty:
+        return pd.Series(np.nan, index=board.index)
+
+    order = sorted(
+        rated.groupby("component")["agent"],
+        key=lambda item: (-len(item[1]), min(item[1].astype(str))),
+    )
+    renumber = {label: number for number, (label, _) in enumerate(order)}
+    return board["component"].map(renumber).astype(float)
 
 
 def _results_by_agent(session: Session, results: pd.DataFrame) -> pd.DataFrame:
@@ -729,24 +849,33 @@ def _results_by_agent(session: Session, results: pd.DataFrame) -> pd.DataFrame:
 
 
 def _ranks(board: pd.DataFrame) -> pd.Series:
-    """Shared ranks for rated agents, then unrated agents by average score."""
+    """Ranks within each comparison group, then the unrated agents.
+
+    Rule: in a group whose agents all have an interval, ``shared_ranks`` of
+    the intervals; in a group without intervals (skipped, or too few
+    matches), 1 + the number of the group's agents rated strictly higher.
+    Agents without a rating form a block of their own, ranked from 1 by
+    average score (equal averages share a rank).
+    """
     ranks = pd.Series(0, index=board.index, dtype=int)
     rated = board["rating"].notna()
-    if rated.any():
-        if board.loc[rated, "rating_lower"].notna().all():
-            ranks[rated] = shared_ranks(
-                board.loc[rated, "rating_lower"], board.loc[rated, "rating_upper"]
+    for _, group in board[rated].groupby("component"):
+        if group["rating_lower"].notna().all():
+            ranks[group.index] = shared_ranks(
+                group["rating_lower"], group["rating_upper"]
             )
         else:
-            ranks[rated] = (
-                board.loc[rated, "rating"].rank(method="min", ascending=False)
-            ).astype(int)
+            ranks[group.index] = (
+                group["rating"].rank(method="min", ascending=False).astype(int)
+            )
+
     unrated = ~rated
     if unrated.any():
-        behind = board.loc[unrated, "average_score"].rank(
-            method="min", ascending=False, na_option="bottom"
+        ranks[unrated] = (
+            board.loc[unrated, "average_score"]
+            .rank(method="min", ascending=False, na_option="bottom")
+            .astype(int)
         )
-        ranks[unrated] = int(rated.sum()) + behind.astype(int)
     return ranks
 
 
