@@ -1,28 +1,197 @@
-"""Curriculum: per path, where each agent stands on each level, how many
-reached each level, time spent per level, and one agent's results."""
+"""Curriculum: create paths and add their levels, set a path's status; per
+path, where each agent stands on each level, how many reached each level,
+time spent per level, and one agent's results."""
 
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from university_models.models import PROGRESS_STATUSES
+from university_models.models import DIFFICULTY_LEVELS, PATH_STATUSES, PROGRESS_STATUSES
 from university_models.queries import curriculum
+from university_models.services import curriculum as curriculum_service
 from university_models.ui import (
     STATUS_COLORS,
     cached_query,
     pager,
+    run_write,
     select_university,
+    show_flash,
     utc_label,
 )
 
 st.title("Curriculum")
 university = select_university()
+show_flash()
 
 paths = cached_query(curriculum.path_choices, university.id)
+path_names = dict(zip(paths["id"], paths["name"], strict=True))
+
+# --- authoring --------------------------------------------------------------
+# The forms only gather what was typed; every rule is the curriculum
+# service's, and a refusal shows under the form with the typed values kept.
+with st.expander("Create a path", expanded=paths.empty, icon=":material/add:"):
+    with st.form("create_path"):
+        st.text_input("Name", key="new_path_name")
+        st.text_area("Description", key="new_path_description")
+        left, right = st.columns(2)
+        left.selectbox("Difficulty", DIFFICULTY_LEVELS, key="new_path_difficulty")
+        right.number_input(
+            "Estimated hours", min_value=1, value=40, step=1, key="new_path_hours"
+        )
+        st.text_input(
+            "Tags", key="new_path_tags", help="Separated by commas, e.g. nlp, math"
+        )
+        st.multiselect(
+            "Prerequisite paths (an agent must complete them first)",
+            list(path_names),
+            format_func=lambda key: path_names[key],
+            key="new_path_prerequisites",
+        )
+        st.number_input(
+            "Minimum competency to enrol (optional, 0 to 1)",
+            value=None,
+            step=0.05,
+            key="new_path_min_competency",
+        )
+        st.selectbox("Status", PATH_STATUSES, key="new_path_status")
+        create_clicked = st.form_submit_button("Create path", type="primary")
+    create_feedback = st.container()
+
+if create_clicked:
+    state = st.session_state
+    prerequisites = [{"path_id": key} for key in state.new_path_prerequisites]
+    if state.new_path_min_competency is not None:
+        prerequisites.append({"min_competency": state.new_path_min_competency})
+    run_write(
+        lambda session: curriculum_service.create_path(
+            session,
+            university.id,
+            name=state.new_path_name,
+            description=state.new_path_description.strip() or None,
+            difficulty_level=state.new_path_difficulty,
+            estimated_duration_hours=int(state.new_path_hours),
+            tags=[tag.strip() for tag in state.new_path_tags.split(",") if tag.strip()],
+            prerequisites=prerequisites,
+            status=state.new_path_status,
+        ),
+        success=lambda path: f"Created the path {path.name} ({path.status}).",
+        where=create_feedback,
+        reset_keys=(
+            "new_path_name",
+            "new_path_description",
+            "new_path_tags",
+            "new_path_prerequisites",
+            "new_path_min_competency",
+        ),
+    )
+
+if not paths.empty:
+    with st.expander("Add a level or set a path's status", icon=":material/stairs:"):
+        authored = st.selectbox(
+            "Path",
+            list(path_names),
+            format_func=lambda key: path_names[key],
+            key="authoring_path",
+        )
+        levels = cached_query(curriculum.level_choices, university.id)
+        level_labels = {
+            row.id: f"{row.path} / {row.level_number}. {row.name}"
+            for row in levels.itertuples()
+        }
+        with st.form("add_level"):
+            st.text_input("Level name", key="new_level_name")
+            st.text_area("Description", key="new_level_description")
+            st.text_area(
+                "Learning objectives (one per line)", key="new_level_objectives"
+            )
+            st.text_area(
+                "Challenges (one per line)",
+                key="new_level_challenges",
+                help='Each line becomes one challenge, stored as {"prompt": line}.',
+            )
+            left, middle, right = st.columns(3)
+            left.number_input(
+                "Passing score (0 to 1)", value=0.7, step=0.05, key="new_level_passing"
+            )
+            middle.number_input(
+                "Time limit (minutes)",
+                min_value=1,
+                value=60,
+                step=5,
+                key="new_level_time_limit",
+            )
+            right.number_input(
+                "Required competency (0 to 1)",
+                value=0.0,
+                step=0.05,
+                key="new_level_required",
+            )
+            st.multiselect(
+                "Prerequisite levels (completed before this one)",
+                list(level_labels),
+                format_func=lambda key: level_labels[key],
+                key="new_level_prerequisites",
+            )
+            level_clicked = st.form_submit_button("Add level", type="primary")
+        level_feedback = st.container()
+
+        with st.form("path_status"):
+            current = paths.loc[paths["id"] == authored, "status"].iloc[0]
+            st.selectbox(
+                f"Status (now {current})",
+                PATH_STATUSES,
+                index=PATH_STATUSES.index(current),
+                key="path_status_choice",
+                help="Only an active path takes enrolments; an archived one "
+                "takes no new levels.",
+            )
+            status_clicked = st.form_submit_button("Set status")
+        status_feedback = st.container()
+
+    if level_clicked:
+        state = st.session_state
+        run_write(
+            lambda session: curriculum_service.add_level(
+                session,
+                authored,
+                name=state.new_level_name,
+                description=state.new_level_description.strip() or None,
+                learning_objectives=curriculum.lines_of(state.new_level_objectives),
+                challenges=curriculum.challenges_from_prompts(
+                    curriculum.lines_of(state.new_level_challenges)
+                ),
+                passing_score=state.new_level_passing,
+                time_limit_minutes=int(state.new_level_time_limit),
+                required_competency_score=state.new_level_required,
+                prerequisite_level_ids=list(state.new_level_prerequisites),
+            ),
+            success=lambda level: (
+                f"Added level {level.level_number}, {level.name}, to "
+                f"{path_names[authored]} ({level.challenge_count} challenges)."
+            ),
+            where=level_feedback,
+            reset_keys=(
+                "new_level_name",
+                "new_level_description",
+                "new_level_objectives",
+                "new_level_challenges",
+                "new_level_prerequisites",
+            ),
+        )
+
+    if status_clicked:
+        run_write(
+            lambda session: curriculum_service.set_path_status(
+                session, authored, st.session_state.path_status_choice
+            ),
+            success=lambda path: f"{path.name} is now {path.status}.",
+            where=status_feedback,
+        )
+
 if paths.empty:
     st.info(
-        "This university has no curriculum path yet. Paths and levels are "
-        "created with the curriculum service (the demo has some: "
+        "This university has no curriculum path yet. Create the first one "
+        "with **Create a path** above, then add its levels (the demo has some: "
         "`python -m university_models demo`); enrol agents in a path from the "
         "**Agents** page.",
         icon=":material/school:",

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 COMMAND_MODULES = (
     "db",
     "universities",
+    "curriculum",
     "demo",
     "import_results",
     "export",

@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from university_models.errors import NotFound
+from university_models.errors import Conflict, NotFound
 from university_models.models import (
     AgentProgress,
     CurriculumLevel,
@@ -309,3 +309,84 @@ def agent_challenge_results(
     return frame.sort_values(
         ["recorded_at", "level_number", "challenge_index"], na_position="last"
     ).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------
+# Curriculum authoring: what the "Create a path" and "Add a level" forms and
+# the ``curriculum`` command need to read.
+
+LEVEL_CHOICE_COLUMNS = ["id", "path", "level_number", "name"]
+
+
+def level_choices(session: Session, university_id: str) -> pd.DataFrame:
+    """Every level of the university's paths, for a prerequisite picker: id,
+    path name, level number and level name, by path name then number; at
+    most 1000."""
+    rows = session.execute(
+        select(
+            CurriculumLevel.id,
+            CurriculumPath.name,
+            CurriculumLevel.level_number,
+            CurriculumLevel.name,
+        )
+        .join(CurriculumPath, CurriculumPath.id == CurriculumLevel.curriculum_path_id)
+        .where(CurriculumPath.university_id == university_id)
+        .order_by(CurriculumPath.name, CurriculumPath.id, CurriculumLevel.level_number)
+        .limit(1000)
+    ).all()
+    return pd.DataFrame(rows, columns=LEVEL_CHOICE_COLUMNS)
+
+
+def find_path(session: Session, university_id: str, name: str) -> str:
+    """The id of the university's path named ``name`` (trimmed, any case).
+
+    Rule: a name that matches no path is ``NotFound`` listing the names
+    there are (at most 20); a name shared by two paths (the schema allows
+    it) is ``Conflict``, because a script must not pick one of them by
+    chance."""
+    wanted = name.strip().lower() if isinstance(name, str) else ""
+    ids = session.scalars(
+        select(CurriculumPath.id)
+        .where(
+            CurriculumPath.university_id == university_id,
+            func.lower(CurriculumPath.name) == wanted,
+        )
+        .limit(2)
+    ).all()
+    if len(ids) == 1:
+        return ids[0]
+    if len(ids) > 1:
+        raise Conflict(
+            f"Two curriculum paths are named {name!r}: rename one on the "
+            "Curriculum page, then try again."
+        )
+
+    names = session.scalars(
+        select(CurriculumPath.name)
+        .where(CurriculumPath.university_id == university_id)
+        .order_by(CurriculumPath.name)
+        .limit(21)
+    ).all()
+    if not names:
+        raise NotFound(
+            f"No curriculum path is named {name!r}: this university has none "
+            "yet; create one with `curriculum create-path`."
+        )
+    listed = ", ".join(repr(n) for n in names[:20])
+    more = ", ..." if len(names) > 20 else ""
+    raise NotFound(f"No curriculum path is named {name!r}; there are {listed}{more}.")
+
+
+def challenges_from_prompts(prompts: list[str]) -> list[dict[str, str]]:
+    """One challenge object ``{"prompt": text}`` per non-empty prompt
+    (trimmed), in order.
+
+    Rule: the dashboard's one-challenge-per-line box and the command's
+    ``--challenge TEXT`` both store challenges in this shape; empty lines are
+    skipped."""
+    return [{"prompt": prompt.strip()} for prompt in prompts if prompt.strip()]
+
+
+def lines_of(text: str | None) -> list[str]:
+    """The non-empty lines of ``text``, trimmed (one item per line)."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
