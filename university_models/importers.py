@@ -242,10 +242,17 @@ def _json_lines(text: io.TextIOBase) -> Iterator[tuple[str, dict]]:
                 else "each line must hold one JSON object"
             )
             raise InvalidInput(
-                f"line {number}: not valid JSON ({error.msg} at column "
-                f"{error.colno}): {hint}."
+                f"line {number}: not valid JSON ({json_column_text(error)}): {hint}."
             ) from error
         yield f"line {number}", _flat_object(value, f"line {number}")
+
+
+def json_column_text(error: json.JSONDecodeError) -> str:
+    """A decoding error of one JSON line as words: "Expecting value at
+    column 9". Some of Python's messages already end in "at"
+    ("Unterminated string starting at"), so that word is not doubled."""
+    joint = " " if error.msg.endswith(" at") else " at "
+    return f"{error.msg}{joint}column {error.colno}"
 
 
 def _flat_object(value: Any, where: str) -> dict:

@@ -469,21 +469,29 @@ def show_flash() -> None:
 def parse_json_object(text: str, *, field: str) -> dict[str, Any]:
     """``text`` parsed as a JSON object, for a form's JSON text area.
 
-    Rule: empty text is ``{}``; anything else must be a JSON object. A
-    refusal (``InvalidInput``) names the field and the JSON problem with
-    its line and column, so the person can find it."""
+    Rule: empty text is ``{}``; anything else must be a JSON object, and
+    ``NaN``, ``Infinity`` and ``-Infinity`` are refused (Python reads them,
+    JSON has no such values). A refusal (``InvalidInput``) names the field
+    and the JSON problem with its line and column, so the person can find
+    it."""
     import json
 
     from university_models.errors import InvalidInput
+    from university_models.services.universities import json_error_text
+
+    def _refuse_constant(name: str) -> None:
+        raise InvalidInput(
+            f"{field} holds {name}, which is not JSON: write a finite number, or null."
+        )
 
     if not text or not text.strip():
         return {}
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         raise InvalidInput(
-            f"{field} is not valid JSON: {error.msg} at line {error.lineno}, "
-            f"column {error.colno}. Fix it, or leave the box empty for {{}}."
+            f"{field} is not valid JSON: {json_error_text(error)}. Fix it, or "
+            "leave the box empty for {}."
         ) from None
     if not isinstance(value, dict):
         raise InvalidInput(

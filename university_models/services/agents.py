@@ -34,8 +34,10 @@ from university_models.models import (
 )
 from university_models.services.universities import (
     clean_name,
+    json_error_text,
     lock_university_for_write,
     non_archived_agent_count,
+    storable_json,
 )
 
 log = logging.getLogger(__name__)
@@ -180,7 +182,8 @@ def _agent_type(value: Any) -> str:
 
 def _configuration(value: Any) -> dict[str, Any]:
     """The configuration as a dict; a JSON string that holds an object is
-    parsed. Lists, strings, numbers and anything not JSON are refused."""
+    parsed. Lists, strings, numbers and anything not JSON (NaN, Infinity)
+    are refused."""
     if value is None:
         return {}
     if isinstance(value, str):
@@ -188,22 +191,17 @@ def _configuration(value: Any) -> dict[str, Any]:
             value = json.loads(value)
         except ValueError as error:
             raise InvalidInput(
-                f"The configuration is not valid JSON ({error.msg} at position "
-                f'{error.pos}): write a JSON object such as {{"model": "x"}}.'
+                f"The configuration is not valid JSON ({json_error_text(error)}): "
+                'write a JSON object such as {"model": "x"}.'
             ) from None
     if not isinstance(value, dict):
         raise InvalidInput(
             f"The configuration must be a JSON object (key: value pairs), not "
             f"{type(value).__name__} {value!r}."
         )
-    try:
-        # Round-trip so that the stored document is plain JSON and the caller's
-        # dict is not shared with the row.
-        return json.loads(json.dumps(value))
-    except (TypeError, ValueError) as error:
-        raise InvalidInput(
-            f"The configuration holds a value JSON cannot store: {error}."
-        ) from None
+    # A plain JSON copy, so the caller's dict is not shared with the row;
+    # NaN and Infinity are refused (not JSON; PostgreSQL refuses them).
+    return storable_json(value, what="configuration")
 
 
 def _specialization(value: Any) -> str | None:

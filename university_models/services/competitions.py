@@ -34,7 +34,11 @@ from university_models.models import (
     UniversityAgent,
 )
 from university_models.services.agents import refresh_agent_counters
-from university_models.services.universities import lock_university_for_write
+from university_models.services.universities import (
+    json_error_text,
+    lock_university_for_write,
+    storable_json,
+)
 from university_models.standings import (
     PAIRWISE_TYPES,
     CompetitionRules,
@@ -150,7 +154,9 @@ def _matches(session: Session, competition: Competition) -> list[CompetitionMatc
 
 
 def _json_object(value: Any, what: str) -> dict[str, Any]:
-    """A JSON object given as a dict or as JSON text."""
+    """A JSON object given as a dict or as JSON text, as a plain copy.
+
+    Rule: NaN and Infinity are refused (JSON cannot store them)."""
     if value is None:
         return {}
     if isinstance(value, str):
@@ -158,14 +164,14 @@ def _json_object(value: Any, what: str) -> dict[str, Any]:
             value = json.loads(value)
         except json.JSONDecodeError as error:
             raise InvalidInput(
-                f"{what} is not valid JSON ({error.msg} at character {error.pos}): "
+                f"{what} is not valid JSON ({json_error_text(error)}): "
                 "give a JSON object such as {}."
             ) from error
     if not isinstance(value, dict):
         raise InvalidInput(
             f"{what} must be a JSON object, not {type(value).__name__} {value!r}."
         )
-    return value
+    return storable_json(value, what=what)
 
 
 def _aware(value: Any, what: str) -> datetime:

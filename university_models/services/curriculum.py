@@ -18,7 +18,6 @@ Words used below:
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import numbers
@@ -42,7 +41,10 @@ from university_models.services.agents import (
     competency_from_progress,
     refresh_agent_counters,
 )
-from university_models.services.universities import lock_university_for_write
+from university_models.services.universities import (
+    lock_university_for_write,
+    storable_json,
+)
 
 log = logging.getLogger(__name__)
 
@@ -105,13 +107,7 @@ def _json_list(value: Any, what: str, *, allow_none: bool = True) -> list | None
             f"The {what} must be a JSON list, got {type(value).__name__} "
             f"{value!r}: give a list."
         )
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise InvalidInput(
-            f"The {what} {value!r:.80} cannot be stored as JSON ({error}): use "
-            "texts, finite numbers, lists and objects only."
-        ) from error
+    storable_json(value, what=what)
     return value
 
 

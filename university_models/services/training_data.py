@@ -26,7 +26,6 @@ Rules (written down in ``docs/domain.md`` under "Training data"):
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections.abc import Callable, Sequence
@@ -60,6 +59,7 @@ from university_models.services.universities import (
     check_storage_quota,
     json_size_bytes,
     lock_university_for_write,
+    storable_json,
 )
 
 log = logging.getLogger(__name__)
@@ -251,12 +251,9 @@ def _choice(value: Any, allowed: Sequence[str], *, what: str) -> str:
 def _json_document(value: Any, *, what: str) -> Any:
     if not isinstance(value, dict | list):
         raise InvalidInput(
-            f"{what} must be a JSON object or list, not {type(value).__name__}."
+            f"The {what} must be a JSON object or list, not {type(value).__name__}."
         )
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise InvalidInput(f"{what} is not valid JSON: {error}.") from None
+    storable_json(value, what=what)
     return value
 
 
@@ -335,12 +332,12 @@ def collect_training_data(
             f"A new record cannot be {privacy_level}: raw data may be shared only "
             "after anonymization. Collect it as private, anonymize it, then share it."
         )
-    _json_document(raw_data, what="The raw data")
+    _json_document(raw_data, what="raw data")
     if metadata is not None and not isinstance(metadata, dict):
         raise InvalidInput(
             f"The metadata must be a JSON object, not {type(metadata).__name__}."
         )
-    metadata = dict(_json_document(metadata or {}, what="The metadata"))
+    metadata = dict(_json_document(metadata or {}, what="metadata"))
     if source_id is not None and (
         not isinstance(source_id, str) or len(source_id) > 36
     ):

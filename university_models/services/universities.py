@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from typing import Any
 
@@ -190,14 +191,9 @@ def _merged_settings(
                 f"settings[{key!r}] is {given[key]!r} but {key} is {value!r}: set "
                 f"{key} with its own field, not inside the settings."
             )
-    try:
-        # Round-trip: the stored document is plain JSON, not shared with the
-        # caller, and a value JSON cannot hold is refused here, not at flush.
-        return json.loads(json.dumps({**base, **given, **mirrored}))
-    except (TypeError, ValueError) as error:
-        raise InvalidInput(
-            f"The settings hold a value JSON cannot store: {error}."
-        ) from None
+    # Round-trip: the stored document is plain JSON, not shared with the
+    # caller, and a value JSON cannot hold is refused here, not at flush.
+    return storable_json({**base, **given, **mirrored}, what="settings")
 
 
 def _lock_university_names(session: Session) -> None:
@@ -530,6 +526,65 @@ def find_university(session: Session, name: str) -> University:
     listed = ", ".join(repr(n) for n in names[:NAMES_LISTED_IN_NOT_FOUND])
     more = ", ..." if len(names) > NAMES_LISTED_IN_NOT_FOUND else ""
     raise NotFound(f"No university is named {name!r}; there are {listed}{more}.")
+
+
+def storable_json(value: Any, *, what: str) -> Any:
+    """``value`` as a plain JSON copy that every engine can store.
+
+    Rule: anything JSON cannot store is refused with ``InvalidInput`` naming
+    ``what`` and the bad value: NaN and Infinity (SQLite would keep the
+    non-JSON text ``NaN``, PostgreSQL refuses it), and objects JSON has no
+    type for. The copy is not shared with the caller's dict or list. Every
+    service that takes a JSON document checks it here."""
+    try:
+        return json.loads(json.dumps(value, allow_nan=False))
+    except ValueError as error:
+        # Only an out-of-range float is looked for: a circular document
+        # would send the search round for ever.
+        if "Out of range" not in str(error):
+            raise InvalidInput(
+                f"The {what} cannot be stored as JSON ({error}): give a plain document."
+            ) from None
+        raise InvalidInput(
+            f"The {what} holds {_first_non_finite(value)}, which JSON cannot store: "
+            "use a finite number, or null."
+        ) from None
+    except TypeError as error:
+        raise InvalidInput(
+            f"The {what} holds a value JSON cannot store ({error}): use texts, "
+            "numbers, true/false, null, lists and objects only."
+        ) from None
+
+
+def _first_non_finite(value: Any, path: str = "") -> str:
+    """Where the first NaN or infinity in a JSON document sits, for a
+    message: ``NaN at "x"[0]``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        label = "NaN" if math.isnan(value) else ("-" * (value < 0)) + "Infinity"
+        return f"{label} at {path}" if path else label
+    children = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list | tuple)
+        else ()
+    )
+    for key, child in children:
+        step = f"[{key}]" if isinstance(key, int) else f"[{json.dumps(str(key))}]"
+        found = _first_non_finite(child, path + step)
+        if found:
+            return found
+    return ""
+
+
+def json_error_text(error: json.JSONDecodeError) -> str:
+    """A decoding error as words for a person: "Expecting value at line 1,
+    column 9". Some of Python's messages already end in "at" ("Unterminated
+    string starting at"), so that word is not doubled."""
+    where = f"line {error.lineno}, column {error.colno}"
+    if error.msg.endswith(" at"):
+        return f"{error.msg} {where}"
+    return f"{error.msg} at {where}"
 
 
 def json_size_bytes(value: Any) -> int:
