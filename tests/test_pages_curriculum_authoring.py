@@ -245,6 +245,34 @@ def test_a_passing_score_out_of_range_is_refused_and_the_form_kept(
     assert app.text_area(key="new_level_challenges").value == "one\ntwo"
 
 
+def test_a_duplicate_level_is_refused_and_the_form_kept(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    path_id = make_path(sqlite_configured, university_id)
+    with transaction(sqlite_configured) as session:
+        curriculum.add_level(session, path_id, name="Warm-up", challenges=["c"])
+    app = open_curriculum()
+
+    app = add_level_on_page(app, "warm-up ", "again")
+
+    assert not app.exception
+    assert "already has level 1 named 'Warm-up'" in texts(app.error)
+    assert counts(sqlite_configured) == (1, 1)
+    assert app.text_area(key="new_level_challenges").value == "again"
+
+
+def test_a_duplicate_path_name_is_refused(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    make_path(sqlite_configured, university_id)
+    app = open_curriculum()
+
+    app = create_path_on_page(app, "BASICS")
+
+    assert not app.exception
+    assert "already has a path named 'Basics'" in texts(app.error)
+    assert counts(sqlite_configured) == (1, 0)
+    assert app.text_input(key="new_path_name").value == "BASICS"
+
+
 def test_a_level_without_challenges_is_refused(sqlite_configured):
     university_id = make_university(sqlite_configured)
     make_path(sqlite_configured, university_id)
@@ -456,6 +484,9 @@ def test_command_refusals_exit_1_and_write_nothing_on_both_engines(configured, c
             "  ",
         ],
     ]
+    refused.append(
+        ["create-path", "--university", "Lyceum", "--name", "basics"],
+    )
     for arguments in refused:
         assert main(["curriculum", *arguments]) == 1, arguments
 
@@ -466,4 +497,5 @@ def test_command_refusals_exit_1_and_write_nothing_on_both_engines(configured, c
     assert "passing score 1.5 is outside [0, 1]" in errors
     assert "No curriculum path is named 'Missing'; there are 'Basics'" in errors
     assert "has no challenges" in errors
+    assert "already has a path named 'Basics'" in errors
     assert counts(configured) == (1, 0)
