@@ -98,15 +98,17 @@ if intervals:
     st.caption(
         "Ratings are Bradley-Terry on the Elo scale with 95% bootstrap intervals; "
         "agents whose intervals overlap cannot be told apart and share a rank. "
-        "Agents with solo results only have no rating and rank after, by average "
-        "score."
+        "A group with too few matches gets no interval and is ranked by rating. "
+        "Ranks count within a comparison group only. Agents without a rating "
+        "(solo results only) come last, ranked by average score."
     )
 else:
     st.caption(
         "Ratings are Bradley-Terry on the Elo scale, ranked by rating alone. Turn "
         "on the intervals to see which agents can really be told apart (they "
-        "share a rank when their intervals overlap). Agents with solo results "
-        "only have no rating and rank after, by average score."
+        "share a rank when their intervals overlap). Ranks count within a "
+        "comparison group only. Agents without a rating (solo results only) come "
+        "last, ranked by average score."
     )
 groups = board.attrs.get("groups")
 if groups:
@@ -126,11 +128,21 @@ if groups:
 hidden = ["agent_id", "component"]
 if not intervals:
     hidden += ["rating_lower", "rating_upper"]
+if not intervals or board["interval_note"].isna().all():
+    hidden += ["interval_note"]
 st.dataframe(
     board.drop(columns=hidden).fillna({"specialization": ""}),
     hide_index=True,
     column_config={
-        "rank": st.column_config.NumberColumn("rank", help="Shared when level."),
+        "rank": st.column_config.NumberColumn(
+            "rank", help="Within the agent's group; shared when level."
+        ),
+        "group": st.column_config.TextColumn(
+            "group", help="Agents linked by matches; ratings compare only within one."
+        ),
+        "interval_note": st.column_config.TextColumn(
+            "interval", help="Why an agent has no 95% interval."
+        ),
         "rating": st.column_config.NumberColumn("rating", format="%.0f"),
         "rating_lower": st.column_config.NumberColumn("95% low", format="%.0f"),
         "rating_upper": st.column_config.NumberColumn("95% high", format="%.0f"),
@@ -144,10 +156,20 @@ st.dataframe(
     key="leaderboard_table",
 )
 
-rated = board.dropna(subset=["rating"]).head(TOP_AGENTS)
+rated = board.dropna(subset=["rating"])
+chart_groups = list(dict.fromkeys(rated["group"]))
+if len(chart_groups) > 1:
+    # Ratings of different groups are on different scales: one group a chart.
+    chart_group = st.selectbox(
+        "Group on the chart", chart_groups, key="leaderboard_chart_group"
+    )
+    rated = rated[rated["group"] == chart_group]
+rated = rated.head(TOP_AGENTS)
 if not rated.empty:
     st.subheader(
-        f"Top {len(rated)} ratings" + (" with their 95% intervals" if intervals else "")
+        f"Top {len(rated)} ratings"
+        + (" with their 95% intervals" if intervals else "")
+        + (f" in {rated['group'].iloc[0]}" if len(chart_groups) > 1 else "")
     )
     chart = rated.iloc[::-1]
     figure = go.Figure(

@@ -161,9 +161,11 @@ def test_leaderboard_ranks_the_selected_universitys_agents(configured):
     table = app.dataframe[0].value
     assert set(table["agent"]) == {"Lyceum Ada", "Lyceum Bob", "Lyceum Cyd"}
     assert "Academy" not in page_text(app)
-    # A few results: the intervals are drawn at once.
-    assert (table["rating_lower"] <= table["rating"]).all()
-    assert (table["rating"] <= table["rating_upper"]).all()
+    # Three results: the intervals are asked for at once, but three matches
+    # are too few for one, and the table says so rather than show none.
+    assert table["rating_lower"].isna().all()
+    assert table["interval_note"].str.startswith("too few matches").all()
+    assert set(table["group"]) == {"group 1 (3 agents)"}
     assert "share a rank" in page_text(app)
 
     app.toggle(key="leaderboard_intervals").set_value(False).run()
@@ -479,11 +481,15 @@ def test_leaderboard_warns_when_ratings_fall_into_separate_groups(configured):
         ]
         session.add_all(seats)
         session.flush()
+        # Ann and Ben: twelve matches, enough for an interval; Cat and Dan
+        # one, too few.
+        for number in range(1, 13):
+            winner, loser = (seats[0], seats[1]) if number <= 8 else seats[1::-1]
+            add_match(
+                session, competition, number, winner, loser, (1, 0), winner, days_ago=1
+            )
         add_match(
-            session, competition, 1, seats[0], seats[1], (1, 0), seats[0], days_ago=1
-        )
-        add_match(
-            session, competition, 2, seats[2], seats[3], (0, 1), seats[3], days_ago=1
+            session, competition, 13, seats[2], seats[3], (0, 1), seats[3], days_ago=1
         )
 
     app = open_page("pages/leaderboard.py")
@@ -491,6 +497,24 @@ def test_leaderboard_warns_when_ratings_fall_into_separate_groups(configured):
     [warning] = app.warning
     assert "2 groups" in warning.value
     assert "2 agents (Ann, Ben)" in warning.value
+
+    # Ranked within each group, the groups one after the other.
+    table = app.dataframe[0].value
+    assert list(table["agent"]) == ["Ann", "Ben", "Dan", "Cat"]
+    assert (
+        list(table["group"]) == ["group 1 (2 agents)"] * 2 + ["group 2 (2 agents)"] * 2
+    )
+    assert table["rank"].tolist()[2:] == [1, 2]
+    assert table["rating_lower"].iloc[:2].notna().all()
+    assert table["interval_note"].iloc[:2].isna().all()
+    assert table["interval_note"].iloc[2:].str.startswith("too few matches").all()
+
+    # The chart shows one group at a time: ratings of two groups are on
+    # different scales.
+    assert "Top 2 ratings with their 95% intervals in group 1" in page_text(app)
+    app.selectbox(key="leaderboard_chart_group").select("group 2 (2 agents)").run()
+    assert not app.exception
+    assert "in group 2 (2 agents)" in page_text(app)
 
 
 def _page_showing_two_errors():

@@ -135,6 +135,8 @@ STATUS_CHOICES: dict[str, tuple[str, ...]] = {
 REPORT_COLUMNS: dict[str, list[str]] = {
     "leaderboard": [
         "rank",
+        # Ranks are shared within a comparison group only.
+        "group",
         "agent_id",
         "agent",
         "agent_type",
@@ -150,6 +152,7 @@ REPORT_COLUMNS: dict[str, list[str]] = {
         "points",
         "average_score",
         "highest_score",
+        "interval_note",
     ],
     "progress": [
         "progress_id",

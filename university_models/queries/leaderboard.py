@@ -348,7 +348,12 @@ RATED_COLUMNS = [
     "average_score",
     "highest_score",
     "component",
+    "group",
+    "interval_note",
 ]
+
+#: The ``group`` label of agents without a rating.
+UNRATED_GROUP = "no rating"
 
 
 def results_version(
@@ -374,8 +379,10 @@ def rated_leaderboard(
     bootstrap_rounds: int | None = None,
 ) -> pd.DataFrame:
     """The ratings leaderboard (``university_models.ratings.leaderboard``:
-    rating with its 95% interval, shared ranks, points) with each agent's
-    type, specialization, win rate and highest score from ``match_records``.
+    rating with its 95% interval, ranks shared within each comparison
+    group, points) with each agent's type, specialization, win rate and
+    highest score from ``match_records``, and the ``group`` label of
+    ``group_labels``.
 
     Rules: the date range is UTC days, both ends included; the intervals
     use ``BOOTSTRAP_ROUNDS`` resamples unless told otherwise. Pages cache it
@@ -413,5 +420,28 @@ def rated_leaderboard(
         ["agent_id", "agent_type", "specialization", "win_rate", "highest_score"]
     ]
     merged = board.merge(extra, on="agent_id", how="left")
+    merged["group"] = group_labels(merged["component"])
     merged.attrs = dict(board.attrs)
     return merged[RATED_COLUMNS]
+
+
+def group_labels(component: pd.Series) -> pd.Series:
+    """A readable label per row for the comparison group of a leaderboard
+    row: ``"group 1 (20 agents)"``, numbered from 1 in the leaderboard's
+    order (largest first), and ``UNRATED_GROUP`` for agents without a
+    rating.
+
+    Rule: ranks are shared within a group only, so a page or a report that
+    shows ranks shows the group next to them."""
+    sizes = component.value_counts()
+    labels = [
+        UNRATED_GROUP
+        if pd.isna(number)
+        else f"group {int(number) + 1} ({_agents(int(sizes[number]))})"
+        for number in component
+    ]
+    return pd.Series(labels, index=component.index, dtype=object)
+
+
+def _agents(count: int) -> str:
+    return "1 agent" if count == 1 else f"{count} agents"
