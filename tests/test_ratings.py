@@ -22,6 +22,7 @@ from university_models.db import read_session, transaction
 from university_models.errors import InvalidInput
 from university_models.importers import import_results
 from university_models.models import UniversityAgent
+from university_models.queries.leaderboard import UNRATED_GROUP, rated_leaderboard
 from university_models.ratings import (
     ANCHOR,
     LEADERBOARD_COLUMNS,
@@ -522,6 +523,36 @@ def test_importing_into_one_group_leaves_another_groups_intervals_alone(
     assert (
         after.set_index("agent").loc["sol", "rating"]
         > before.set_index("agent").loc["sol", "rating"]
+    )
+
+
+def test_rated_leaderboard_labels_each_agents_group_for_the_page_and_export(
+    engine, university_id
+):
+    league(engine, university_id)
+    import_text(
+        engine,
+        university_id,
+        jsonl(rout("rhea", "sol", 3, 1)),
+        name="Other",
+        kind="head_to_head",
+        file_name="other.jsonl",
+    )
+
+    with read_session(engine) as session:
+        board = rated_leaderboard(session, university_id, bootstrap_rounds=0)
+
+    labels = dict(zip(board["agent"], board["group"], strict=True))
+    assert labels == {
+        "ann": "group 1 (3 agents)",
+        "bob": "group 1 (3 agents)",
+        "cy": "group 1 (3 agents)",
+        "rhea": "group 2 (2 agents)",
+        "sol": "group 2 (2 agents)",
+        "solo-only": UNRATED_GROUP,
+    }
+    assert list(board["group"]) == sorted(
+        board["group"], key=list(labels.values()).index
     )
 
 
