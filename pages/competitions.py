@@ -8,7 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from university_models import importers, ui
-from university_models.models import COMPETITION_STATUSES, COMPETITION_TYPES
+from university_models.errors import DomainError
+from university_models.models import (
+    COMPETITION_STATUSES,
+    COMPETITION_TYPES,
+    PARTICIPANT_TYPES,
+)
 from university_models.queries import agents as agent_queries
 from university_models.queries import competitions as queries
 from university_models.services import competitions as services
@@ -38,6 +43,28 @@ EVALUATION_PRESETS = {
     "tournament": {"judge": "pairwise", "metric": "win_rate"},
 }
 SCHEDULE_KEYS = ("competition_name", "competition_participants")
+#: Service words -> this page's labels, per form (longest phrases first).
+SCHEDULE_WORDS = {
+    "raise max_participants or enter the agent as an observer.": (
+        "raise Maximum participants or pick fewer participants."
+    ),
+    "scheduled_start": "the start",
+    "scheduled_end": "the end",
+    "max_participants": "Maximum participants",
+}
+PARTICIPANT_WORDS = {
+    "raise max_participants or enter the agent as an observer.": (
+        'choose "observer" under "Takes part as" to add the agent without playing.'
+    ),
+    "leave seed_ranking": "set Seed to 0 for",
+    "seed_ranking": "Seed",
+}
+COMPLETE_WORDS = {
+    "complete with force to cancel them": (
+        'tick "Cancel unplayed matches" and complete again to cancel them'
+    ),
+}
+RESULT_KEYS = ("result_match", "result_score1", "result_score2", "result_winner")
 
 st.title("Competitions")
 university = ui.select_university()
@@ -51,6 +78,66 @@ def _next_hour() -> datetime:
 
 def _utc(day, clock: time) -> datetime:
     return datetime.combine(day, clock, tzinfo=UTC)
+
+
+def _match_words(row) -> str:
+    """A match as a person names it: "match #1 (Farah vs Dr. Franklin)"."""
+    if isinstance(row.agent2, str):
+        return f"match #{row.match_number} ({row.agent1} vs {row.agent2})"
+    return f"match #{row.match_number} ({row.agent1}, solo)"
+
+
+def _result_words(row, match) -> str:
+    """The success message of a recorded result: "Result of match #1 (Farah
+    vs Dr. Franklin) recorded: 5 – 4, Farah wins." """
+    words = f"Result of {_match_words(row)}"
+    if match.participant2_id is None:
+        return f"{words} recorded: {match.participant1_score:g}."
+    score = f"{match.participant1_score:g} – {match.participant2_score:g}"
+    winner = {
+        match.participant1_id: row.agent1,
+        match.participant2_id: row.agent2,
+    }.get(match.winner_participant_id)
+    outcome = f"{winner} wins" if winner else "a draw"
+    return f"{words} recorded: {score}, {outcome}."
+
+
+def _import_words(report) -> str:
+    """An import report in words; repeated records are explained, since
+    they are written like any other (the same judgment given twice is real
+    data)."""
+    return (
+        f"{ui.counted(report.records, 'record')} read: "
+        f"{ui.counted(report.matches_written, 'match', 'matches')} written, "
+        f"{ui.counted(report.agents_created, 'agent')} created, "
+        f"{ui.counted(report.duplicates, 'repeated record')} (kept as real data), "
+        f"{ui.counted(report.ties, 'tie')}, "
+        f"{ui.counted(report.skipped_unscored, 'unscored task')} skipped, "
+        f"in {report.elapsed_seconds:.2f} s."
+    )
+
+
+def _in_form_words_of(replacements: dict[str, str]):
+    """Decorate a page action so that its refusals name this page's form
+    labels instead of the services' argument names (a person sees "Cancel
+    unplayed matches", not ``force``). The refusal is raised again, so the
+    transaction still rolls back."""
+    return lambda action: _in_form_words(action, replacements)
+
+
+def _in_form_words(action, replacements: dict[str, str]):
+    """``action`` whose refusals have ``replacements`` applied."""
+
+    def run(session):
+        try:
+            return action(session)
+        except DomainError as error:
+            message = str(error)
+            for internal, label in replacements.items():
+                message = message.replace(internal, label)
+            raise type(error)(message) from error
+
+    return run
 
 
 # -- Schedule a competition ------------------------------------------------------
@@ -140,6 +227,7 @@ with st.expander("Schedule a competition", icon=":material/add:"):
                 participants = list(state.competition_participants)
                 seeded = bool(state[f"competition_seeded_{competition_type}"])
 
+                @_in_form_words_of(SCHEDULE_WORDS)
                 def _schedule(session):
                     competition = services.schedule_competition(
                         session, university.id, **values
@@ -170,9 +258,11 @@ IMPORT_REPORT_KEY = "competition_import_report"
 with st.expander("Import results", icon=":material/upload_file:"):
     st.caption(
         "A CSV, JSON or JSON-lines file of results becomes one completed "
-        "competition. Pairwise types read `agent_a, agent_b, winner` (or "
-        "scores); solo and challenge read `agent, challenge, score`. Agents "
-        "not in the university yet are created."
+        "competition. Pairwise types read `agent_a, agent_b` (or `model_a, "
+        "model_b`) and `winner`, which names a side, not an agent: `agent_a` "
+        "or `model_a`, `agent_b` or `model_b`, or `tie`; `score_a` and "
+        "`score_b` may be given instead. Solo and challenge read `agent, "
+        "challenge, score`. Agents not in the university yet are created."
     )
     upload = st.file_uploader(
         "Result file", type=["csv", "json", "jsonl"], key="import_file"
@@ -208,7 +298,9 @@ with st.expander("Import results", icon=":material/upload_file:"):
 
         def _imported(report) -> str:
             st.session_state[IMPORT_REPORT_KEY] = report.as_dict()
-            return f"Imported {upload.name} into {import_name!r}: {report.summary()}"
+            return (
+                f"Imported {upload.name} into {import_name!r}: {_import_words(report)}"
+            )
 
         ui.run_write(_import, success=_imported, where=import_errors)
         bar.empty()
@@ -338,8 +430,11 @@ if detail["status"] == "active":
         "Complete", icon=":material/flag:", type="primary", key="competition_complete"
     ):
         ui.run_write(
-            lambda session: services.complete_competition(
-                session, competition_id, force=force
+            _in_form_words(
+                lambda session: services.complete_competition(
+                    session, competition_id, force=force
+                ),
+                COMPLETE_WORDS,
             ),
             success=f"{detail['name']} completed and ranked.",
             where=action_area,
@@ -378,12 +473,27 @@ with participants_tab:
             st.number_input(
                 "Seed (0 for none)", min_value=0, value=0, key="participant_seed"
             )
+            st.selectbox(
+                "Takes part as",
+                PARTICIPANT_TYPES,
+                key="participant_type",
+                help="Observers and judges do not play and do not count towards "
+                "the maximum.",
+            )
             if st.form_submit_button("Add participant"):
                 agent_id = st.session_state.participant_agent
                 seed = int(st.session_state.participant_seed) or None
+                role = st.session_state.participant_type
                 ui.run_write(
-                    lambda session: services.add_participant(
-                        session, competition_id, agent_id, seed_ranking=seed
+                    _in_form_words(
+                        lambda session: services.add_participant(
+                            session,
+                            competition_id,
+                            agent_id,
+                            participant_type=role,
+                            seed_ranking=seed,
+                        ),
+                        PARTICIPANT_WORDS,
                     ),
                     success=f"{agent_names.get(agent_id, 'Agent')} added.",
                 )
@@ -405,51 +515,87 @@ with matches_tab:
     playable = matches[matches["status"].isin(["scheduled", "active", "completed"])]
     if detail["status"] == "active" and not playable.empty:
         labels = {
-            row.id: f"#{row.match_number}: {row.agent1}"
-            + (f" vs {row.agent2}" if isinstance(row.agent2, str) else " (solo)")
+            row.id: _match_words(row)
             + (" (correct the result)" if row.status == "completed" else "")
             for row in playable.itertuples()
         }
+        # The picker starts on the lowest-numbered match still waiting for a
+        # result, so results typed one after another never overwrite a
+        # played match; correcting one means choosing it.
+        waiting = playable[playable["status"] != "completed"]
+        first = (
+            list(labels).index(waiting.sort_values("match_number")["id"].iloc[0])
+            if not waiting.empty
+            else 0
+        )
         with st.form(f"record_result_{competition_id}"):
             st.markdown("**Record a result**")
             match_id = st.selectbox(
-                "Match", list(labels), format_func=labels.get, key="result_match"
+                "Match",
+                list(labels),
+                index=first,
+                format_func=labels.get,
+                key="result_match",
             )
             scores = st.columns(3)
             scores[0].number_input(
-                "Score of the first side", value=0.0, step=0.5, key="result_score1"
+                "Score of the first side",
+                value=None,
+                step=0.5,
+                key="result_score1",
+                placeholder="score",
             )
             scores[1].number_input(
                 "Score of the second side (not for solo)",
-                value=0.0,
+                value=None,
                 step=0.5,
                 key="result_score2",
+                placeholder="score",
             )
             scores[2].selectbox(
                 "Winner on equal scores",
                 ["(by the scores)", "first side", "second side"],
                 key="result_winner",
             )
+            result_errors = st.container()
             if st.form_submit_button("Record result", type="primary"):
                 state = st.session_state
                 row = playable.set_index("id").loc[state.result_match]
                 solo = not isinstance(row["agent2"], str)
+                missing = [
+                    label
+                    for label, value, needed in (
+                        ("Score of the first side", state.result_score1, True),
+                        ("Score of the second side", state.result_score2, not solo),
+                    )
+                    if needed and value is None
+                ]
                 winner = {
                     "first side": row["participant1_id"],
                     "second side": None if solo else row["participant2_id"],
                 }.get(state.result_winner)
-                result = {
-                    "participant1_score": float(state.result_score1),
-                    "participant2_score": None if solo else float(state.result_score2),
-                    "winner_participant_id": winner,
-                }
-                chosen = state.result_match
-                ui.run_write(
-                    lambda session: services.record_match_result(
-                        session, chosen, **result
-                    ),
-                    success=f"Result of {labels[chosen]} recorded.",
-                )
+                if missing:
+                    result_errors.error(
+                        f"To record a result, fill in {' and '.join(missing)}.",
+                        icon=":material/error:",
+                    )
+                else:
+                    result = {
+                        "participant1_score": float(state.result_score1),
+                        "participant2_score": (
+                            None if solo else float(state.result_score2)
+                        ),
+                        "winner_participant_id": winner,
+                    }
+                    chosen = state.result_match
+                    ui.run_write(
+                        lambda session: services.record_match_result(
+                            session, chosen, **result
+                        ),
+                        success=lambda match, row=row: _result_words(row, match),
+                        where=result_errors,
+                        reset_keys=RESULT_KEYS,
+                    )
 
 with bracket_tab:
     # TODO: byes (a seed with no first-round opponent) are not drawn; they

@@ -238,6 +238,11 @@ reason = columns[2].text_input(
 if st.button("Review the change", type="primary", key="queue_review"):
     if scope == "selected" and not selected:
         st.warning("Select rows in the table first, or apply to all matching.")
+    elif action == "reject" and not reason.strip():
+        # Refused before the confirmation: a confirmation quoting an empty
+        # reason would only be refused by the service afterwards.
+        st.session_state.pop(PENDING_KEY, None)
+        st.error("To reject records, give a reason.", icon=":material/error:")
     else:
         target = dict(filters)
         if scope == "selected":
@@ -245,7 +250,7 @@ if st.button("Review the change", type="primary", key="queue_review"):
         st.session_state[PENDING_KEY] = {
             "action": action,
             "filters": target,
-            "reason": reason,
+            "reason": reason.strip(),
             "count": run_query(training_data.review_count, university.id, **target),
             "by_status": run_query(
                 training_data.review_status_counts, university.id, **target

@@ -280,12 +280,13 @@ def test_training_data_bulk_refusal_changes_nothing_and_says_why(configured):
     assert any("cannot be validated" in e.value for e in app.error)
     assert status_counts(configured, first.university_id) == before
 
-    # Rejecting needs a reason: refused by the service, nothing written.
+    # Rejecting needs a reason: refused before the confirmation, nothing
+    # written.
     app.radio(key="queue_action").set_value("reject").run()
     app.button(key="queue_review").click().run()
-    app.button(key="queue_confirm").click().run()
     assert not app.exception
-    assert app.error
+    assert any("To reject records, give a reason." in e.value for e in app.error)
+    assert not [b for b in app.button if b.key == "queue_confirm"]
     assert status_counts(configured, first.university_id) == before
 
 

@@ -23,6 +23,8 @@ LIST_COLUMNS = {
     "max_concurrent_competitions": "max competitions",
     "storage_quota_mb": "storage MB",
     "last_activity_at": "last activity (UTC)",
+    # Last, whole: dashboard links take ``?university=<id>``.
+    "id": "id",
 }
 
 

@@ -1,0 +1,293 @@
+"""Faults a user test found on the pages and the CLI, each pinned: results
+typed one after another go to the next unplayed match, refusals name the
+form's labels, a JSON box refuses NaN, an empty rejection reason is refused
+before the confirmation, the import explains its words, and ``university
+list`` shows the ids that dashboard links need."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tests import test_pages_act
+from tests.test_pages_act import (
+    count,
+    make_agents,
+    make_competition,
+    make_university,
+    open_page,
+    texts,
+)
+from tests.test_queries import build_scene
+from university_models import cli
+from university_models.db import read_session, transaction
+from university_models.models import (
+    Competition,
+    CompetitionMatch,
+    CompetitionParticipant,
+    TrainingDataCollection,
+    UniversityAgent,
+)
+from university_models.services import competitions
+
+# The Act pages' fixtures: the app pointed at the test's database.
+configured = test_pages_act.configured
+sqlite_configured = test_pages_act.sqlite_configured
+
+
+def submit_result(app, competition_id: str, first: float, second: float):
+    app.number_input(key="result_score1").set_value(first)
+    app.number_input(key="result_score2").set_value(second)
+    app.button(
+        key=f"FormSubmitter:record_result_{competition_id}-Record result"
+    ).click()
+    return app.run()
+
+
+def scores_by_match(engine) -> dict[int, tuple[float | None, float | None]]:
+    with read_session(engine) as session:
+        rows = session.execute(
+            select(
+                CompetitionMatch.match_number,
+                CompetitionMatch.participant1_score,
+                CompetitionMatch.participant2_score,
+            )
+        ).all()
+    return {number: (one, two) for number, one, two in rows}
+
+
+def test_results_typed_one_after_another_go_to_the_next_unplayed_match(
+    configured,
+):
+    university_id = make_university(configured)
+    agent_ids = make_agents(configured, university_id, "Farah", "Bob", "Cyd")
+    competition_id = make_competition(configured, university_id, agent_ids, start=True)
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+    with read_session(configured) as session:
+        matches = {
+            m.match_number: m.id for m in session.scalars(select(CompetitionMatch))
+        }
+    assert app.selectbox(key="result_match").value == matches[1]
+
+    submit_result(app, competition_id, 5.0, 4.0)
+
+    assert not app.exception
+    message = texts(app.success)
+    assert message.startswith("Result of match #1 (")
+    assert "recorded: 5 – 4, " in message and message.endswith(" wins.")
+    assert "correct the result" not in message
+    # The picker moved on and the scores are empty for the next entry.
+    assert app.selectbox(key="result_match").value == matches[2]
+    assert app.number_input(key="result_score1").value is None
+    assert app.number_input(key="result_score2").value is None
+
+    submit_result(app, competition_id, 1.0, 1.0)
+
+    assert not app.exception
+    assert "Result of match #2" in texts(app.success)
+    assert "a draw" in texts(app.success)
+    assert scores_by_match(configured) == {1: (5.0, 4.0), 2: (1.0, 1.0), 3: (None,) * 2}
+    assert app.selectbox(key="result_match").value == matches[3]
+
+
+def test_a_played_match_is_corrected_only_when_chosen(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    agent_ids = make_agents(sqlite_configured, university_id, "Ada", "Bob", "Cyd")
+    competition_id = make_competition(
+        sqlite_configured, university_id, agent_ids, start=True
+    )
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+    submit_result(app, competition_id, 3.0, 1.0)
+    with read_session(sqlite_configured) as session:
+        first = session.scalars(
+            select(CompetitionMatch.id).where(CompetitionMatch.match_number == 1)
+        ).one()
+
+    app.selectbox(key="result_match").set_value(first)
+    submit_result(app, competition_id, 0.0, 2.0)
+
+    assert not app.exception
+    assert "Result of match #1" in texts(app.success)
+    assert scores_by_match(sqlite_configured)[1] == (0.0, 2.0)
+    assert scores_by_match(sqlite_configured)[2] == (None, None)
+
+
+def test_a_result_without_scores_is_refused_naming_the_empty_field(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    agent_ids = make_agents(sqlite_configured, university_id, "Ada", "Bob")
+    competition_id = make_competition(
+        sqlite_configured, university_id, agent_ids, start=True
+    )
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+    app.number_input(key="result_score1").set_value(2.0)
+    app.button(
+        key=f"FormSubmitter:record_result_{competition_id}-Record result"
+    ).click()
+    app.run()
+
+    assert not app.exception
+    assert "fill in Score of the second side" in texts(app.error)
+    assert scores_by_match(sqlite_configured) == {1: (None, None)}
+
+
+def test_completing_with_unplayed_matches_names_the_cancel_checkbox(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    agent_ids = make_agents(sqlite_configured, university_id, "Ada", "Bob")
+    competition_id = make_competition(
+        sqlite_configured, university_id, agent_ids, start=True
+    )
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+    app.button(key="competition_complete").click().run()
+
+    assert not app.exception
+    assert 'tick "Cancel unplayed matches"' in texts(app.error)
+    assert "force" not in texts(app.error)
+    with read_session(sqlite_configured) as session:
+        assert session.get(Competition, competition_id).status == "active"
+
+
+def test_a_full_competition_offers_the_observer_choice_it_names(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    ada, bob = make_agents(sqlite_configured, university_id, "Ada", "Bob")
+    competition_id = make_competition(sqlite_configured, university_id, [ada])
+    with transaction(sqlite_configured) as session:
+        session.get(Competition, competition_id).max_participants = 1
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+    app.selectbox(key="participant_agent").set_value(bob)
+    form = f"FormSubmitter:add_participant_{competition_id}-Add participant"
+    app.button(key=form).click().run()
+
+    assert not app.exception
+    assert 'choose "observer" under "Takes part as"' in texts(app.error)
+    assert "max_participants" not in texts(app.error)
+    assert count(sqlite_configured, CompetitionParticipant) == 1
+
+    app.selectbox(key="participant_type").set_value("observer")
+    app.button(key=form).click().run()
+
+    assert not app.exception
+    with read_session(sqlite_configured) as session:
+        roles = {
+            p.agent_id: p.participant_type
+            for p in session.scalars(select(CompetitionParticipant))
+        }
+    assert roles == {ada: "competitor", bob: "observer"}
+
+
+def test_scheduling_past_the_maximum_names_the_form_fields(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    ada, bob = make_agents(sqlite_configured, university_id, "Ada", "Bob")
+    app = open_page("competitions")
+    app.text_input(key="competition_name").input("Full")
+    app.number_input(key="competition_max_participants").set_value(1)
+    app.multiselect(key="competition_participants").select(ada).select(bob)
+    app.button(key="FormSubmitter:schedule_competition-Schedule competition").click()
+    app.run()
+
+    assert not app.exception
+    assert "raise Maximum participants or pick fewer participants" in texts(app.error)
+    assert count(sqlite_configured, Competition) == 0
+
+
+def test_an_agent_configuration_with_nan_is_refused_on_the_page(sqlite_configured):
+    make_university(sqlite_configured)
+    app = open_page("agents")
+    app.text_input(key="agent_name").input("Ada")
+    app.text_area(key="agent_configuration").input('{"x": NaN}')
+    app.button(key="FormSubmitter:create_agent-Create agent").click()
+    app.run()
+
+    assert not app.exception
+    assert "Configuration holds NaN" in texts(app.error)
+    assert count(sqlite_configured, UniversityAgent) == 0
+    assert app.text_area(key="agent_configuration").value == '{"x": NaN}'
+
+
+def test_bulk_reject_without_a_reason_is_refused_before_the_confirmation(
+    sqlite_configured,
+):
+    with transaction(sqlite_configured) as session:
+        scene = build_scene(session, "Lyceum")
+    with read_session(sqlite_configured) as session:
+        before = sorted(
+            session.scalars(select(TrainingDataCollection.validation_status))
+        )
+    app = open_page("training_data", university=scene.university_id)
+    app.radio(key="queue_action").set_value("reject").run()
+    app.text_input(key="queue_reason").input("   ").run()
+    app.button(key="queue_review").click().run()
+
+    assert not app.exception
+    assert "To reject records, give a reason." in texts(app.error)
+    assert not [b for b in app.button if b.key == "queue_confirm"]
+    assert not any("Confirm to go ahead" in w.value for w in app.warning)
+    with read_session(sqlite_configured) as session:
+        after = sorted(
+            session.scalars(select(TrainingDataCollection.validation_status))
+        )
+    assert after == before
+
+
+def test_the_import_explains_winner_sides_and_repeated_records(sqlite_configured):
+    make_university(sqlite_configured)
+    app = open_page("competitions")
+    caption = texts(app.caption)
+    assert "names a side, not an agent" in caption
+    assert "`score_a` and `score_b` may be given instead" in caption
+
+    battles = b"agent_a,agent_b,winner\nx,y,agent_a\nx,y,agent_a\nx,y,tie\n"
+    app.file_uploader(key="import_file").upload("battles.csv", battles, "text/csv")
+    app.run()
+    app.text_input(key="import_name").input("Repeats")
+    app.selectbox(key="import_type").set_value("head_to_head")
+    next(b for b in app.button if b.label == "Import").click()
+    app.run()
+
+    assert not app.exception
+    message = texts(app.success)
+    assert "3 records read" in message
+    assert "1 repeated record (kept as real data)" in message
+    assert "1 tie" in message
+    assert count(sqlite_configured, CompetitionMatch) == 3
+
+
+def test_university_list_shows_the_id_dashboard_links_need(configured, capsys):
+    university_id = make_university(configured, name="Athena")
+
+    assert cli.main(["university", "list"]) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[-1] == "id"
+    assert lines[1].split()[0] == "Athena"
+    assert lines[1].split()[-1] == university_id
+
+
+def test_recording_through_the_service_still_moves_the_picker(sqlite_configured):
+    """The default follows the database, not the form: a result recorded
+    elsewhere also moves the picker on."""
+    university_id = make_university(sqlite_configured)
+    agent_ids = make_agents(sqlite_configured, university_id, "Ada", "Bob", "Cyd")
+    competition_id = make_competition(
+        sqlite_configured, university_id, agent_ids, start=True
+    )
+    with transaction(sqlite_configured) as session:
+        first, second = session.scalars(
+            select(CompetitionMatch.id).order_by(CompetitionMatch.match_number)
+        ).all()[:2]
+        competitions.record_match_result(
+            session, first, participant1_score=1.0, participant2_score=0.0
+        )
+
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+
+    assert not app.exception
+    assert app.selectbox(key="result_match").value == second
