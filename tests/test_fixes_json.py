@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select
 from tests.factories import make_agent, make_university
 from university_models.db import read_session, transaction
 from university_models.errors import InvalidInput
-from university_models.importers import json_column_text
+from university_models.importers import import_results, json_column_text
 from university_models.models import (
     Competition,
     CurriculumLevel,
@@ -243,3 +243,25 @@ def test_a_json_lines_error_does_not_double_at():
     with pytest.raises(json.JSONDecodeError) as caught:
         json.loads('{"x": }')
     assert json_column_text(caught.value) == "Expecting value at column 7"
+
+
+def test_a_broken_json_lines_file_is_refused_with_at_once(engine, tmp_path):
+    university_id, _ = scene(engine)
+    path = tmp_path / "battles.jsonl"
+    path.write_text('{"agent_a": "x", "agent_b": "y", "winner": "tie"}\n{"x')
+
+    message = refused(
+        engine,
+        Competition,
+        lambda session: import_results(
+            session,
+            path,
+            university_name_or_id=university_id,
+            competition_name="Broken",
+            competition_type="head_to_head",
+        ),
+    )
+    assert message.startswith(
+        "line 2: not valid JSON (Unterminated string starting at column 2)"
+    )
+    assert "at at" not in message
