@@ -250,6 +250,29 @@ def test_a_groups_intervals_depend_only_on_its_own_matches():
     assert second.loc["x", "rating_lower"] != third.loc["x", "rating_lower"]
 
 
+def pool_matches(names: list[str]):
+    return st.lists(
+        st.tuples(
+            st.sampled_from(names), st.sampled_from(names), st.sampled_from(["a", "b"])
+        ).filter(lambda match: match[0] != match[1]),
+        min_size=10,
+        max_size=30,
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    own=pool_matches(["ann", "bob", "cy"]),
+    other=pool_matches(["xi", "yo", "zu"]),
+)
+def test_another_groups_matches_never_change_a_groups_intervals(own, other):
+    alone = bootstrap_intervals(counts_of(own), rounds=100).set_index("agent")
+    together = bootstrap_intervals(counts_of(own + other), rounds=100)
+    together = together.set_index("agent").loc[alone.index]
+
+    pd.testing.assert_frame_equal(together, alone, check_exact=False, atol=1e-9)
+
+
 def test_agents_whose_intervals_overlap_share_a_rank():
     lower = pd.Series([1100.0, 1080.0, 950.0, 700.0])
     upper = pd.Series([1200.0, 1150.0, 1090.0, 800.0])
