@@ -278,7 +278,12 @@ with curriculum_tab:
 with record_tab:
     # The same cached leaderboard the Leaderboard page shows: one fit per
     # university, not one per agent.
-    board = ui.cached_query(ratings.leaderboard, university.id)
+    # Keyed by the results' version too, so a new result shows at once.
+    board = ui.cached_query(
+        ratings.leaderboard,
+        university.id,
+        freshness=ui.run_query(ratings.results_version, university.id),
+    )
     mine = board[board["agent_id"] == agent_id]
     if mine.empty or pd.isna(mine.iloc[0]["rating"]):
         st.caption(
@@ -287,7 +292,10 @@ with record_tab:
         )
     else:
         row = mine.iloc[0]
-        rated = int(board["rating"].notna().sum())
+        # Ranks count within a comparison group (agents linked by matches).
+        group = board[
+            (board["component"] == row["component"]) & board["rating"].notna()
+        ]
         interval = (
             f" (95% interval {row['rating_lower']:.0f} to {row['rating_upper']:.0f})"
             if pd.notna(row["rating_lower"])
@@ -295,7 +303,8 @@ with record_tab:
         )
         st.markdown(
             f"Rating **{row['rating']:.0f}**{interval}, rank **{int(row['rank'])}** "
-            f"of {rated} rated agents, over {int(row['matches'])} matches."
+            f"of {len(group)} agents in its comparison group, over "
+            f"{int(row['matches'])} matches."
         )
     matches = ui.cached_query(
         queries.agent_recent_matches, university.id, agent_id=agent_id

@@ -9,7 +9,6 @@ import streamlit as st
 from university_models.models import DIFFICULTY_LEVELS, PATH_STATUSES, PROGRESS_STATUSES
 from university_models.queries import curriculum
 from university_models.services import curriculum as curriculum_service
-from university_models.services import curriculum_authoring
 from university_models.ui import (
     STATUS_COLORS,
     cached_query,
@@ -64,7 +63,7 @@ if create_clicked:
     if state.new_path_min_competency is not None:
         prerequisites.append({"min_competency": state.new_path_min_competency})
     run_write(
-        lambda session: curriculum_authoring.create_path(
+        lambda session: curriculum_service.create_path(
             session,
             university.id,
             name=state.new_path_name,
@@ -152,7 +151,7 @@ if not paths.empty:
     if level_clicked:
         state = st.session_state
         run_write(
-            lambda session: curriculum_authoring.add_level(
+            lambda session: curriculum_service.add_level(
                 session,
                 authored,
                 name=state.new_level_name,

@@ -1,4 +1,4 @@
-"""services/curriculum_authoring.py: path names unique in a university and
+"""services/curriculum.py: path names unique in a university and
 level names unique in a path (any case, trimmed), on both engines; each
 refusal writes nothing."""
 
@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func, select
 from university_models.db import read_session, transaction
 from university_models.errors import Conflict, InvalidInput, NotFound
 from university_models.models import CurriculumLevel, CurriculumPath
-from university_models.services import curriculum_authoring
+from university_models.services import curriculum
 from university_models.services.universities import create_university
 
 
@@ -30,13 +30,13 @@ def counts(engine: Engine) -> tuple[int, int]:
 def test_a_path_name_taken_in_any_case_is_refused_and_nothing_written(engine):
     university_id = make_university(engine, "Mine")
     with transaction(engine) as session:
-        curriculum_authoring.create_path(session, university_id, name="Basics")
+        curriculum.create_path(session, university_id, name="Basics")
 
     with (
         pytest.raises(Conflict, match="already has a path named 'Basics'"),
         transaction(engine) as session,
     ):
-        curriculum_authoring.create_path(
+        curriculum.create_path(
             session, university_id, name="  bASICS ", difficulty_level="expert"
         )
 
@@ -49,7 +49,7 @@ def test_the_same_path_name_is_fine_in_another_university(engine):
 
     for university_id in (mine, other):
         with transaction(engine) as session:
-            curriculum_authoring.create_path(session, university_id, name="Basics")
+            curriculum.create_path(session, university_id, name="Basics")
 
     assert counts(engine) == (2, 0)
 
@@ -57,25 +57,21 @@ def test_the_same_path_name_is_fine_in_another_university(engine):
 def test_a_level_name_taken_in_the_path_is_refused_naming_its_number(engine):
     university_id = make_university(engine, "Mine")
     with transaction(engine) as session:
-        first = curriculum_authoring.create_path(session, university_id, name="A")
-        second = curriculum_authoring.create_path(session, university_id, name="B")
+        first = curriculum.create_path(session, university_id, name="A")
+        second = curriculum.create_path(session, university_id, name="B")
         first_id, second_id = first.id, second.id
-        curriculum_authoring.add_level(
-            session, first_id, name="Warm-up", challenges=["c"]
-        )
+        curriculum.add_level(session, first_id, name="Warm-up", challenges=["c"])
 
     with (
         pytest.raises(Conflict, match="already has level 1 named 'Warm-up'"),
         transaction(engine) as session,
     ):
-        curriculum_authoring.add_level(
-            session, first_id, name=" warm-UP", challenges=["c"]
-        )
+        curriculum.add_level(session, first_id, name=" warm-UP", challenges=["c"])
     assert counts(engine) == (2, 1)
 
     # Another path may reuse the name.
     with transaction(engine) as session:
-        level = curriculum_authoring.add_level(
+        level = curriculum.add_level(
             session, second_id, name="Warm-up", challenges=["c"], passing_score=0.5
         )
         assert (level.level_number, level.passing_score) == (1, 0.5)
@@ -89,13 +85,11 @@ def test_the_curriculum_service_rules_still_apply(engine):
         pytest.raises(InvalidInput, match="is empty"),
         transaction(engine) as session,
     ):
-        curriculum_authoring.create_path(session, university_id, name=" ")
+        curriculum.create_path(session, university_id, name=" ")
     with (
         pytest.raises(NotFound, match="no-such-path"),
         transaction(engine) as session,
     ):
-        curriculum_authoring.add_level(
-            session, "no-such-path", name="L", challenges=["c"]
-        )
+        curriculum.add_level(session, "no-such-path", name="L", challenges=["c"])
 
     assert counts(engine) == (0, 0)

@@ -735,6 +735,8 @@ def test_an_agent_profile_shows_its_rating_record_and_data(demo):
     assert not app.exception
     profile = texts(app.markdown)
     assert re.search(r"Rating \*\*\d+\*\* \(95% interval \d+ to \d+\), rank", profile)
+    # Ranks count within the agent's comparison group, not across groups.
+    assert re.search(r"rank \*\*\d+\*\* of \d+ agents in its comparison group", profile)
     assert any(
         m.label == "W / D / L" and m.value.startswith(f"{wins} /") for m in app.metric
     )

@@ -8,7 +8,7 @@ import argparse
 from university_models.db import make_engine, transaction
 from university_models.models import DIFFICULTY_LEVELS, PATH_STATUSES
 from university_models.queries.curriculum import challenges_from_prompts, find_path
-from university_models.services.curriculum_authoring import add_level, create_path
+from university_models.services.curriculum import add_level, create_path
 from university_models.services.universities import find_university
 
 

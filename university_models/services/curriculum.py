@@ -28,7 +28,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from university_models.db import utcnow
-from university_models.errors import InvalidInput, InvalidTransition, NotFound
+from university_models.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+)
 from university_models.models import (
     DIFFICULTY_LEVELS,
     PATH_STATUSES,
@@ -285,11 +290,24 @@ def create_path(
     ``archived``; the version is a non-empty text of at most 20 characters;
     tags are a list of texts; ``prerequisites`` follows the format of
     ``_validate_path_prerequisites`` and may only name paths of the same
-    university.
+    university; the name is unique in the university, in any case
+    (``Conflict``), because people and the ``curriculum`` command find a path
+    by its name.
     """
     lock_university_for_write(session, university_id)
 
     name = _name(name, "path")
+    taken = session.scalar(
+        select(CurriculumPath.name).where(
+            CurriculumPath.university_id == university_id,
+            func.lower(CurriculumPath.name) == name.lower(),
+        )
+    )
+    if taken is not None:
+        raise Conflict(
+            f"This university already has a path named {taken!r}: give the new "
+            "path another name, or add levels to that one."
+        )
     if difficulty_level not in DIFFICULTY_LEVELS:
         raise InvalidInput(
             f"The difficulty {difficulty_level!r} is unknown: choose one of "
@@ -397,7 +415,8 @@ def add_level(
     ``required_competency_score`` are in [0, 1]; ``time_limit_minutes`` is a
     whole number above 0 (shown to people, not enforced on results: a result
     reports the time actually spent); prerequisite levels exist in the same
-    university.
+    university; the level's name is unique in its path, in any case
+    (``Conflict``), because people tell levels apart by their names.
     """
     path = session.get(CurriculumPath, path_id)
     if path is None:
@@ -411,6 +430,17 @@ def add_level(
             "before adding levels."
         )
     name = _name(name, "level")
+    taken = session.execute(
+        select(CurriculumLevel.level_number, CurriculumLevel.name).where(
+            CurriculumLevel.curriculum_path_id == path_id,
+            func.lower(CurriculumLevel.name) == name.lower(),
+        )
+    ).first()
+    if taken is not None:
+        raise Conflict(
+            f"Path {path.name!r} already has level {taken[0]} named {taken[1]!r}: "
+            "give the new level another name."
+        )
     challenges = _validate_challenges(challenges)
     objectives = _json_list(learning_objectives, "learning objectives") or []
     exercises = _json_list(practical_exercises, "practical exercises")
