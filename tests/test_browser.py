@@ -257,7 +257,7 @@ def test_scheduling_starting_and_recording_a_competition_in_the_browser(
     page.get_by_role("tab", name="Matches").click()
     page.get_by_role("spinbutton", name="Score of the first side").fill("0.75")
     page.get_by_role("button", name="Record result").click()
-    see(page, re.compile(r"Result of #1: .* recorded\."))
+    see(page, re.compile(r"Result of match #1 .* recorded"))
 
 
 def test_approving_a_proposal_by_clicking(server, demo_database, page):
