@@ -17,7 +17,7 @@ from tests.conftest import ENGINES
 from tests.factories import make_university
 from university_models import migrate
 from university_models.cli import main
-from university_models.config import shared_data_dir
+from university_models.config import published_data_dir
 from university_models.db import Base, make_engine, read_session, transaction
 from university_models.demo import (
     DEMO_MARKER,
@@ -518,7 +518,8 @@ def snapshot(engine: Engine) -> dict[str, list]:
 
 
 def test_laliga_matches_flatten_into_pairwise_records():
-    with open(shared_data_dir() / "laliga-2019-20-matches.json", encoding="utf-8") as f:
+    season = published_data_dir() / "laliga-2019-20-matches.json"
+    with open(season, encoding="utf-8") as f:
         records = laliga_pairwise_records(json.load(f))
 
     assert len(records) == 380
@@ -632,7 +633,7 @@ def test_failed_build_leaves_the_database_as_it_was(engine):
     before = row_counts(engine)
 
     with pytest.raises(Conflict, match=LYCEUM):
-        build_demo(engine, seed=SEED, replace=True, data_dir=shared_data_dir())
+        build_demo(engine, seed=SEED, replace=True, data_dir=published_data_dir())
 
     assert row_counts(engine) == before
     with read_session(engine) as session:

@@ -26,7 +26,7 @@ from hypothesis.strategies import (
 from sqlalchemy import Engine, func, select
 from streamlit.testing.v1 import AppTest
 
-from university_models.config import PROJECT_ROOT, shared_data_dir
+from university_models.config import PROJECT_ROOT, published_data_dir
 from university_models.db import make_engine, read_session, transaction
 from university_models.demo import build_demo
 from university_models.errors import InvalidInput
@@ -470,7 +470,7 @@ def test_a_tournament_shows_its_bracket_one_column_per_round(sqlite_configured):
     assert "A vs D" in bracket and "B vs C" in bracket
 
 
-DATA = shared_data_dir()
+DATA = published_data_dir()
 
 
 def arena_battles(lines: int) -> bytes:

@@ -6,6 +6,7 @@ equal a published league table."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import random
 import re
@@ -15,16 +16,16 @@ import pytest
 
 from tests.conftest import unavailable
 from university_models.cli import main
-from university_models.config import shared_data_dir
+from university_models.config import published_data_dir
 from university_models.db import read_session
 from university_models.ratings import leaderboard
 from university_models.services.competitions import find_competition
 from university_models.services.universities import find_university
 from university_models.standings import compute_standings
 
-#: The published data sets (``../shared/data`` unless UNIVERSITY_SHARED_DATA
-#: names another folder).
-DATA = shared_data_dir()
+#: The published data sets (the project's copies unless
+#: UNIVERSITY_PUBLISHED_DATA names another folder).
+DATA = published_data_dir()
 UNIVERSITY = "Real Data U"
 
 
@@ -33,6 +34,17 @@ def data_file(name: str) -> Path:
     if not path.is_file():
         unavailable(f"the real data set {path} is missing")
     return path
+
+
+def test_published_copies_are_byte_for_byte_the_published_files():
+    """The shipped copies equal what ``SHA256SUMS`` pins: nobody edited them."""
+    sums = (published_data_dir() / "SHA256SUMS").read_text().splitlines()
+
+    assert len(sums) == 6
+    for line in sums:
+        digest, name = line.split()
+        content = (published_data_dir() / name).read_bytes()
+        assert hashlib.sha256(content).hexdigest() == digest, name
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from tests.test_competitions import (
     started,
     window,
 )
-from university_models.config import shared_data_dir
+from university_models.config import published_data_dir
 from university_models.db import read_session, transaction
 from university_models.errors import InvalidInput, NotFound
 from university_models.models import CompetitionMatch, CompetitionParticipant
@@ -29,7 +29,7 @@ from university_models.services.competitions import (
 )
 from university_models.standings import compute_standings, parse_rules, shared_ranks
 
-DATA = shared_data_dir()
+DATA = published_data_dir()
 
 
 def standings(engine, competition_id: str, **values):

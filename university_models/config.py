@@ -14,7 +14,8 @@ from pathlib import Path
 DATABASE_URL_VARIABLE = "UNIVERSITY_DATABASE_URL"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "university.db"
-SHARED_DATA_VARIABLE = "UNIVERSITY_SHARED_DATA"
+PUBLISHED_DATA_VARIABLE = "UNIVERSITY_PUBLISHED_DATA"
+PUBLISHED_DATA_DIR = Path(__file__).resolve().parent / "published_data"
 
 
 def database_url() -> str:
@@ -23,8 +24,13 @@ def database_url() -> str:
     return url or f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 
-def shared_data_dir() -> Path:
-    """The folder of published result sets the demo imports: ``../shared/data``
-    beside the project, or the folder named by ``UNIVERSITY_SHARED_DATA``."""
-    named = os.environ.get(SHARED_DATA_VARIABLE, "").strip()
-    return Path(named) if named else PROJECT_ROOT.parent / "shared" / "data"
+def published_data_dir() -> Path:
+    """The folder of published result sets the demo and the real-data tests
+    import: the unchanged copies in ``university_models/published_data`` (see
+    its README), or the folder named by ``UNIVERSITY_PUBLISHED_DATA``.
+
+    The copies ship with the project because a clone, the CI's included, may
+    sit anywhere: a folder found relative to the checkout would vanish with it.
+    """
+    named = os.environ.get(PUBLISHED_DATA_VARIABLE, "").strip()
+    return Path(named) if named else PUBLISHED_DATA_DIR

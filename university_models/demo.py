@@ -31,7 +31,7 @@ from pathlib import Path
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
-from university_models.config import shared_data_dir
+from university_models.config import published_data_dir
 from university_models.db import read_session, transaction, utcnow
 from university_models.errors import Conflict
 from university_models.importers import import_results
@@ -83,8 +83,6 @@ log = logging.getLogger(__name__)
 
 #: The settings key that marks a university as demo data.
 DEMO_MARKER = "demo"
-
-#: Where the real result sets live: ``shared/data`` next to the project.
 
 Progress = Callable[[str], None]
 
@@ -468,7 +466,7 @@ def build_demo(
 ) -> DemoSummary:
     """Fill the database with the demo universities (see the module's rules)
     and import the real result sets of ``data_dir`` (default
-    ``config.shared_data_dir()``) into them.
+    ``config.published_data_dir()``) into them.
 
     Refused with ``Conflict`` when demo data exists and ``replace`` is
     False. Everything goes in one transaction, replacing included: a failed
@@ -476,7 +474,7 @@ def build_demo(
     skips that import, with a warning (``DemoSummary.skipped``).
     """
     report = progress or (lambda line: None)
-    data_dir = shared_data_dir() if data_dir is None else Path(data_dir)
+    data_dir = published_data_dir() if data_dir is None else Path(data_dir)
     with read_session(engine) as session:
         existing = demo_university_ids(session)
     if existing and not replace:
@@ -524,7 +522,8 @@ class RealResults:
     description: str
 
 
-#: Real results (``../shared/data``, see its README) shown in the demo.
+#: Real results (``university_models/published_data``, see its README) shown
+#: in the demo.
 REAL_RESULTS = (
     RealResults(
         university="Lyceum Demo University",
