@@ -5,6 +5,7 @@ PostgreSQL."""
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import math
 import random
@@ -106,12 +107,17 @@ def test_swapped_sides_and_repeated_pairs_give_the_same_ratings():
         assert by_agent(split)[agent] == pytest.approx(rating, abs=1e-9)
 
 
+def ordered_pairs(names: list[str]):
+    """Two different agents, drawn without a filter: filtering equal names
+    out made hypothesis's health check fail now and then."""
+    return st.sampled_from(list(itertools.permutations(names, 2)))
+
+
 outcomes = st.lists(
     st.tuples(
-        st.sampled_from(["ann", "bob", "cy", "dee", "eve"]),
-        st.sampled_from(["ann", "bob", "cy", "dee", "eve"]),
+        ordered_pairs(["ann", "bob", "cy", "dee", "eve"]),
         st.sampled_from(["a", "b", "tie"]),
-    ).filter(lambda match: match[0] != match[1]),
+    ).map(lambda drawn: (*drawn[0], drawn[1])),
     min_size=1,
     max_size=60,
 )
@@ -252,9 +258,9 @@ def test_a_groups_intervals_depend_only_on_its_own_matches():
 
 def pool_matches(names: list[str]):
     return st.lists(
-        st.tuples(
-            st.sampled_from(names), st.sampled_from(names), st.sampled_from(["a", "b"])
-        ).filter(lambda match: match[0] != match[1]),
+        st.tuples(ordered_pairs(names), st.sampled_from(["a", "b"])).map(
+            lambda drawn: (*drawn[0], drawn[1])
+        ),
         min_size=10,
         max_size=30,
     )
