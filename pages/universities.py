@@ -244,6 +244,7 @@ if st.button("Dry run: list what would move", icon=":material/search:"):
         due = retention.archive_due_universities(ui.engine(), dry_run=True)
     st.session_state[DRY_RUN_KEY] = [
         {
+            "id": result.university_id,
             "university": result.name,
             "agents": result.agents,
             "last_activity_at": result.last_activity_at,
@@ -263,16 +264,20 @@ elif due:
     st.dataframe(
         due,
         hide_index=True,
+        column_order=["university", "agents", "last_activity_at", "retention_days"],
         column_config={"last_activity_at": ui.utc_column("last activity")},
     )
     if st.button(
-        f"Confirm: archive {len(due)} universities",
+        f"Confirm: archive {ui.counted(len(due), 'university', 'universities')}",
         type="primary",
         icon=":material/archive:",
     ):
+        listed = [row["id"] for row in due]
         with st.status("Archiving universities...", expanded=True) as progress:
+            # Only what the dry run listed: a university that became due
+            # since waits for the next dry run.
             results = retention.archive_due_universities(
-                ui.engine(), progress=progress.write
+                ui.engine(), only=listed, progress=progress.write
             )
             failed = [result for result in results if not result.archived]
             progress.update(
@@ -289,7 +294,13 @@ elif due:
         else:
             # Rerun so that the list above loses the archived universities;
             # the message waits in the session for that run.
-            st.session_state[RETENTION_DONE_KEY] = (
+            message = (
                 f"Archived {ui.counted(len(results), 'university', 'universities')}."
             )
+            if len(results) < len(listed):
+                message += (
+                    f" {len(listed) - len(results)} of those listed were no longer "
+                    "due (restored or active again) and stay live."
+                )
+            st.session_state[RETENTION_DONE_KEY] = message
             st.rerun()

@@ -928,6 +928,36 @@ def test_retention_lists_what_is_due_then_archives_it_on_confirmation(
     assert (names, archived) == (["Live U"], ["Old U"])
 
 
+def test_retention_confirmation_archives_only_the_universities_listed(
+    sqlite_configured,
+):
+    def archived_and_idle(name):
+        university_id = make_university(
+            sqlite_configured, name=name, data_retention_days=30
+        )
+        with transaction(sqlite_configured) as session:
+            university = session.get(University, university_id)
+            university.status = "archived"
+            university.last_activity_at = datetime.now(UTC) - timedelta(days=31)
+
+    archived_and_idle("Listed U")
+    app = open_page("universities")
+    next(b for b in app.button if "Dry run" in b.label).click()
+    app.run()
+    # Due only after the person read the list.
+    archived_and_idle("Late U")
+
+    next(b for b in app.button if b.label.startswith("Confirm")).click()
+    app.run()
+
+    assert not app.exception
+    assert "Archived 1 university." in texts(app.success)
+    with read_session(sqlite_configured) as session:
+        live = session.scalars(select(University.name)).all()
+        archived = session.execute(select(universities_archive.c.name)).scalars().all()
+    assert (live, archived) == (["Late U"], ["Listed U"])
+
+
 def test_enrolling_an_agent_from_its_profile(sqlite_configured):
     university_id = make_university(sqlite_configured)
     (ada,) = make_agents(sqlite_configured, university_id, "Ada")

@@ -303,6 +303,21 @@ def test_dry_run_lists_what_would_move_and_changes_nothing(engine):
     assert row_counts(engine) == before
 
 
+def test_confirmed_run_archives_only_what_the_dry_run_listed(engine):
+    listed = make_full_university(engine)
+    listed_ids = [
+        r.university_id for r in archive_due_universities(engine, now=NOW, dry_run=True)
+    ]
+    # Becomes due after the person read the list.
+    late = make_full_university(engine)
+
+    results = archive_due_universities(engine, now=NOW, only=listed_ids)
+
+    assert [r.university_id for r in results] == [listed["universities"]]
+    assert fully_archived(university_rows(engine, listed["universities"]), agents=2)
+    assert fully_live(university_rows(engine, late["universities"]))
+
+
 def test_nothing_due_changes_nothing(engine):
     make_full_university(engine, status="active")
     before = row_counts(engine)

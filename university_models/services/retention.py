@@ -13,7 +13,7 @@ university and its agents only.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -217,12 +217,17 @@ def archive_due_universities(
     *,
     now: datetime | None = None,
     dry_run: bool = False,
+    only: Collection[str] | None = None,
     progress: Progress | None = None,
 ) -> list[ArchiveResult]:
     """Archive every due university (see ``find_due_universities``), one
     university per transaction; with ``dry_run`` only list them.
 
-    Rules: each university moves in its own transaction, so a run that stops
+    Rules: ``only`` (university ids) limits the run to the universities a
+    person confirmed after a dry run: one that became due since is left for
+    the next run, one that is no longer due is not moved. Archiving deletes
+    what a university owned, so nothing moves that was not listed.
+    Each university moves in its own transaction, so a run that stops
     or fails halfway leaves every university either fully live or fully
     archived, never in between. A university whose move fails (a database
     error) is rolled back, reported with ``archived=False`` and ``error``,
@@ -233,6 +238,9 @@ def archive_due_universities(
     now = now or utcnow()
     with read_session(engine) as session:
         due = find_due_universities(session, now=now)
+    if only is not None:
+        confirmed = set(only)
+        due = [result for result in due if result.university_id in confirmed]
     if dry_run:
         for result in due:
             _report(progress, f"would archive {_describe(result)}")
