@@ -5,6 +5,7 @@ import streamlit as st
 
 from university_models.db import read_session
 from university_models.exports import (
+    BROWSER_EXPORT_ROW_LIMIT,
     DATE_MEANING,
     REPORT_COLUMNS,
     REPORT_FILTERS,
@@ -22,9 +23,11 @@ from university_models.queries.leaderboard import (
     competition_choices,
     specialization_choices,
 )
+from university_models.queries.universities import last_activity
 from university_models.ui import (
     cached_query,
     engine,
+    run_query,
     select_university,
     show_error,
     utc_label,
@@ -116,8 +119,17 @@ with st.container(border=True):
         values["date_to"] = days[-1] if len(days) >= 1 else None
 
 filter_values = {name: value for name, value in values.items() if value is not None}
+# Every write to the university moves its last activity: the row count and a
+# prepared file belong to the version they were made from.
+version = run_query(last_activity, university.id)
 try:
-    rows = cached_query(report_size, university.id, report=report, **filter_values)
+    rows = cached_query(
+        report_size,
+        university.id,
+        report=report,
+        freshness=version,
+        **filter_values,
+    )
     file_name = cached_query(
         report_file_name, university.id, report=report, **filter_values
     )
@@ -141,7 +153,18 @@ if rows == 0:
     )
     st.stop()
 
-request = (university.id, report, tuple(sorted(filter_values.items())))
+command = cached_query(report_command, university.id, report=report, **filter_values)
+if rows > BROWSER_EXPORT_ROW_LIMIT:
+    st.warning(
+        f"{rows} rows are more than the dashboard builds into one download "
+        f"({BROWSER_EXPORT_ROW_LIMIT}): narrow the filters, or write the file "
+        "from a terminal, which streams any size:",
+        icon=":material/terminal:",
+    )
+    st.code(command, language="bash")
+    st.stop()
+
+request = (university.id, report, tuple(sorted(filter_values.items())), version)
 ready = st.session_state.get(READY_KEY)
 stale = ready is None or ready["request"] != request
 if stale and st.button(f"Prepare the CSV of {rows} rows", type="primary"):
@@ -173,9 +196,6 @@ if ready is not None and ready["request"] == request:
         type="primary",
         icon=":material/download:",
         key="export_download",
-    )
-    command = cached_query(
-        report_command, university.id, report=report, **filter_values
     )
     st.caption(
         f"{len(ready['data']) / 1024:.1f} KB. The same file from a terminal "

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shlex
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pandas as pd
@@ -270,6 +273,36 @@ def test_export_command_streams_csv_to_standard_output(configured, capsys):
     assert "4 rows of the matches report" in err
 
 
+def test_export_to_standard_output_is_utf8_whatever_the_terminal_says(
+    configured, engine
+):
+    with transaction(engine) as session:
+        university = make_university(session, name="Lycée Ω")
+        agent = make_agent(session, university, name="Ωmega")
+        session.add(
+            TrainingDataCollection(
+                university=university,
+                agent=agent,
+                source_type="training",
+                data_type="reasoning",
+                raw_data={"steps": ["think"]},
+            )
+        )
+    environment = {**os.environ, "PYTHONIOENCODING": "latin-1"}
+
+    finished = subprocess.run(
+        [sys.executable, "-m", "university_models", "export", "training-data"]
+        + ["--university", "Lycée Ω"],
+        capture_output=True,
+        env=environment,
+        check=False,
+    )
+
+    assert finished.returncode == 0, finished.stderr.decode("latin-1")
+    [row] = csv.DictReader(io.StringIO(finished.stdout.decode("utf-8")))
+    assert row["agent"] == "Ωmega"
+
+
 def test_export_command_names_the_file_after_the_filters(configured, tmp_path, capsys):
     folder = tmp_path / "exports"
     folder.mkdir()
@@ -292,7 +325,7 @@ def test_export_command_names_the_file_after_the_filters(configured, tmp_path, c
     assert written.name == f"training-data_lyceum_status-validated_{today}.csv"
     rows = list(csv.DictReader(written.open(encoding="utf-8", newline="")))
     assert [row["validation_status"] for row in rows] == ["validated"]
-    assert "wrote 1 rows" in err
+    assert "wrote 1 row of" in err
 
 
 def test_export_command_writes_the_named_file(configured, tmp_path):

@@ -26,7 +26,10 @@ from university_models.models import (
 from university_models.queries.training_data import review_status_counts
 from university_models.queries.universities import list_universities
 from university_models.ratings import MIN_BOOTSTRAP_ROUNDS
-from university_models.services.training_data import REJECTION_REASON_KEY
+from university_models.services.training_data import (
+    REJECTION_REASON_KEY,
+    collect_training_data,
+)
 
 APP = str(PROJECT_ROOT / "streamlit_app.py")
 WATCH_PAGES = [
@@ -144,6 +147,24 @@ def test_selector_replaces_an_unknown_university_in_the_link(configured):
     assert not app.exception
     assert any("no-such-id" in warning.value for warning in app.sidebar.warning)
     assert app.sidebar.selectbox[0].value == known
+
+
+def test_selector_opens_a_link_to_a_university_newer_than_the_cached_list(
+    configured,
+):
+    with transaction(configured) as session:
+        make_university(session, name="Alpha")
+    open_page("pages/overview.py")
+    # Created from the command line while the list above is still cached.
+    with transaction(configured) as session:
+        newer = make_university(session, name="Newer").id
+
+    app = open_page("pages/overview.py", university_id=newer)
+
+    assert not app.exception
+    assert not app.sidebar.warning
+    assert app.sidebar.selectbox[0].value == newer
+    assert app.query_params["university"] == newer
 
 
 def choose(app: AppTest, label: str, value) -> AppTest:
@@ -338,6 +359,48 @@ def test_exports_counts_rows_first_then_downloads_the_csv(configured):
     assert len(rows) == 4
     assert {row["competition"] for row in rows} == {"Arena"}
     assert not any("Academy" in value for row in rows for value in row.values())
+
+
+def test_exports_never_offers_a_file_prepared_before_a_write(configured):
+    with transaction(configured) as session:
+        first = build_scene(session, "Lyceum")
+    app = open_page("pages/exports.py", university_id=first.university_id)
+    app.selectbox(key="export_report").select("training-data").run()
+    before = int(app.metric[0].value)
+    app.button[0].click().run()
+    assert len(app.get("download_button")) == 1
+
+    # Another person (or the command line) collects a record meanwhile.
+    with transaction(configured) as session:
+        collect_training_data(
+            session,
+            first.university_id,
+            agent_id=first.agents["ada"],
+            source_type="training",
+            data_type="reasoning",
+            raw_data={"steps": ["a", "b"], "answer": "c"},
+        )
+    app.run()
+
+    assert not app.exception
+    assert app.metric[0].value == str(before + 1)
+    assert not app.get("download_button")
+    assert app.button[0].label == f"Prepare the CSV of {before + 1} rows"
+
+
+def test_exports_past_the_browser_limit_point_to_the_command_line(
+    configured, monkeypatch
+):
+    monkeypatch.setattr("university_models.exports.BROWSER_EXPORT_ROW_LIMIT", 3)
+    with transaction(configured) as session:
+        first = build_scene(session, "Lyceum")
+    app = open_page("pages/exports.py", university_id=first.university_id)
+    app.selectbox(key="export_report").select("matches").run()
+
+    assert not app.exception
+    assert any("from a terminal" in warning.value for warning in app.warning)
+    assert "python -m university_models export matches" in app.code[0].value
+    assert not app.button
 
 
 def test_exports_with_no_matching_row_says_so(configured):

@@ -68,6 +68,11 @@ log = logging.getLogger(__name__)
 #: Rows read from the database per page (and per CSV chunk).
 PAGE_SIZE = 1000
 
+#: The most rows the dashboard builds into one download. A browser download
+#: needs the whole file in the server's memory (about 100 MB at this size);
+#: a larger report is written by the command line, which streams.
+BROWSER_EXPORT_ROW_LIMIT = 250_000
+
 REPORTS = ("leaderboard", "progress", "training-data", "proposals", "matches")
 
 

@@ -45,6 +45,7 @@ from university_models.models import (
     UNIVERSITY_STATUSES,
     VALIDATION_STATUSES,
 )
+from university_models.wording import counted  # noqa: F401  pages say ui.counted
 
 log = logging.getLogger(__name__)
 
@@ -301,10 +302,21 @@ class SelectedUniversity:
     storage_quota_mb: int
 
 
-def _list_universities() -> pd.DataFrame:
+def _list_universities(wanted: str | None) -> pd.DataFrame:
+    """The selector's list, with ``wanted`` in it when that university
+    exists: the cached list may predate it (created from the command line a
+    moment ago) or stop before it (past ``UNIVERSITY_LIST_LIMIT``)."""
     from university_models.queries.universities import list_universities
 
-    return cached_query(list_universities, None)
+    universities = cached_query(list_universities, None)
+    if wanted is None or wanted in set(universities["id"].astype(str)):
+        return universities
+
+    found = run_query(list_universities, None, ids=(wanted,))
+    if found.empty:
+        return universities
+    clear_caches()
+    return pd.concat([universities, found], ignore_index=True)
 
 
 def _remember(university_id: str) -> None:
@@ -337,7 +349,10 @@ def select_university(*, required: bool = True) -> SelectedUniversity | None:
     ``required=False``, for the page that creates universities, which then
     gets ``None``)."""
     _ensure_entrypoint()
-    universities = _list_universities()
+    wanted = st.query_params.get(UNIVERSITY_PARAM) or st.session_state.get(
+        UNIVERSITY_STATE_KEY
+    )
+    universities = _list_universities(wanted)
 
     if universities.empty:
         if required:
@@ -346,9 +361,6 @@ def select_university(*, required: bool = True) -> SelectedUniversity | None:
         return None
 
     ids = universities["id"].astype(str).tolist()
-    wanted = st.query_params.get(UNIVERSITY_PARAM) or st.session_state.get(
-        UNIVERSITY_STATE_KEY
-    )
     if wanted is not None and wanted not in ids:
         st.sidebar.warning(
             f"No university has the id {wanted!r} (it may have been archived "
@@ -499,10 +511,3 @@ def parse_json_object(text: str, *, field: str) -> dict[str, Any]:
             f"{type(value).__name__}; wrap the value in an object."
         )
     return value
-
-
-def counted(count: int, noun: str, plural: str | None = None) -> str:
-    """``count`` with ``noun`` in the right number: "1 agent", "3 agents"
-    (``plural`` for irregular ones: ``counted(2, "university",
-    "universities")``)."""
-    return f"{count} {noun if count == 1 else plural or noun + 's'}"

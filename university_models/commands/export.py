@@ -26,6 +26,7 @@ from university_models.exports import (
     find_path,
 )
 from university_models.services.universities import find_university
+from university_models.wording import counted
 
 
 def _day(text: str) -> date:
@@ -113,10 +114,14 @@ def _export(args: argparse.Namespace) -> int:
         )
 
         if args.out is None:
+            # The CSV is UTF-8 whatever the terminal's encoding, as a file is.
             for chunk in chunks:
-                sys.stdout.write(chunk)
-            sys.stdout.flush()
-            print(f"{written[0]} rows of the {args.report} report", file=sys.stderr)
+                sys.stdout.buffer.write(chunk.encode("utf-8"))
+            sys.stdout.buffer.flush()
+            print(
+                f"{counted(written[0], 'row')} of the {args.report} report",
+                file=sys.stderr,
+            )
             return 0
 
         target = Path(args.out)
@@ -137,7 +142,7 @@ def _export(args: argparse.Namespace) -> int:
         finally:
             partial.unlink(missing_ok=True)
     print(
-        f"wrote {written[0]} rows of the {args.report} report to {target}",
+        f"wrote {counted(written[0], 'row')} of the {args.report} report to {target}",
         file=sys.stderr,
     )
     return 0

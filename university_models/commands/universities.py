@@ -6,7 +6,10 @@ import argparse
 
 from university_models.db import make_engine, read_session, transaction
 from university_models.models import UNIVERSITY_STATUSES
-from university_models.queries.universities import list_universities
+from university_models.queries.universities import (
+    count_universities,
+    list_universities,
+)
 from university_models.services.universities import (
     create_university,
     find_university,
@@ -93,6 +96,7 @@ def _list(args: argparse.Namespace) -> int:
     try:
         with read_session(engine) as session:
             frame = list_universities(session)
+            total = count_universities(session)
     finally:
         engine.dispose()
     if frame.empty:
@@ -108,6 +112,8 @@ def _list(args: argparse.Namespace) -> int:
         for value in frame["last_activity_at"]
     ]
     print(table.to_string(index=False))
+    if total > len(frame):
+        print(f"the first {len(frame)} of {total} universities by name")
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -23,17 +24,27 @@ UNIVERSITY_COLUMNS = [
 ]
 
 
-def list_universities(session: Session, *, limit: int = 500) -> pd.DataFrame:
-    """Every university (up to ``limit``) with its owner and agent count,
-    by name. The only query not scoped to one university: it is the list
-    the selector chooses from."""
+#: How many universities the selector lists; a university past it is still
+#: opened by its link (``?university=<id>``).
+UNIVERSITY_LIST_LIMIT = 500
+
+
+def list_universities(
+    session: Session,
+    *,
+    limit: int = UNIVERSITY_LIST_LIMIT,
+    ids: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
+    """Every university (up to ``limit``, or only those in ``ids``) with its
+    owner and agent count, by name. The only query not scoped to one
+    university: it is the list the selector chooses from."""
     agents = (
         select(UniversityAgent.university_id, func.count().label("agents"))
         .where(UniversityAgent.status != "archived")
         .group_by(UniversityAgent.university_id)
         .subquery()
     )
-    rows = session.execute(
+    query = (
         select(
             University.id,
             University.name,
@@ -49,12 +60,26 @@ def list_universities(session: Session, *, limit: int = 500) -> pd.DataFrame:
         .outerjoin(agents, agents.c.university_id == University.id)
         .order_by(University.name, University.id)
         .limit(limit)
-    ).all()
-    return pd.DataFrame(rows, columns=UNIVERSITY_COLUMNS)
+    )
+    if ids is not None:
+        query = query.where(University.id.in_(ids))
+    return pd.DataFrame(session.execute(query).all(), columns=UNIVERSITY_COLUMNS)
 
 
-# part 2: the Universities page's settings form reads one university's
-# editable fields.
+def count_universities(session: Session) -> int:
+    """How many universities there are, for saying when the list is cut."""
+    return session.scalar(select(func.count()).select_from(University))
+
+
+def last_activity(session: Session, university_id: str) -> datetime | None:
+    """The university's ``last_activity_at``: every write to a university
+    moves it, so it tells whether something prepared earlier (a CSV file, a
+    rating) is still current. None when no university has that id."""
+    return session.scalar(
+        select(University.last_activity_at).where(University.id == university_id)
+    )
+
+
 def university_settings(session: Session, university_id: str) -> dict | None:
     """One university's editable fields (name, description, isolation level,
     quotas, retention period, status and the whole ``settings`` document) as
