@@ -11,7 +11,9 @@ from university_models.ui import enter_app
 
 st.set_page_config(
     page_title="Agentic University",
-    page_icon=":material/school:",
+    # An emoji, not a Material icon: those are fetched from Google's font
+    # servers, which an offline installation cannot reach.
+    page_icon="🎓",
     layout="wide",
 )
 

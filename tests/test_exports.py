@@ -421,3 +421,11 @@ def test_missing_values_are_empty_cells_and_times_are_utc():
         ]
     )
     assert text == ",,,,true,0.1,2026-01-01T00:00:00+00:00\r\n"
+
+
+def test_text_that_starts_like_a_formula_stays_text_in_a_spreadsheet():
+    names = ['=HYPERLINK("http://evil.example","x")', "+SUM(1;2)", "@cmd", "-2+3"]
+
+    [row] = csv.reader(io.StringIO(csv_text([[*names, -2.5, "Ada"]])))
+
+    assert row == [*("'" + name for name in names), "-2.5", "Ada"]

@@ -638,6 +638,10 @@ def count_rows(
     return session.scalar(select(func.count()).select_from(plan.statement.subquery()))
 
 
+#: What makes a spreadsheet read a text cell as a formula (OWASP's list).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> Any:
     if value is None or value is pd.NA or value is pd.NaT:
         return ""
@@ -653,13 +657,19 @@ def _cell(value: Any) -> Any:
         return str(value)
     if hasattr(value, "item"):  # numpy scalars from pandas
         return _cell(value.item())
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        # A spreadsheet runs a cell that starts like a formula; names come
+        # from uploaded files, so text is quoted to stay text.
+        return "'" + value
     return value
 
 
 def csv_text(rows) -> str:
     """Rows as CSV text in the exports' cell format: empty cells for missing
     values (None, NaN, NA), ``true``/``false``, shortest exact floats, ISO
-    8601 UTC times; CRLF line ends as RFC 4180 has them."""
+    8601 UTC times; CRLF line ends as RFC 4180 has them. Text that starts
+    like a spreadsheet formula (``=``, ``+``, ``-``, ``@``, tab, carriage
+    return) gets a leading ``'`` so that opening the file runs nothing."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerows([[_cell(value) for value in row] for row in rows])
