@@ -12,6 +12,7 @@ from university_models.services import curriculum as curriculum_service
 from university_models.ui import (
     STATUS_COLORS,
     cached_query,
+    literal,
     pager,
     run_write,
     select_university,
@@ -209,7 +210,7 @@ path_id = st.selectbox(
 enrolled = cached_query(curriculum.path_agent_count, university.id, path_id=path_id)
 if enrolled == 0:
     st.info(
-        f"No agent is enrolled in {names[path_id]} yet. Enrol one from the "
+        f"No agent is enrolled in {literal(names[path_id])} yet. Enrol one from the "
         "**Agents** page.",
         icon=":material/person_add:",
     )
@@ -335,7 +336,9 @@ results = cached_query(
     path_id=path_id,
 )
 if results.empty:
-    st.caption(f"{agent_names[agent_id]} has no challenge result on this path yet.")
+    st.caption(
+        f"{literal(agent_names[agent_id])} has no challenge result on this path yet."
+    )
 else:
     results["level"] = results["level_number"].astype(str) + ". " + results["level"]
     figure = px.scatter(

@@ -9,6 +9,7 @@ from university_models.queries import overview
 from university_models.ui import (
     STATUS_COLORS,
     cached_query,
+    literal,
     select_university,
     utc_label,
 )
@@ -17,7 +18,9 @@ TIMELINE_DAYS = 30
 
 st.title("Overview")
 university = select_university()
-st.caption(f"{university.name}: what changed in the last {overview.DELTA_DAYS} days.")
+st.caption(
+    f"{literal(university.name)}: what changed in the last {overview.DELTA_DAYS} days."
+)
 
 metrics = cached_query(overview.overview_metrics, university.id)
 

@@ -15,6 +15,13 @@ DECIDER_KEY = "proposal_decider"
 BULK_KEY = "proposal_bulk_ids"
 #: The most proposals one bulk approval decides; more need another round.
 BULK_LIMIT = 500
+#: Streamlit's badge colours nearest to ``ui.STATUS_COLORS`` for each decision.
+BADGE_COLORS = {
+    "pending": "orange",
+    "approved": "green",
+    "rejected": "red",
+    "implemented": "blue",
+}
 
 st.title("Proposals")
 university = ui.select_university()
@@ -60,9 +67,9 @@ for column, status in zip(metrics, PROPOSAL_STATUSES, strict=True):
 
 if counts.empty:
     st.info(
-        f"{university.name} has no improvement proposals yet. They are drawn "
-        "from training data (by the professor agent, a person or the system); "
-        "collect and validate training data on **Training data** first.",
+        f"{ui.literal(university.name)} has no improvement proposals yet. They "
+        "are drawn from training data (by the professor agent, a person or the "
+        "system); collect and validate training data on **Training data** first.",
         icon=":material/lightbulb:",
     )
     st.stop()
@@ -108,7 +115,7 @@ if BULK_KEY in st.session_state:
     ids = st.session_state[BULK_KEY]["ids"]
     bulk_area.warning(
         f"Approve **{len(ids)}** pending proposal{'' if len(ids) == 1 else 's'} "
-        f"as **{decider or '(nobody)'}**? "
+        f"as **{ui.literal(decider) if decider else '(nobody)'}**? "
         "This cannot be undone from this page.",
         icon=":material/warning:",
     )
@@ -159,12 +166,12 @@ if queue.empty:
 for proposal in queue.itertuples():
     box = st.container(border=True)
     head, badge = box.columns([4, 1])
-    head.markdown(f"**{proposal.title}**")
+    head.markdown(f"**{ui.literal(proposal.title)}**")
     badge.markdown(
-        f":{'orange' if proposal.validation_status == 'pending' else 'gray'}-badge"
+        f":{BADGE_COLORS[proposal.validation_status]}-badge"
         f"[{proposal.validation_status}]"
     )
-    box.write(proposal.description)
+    box.markdown(ui.literal(proposal.description))
     facts = [
         f"expected improvement **{proposal.expected_improvement:+.3f}**"
         if pd.notna(proposal.expected_improvement)
@@ -175,19 +182,19 @@ for proposal in queue.itertuples():
     if isinstance(proposal.source_record_id, str):
         facts.append(
             f"from {proposal.source_data_type.replace('_', ' ')} data of "
-            f"**{proposal.source_agent}** ({proposal.source_type}, quality "
+            f"**{ui.literal(proposal.source_agent)}** ({proposal.source_type}, quality "
             f"{proposal.source_quality_score:.2f}, record "
             f"`{proposal.source_record_id[:8]}`)"
         )
     if isinstance(proposal.validated_by, str):
         facts.append(
-            f"{proposal.validation_status} by {proposal.validated_by} at "
+            f"{proposal.validation_status} by {ui.literal(proposal.validated_by)} at "
             f"{ui.format_utc(proposal.validated_at)}"
         )
     facts.append(f"implementation {proposal.implementation_status.replace('_', ' ')}")
     box.caption(" · ".join(facts))
     if isinstance(proposal.implementation_details, str):
-        box.markdown(f"*Implementation:* {proposal.implementation_details}")
+        box.markdown(f"*Implementation:* {ui.literal(proposal.implementation_details)}")
 
     messages = box.container()
     if proposal.validation_status == "pending":

@@ -119,7 +119,7 @@ if current is None:
     st.warning("That university no longer exists. Choose another one.")
     st.stop()
 
-st.subheader(f"{current['name']} ({current['status']})")
+st.subheader(f"{ui.literal(current['name'])} ({current['status']})")
 st.caption(
     "Last activity " + ui.format_utc(current["last_activity_at"]) + ". "
     "Choose another university in the sidebar to edit it."

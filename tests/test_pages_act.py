@@ -26,6 +26,7 @@ from hypothesis.strategies import (
 from sqlalchemy import Engine, func, select
 from streamlit.testing.v1 import AppTest
 
+from tests.markdown_text import as_read
 from university_models.config import PROJECT_ROOT, published_data_dir
 from university_models.db import make_engine, read_session, transaction
 from university_models.demo import build_demo
@@ -106,7 +107,7 @@ def by_key(widgets, key: str):
 
 
 def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
+    return "\n".join(as_read(element.value) for element in elements)
 
 
 # -- Universities ------------------------------------------------------------------

@@ -13,6 +13,7 @@ import streamlit as st
 from sqlalchemy import Engine, func, select
 from streamlit.testing.v1 import AppTest
 
+from tests.markdown_text import as_read
 from university_models.cli import main
 from university_models.config import PROJECT_ROOT
 from university_models.db import make_engine, read_session, transaction
@@ -88,7 +89,7 @@ def counts(engine: Engine) -> tuple[int, int]:
 
 
 def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
+    return "\n".join(as_read(element.value) for element in elements)
 
 
 def create_path_on_page(app: AppTest, name: str, **fields) -> AppTest:

@@ -599,6 +599,38 @@ def test_show_error_shows_refusals_as_they_are_and_hides_bugs(caplog):
     assert "connection string with a secret" in caplog.text
 
 
+@pytest.mark.parametrize(
+    ("typed", "escaped"),
+    [
+        ("**bold** _it_", r"\*\*bold\*\* \_it\_"),
+        ("[link](javascript:alert(1))", r"\[link\](javascript\:alert(1))"),
+        ("$x^2$ :red[red]", r"\$x^2\$ \:red\[red\]"),
+        (":material/delete:", "\\:\u2060material/delete\\:"),
+        ("## heading", r"\#\# heading"),
+        ("1. first\n- second", "1\\. first\n\\- second"),
+        ("<b>x</b> &amp;", r"\<b\>x\</b\> \&amp;"),
+        ("Agent 'Ada' created.", "Agent 'Ada' created."),
+    ],
+)
+def test_text_people_typed_is_escaped_for_markdown(typed, escaped):
+    assert ui.literal(typed) == escaped
+
+
+def _page_showing_a_hostile_refusal():
+    from university_models.errors import Conflict
+    from university_models.ui import show_error
+
+    show_error(Conflict("Agent name '**Mallory** [x](http://evil.example)' is taken."))
+
+
+def test_show_error_shows_names_in_a_refusal_literally():
+    app = AppTest.from_function(_page_showing_a_hostile_refusal).run()
+
+    assert app.error[0].value == (
+        r"Agent name '\*\*Mallory\*\* \[x\](http\://evil.example)' is taken."
+    )
+
+
 def _page_run_without_the_entrypoint():
     import streamlit as st
     from streamlit.runtime.pages_manager import PagesManager

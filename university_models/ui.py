@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -264,6 +265,34 @@ def clear_caches() -> None:
 
 
 # --------------------------------------------------------------------------
+# Text people typed
+
+# What markdown (and Streamlit's own syntax: $ for LaTeX, :colour[...]) reads
+# as formatting anywhere in a line. Plain punctuation such as "." and "'"
+# is left alone, so messages read the same in tests and logs.
+_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]#$~:<>&|])")
+# What starts a list or an underlined heading only at the start of a line.
+_LINE_START_SPECIAL = re.compile(r"^(\s*(?:\d+)?)([-+=.)])", re.MULTILINE)
+# Streamlit draws ":material/name:" as an icon even when its colons are
+# escaped; a word joiner after the colon is invisible and breaks the match.
+_ICON_START = re.compile(r":(?=material/)")
+
+
+def literal(text: str) -> str:
+    """``text`` escaped for Streamlit's markdown, so it reads as typed.
+
+    Rule: names, titles, reasons and messages that carry them are shown
+    literally: ``**x**`` stays two asterisks, ``[a](b)`` is not a link,
+    ``$x$`` is not a formula, ``:material/delete:`` is not an icon, ``# x``
+    is not a heading. Use it wherever text from a person or a file reaches
+    ``st.markdown``, ``st.success``, ``st.error``, captions, headers or
+    labels."""
+    escaped = _ICON_START.sub(":\u2060", str(text))
+    escaped = _INLINE_SPECIAL.sub(r"\\\1", escaped)
+    return _LINE_START_SPECIAL.sub(r"\1\\\2", escaped)
+
+
+# --------------------------------------------------------------------------
 # Errors
 
 
@@ -276,7 +305,7 @@ def show_error(error: Exception, *, where: Any = None) -> None:
     target = where if where is not None else st
     if isinstance(error, DomainError):
         log.info("refused: %s: %s", type(error).__name__, error)
-        target.error(str(error), icon=":material/error:")
+        target.error(literal(str(error)), icon=":material/error:")
         return
     log.error("unexpected error on a page", exc_info=error)
     target.error(
@@ -363,8 +392,8 @@ def select_university(*, required: bool = True) -> SelectedUniversity | None:
     ids = universities["id"].astype(str).tolist()
     if wanted is not None and wanted not in ids:
         st.sidebar.warning(
-            f"No university has the id {wanted!r} (it may have been archived "
-            "and purged); showing another one. Choose one below."
+            f"No university has the id {literal(repr(wanted))} (it may have "
+            "been archived and purged); showing another one. Choose one below."
         )
         wanted = None
     chosen = wanted or _default_choice(universities)
@@ -389,8 +418,8 @@ def select_university(*, required: bool = True) -> SelectedUniversity | None:
     row = universities.loc[universities["id"] == chosen].iloc[0]
     if row["status"] != "active":
         st.sidebar.warning(
-            f"{row['name']} is {row['status']}: it can be watched but accepts "
-            "no changes until an administrator sets it back to active."
+            f"{literal(row['name'])} is {row['status']}: it can be watched but "
+            "accepts no changes until an administrator sets it back to active."
         )
     return SelectedUniversity(
         id=str(row["id"]),
@@ -475,7 +504,7 @@ def show_flash() -> None:
     """Show (once) the success message the last ``run_write`` left."""
     message = st.session_state.pop(_FLASH_KEY, None)
     if message:
-        st.success(message, icon=":material/check_circle:")
+        st.success(literal(message), icon=":material/check_circle:")
 
 
 def parse_json_object(text: str, *, field: str) -> dict[str, Any]:
