@@ -230,8 +230,15 @@ level_labels = {
     for number, name in zip(matrix["level_number"], matrix["level"], strict=True)
 }
 matrix["level_label"] = matrix["level_number"].map(level_labels)
+# Both views list the agents in the query's order (by name).
+agent_order = list(dict.fromkeys(matrix["agent"]))
 if view == "best score":
-    grid = matrix.pivot(index="agent", columns="level_label", values="best_score")
+    # A level not started has no score yet: a blank cell, not a 0.
+    scores = matrix["best_score"].where(matrix["status"] != "not_started")
+    grid = matrix.assign(best_score=scores).pivot(
+        index="agent", columns="level_label", values="best_score"
+    )
+    grid = grid.reindex(agent_order)
     figure = px.imshow(
         grid,
         zmin=0,
@@ -267,7 +274,9 @@ else:
         categoryorder="array",
         categoryarray=[level_labels[n] for n in sorted(level_labels)],
     )
-    figure.update_yaxes(autorange="reversed")
+    figure.update_yaxes(
+        categoryorder="array", categoryarray=agent_order, autorange="reversed"
+    )
 figure.update_layout(
     height=max(260, 28 * matrix["agent"].nunique() + 120),
     margin={"t": 10},
@@ -275,7 +284,10 @@ figure.update_layout(
     yaxis_title="",
 )
 st.plotly_chart(figure, key="progress_matrix")
-st.caption(f"{enrolled} agents enrolled; an empty cell is a level not reached yet.")
+st.caption(
+    f"{enrolled} agents enrolled; an empty cell is a level not reached yet (or, "
+    "for the best score, not started)."
+)
 
 # --- funnel and time --------------------------------------------------------
 left, right = st.columns(2)

@@ -140,7 +140,18 @@ else:
             "matches_completed": "matches completed",
         }
     )
-    figure = px.bar(long, x="day", y="count", color="activity", barmode="group")
+    figure = px.bar(
+        long,
+        x="day",
+        y="count",
+        color="activity",
+        barmode="group",
+        # The colours of the statuses these counts come from.
+        color_discrete_map={
+            "training records collected": STATUS_COLORS["training"],
+            "matches completed": STATUS_COLORS["completed"],
+        },
+    )
     figure.update_layout(
         height=320,
         margin={"t": 10},

@@ -4,10 +4,13 @@ belongs to the selected university, and the choice survives in the URL."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 from streamlit.runtime.pages_manager import PagesManager
@@ -19,6 +22,7 @@ from university_models import ui
 from university_models.config import PROJECT_ROOT
 from university_models.db import read_session, transaction
 from university_models.models import (
+    AgentProgress,
     Competition,
     CompetitionParticipant,
     TrainingDataCollection,
@@ -243,6 +247,29 @@ def test_curriculum_shows_the_selected_universitys_path(configured):
     agent_box.select(first.agents["bob"]).run()
     assert not app.exception
     assert "Lyceum Bob has no challenge result" in page_text(app)
+
+
+def test_curriculum_best_score_leaves_a_level_not_started_blank(configured):
+    with transaction(configured) as session:
+        first = build_scene(session, "Lyceum")
+        progress = session.scalars(
+            select(AgentProgress).where(
+                AgentProgress.curriculum_level_id == first.levels[2]
+            )
+        ).one()
+        progress.status = "not_started"
+    app = open_page("pages/curriculum.py", university_id=first.university_id)
+
+    app.segmented_control(key="matrix_view").set_value("best score").run()
+
+    assert not app.exception
+    heatmap = json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]
+    # plotly sends the grid as base64 float64 with its shape.
+    rows, columns = (int(n) for n in heatmap["z"]["shape"].split(","))
+    grid = np.frombuffer(base64.b64decode(heatmap["z"]["bdata"]), dtype="<f8")
+    cells = dict(zip(heatmap["y"], grid.reshape(rows, columns), strict=True))
+    assert cells["Lyceum Ada"][0] == 0.9
+    assert np.isnan(cells["Lyceum Ada"][1])
 
 
 def status_counts(engine, university_id) -> dict[str, int]:
