@@ -27,6 +27,7 @@ from university_models.queries.universities import last_activity
 from university_models.ui import (
     cached_query,
     engine,
+    keep_choices,
     run_query,
     select_university,
     show_error,
@@ -48,6 +49,16 @@ DESCRIPTIONS = {
 
 st.title("Exports")
 university = select_university()
+keep_choices(
+    "export_report",
+    "export_competition",
+    "export_path",
+    "export_agent_type",
+    "export_specialization",
+    "export_data_type",
+    "export_source_type",
+    *(f"export_status_{name}" for name in REPORTS),
+)
 
 report = st.selectbox(
     "Report",

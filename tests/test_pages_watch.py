@@ -430,6 +430,21 @@ def test_exports_past_the_browser_limit_point_to_the_command_line(
     assert not app.button
 
 
+def test_exports_keeps_the_report_and_filters_across_a_visit_elsewhere(configured):
+    with transaction(configured) as session:
+        first = build_scene(session, "Lyceum")
+    app = open_page("pages/exports.py", university_id=first.university_id)
+    app.selectbox(key="export_report").select("training-data").run()
+    app.selectbox(key="export_data_type").select("conversation").run()
+
+    app.switch_page("pages/overview.py").run()
+    app.switch_page("pages/exports.py").run()
+
+    assert not app.exception
+    assert app.selectbox(key="export_report").value == "training-data"
+    assert app.selectbox(key="export_data_type").value == "conversation"
+
+
 def test_exports_with_no_matching_row_says_so(configured):
     with transaction(configured) as session:
         make_university(session, name="Empty")

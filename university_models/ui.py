@@ -432,6 +432,29 @@ def select_university(*, required: bool = True) -> SelectedUniversity | None:
 
 
 # --------------------------------------------------------------------------
+# Choices that outlive a visit to another page
+
+_KEPT_PREFIX = "_kept_"
+
+
+def keep_choices(*keys: str) -> None:
+    """Keep the values of these widget keys while the person visits other
+    pages, and put them back on return.
+
+    Why: Streamlit forgets a widget's value when a run does not draw it, so
+    a report and its filters were back at their defaults after a look at
+    another page. Call this at the top of a page, before its widgets; give
+    those widgets no ``value``/``index`` of their own, or Streamlit warns
+    that the value came from two places."""
+    for key in keys:
+        kept = _KEPT_PREFIX + key
+        if key in st.session_state:
+            st.session_state[kept] = st.session_state[key]
+        elif kept in st.session_state:
+            st.session_state[key] = st.session_state[kept]
+
+
+# --------------------------------------------------------------------------
 # Paging
 
 
