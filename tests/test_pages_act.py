@@ -583,6 +583,23 @@ def test_proposals_page_says_where_proposals_come_from_when_empty(
     assert "no improvement proposals yet" in texts(app.info)
 
 
+def test_proposals_page_shows_only_the_selected_universitys_proposals(
+    sqlite_configured,
+):
+    lyceum = make_university(sqlite_configured, name="Lyceum")
+    academy = make_university(sqlite_configured, name="Academy")
+    make_proposals(sqlite_configured, lyceum, "Lyceum idea")
+    make_proposals(sqlite_configured, academy, "Academy idea")
+
+    app = open_page("proposals", university=lyceum)
+
+    assert not app.exception
+    shown = texts(app.markdown)
+    assert "Lyceum idea" in shown
+    assert "Academy idea" not in shown
+    assert [metric.value for metric in app.metric][:1] == ["1"]
+
+
 def test_approving_a_proposal_records_who_on_both_engines(configured):
     university_id = make_university(configured)
     first, _ = make_proposals(configured, university_id, "Shorter answers", "Tools")
@@ -710,10 +727,46 @@ def demo(demo_url, monkeypatch) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.mark.parametrize(
-    "page", ["agents", "competitions", "proposals", "universities"]
-)
-def test_each_act_and_admin_page_renders_the_demo(demo, page):
+EVERY_PAGE = [
+    "overview",
+    "leaderboard",
+    "curriculum",
+    "training_data",
+    "agents",
+    "competitions",
+    "proposals",
+    "exports",
+    "universities",
+]
+
+
+def demo_university_ids(engine: Engine) -> list[str]:
+    with read_session(engine) as session:
+        return session.scalars(select(University.id).order_by(University.name)).all()
+
+
+@pytest.mark.parametrize("page", EVERY_PAGE)
+def test_every_page_renders_each_demo_university(demo, page):
+    for university_id in demo_university_ids(demo):
+        app = open_page(page, university=university_id)
+
+        assert not app.exception, university_id
+        assert not app.error, university_id
+        assert app.sidebar.selectbox[0].value == university_id
+
+
+@pytest.mark.parametrize("page", EVERY_PAGE)
+def test_every_page_on_an_empty_database_says_how_to_begin(configured, page):
+    app = open_page(page)
+
+    assert not app.exception
+    assert "no university yet" in texts(app.info)
+
+
+@pytest.mark.parametrize("page", EVERY_PAGE)
+def test_every_page_renders_a_university_with_nothing_in_it(sqlite_configured, page):
+    make_university(sqlite_configured, name="Bare U")
+
     app = open_page(page)
 
     assert not app.exception

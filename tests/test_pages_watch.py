@@ -36,13 +36,6 @@ from university_models.services.training_data import (
 )
 
 APP = str(PROJECT_ROOT / "streamlit_app.py")
-WATCH_PAGES = [
-    "pages/overview.py",
-    "pages/leaderboard.py",
-    "pages/curriculum.py",
-    "pages/training_data.py",
-    "pages/exports.py",
-]
 
 
 @pytest.fixture
@@ -82,16 +75,6 @@ def page_text(app: AppTest) -> str:
     for frame in app.dataframe:
         parts.append(frame.value.to_string())
     return "\n".join(parts)
-
-
-def test_every_page_on_an_empty_database_says_how_to_create_a_university(
-    configured,
-):
-    app = open_page("pages/overview.py")
-    for page in WATCH_PAGES:
-        app.switch_page(page).run()
-        assert not app.exception, page
-        assert any("no university yet" in info.value for info in app.info), page
 
 
 def test_overview_on_an_empty_university_says_what_to_do_next(configured):
