@@ -31,7 +31,12 @@ from university_models import migrate
 from university_models.config import PROJECT_ROOT
 from university_models.db import make_engine, read_session
 from university_models.demo import build_demo
-from university_models.models import Competition, University, UniversityAgent
+from university_models.models import (
+    Competition,
+    ImprovementProposal,
+    University,
+    UniversityAgent,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -261,7 +266,7 @@ def test_scheduling_starting_and_recording_a_competition_in_the_browser(
 
 
 def test_approving_a_proposal_by_clicking(server, demo_database, page):
-    _, university_id = demo_database
+    url, university_id = demo_database
     open_page(page, server, university_id, "proposals")
     page.get_by_role("textbox", name="Your name or e-mail", exact=True).fill(
         "browser@example.org"
@@ -274,6 +279,39 @@ def test_approving_a_proposal_by_clicking(server, demo_database, page):
     history = page.get_by_test_id("stDataFrame").last
     history.wait_for()
     full_page_screenshot(page, SCREENSHOTS / "proposals.png")
+    shown = page.get_by_text(re.compile(r"^Approved '.*'\.$")).first.inner_text()
+    title = shown.removeprefix("Approved '").removesuffix("'.")
+    engine = make_engine(url)
+    with read_session(engine) as session:
+        decision = session.execute(
+            select(
+                ImprovementProposal.validation_status, ImprovementProposal.validated_by
+            ).where(
+                ImprovementProposal.university_id == university_id,
+                ImprovementProposal.title == title,
+            )
+        ).one()
+    engine.dispose()
+    assert tuple(decision) == ("approved", "browser@example.org")
+
+
+def test_a_name_full_of_markdown_reads_as_typed(server, demo_database, page):
+    _, university_id = demo_database
+    name = "**Mallory** [x](http://evil.example) $y$ :material/delete:"
+    open_page(page, server, university_id, "agents")
+    page.get_by_text("Create an agent").click()
+    page.get_by_role("textbox", name="Name", exact=True).fill(name)
+    page.get_by_role("button", name="Create agent").click()
+
+    message = page.get_by_test_id("stAlertContentSuccess").get_by_test_id(
+        "stMarkdownContainer"
+    )
+    message.wait_for()
+    assert message.inner_text().replace("\u2060", "") == f"Agent {name!r} created."
+    # No link hides where it goes: a bare address may still be drawn as a
+    # link, but only with the address itself as its text.
+    for link in message.locator("a").all():
+        assert link.inner_text() == link.get_attribute("href")
 
 
 def test_downloading_a_csv_export_and_parsing_it(server, demo_database, page):
