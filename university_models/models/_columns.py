@@ -36,13 +36,26 @@ def reference(
     )
 
 
-def created_at_column():
+def _now_defaulted_column():
     return mapped_column(
         UTCDateTime, nullable=False, default=utcnow, server_default=CURRENT_TIMESTAMP
     )
 
 
+def created_at_column():
+    """When the row was created: now at insert, never changed afterwards."""
+    return _now_defaulted_column()
+
+
+def last_activity_at_column():
+    """When the row last saw activity: now at insert, then moved forward by
+    the services that record activity (not by every update, unlike
+    ``updated_at``)."""
+    return _now_defaulted_column()
+
+
 def updated_at_column():
+    """When the row last changed: now at insert and at every ORM update."""
     return mapped_column(
         UTCDateTime,
         nullable=False,
@@ -52,9 +65,8 @@ def updated_at_column():
     )
 
 
-def timestamp_column(*, default_now: bool = False):
-    if default_now:
-        return created_at_column()
+def timestamp_column():
+    """An optional time-zone aware timestamp without a default."""
     return mapped_column(UTCDateTime, nullable=True)
 
 

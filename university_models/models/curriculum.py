@@ -18,6 +18,7 @@ from university_models.models._columns import (
     in_list,
     integer_column,
     json_column,
+    last_activity_at_column,
     reference,
     text_choice,
     timestamp_column,
@@ -141,7 +142,7 @@ class AgentProgress(Base):
     status: Mapped[str] = text_choice(50, "not_started")
     started_at: Mapped[datetime | None] = timestamp_column()
     completed_at: Mapped[datetime | None] = timestamp_column()
-    last_activity_at: Mapped[datetime] = created_at_column()
+    last_activity_at: Mapped[datetime] = last_activity_at_column()
 
     challenge_results: Mapped[list[dict[str, Any]]] = json_column([])
 

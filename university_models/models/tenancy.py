@@ -19,6 +19,7 @@ from university_models.models._columns import (
     in_list,
     integer_column,
     json_column,
+    last_activity_at_column,
     reference,
     text_choice,
     updated_at_column,
@@ -122,7 +123,7 @@ class University(Base):
     status: Mapped[str] = text_choice(50, "active")
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
-    last_activity_at: Mapped[datetime] = created_at_column()
+    last_activity_at: Mapped[datetime] = last_activity_at_column()
 
     owner: Mapped[User] = relationship(back_populates="universities")
     organization: Mapped[Organization | None] = relationship()
