@@ -1,9 +1,13 @@
 """Column builders shared by every table, so that ids, timestamps and defaults
 are declared one way everywhere.
 
-Rule (the spec is silent): a column the DDL gives a default is also NOT NULL.
-A NULL status or counter would slip past its CHECK constraint and break every
-sum on the dashboard.
+Deliberate deviation from the spec: a column the DDL gives a default is also
+NOT NULL. The DDL leaves NOT NULL off these columns, so by the spec they are
+nullable; we make them NOT NULL on purpose, because a NULL status passes its
+CHECK constraint (a CHECK on NULL is not false) and a NULL counter or score
+breaks every sum and average on the dashboard. A row that names none of them
+still gets the default, so an insert the spec allows only fails when it writes
+an explicit NULL.
 """
 
 from __future__ import annotations
