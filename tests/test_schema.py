@@ -7,13 +7,20 @@ import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import CheckConstraint, func, select, text
+from sqlalchemy import CheckConstraint, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tests.rows import GRAPH, insert_graph, insert_row, valid_values
 from university_models.db import Base, transaction
-from university_models.models import University, UniversityAgent, User
+from university_models.models import (
+    Competition,
+    CompetitionMatch,
+    CompetitionParticipant,
+    University,
+    UniversityAgent,
+    User,
+)
 
 #: One violating value for every CHECK constraint of the spec.
 CHECK_VIOLATIONS = {
@@ -133,6 +140,124 @@ def _row_count(connection, table: str) -> int:
     return connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
 
 
+def _insert_cross_referenced_graph(connection) -> dict[str, str]:
+    """One row in every table of a university (``insert_graph``) plus the
+    references across its tree: both agents stand on the path and level, a
+    second agent plays the match's second side and wins the match and the
+    competition."""
+    ids = insert_graph(connection)
+    second = valid_values("university_agents", ids) | {
+        "name": "B",
+        "current_curriculum_path_id": ids["curriculum_paths"],
+        "current_curriculum_level_id": ids["curriculum_levels"],
+    }
+    ids["second_agent"] = insert_row(connection, UniversityAgent, **second)
+    ids["second_participant"] = insert_row(
+        connection,
+        CompetitionParticipant,
+        competition_id=ids["competitions"],
+        agent_id=ids["second_agent"],
+    )
+    connection.execute(
+        update(UniversityAgent.__table__)
+        .where(UniversityAgent.__table__.c.id == ids["university_agents"])
+        .values(
+            current_curriculum_path_id=ids["curriculum_paths"],
+            current_curriculum_level_id=ids["curriculum_levels"],
+        )
+    )
+    connection.execute(
+        update(Competition.__table__)
+        .where(Competition.__table__.c.id == ids["competitions"])
+        .values(winner_agent_id=ids["second_agent"])
+    )
+    connection.execute(
+        update(CompetitionMatch.__table__)
+        .where(CompetitionMatch.__table__.c.id == ids["competition_matches"])
+        .values(
+            participant2_id=ids["second_participant"],
+            winner_participant_id=ids["second_participant"],
+        )
+    )
+    return ids
+
+
+def _agents(university):
+    return list(university.agents)
+
+
+def _paths(university):
+    return list(university.curriculum_paths)
+
+
+def _levels(university):
+    return [level for path in _paths(university) for level in path.levels]
+
+
+def _competitions(university):
+    return list(university.competitions)
+
+
+def _matches(university):
+    return [m for competition in _competitions(university) for m in competition.matches]
+
+
+#: Each collection and reference below a university, loaded on its own: a
+#: partly loaded graph is where the ORM's own cascade tripped over the
+#: database's foreign keys.
+PARTIAL_LOADERS = {
+    "agents": _agents,
+    "agents.progress_records": lambda u: [
+        p for a in _agents(u) for p in a.progress_records
+    ],
+    "agents.participations": lambda u: [
+        p for a in _agents(u) for p in a.participations
+    ],
+    "agents.training_records": lambda u: [
+        r for a in _agents(u) for r in a.training_records
+    ],
+    "agents.current_path_and_level": lambda u: [
+        x
+        for a in _agents(u)
+        for x in (a.current_curriculum_path, a.current_curriculum_level)
+    ],
+    "curriculum_paths": _paths,
+    "curriculum_paths.levels": _levels,
+    "levels.progress_records": lambda u: [
+        p for level in _levels(u) for p in level.progress_records
+    ],
+    "competitions": _competitions,
+    "competitions.winner": lambda u: [c.winner for c in _competitions(u)],
+    "competitions.participants": lambda u: [
+        p for c in _competitions(u) for p in c.participants
+    ],
+    "competitions.matches": _matches,
+    "matches.sides_and_winner": lambda u: [
+        x for m in _matches(u) for x in (m.participant1, m.participant2, m.winner)
+    ],
+    "training_records": lambda u: list(u.training_records),
+    "training_records.proposals": lambda u: [
+        p for r in u.training_records for p in r.proposals
+    ],
+    "proposals": lambda u: list(u.proposals),
+    "proposals.source_record": lambda u: [p.source_record for p in u.proposals],
+}
+
+
+def _load_every_relationship(university: University) -> list[object]:
+    """Load every collection and reference below ``university`` into its
+    session; returns the objects reached."""
+    reached: list[object] = [university, university.owner]
+    for load in PARTIAL_LOADERS.values():
+        reached += load(university)
+    return [item for item in reached if item is not None]
+
+
+#: What a test loads into the session before deleting a university through
+#: the ORM: each part on its own, then everything.
+LOADERS = PARTIAL_LOADERS | {"everything": _load_every_relationship}
+
+
 def test_every_check_constraint_has_a_violation_case():
     named = {
         constraint.name
@@ -192,6 +317,39 @@ def test_deleting_a_university_removes_everything_it_owns(engine):
             text("DELETE FROM universities WHERE id = :id"),
             {"id": ids["universities"]},
         )
+
+    with engine.connect() as connection:
+        for table, _ in GRAPH:
+            expected = 2 if table == "users" else 1
+            assert _row_count(connection, table) == expected, table
+        assert (
+            connection.execute(text("SELECT id FROM universities")).scalar_one()
+            == other["universities"]
+        )
+
+
+def test_loading_everything_reaches_every_table_and_cross_reference(engine):
+    with engine.begin() as connection:
+        ids = _insert_cross_referenced_graph(connection)
+
+    with transaction(engine) as session:
+        reached = _load_every_relationship(session.get(University, ids["universities"]))
+        assert {type(item) for item in reached} == {model for _, model in GRAPH}
+        # Both agents and both participants, each reached once or more.
+        assert len({id(item) for item in reached}) == len(GRAPH) + 2
+
+
+@pytest.mark.parametrize("loaded", sorted(LOADERS))
+def test_orm_delete_of_a_university_with_loaded_relationships(engine, loaded):
+    with engine.begin() as connection:
+        ids = _insert_cross_referenced_graph(connection)
+        other = insert_graph(connection)
+
+    with transaction(engine) as session:
+        university = session.get(University, ids["universities"])
+        held = LOADERS[loaded](university)
+        assert [item for item in held if item is not None], loaded
+        session.delete(university)
 
     with engine.connect() as connection:
         for table, _ in GRAPH:

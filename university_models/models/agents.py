@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from university_models.db import Base
 from university_models.models._columns import (
     created_at_column,
+    dependents,
     float_column,
     id_column,
     in_list,
@@ -88,12 +89,6 @@ class UniversityAgent(Base):
     university: Mapped[University] = relationship(back_populates="agents")
     current_curriculum_path: Mapped[CurriculumPath | None] = relationship()
     current_curriculum_level: Mapped[CurriculumLevel | None] = relationship()
-    progress_records: Mapped[list[AgentProgress]] = relationship(
-        back_populates="agent", cascade="all, delete-orphan", passive_deletes=True
-    )
-    participations: Mapped[list[CompetitionParticipant]] = relationship(
-        back_populates="agent", cascade="all, delete-orphan", passive_deletes=True
-    )
-    training_records: Mapped[list[TrainingDataCollection]] = relationship(
-        back_populates="agent", cascade="all, delete-orphan", passive_deletes=True
-    )
+    progress_records: Mapped[list[AgentProgress]] = dependents("agent")
+    participations: Mapped[list[CompetitionParticipant]] = dependents("agent")
+    training_records: Mapped[list[TrainingDataCollection]] = dependents("agent")

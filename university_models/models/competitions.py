@@ -20,6 +20,7 @@ from university_models.db import Base
 from university_models.models._columns import (
     boolean_column,
     created_at_column,
+    dependents,
     id_column,
     in_list,
     integer_column,
@@ -83,16 +84,9 @@ class Competition(Base):
 
     university: Mapped[University] = relationship(back_populates="competitions")
     winner: Mapped[UniversityAgent | None] = relationship()
-    participants: Mapped[list[CompetitionParticipant]] = relationship(
-        back_populates="competition",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-    )
-    matches: Mapped[list[CompetitionMatch]] = relationship(
-        back_populates="competition",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-        order_by="CompetitionMatch.match_number",
+    participants: Mapped[list[CompetitionParticipant]] = dependents("competition")
+    matches: Mapped[list[CompetitionMatch]] = dependents(
+        "competition", order_by="CompetitionMatch.match_number"
     )
 
 

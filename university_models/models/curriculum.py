@@ -13,6 +13,7 @@ from university_models.db import Base
 from university_models.models._columns import (
     boolean_column,
     created_at_column,
+    dependents,
     float_column,
     id_column,
     in_list,
@@ -67,11 +68,8 @@ class CurriculumPath(Base):
     updated_at: Mapped[datetime] = updated_at_column()
 
     university: Mapped[University] = relationship(back_populates="curriculum_paths")
-    levels: Mapped[list[CurriculumLevel]] = relationship(
-        back_populates="path",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-        order_by="CurriculumLevel.level_number",
+    levels: Mapped[list[CurriculumLevel]] = dependents(
+        "path", order_by="CurriculumLevel.level_number"
     )
 
 
@@ -113,7 +111,8 @@ class CurriculumLevel(Base):
     updated_at: Mapped[datetime] = updated_at_column()
 
     path: Mapped[CurriculumPath] = relationship(back_populates="levels")
-    progress_records: Mapped[list[AgentProgress]] = relationship(back_populates="level")
+    # No ON DELETE: a level with progress records cannot be deleted.
+    progress_records: Mapped[list[AgentProgress]] = dependents("level")
 
 
 class AgentProgress(Base):

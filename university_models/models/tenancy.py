@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from university_models.db import Base
 from university_models.models._columns import (
     created_at_column,
+    dependents,
     id_column,
     in_list,
     integer_column,
@@ -51,7 +52,10 @@ class Organization(Base):
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 
-    users: Mapped[list[User]] = relationship(back_populates="organization")
+    # ON DELETE SET NULL: the ORM nulls loaded users, the database the rest.
+    users: Mapped[list[User]] = relationship(
+        back_populates="organization", passive_deletes=True
+    )
 
 
 class User(Base):
@@ -67,9 +71,7 @@ class User(Base):
     updated_at: Mapped[datetime] = updated_at_column()
 
     organization: Mapped[Organization | None] = relationship(back_populates="users")
-    universities: Mapped[list[University]] = relationship(
-        back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
-    )
+    universities: Mapped[list[University]] = dependents("owner")
 
 
 class ClientApplication(Base):
@@ -129,21 +131,11 @@ class University(Base):
     organization: Mapped[Organization | None] = relationship()
     client_application: Mapped[ClientApplication | None] = relationship()
 
-    agents: Mapped[list[UniversityAgent]] = relationship(
-        back_populates="university", cascade="all, delete-orphan", passive_deletes=True
-    )
-    curriculum_paths: Mapped[list[CurriculumPath]] = relationship(
-        back_populates="university", cascade="all, delete-orphan", passive_deletes=True
-    )
-    competitions: Mapped[list[Competition]] = relationship(
-        back_populates="university", cascade="all, delete-orphan", passive_deletes=True
-    )
-    training_records: Mapped[list[TrainingDataCollection]] = relationship(
-        back_populates="university", cascade="all, delete-orphan", passive_deletes=True
-    )
-    proposals: Mapped[list[ImprovementProposal]] = relationship(
-        back_populates="university", cascade="all, delete-orphan", passive_deletes=True
-    )
+    agents: Mapped[list[UniversityAgent]] = dependents("university")
+    curriculum_paths: Mapped[list[CurriculumPath]] = dependents("university")
+    competitions: Mapped[list[Competition]] = dependents("university")
+    training_records: Mapped[list[TrainingDataCollection]] = dependents("university")
+    proposals: Mapped[list[ImprovementProposal]] = dependents("university")
 
     @property
     def data_retention_days(self) -> int:
