@@ -12,11 +12,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tests.rows import GRAPH, insert_graph, insert_row, valid_values
-from university_models.db import Base, transaction
+from university_models.db import Base, new_id, transaction
 from university_models.models import (
+    ClientApplication,
     Competition,
     CompetitionMatch,
     CompetitionParticipant,
+    CurriculumLevel,
+    CurriculumPath,
+    Organization,
+    TrainingDataCollection,
     University,
     UniversityAgent,
     User,
@@ -142,10 +147,21 @@ def _row_count(connection, table: str) -> int:
 
 def _insert_cross_referenced_graph(connection) -> dict[str, str]:
     """One row in every table of a university (``insert_graph``) plus the
-    references across its tree: both agents stand on the path and level, a
-    second agent plays the match's second side and wins the match and the
+    references across its tree: the university names an organization and a
+    client application, both agents stand on the path and level, a second
+    agent plays the match's second side and wins the match and the
     competition."""
     ids = insert_graph(connection)
+    ids["organizations"] = insert_row(connection, Organization, name=new_id())
+    ids["client_applications"] = insert_row(connection, ClientApplication, name="App")
+    connection.execute(
+        update(University.__table__)
+        .where(University.__table__.c.id == ids["universities"])
+        .values(
+            organization_id=ids["organizations"],
+            client_app_id=ids["client_applications"],
+        )
+    )
     second = valid_values("university_agents", ids) | {
         "name": "B",
         "current_curriculum_path_id": ids["curriculum_paths"],
@@ -359,6 +375,78 @@ def test_orm_delete_of_a_university_with_loaded_relationships(engine, loaded):
             connection.execute(text("SELECT id FROM universities")).scalar_one()
             == other["universities"]
         )
+
+
+def test_relationships_navigate_both_ways(engine):
+    with engine.begin() as connection:
+        ids = _insert_cross_referenced_graph(connection)
+
+    with transaction(engine) as session:
+        university = session.get(University, ids["universities"])
+        assert session.get(Organization, ids["organizations"]).universities == [
+            university
+        ]
+        assert session.get(
+            ClientApplication, ids["client_applications"]
+        ).universities == [university]
+
+        agents = {ids["university_agents"], ids["second_agent"]}
+        path = session.get(CurriculumPath, ids["curriculum_paths"])
+        level = session.get(CurriculumLevel, ids["curriculum_levels"])
+        assert {agent.id for agent in path.current_agents} == agents
+        assert {agent.id for agent in level.current_agents} == agents
+
+        competition = session.get(Competition, ids["competitions"])
+        winner = session.get(UniversityAgent, ids["second_agent"])
+        assert winner.competitions_won == [competition]
+        assert competition.winner is winner
+
+        match = session.get(CompetitionMatch, ids["competition_matches"])
+        first = session.get(CompetitionParticipant, ids["competition_participants"])
+        second = session.get(CompetitionParticipant, ids["second_participant"])
+        assert first.matches == [match] and second.matches == [match]
+        assert (match.participant1, match.participant2) == (first, second)
+        assert second.matches_won == [match] and first.matches_won == []
+
+
+#: Rows that other rows refer to through a foreign key without an action:
+#: the model, the id key in the cross-referenced graph, and the reverse
+#: relationship the ORM must not empty by setting the references NULL.
+REFERENCED_ROWS = {
+    "organization": (Organization, "organizations", "universities"),
+    "client_application": (ClientApplication, "client_applications", "universities"),
+    "curriculum_level": (CurriculumLevel, "curriculum_levels", "current_agents"),
+    "competition_winner": (UniversityAgent, "second_agent", "competitions_won"),
+    "match_winner": (CompetitionParticipant, "second_participant", "matches_won"),
+    "cited_training_record": (
+        TrainingDataCollection,
+        "training_data_collections",
+        "proposals",
+    ),
+}
+
+
+@pytest.mark.parametrize("target", sorted(REFERENCED_ROWS))
+def test_orm_delete_of_a_referenced_row_is_refused_like_sql(engine, target):
+    model, key, reverse = REFERENCED_ROWS[target]
+    with engine.begin() as connection:
+        ids = _insert_cross_referenced_graph(connection)
+        table = model.__table__.name
+        before = {name: _row_count(connection, name) for name, _ in GRAPH}
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(
+            text(f"DELETE FROM {table} WHERE id = :id"), {"id": ids[key]}
+        )
+
+    with pytest.raises(IntegrityError), transaction(engine) as session:
+        row = session.get(model, ids[key])
+        assert getattr(row, reverse), reverse
+        session.delete(row)
+
+    with transaction(engine) as session:
+        assert getattr(session.get(model, ids[key]), reverse), reverse
+    with engine.connect() as connection:
+        assert {name: _row_count(connection, name) for name, _ in GRAPH} == before
 
 
 def test_deleting_a_university_through_the_orm_matches_the_database(engine):

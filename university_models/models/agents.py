@@ -25,7 +25,10 @@ from university_models.models._columns import (
 )
 
 if TYPE_CHECKING:
-    from university_models.models.competitions import CompetitionParticipant
+    from university_models.models.competitions import (
+        Competition,
+        CompetitionParticipant,
+    )
     from university_models.models.curriculum import (
         AgentProgress,
         CurriculumLevel,
@@ -87,8 +90,14 @@ class UniversityAgent(Base):
     last_competed_at: Mapped[datetime | None] = timestamp_column()
 
     university: Mapped[University] = relationship(back_populates="agents")
-    current_curriculum_path: Mapped[CurriculumPath | None] = relationship()
-    current_curriculum_level: Mapped[CurriculumLevel | None] = relationship()
+    current_curriculum_path: Mapped[CurriculumPath | None] = relationship(
+        back_populates="current_agents"
+    )
+    current_curriculum_level: Mapped[CurriculumLevel | None] = relationship(
+        back_populates="current_agents"
+    )
     progress_records: Mapped[list[AgentProgress]] = dependents("agent")
     participations: Mapped[list[CompetitionParticipant]] = dependents("agent")
     training_records: Mapped[list[TrainingDataCollection]] = dependents("agent")
+    # No ON DELETE: an agent that won a competition cannot be deleted.
+    competitions_won: Mapped[list[Competition]] = dependents("winner")

@@ -71,6 +71,10 @@ class CurriculumPath(Base):
     levels: Mapped[list[CurriculumLevel]] = dependents(
         "path", order_by="CurriculumLevel.level_number"
     )
+    # No ON DELETE: a path that agents stand on cannot be deleted.
+    current_agents: Mapped[list[UniversityAgent]] = dependents(
+        "current_curriculum_path"
+    )
 
 
 class CurriculumLevel(Base):
@@ -113,6 +117,10 @@ class CurriculumLevel(Base):
     path: Mapped[CurriculumPath] = relationship(back_populates="levels")
     # No ON DELETE: a level with progress records cannot be deleted.
     progress_records: Mapped[list[AgentProgress]] = dependents("level")
+    # No ON DELETE: a level that agents stand on cannot be deleted.
+    current_agents: Mapped[list[UniversityAgent]] = dependents(
+        "current_curriculum_level"
+    )
 
 
 class AgentProgress(Base):

@@ -56,6 +56,8 @@ class Organization(Base):
     users: Mapped[list[User]] = relationship(
         back_populates="organization", passive_deletes=True
     )
+    # No ON DELETE: an organization that universities name cannot be deleted.
+    universities: Mapped[list[University]] = dependents("organization")
 
 
 class User(Base):
@@ -81,6 +83,9 @@ class ClientApplication(Base):
     name: Mapped[str] = mapped_column(String(255), nullable=False)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
+
+    # No ON DELETE: an application that universities name cannot be deleted.
+    universities: Mapped[list[University]] = dependents("client_application")
 
 
 class University(Base):
@@ -128,8 +133,12 @@ class University(Base):
     last_activity_at: Mapped[datetime] = last_activity_at_column()
 
     owner: Mapped[User] = relationship(back_populates="universities")
-    organization: Mapped[Organization | None] = relationship()
-    client_application: Mapped[ClientApplication | None] = relationship()
+    organization: Mapped[Organization | None] = relationship(
+        back_populates="universities"
+    )
+    client_application: Mapped[ClientApplication | None] = relationship(
+        back_populates="universities"
+    )
 
     agents: Mapped[list[UniversityAgent]] = dependents("university")
     curriculum_paths: Mapped[list[CurriculumPath]] = dependents("university")
