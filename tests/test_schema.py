@@ -3,7 +3,9 @@ uniques, cascades, foreign keys, defaults, JSON mutation and UTC times."""
 
 from __future__ import annotations
 
+import gc
 import time
+import weakref
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -604,8 +606,6 @@ def test_nested_json_change_is_persisted(engine):
         agent = session.get(UniversityAgent, agent_id)
         agent.configuration["llm"]["temperature"] = 0.2
         agent.configuration["tools"].append("search")
-        # Keep a reference: SQLAlchemy forgets a change made through an object
-        # that nothing holds (``session.get(...).settings[...] = ...``).
         university = session.get(University, university_id)
         university.settings["privacy_level"] = "shared"
 
@@ -618,6 +618,55 @@ def test_nested_json_change_is_persisted(engine):
         assert session.get(University, university_id).settings["privacy_level"] == (
             "shared"
         )
+
+
+def test_nested_json_change_on_an_object_nobody_holds_is_persisted(engine):
+    with transaction(engine) as session:
+        owner = User(email="unheld@example.org")
+        university = University(name="Unheld U", owner=owner)
+        agent = UniversityAgent(
+            university=university,
+            name="Unheld",
+            agent_type="student",
+            configuration={"llm": {"temperature": 0.7}},
+        )
+        session.add_all([owner, university, agent])
+        session.flush()
+        agent_id, university_id = agent.id, university.id
+    del owner, university, agent
+
+    # The idiom itself: the object is not kept in a variable, so only the
+    # session can keep it alive until the mutation flags it as changed.
+    with transaction(engine) as session:
+        session.get(University, university_id).settings["privacy_level"] = "shared"
+        gc.collect()
+        session.get(UniversityAgent, agent_id).configuration["llm"]["temperature"] = 0
+        gc.collect()
+
+    with Session(engine) as session:
+        settings = session.get(University, university_id).settings
+        assert settings["privacy_level"] == "shared"
+        configuration = session.get(UniversityAgent, agent_id).configuration
+        assert configuration == {"llm": {"temperature": 0}}
+
+
+def test_session_holds_loaded_objects_until_they_are_expunged(engine):
+    with transaction(engine) as session:
+        owner = User(email="held@example.org")
+        session.add(owner)
+        session.flush()
+        owner_id = owner.id
+    del owner
+
+    with transaction(engine) as session:
+        held = weakref.ref(session.get(User, owner_id))
+        gc.collect()
+        assert held() is not None
+        # Bulk walks expunge each batch to keep memory bounded; the strong
+        # references must not defeat that.
+        session.expunge(held())
+        gc.collect()
+        assert held() is None
 
 
 def test_timestamp_written_with_offset_reads_back_as_utc(engine):
