@@ -20,7 +20,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy import (
+    JSON,
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    String,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
@@ -195,12 +204,26 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 
 @contextmanager
+def read_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection for reading only.
+
+    Rule: only writers take SQLite's write lock. Its transactions start with
+    a plain (deferred) ``BEGIN``, so under WAL it reads while a writer holds
+    the lock instead of queueing behind it. Writing through it is a mistake
+    (it could fail with "database is locked" halfway, which is what
+    ``BEGIN IMMEDIATE`` prevents for writers).
+    """
+    with engine.connect() as connection:
+        yield connection.execution_options(sqlite_begin="DEFERRED")
+
+
+@contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
-    """A session for reading only; on SQLite it does not take the write lock."""
-    connection = engine.connect().execution_options(sqlite_begin="DEFERRED")
-    try:
-        with UniversitySession(bind=connection, expire_on_commit=False) as session:
-            yield session
-            session.rollback()
-    finally:
-        connection.close()
+    """A session for reading only, over ``read_connection`` (on SQLite it
+    does not take the write lock); whatever it changed is rolled back."""
+    with (
+        read_connection(engine) as connection,
+        UniversitySession(bind=connection, expire_on_commit=False) as session,
+    ):
+        yield session
+        session.rollback()

@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from university_models.config import PROJECT_ROOT
+from university_models.db import read_connection
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,12 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the database stands at, or None when it has none."""
-    with engine.connect() as connection:
+    """The revision the database stands at, or None when it has none.
+
+    Reads through ``read_connection``: on SQLite it does not wait for a
+    writer (a running upgrade or a user action) to release the write lock.
+    """
+    with read_connection(engine) as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
