@@ -4,16 +4,22 @@ the project runs and reads them."""
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import pytest
+from alembic import command
 from pytest_alembic.tests import (  # noqa: F401
     test_model_definitions_match_ddl,
     test_single_head_revision,
     test_up_down_consistency,
     test_upgrade,
 )
-from sqlalchemy import text
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
+from tests.rows import GRAPH, insert_graph
 from university_models import migrate
 
 
@@ -30,3 +36,140 @@ def test_current_revision_answers_while_a_writer_holds_the_lock(engine):
                 assert answer.result(timeout=10) == migrate.head_revision()
             finally:
                 writer.rollback()
+
+
+#: A throwaway revision on top of the project's head, run from a temporary
+#: version location. On SQLite the batch recreates the table (copy, DROP
+#: TABLE, rename) as any batch change beyond SQLite's own ALTER TABLE does;
+#: PostgreSQL alters in place, as render_as_batch has it there.
+RECREATING_REVISION = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "probe_recreate"
+down_revision = {head!r}
+
+
+def upgrade():
+    sqlite = op.get_context().dialect.name == "sqlite"
+    with op.batch_alter_table(
+        "universities", recreate="always" if sqlite else "auto"
+    ) as batch_op:
+        batch_op.add_column(sa.Column("probe", sa.Integer(), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table("universities") as batch_op:
+        batch_op.drop_column("probe")
+"""
+
+#: A throwaway revision that points every university at a user who does not
+#: exist: on SQLite (foreign keys off while migrating) the statement itself
+#: succeeds and only the foreign-key check before the commit can catch it.
+ORPHANING_REVISION = """
+from alembic import op
+
+revision = "probe_orphan"
+down_revision = {head!r}
+
+
+def upgrade():
+    op.execute("UPDATE universities SET owner_user_id = 'no-such-user'")
+
+
+def downgrade():
+    pass
+"""
+
+
+def _config_with_revision(engine, tmp_path, source: str):
+    versions = tmp_path / "probe_versions"
+    versions.mkdir()
+    (versions / "probe.py").write_text(source.format(head=migrate.head_revision()))
+    config = migrate.alembic_config(engine)
+    project_versions = Path(config.get_main_option("script_location")) / "versions"
+    config.set_main_option(
+        "version_locations", os.pathsep.join([str(project_versions), str(versions)])
+    )
+    return config
+
+
+def _run_upgrade(config, engine, entry: str) -> None:
+    """Upgrade as the project does: with the engine (env.py opens the
+    connection: the ``alembic`` command and pytest-alembic) or with a
+    connection from ``migration_connection`` (``migrate.upgrade``)."""
+    if entry == "engine":
+        config.attributes["connection"] = engine
+        command.upgrade(config, "heads")
+        return
+    with migrate.migration_connection(engine) as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "heads")
+
+
+def _row_counts(engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        return {
+            table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+            for table, _ in GRAPH
+        }
+
+
+@pytest.fixture
+def migrated_engine(alembic_engine):
+    """A database of its own at the project's head, on each engine: the
+    throwaway revisions must not reach the database other tests share."""
+    migrate.upgrade(alembic_engine)
+    return alembic_engine
+
+
+@pytest.mark.parametrize("entry", ["engine", "migration_connection"])
+def test_table_recreating_batch_migration_keeps_every_row(
+    migrated_engine, tmp_path, entry
+):
+    engine = migrated_engine
+    with engine.begin() as connection:
+        insert_graph(connection)
+        insert_graph(connection)
+    before = _row_counts(engine)
+    assert set(before.values()) == {2}
+
+    _run_upgrade(
+        _config_with_revision(engine, tmp_path, RECREATING_REVISION), engine, entry
+    )
+
+    assert migrate.current_revision(engine) == "probe_recreate"
+    assert _row_counts(engine) == before
+    with engine.connect() as connection:
+        assert "probe" in {
+            c["name"] for c in inspect(connection).get_columns("universities")
+        }
+        if engine.dialect.name == "sqlite":
+            assert migrate.sqlite_foreign_keys_on(connection)
+
+
+@pytest.mark.parametrize("entry", ["engine", "migration_connection"])
+def test_migration_leaving_a_broken_reference_commits_nothing(
+    migrated_engine, tmp_path, entry
+):
+    engine = migrated_engine
+    with engine.begin() as connection:
+        ids = insert_graph(connection)
+    config = _config_with_revision(engine, tmp_path, ORPHANING_REVISION)
+
+    # SQLite only finds out in the foreign-key check before the commit;
+    # PostgreSQL refuses the statement itself.
+    refusal = (
+        migrate.MigrationIntegrityError
+        if engine.dialect.name == "sqlite"
+        else IntegrityError
+    )
+    with pytest.raises(refusal, match="universities|foreign key"):
+        _run_upgrade(config, engine, entry)
+
+    assert migrate.current_revision(engine) == migrate.head_revision()
+    with engine.connect() as connection:
+        owner = connection.execute(text("SELECT owner_user_id FROM universities"))
+        assert owner.scalar_one() == ids["users"]
+        if engine.dialect.name == "sqlite":
+            assert migrate.sqlite_foreign_keys_on(connection)
