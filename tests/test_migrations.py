@@ -5,6 +5,7 @@ the project runs and reads them."""
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -86,6 +87,12 @@ def _config_with_revision(engine, tmp_path, source: str):
     versions = tmp_path / "probe_versions"
     versions.mkdir()
     (versions / "probe.py").write_text(source.format(head=migrate.head_revision()))
+    return _config_with_versions(engine, versions)
+
+
+def _config_with_versions(engine, versions: Path):
+    """The project's configuration with ``versions`` as a second version
+    location next to the project's own."""
     config = migrate.alembic_config(engine)
     project_versions = Path(config.get_main_option("script_location")) / "versions"
     config.set_main_option(
@@ -173,3 +180,18 @@ def test_migration_leaving_a_broken_reference_commits_nothing(
         assert owner.scalar_one() == ids["users"]
         if engine.dialect.name == "sqlite":
             assert migrate.sqlite_foreign_keys_on(connection)
+
+
+def test_new_revision_file_is_named_like_the_hand_numbered_ones(tmp_path):
+    versions = tmp_path / "new_versions"
+    versions.mkdir()
+    config = _config_with_versions(None, versions)
+
+    command.revision(
+        config, message="Probe change", rev_id="0099", version_path=str(versions)
+    )
+
+    assert [path.name for path in versions.glob("*.py")] == ["0099_probe_change.py"]
+    project = Path(config.get_main_option("script_location")) / "versions"
+    for path in project.glob("*.py"):
+        assert re.fullmatch(r"\d{4}_[a-z0-9_]+\.py", path.name), path.name
