@@ -195,3 +195,73 @@ def test_new_revision_file_is_named_like_the_hand_numbered_ones(tmp_path):
     project = Path(config.get_main_option("script_location")) / "versions"
     for path in project.glob("*.py"):
         assert re.fullmatch(r"\d{4}_[a-z0-9_]+\.py", path.name), path.name
+
+
+def _foreign_keys(engine) -> dict[str, set[tuple]]:
+    """Each table's foreign keys: name, column, referred table, ON DELETE."""
+    with engine.connect() as connection:
+        inspector = inspect(connection)
+        return {
+            table: {
+                (
+                    fk["name"],
+                    *fk["constrained_columns"],
+                    fk["referred_table"],
+                    fk["options"].get("ondelete"),
+                )
+                for fk in inspector.get_foreign_keys(table)
+            }
+            for table in inspector.get_table_names()
+        }
+
+
+def _move(engine, direction: str, revision: str) -> None:
+    config = migrate.alembic_config(engine)
+    config.attributes["connection"] = engine
+    getattr(command, direction)(config, revision)
+
+
+def test_0003_renames_foreign_keys_both_ways_and_keeps_every_row(alembic_engine):
+    engine = alembic_engine
+    migrate.upgrade(engine, "0002")
+    keys_at_0002 = _foreign_keys(engine)
+    with engine.begin() as connection:
+        insert_graph(connection)
+        insert_graph(connection)
+    before = _row_counts(engine)
+
+    migrate.upgrade(engine)
+    renamed = _foreign_keys(engine)
+    assert renamed["university_agents"] == {
+        (
+            "fk_university_agents_current_curriculum_level_id",
+            "current_curriculum_level_id",
+            "curriculum_levels",
+            None,
+        ),
+        (
+            "fk_university_agents_current_curriculum_path_id",
+            "current_curriculum_path_id",
+            "curriculum_paths",
+            None,
+        ),
+        (
+            "fk_university_agents_university_id",
+            "university_id",
+            "universities",
+            "CASCADE",
+        ),
+    }
+    # Only the names changed.
+    assert {t: {fk[1:] for fk in fks} for t, fks in renamed.items()} == {
+        t: {fk[1:] for fk in fks} for t, fks in keys_at_0002.items()
+    }
+    assert _row_counts(engine) == before
+
+    _move(engine, "downgrade", "0002")
+    assert _foreign_keys(engine) == keys_at_0002
+    assert _row_counts(engine) == before
+
+    _move(engine, "upgrade", "head")
+    assert _foreign_keys(engine) == renamed
+    assert _row_counts(engine) == before

@@ -39,11 +39,16 @@ from university_models.config import database_url
 
 log = logging.getLogger(__name__)
 
+#: Names of the constraints the models do not name themselves. Every name
+#: fits PostgreSQL's 63-character identifiers, so it is the same on both
+#: engines (PostgreSQL would cut a longer name and append a hash). A table
+#: has one foreign key per column, so the column names it without the
+#: referred table.
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
     "pk": "pk_%(table_name)s",
 }
 
