@@ -335,6 +335,77 @@ def test_constraint_names_in_the_migrated_database_equal_the_models(engine):
             assert _database_names(inspector, name) == _model_names(table), name
 
 
+def _without_outer_parentheses(sql: str) -> str:
+    while sql.startswith("(") and sql.endswith(")"):
+        depth = 0
+        for position, character in enumerate(sql):
+            depth += {"(": 1, ")": -1}.get(character, 0)
+            if depth == 0 and position < len(sql) - 1:
+                return sql  # "(a) AND (b)": the outer pair is not one
+        sql = sql[1:-1].strip()
+    return sql
+
+
+def _sqlite_check_sql(sql: str) -> str:
+    """SQLite keeps a CHECK's text as written: compare it with whitespace
+    collapsed, identifier quotes and enclosing parentheses dropped."""
+    return _without_outer_parentheses(" ".join(sql.replace('"', "").split()))
+
+
+def _postgresql_check_sql(connection, table: str, sql: str) -> str:
+    """PostgreSQL keeps a CHECK as a parsed expression and prints it in its
+    own canonical form (casts added, IN lists as = ANY (ARRAY[...])): let
+    it print ``sql`` as a check on a scratch copy of ``table``."""
+    connection.execute(text(f"CREATE TEMPORARY TABLE check_probe (LIKE {table})"))
+    connection.execute(
+        text(f"ALTER TABLE check_probe ADD CONSTRAINT probe CHECK ({sql})")
+    )
+    printed = connection.execute(
+        text(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'check_probe'::regclass AND conname = 'probe'"
+        )
+    ).scalar_one()
+    connection.execute(text("DROP TABLE check_probe"))
+    return printed
+
+
+def test_check_constraint_sql_in_the_migrated_database_equals_the_models(engine):
+    model_checks = {
+        (table.name, str(check.name)): str(check.sqltext)
+        for table in Base.metadata.tables.values()
+        for check in table.constraints
+        if isinstance(check, CheckConstraint)
+    }
+    postgresql = engine.dialect.name == "postgresql"
+
+    with engine.connect() as connection:
+        inspector = inspect(connection)
+        database_checks = {
+            (table, check["name"]): check["sqltext"]
+            for table in Base.metadata.tables
+            for check in inspector.get_check_constraints(table)
+        }
+        assert set(database_checks) == set(model_checks)
+
+        for (table, name), model_sql in sorted(model_checks.items()):
+            if postgresql:
+                expected = _postgresql_check_sql(connection, table, model_sql)
+                found = connection.execute(
+                    text(
+                        "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                        "WHERE conrelid = CAST(:table AS regclass) "
+                        "AND conname = :name"
+                    ),
+                    {"table": table, "name": name},
+                ).scalar_one()
+            else:
+                expected = _sqlite_check_sql(model_sql)
+                found = _sqlite_check_sql(database_checks[table, name])
+            assert found == expected, name
+        connection.rollback()
+
+
 def test_every_check_constraint_has_a_violation_case():
     named = {
         constraint.name
