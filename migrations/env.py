@@ -12,6 +12,7 @@ from sqlalchemy import JSON, Connection, Engine
 
 import university_models.models  # noqa: F401  registers every table
 from university_models.db import Base, make_engine
+from university_models.migrate import migration_connection, sqlite_foreign_keys_on
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get(
@@ -80,12 +81,27 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _run(connection: Connection) -> None:
+    _configure(connection)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
 def run_migrations_online() -> None:
+    """Run the migrations on a connection from ``migration_connection``: on
+    SQLite with foreign keys off and a foreign-key check before the commit
+    (a table-recreating batch migration would otherwise fire ON DELETE
+    CASCADE and empty the table's children)."""
     given = config.attributes.get("connection")
     if isinstance(given, Connection):
-        _configure(given)
-        with context.begin_transaction():
-            context.run_migrations()
+        # The caller owns the transaction; it must have come from
+        # migration_connection (migrate.upgrade does).
+        if given.dialect.name == "sqlite" and sqlite_foreign_keys_on(given):
+            raise RuntimeError(
+                "SQLite migrations need foreign keys off: pass a connection "
+                "from university_models.migrate.migration_connection, or an Engine"
+            )
+        _run(given)
         return
 
     # pytest-alembic hands over an Engine; otherwise use the configured URL.
@@ -94,12 +110,12 @@ def run_migrations_online() -> None:
         if isinstance(given, Engine)
         else make_engine(config.attributes.get("url"))
     )
-    with engine.connect() as connection:
-        _configure(connection)
-        with context.begin_transaction():
-            context.run_migrations()
-    if given is None:
-        engine.dispose()
+    try:
+        with migration_connection(engine) as connection:
+            _run(connection)
+    finally:
+        if given is None:
+            engine.dispose()
 
 
 if context.is_offline_mode():

@@ -6,7 +6,9 @@ Two guarantees live here rather than in each model:
   zone type and silently drops the offset, so the offset is normalised on the
   way in and restored on the way out);
 * JSON columns track nested in-place changes, so ``agent.configuration["llm"]
-  ["temperature"] = 0.2`` followed by a commit is persisted.
+  ["temperature"] = 0.2`` followed by a commit is persisted, also through an
+  object nobody holds (``session.get(University, id).settings[...] = ...``):
+  the sessions made here keep their objects alive.
 """
 
 from __future__ import annotations
@@ -18,9 +20,18 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy import (
+    JSON,
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    String,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy_json import mutable_json_type
 
@@ -28,11 +39,16 @@ from university_models.config import database_url
 
 log = logging.getLogger(__name__)
 
+#: Names of the constraints the models do not name themselves. Every name
+#: fits PostgreSQL's 63-character identifiers, so it is the same on both
+#: engines (PostgreSQL would cut a longer name and append a hash). A table
+#: has one foreign key per column, so the column names it without the
+#: referred table.
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
     "pk": "pk_%(table_name)s",
 }
 
@@ -95,6 +111,48 @@ JsonDocument = mutable_json_type(dbtype=JSON(none_as_null=True), nested=True)
 IdType = String(36)
 
 
+#: Key in ``Session.info`` of the objects a session keeps alive.
+HELD_OBJECTS = "held_objects"
+
+
+class UniversitySession(Session):
+    """A session that keeps every object it holds alive until the object
+    leaves it (expunged, deleted, rolled back, or the session closes).
+
+    SQLAlchemy's identity map holds unchanged objects weakly. A nested JSON
+    change flags its parent through a weak reference too, so in
+    ``session.get(University, id).settings["privacy_level"] = "shared"`` the
+    university can be garbage collected before the change reaches it, and
+    the change is silently lost. This is SQLAlchemy's documented "strong
+    reference" recipe (session events filling a collection in
+    ``Session.info``). Code that walks very many rows in one session expunges
+    each batch, which releases it here too.
+    """
+
+
+def _hold(session: Session, instance: object) -> None:
+    session.info.setdefault(HELD_OBJECTS, {})[id(instance)] = instance
+
+
+def _release(session: Session, instance: object) -> None:
+    session.info.get(HELD_OBJECTS, {}).pop(id(instance), None)
+
+
+for _event in (
+    "pending_to_persistent",
+    "deleted_to_persistent",
+    "detached_to_persistent",
+    "loaded_as_persistent",
+):
+    event.listen(UniversitySession, _event, _hold)
+for _event in (
+    "persistent_to_detached",
+    "persistent_to_deleted",
+    "persistent_to_transient",
+):
+    event.listen(UniversitySession, _event, _release)
+
+
 def _configure_sqlite(engine: Engine) -> None:
     """Foreign keys, WAL, a busy timeout and write-lock-first transactions.
 
@@ -143,24 +201,34 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     return engine
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
-
-
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """One user action: a session whose work commits together or not at all."""
-    with Session(engine, expire_on_commit=False) as session, session.begin():
+    with UniversitySession(engine, expire_on_commit=False) as session, session.begin():
         yield session
 
 
 @contextmanager
+def read_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection for reading only.
+
+    Rule: only writers take SQLite's write lock. Its transactions start with
+    a plain (deferred) ``BEGIN``, so under WAL it reads while a writer holds
+    the lock instead of queueing behind it. Writing through it is a mistake
+    (it could fail with "database is locked" halfway, which is what
+    ``BEGIN IMMEDIATE`` prevents for writers).
+    """
+    with engine.connect() as connection:
+        yield connection.execution_options(sqlite_begin="DEFERRED")
+
+
+@contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
-    """A session for reading only; on SQLite it does not take the write lock."""
-    connection = engine.connect().execution_options(sqlite_begin="DEFERRED")
-    try:
-        with Session(bind=connection, expire_on_commit=False) as session:
-            yield session
-            session.rollback()
-    finally:
-        connection.close()
+    """A session for reading only, over ``read_connection`` (on SQLite it
+    does not take the write lock); whatever it changed is rolled back."""
+    with (
+        read_connection(engine) as connection,
+        UniversitySession(bind=connection, expire_on_commit=False) as session,
+    ):
+        yield session
+        session.rollback()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from university_models.db import Base
 from university_models.models._columns import (
     created_at_column,
+    dependents,
     float_column,
     id_column,
     in_list,
@@ -24,7 +25,10 @@ from university_models.models._columns import (
 )
 
 if TYPE_CHECKING:
-    from university_models.models.competitions import CompetitionParticipant
+    from university_models.models.competitions import (
+        Competition,
+        CompetitionParticipant,
+    )
     from university_models.models.curriculum import (
         AgentProgress,
         CurriculumLevel,
@@ -86,14 +90,14 @@ class UniversityAgent(Base):
     last_competed_at: Mapped[datetime | None] = timestamp_column()
 
     university: Mapped[University] = relationship(back_populates="agents")
-    current_curriculum_path: Mapped[CurriculumPath | None] = relationship()
-    current_curriculum_level: Mapped[CurriculumLevel | None] = relationship()
-    progress_records: Mapped[list[AgentProgress]] = relationship(
-        back_populates="agent", cascade="all, delete-orphan", passive_deletes=True
+    current_curriculum_path: Mapped[CurriculumPath | None] = relationship(
+        back_populates="current_agents"
     )
-    participations: Mapped[list[CompetitionParticipant]] = relationship(
-        back_populates="agent", cascade="all, delete-orphan", passive_deletes=True
+    current_curriculum_level: Mapped[CurriculumLevel | None] = relationship(
+        back_populates="current_agents"
     )
-    training_records: Mapped[list[TrainingDataCollection]] = relationship(
-        back_populates="agent", cascade="all, delete-orphan", passive_deletes=True
-    )
+    progress_records: Mapped[list[AgentProgress]] = dependents("agent")
+    participations: Mapped[list[CompetitionParticipant]] = dependents("agent")
+    training_records: Mapped[list[TrainingDataCollection]] = dependents("agent")
+    # No ON DELETE: an agent that won a competition cannot be deleted.
+    competitions_won: Mapped[list[Competition]] = dependents("winner")

@@ -20,6 +20,7 @@ from university_models.db import Base
 from university_models.models._columns import (
     boolean_column,
     created_at_column,
+    dependents,
     id_column,
     in_list,
     integer_column,
@@ -82,17 +83,12 @@ class Competition(Base):
     updated_at: Mapped[datetime] = updated_at_column()
 
     university: Mapped[University] = relationship(back_populates="competitions")
-    winner: Mapped[UniversityAgent | None] = relationship()
-    participants: Mapped[list[CompetitionParticipant]] = relationship(
-        back_populates="competition",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
+    winner: Mapped[UniversityAgent | None] = relationship(
+        back_populates="competitions_won"
     )
-    matches: Mapped[list[CompetitionMatch]] = relationship(
-        back_populates="competition",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-        order_by="CompetitionMatch.match_number",
+    participants: Mapped[list[CompetitionParticipant]] = dependents("competition")
+    matches: Mapped[list[CompetitionMatch]] = dependents(
+        "competition", order_by="CompetitionMatch.match_number"
     )
 
 
@@ -126,6 +122,21 @@ class CompetitionParticipant(Base):
 
     competition: Mapped[Competition] = relationship(back_populates="participants")
     agent: Mapped[UniversityAgent] = relationship(back_populates="participations")
+    # A participant plays a match on either side, two foreign keys: one
+    # collection over both can only be read, so it is view-only (it shows
+    # what was loaded, not matches added in this session before a flush).
+    # Deleting a participant that played is refused by the database.
+    matches: Mapped[list[CompetitionMatch]] = relationship(
+        primaryjoin="or_("
+        "CompetitionParticipant.id == foreign(CompetitionMatch.participant1_id), "
+        "CompetitionParticipant.id == foreign(CompetitionMatch.participant2_id))",
+        viewonly=True,
+        order_by="CompetitionMatch.match_number",
+    )
+    # No ON DELETE: a participant that won a match cannot be deleted.
+    matches_won: Mapped[list[CompetitionMatch]] = dependents(
+        "winner", foreign_keys="CompetitionMatch.winner_participant_id"
+    )
 
 
 class CompetitionMatch(Base):
@@ -172,5 +183,5 @@ class CompetitionMatch(Base):
         foreign_keys=[participant2_id]
     )
     winner: Mapped[CompetitionParticipant | None] = relationship(
-        foreign_keys=[winner_participant_id]
+        foreign_keys=[winner_participant_id], back_populates="matches_won"
     )

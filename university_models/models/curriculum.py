@@ -13,11 +13,13 @@ from university_models.db import Base
 from university_models.models._columns import (
     boolean_column,
     created_at_column,
+    dependents,
     float_column,
     id_column,
     in_list,
     integer_column,
     json_column,
+    last_activity_at_column,
     reference,
     text_choice,
     timestamp_column,
@@ -66,11 +68,12 @@ class CurriculumPath(Base):
     updated_at: Mapped[datetime] = updated_at_column()
 
     university: Mapped[University] = relationship(back_populates="curriculum_paths")
-    levels: Mapped[list[CurriculumLevel]] = relationship(
-        back_populates="path",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-        order_by="CurriculumLevel.level_number",
+    levels: Mapped[list[CurriculumLevel]] = dependents(
+        "path", order_by="CurriculumLevel.level_number"
+    )
+    # No ON DELETE: a path that agents stand on cannot be deleted.
+    current_agents: Mapped[list[UniversityAgent]] = dependents(
+        "current_curriculum_path"
     )
 
 
@@ -112,7 +115,12 @@ class CurriculumLevel(Base):
     updated_at: Mapped[datetime] = updated_at_column()
 
     path: Mapped[CurriculumPath] = relationship(back_populates="levels")
-    progress_records: Mapped[list[AgentProgress]] = relationship(back_populates="level")
+    # No ON DELETE: a level with progress records cannot be deleted.
+    progress_records: Mapped[list[AgentProgress]] = dependents("level")
+    # No ON DELETE: a level that agents stand on cannot be deleted.
+    current_agents: Mapped[list[UniversityAgent]] = dependents(
+        "current_curriculum_level"
+    )
 
 
 class AgentProgress(Base):
@@ -141,7 +149,7 @@ class AgentProgress(Base):
     status: Mapped[str] = text_choice(50, "not_started")
     started_at: Mapped[datetime | None] = timestamp_column()
     completed_at: Mapped[datetime | None] = timestamp_column()
-    last_activity_at: Mapped[datetime] = created_at_column()
+    last_activity_at: Mapped[datetime] = last_activity_at_column()
 
     challenge_results: Mapped[list[dict[str, Any]]] = json_column([])
 

@@ -15,10 +15,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from university_models.db import Base
 from university_models.models._columns import (
     created_at_column,
+    dependents,
     id_column,
     in_list,
     integer_column,
     json_column,
+    last_activity_at_column,
     reference,
     text_choice,
     updated_at_column,
@@ -50,7 +52,12 @@ class Organization(Base):
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 
-    users: Mapped[list[User]] = relationship(back_populates="organization")
+    # ON DELETE SET NULL: the ORM nulls loaded users, the database the rest.
+    users: Mapped[list[User]] = relationship(
+        back_populates="organization", passive_deletes=True
+    )
+    # No ON DELETE: an organization that universities name cannot be deleted.
+    universities: Mapped[list[University]] = dependents("organization")
 
 
 class User(Base):
@@ -66,9 +73,7 @@ class User(Base):
     updated_at: Mapped[datetime] = updated_at_column()
 
     organization: Mapped[Organization | None] = relationship(back_populates="users")
-    universities: Mapped[list[University]] = relationship(
-        back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
-    )
+    universities: Mapped[list[University]] = dependents("owner")
 
 
 class ClientApplication(Base):
@@ -78,6 +83,9 @@ class ClientApplication(Base):
     name: Mapped[str] = mapped_column(String(255), nullable=False)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
+
+    # No ON DELETE: an application that universities name cannot be deleted.
+    universities: Mapped[list[University]] = dependents("client_application")
 
 
 class University(Base):
@@ -122,27 +130,21 @@ class University(Base):
     status: Mapped[str] = text_choice(50, "active")
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
-    last_activity_at: Mapped[datetime] = created_at_column()
+    last_activity_at: Mapped[datetime] = last_activity_at_column()
 
     owner: Mapped[User] = relationship(back_populates="universities")
-    organization: Mapped[Organization | None] = relationship()
-    client_application: Mapped[ClientApplication | None] = relationship()
+    organization: Mapped[Organization | None] = relationship(
+        back_populates="universities"
+    )
+    client_application: Mapped[ClientApplication | None] = relationship(
+        back_populates="universities"
+    )
 
-    agents: Mapped[list[UniversityAgent]] = relationship(
-        back_populates="university", cascade="all, delete-orphan", passive_deletes=True
-    )
-    curriculum_paths: Mapped[list[CurriculumPath]] = relationship(
-        back_populates="university", cascade="all, delete-orphan", passive_deletes=True
-    )
-    competitions: Mapped[list[Competition]] = relationship(
-        back_populates="university", cascade="all, delete-orphan", passive_deletes=True
-    )
-    training_records: Mapped[list[TrainingDataCollection]] = relationship(
-        back_populates="university", cascade="all, delete-orphan", passive_deletes=True
-    )
-    proposals: Mapped[list[ImprovementProposal]] = relationship(
-        back_populates="university", cascade="all, delete-orphan", passive_deletes=True
-    )
+    agents: Mapped[list[UniversityAgent]] = dependents("university")
+    curriculum_paths: Mapped[list[CurriculumPath]] = dependents("university")
+    competitions: Mapped[list[Competition]] = dependents("university")
+    training_records: Mapped[list[TrainingDataCollection]] = dependents("university")
+    proposals: Mapped[list[ImprovementProposal]] = dependents("university")
 
     @property
     def data_retention_days(self) -> int:

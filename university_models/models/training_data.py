@@ -12,6 +12,7 @@ from university_models.db import Base
 from university_models.models._columns import (
     boolean_column,
     created_at_column,
+    dependents,
     float_column,
     id_column,
     in_list,
@@ -78,6 +79,5 @@ class TrainingDataCollection(Base):
 
     university: Mapped[University] = relationship(back_populates="training_records")
     agent: Mapped[UniversityAgent] = relationship(back_populates="training_records")
-    proposals: Mapped[list[ImprovementProposal]] = relationship(
-        back_populates="source_record"
-    )
+    # No ON DELETE: a record that proposals cite cannot be deleted.
+    proposals: Mapped[list[ImprovementProposal]] = dependents("source_record")
