@@ -31,6 +31,10 @@ PERSONAL_ITEMS = [
     ("jane.doe@example.org", EMAIL),
     ("JOHN_SMITH+ml@mail.example.co.uk", EMAIL),
     ("o'brien@example.ie", EMAIL),
+    ("user@bücher.de", EMAIL),
+    ("jürgen@straße.example.de", EMAIL),
+    ("почта@пример.рф", EMAIL),
+    ("ada@xn--bcher-kva.de", EMAIL),
     ("+1 415-555-2671", PHONE),
     ("(415) 555-2671", PHONE),
     ("020 7946 0958", PHONE),
@@ -48,6 +52,10 @@ PERSONAL_ITEMS = [
     ("5500-0000-0000-0004", CARD_NUMBER),
     ("378282246310005", CARD_NUMBER),
     ("6011111111111117", CARD_NUMBER),
+    ("3056 930902 5904", CARD_NUMBER),
+    ("3056-930902-5904", CARD_NUMBER),
+    ("4111.1111.1111.1111", CARD_NUMBER),
+    ("3782.822463.10005", CARD_NUMBER),
     ("sk-proj-abcdefghijklmnop1234567890", SECRET),
     ("sk-ant-api03-AbCdEfGhIjKlMnOpQrStUv", SECRET),
     ("ghp_1234567890abcdefghijABCDEFGHIJ1234", SECRET),
@@ -56,6 +64,8 @@ PERSONAL_ITEMS = [
     ("AKIAIOSFODNN7EXAMPLE", SECRET),
     ("AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW", SECRET),
     ("glpat-abcdefghij0123456789", SECRET),
+    ("hf_AbCdEfGhIjKlMnOpQrStUvWxYz12345678", SECRET),
+    ("ya29.a0AfH6SMBx3jKqLzP9vW-2n_8YtQlmNoP", SECRET),
     (
         "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0."
         "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
@@ -77,6 +87,9 @@ ORDINARY = [
     "internationalization_and_localization_guide_chapter",
     "The answer is 42 and the year is 1999.",
     "user@localhost is not a routable address",
+    "A Basic understanding; Authorization: required for every call.",
+    "OID 1.4111.1111.1111.1111.2 and build 4111.1111.1111.1112",
+    "hf_hub_download and ya29 are just words",
 ]
 
 
@@ -112,6 +125,22 @@ def test_ordinary_text_is_left_alone(text):
         (
             "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY----- ok",
             "[SECRET] ok",
+        ),
+        (
+            "Authorization: Basic dXNlcjpwYXNzd29yZA==",
+            "Authorization: Basic [SECRET]",
+        ),
+        (
+            "Authorization: Basic YWxhZGRpbjpvcGVuc2VzYW1l",
+            "Authorization: Basic [SECRET]",
+        ),
+        (
+            '{"Authorization": "Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"}',
+            '{"Authorization": "Token [SECRET]"}',
+        ),
+        (
+            "curl sends Basic dXNlcjpwYXNzd29yZA== first",
+            "curl sends Basic [SECRET] first",
         ),
     ],
 )
@@ -170,6 +199,29 @@ def test_json_keys_values_and_long_integers_are_anonymized():
         "count": 1234567,
     }
     assert document["jane@example.org"]["phone"] == 4155552671
+
+
+def test_whole_floats_holding_a_phone_or_card_number_are_anonymized():
+    # A phone column that went through a spreadsheet arrives as 4155552671.0.
+    document = {
+        "phone": 4155552671.0,
+        "card": 4111111111111111.0,
+        "score": 0.873,
+        "population": 83_200_000.0,
+        "distance_m": 1e300,
+    }
+
+    assert anonymize_json(document) == {
+        "phone": "[PHONE]",
+        "card": "[CARD_NUMBER]",
+        "score": 0.873,
+        "population": 83_200_000.0,
+        "distance_m": 1e300,
+    }
+    assert [f.kind for f in find_personal_data_in_json(document)] == [
+        PHONE,
+        CARD_NUMBER,
+    ]
 
 
 def test_anonymize_json_refuses_values_that_are_not_json():

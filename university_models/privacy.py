@@ -6,7 +6,8 @@ placeholder naming its kind, so that the record stays readable ("write to
 offline (no model is downloaded at run time):
 
 * e-mail addresses: a local part, ``@`` and a domain with a top-level part
-  of at least two letters;
+  of at least two letters, in any script (``user@bücher.de``,
+  ``почта@пример.рф``) or as punycode (``xn--...``);
 * phone numbers: ``phonenumbers.PhoneNumberMatcher`` with leniency ``VALID``
   in each region of ``PHONE_REGIONS`` (international ``+`` numbers are found
   in any region; national formats in the regions listed), line by line;
@@ -21,12 +22,15 @@ offline (no model is downloaded at run time):
 * IP addresses: IPv4 and IPv6 candidates confirmed by the standard library's
   ``ipaddress`` (so ``999.1.1.1`` or ``std::vector`` are left alone);
 * credit-card numbers: 13 to 19 digits, in one run or printed in the usual
-  groups (4-4-4-4, 4-4-4-4-3, 4-6-5) separated by spaces or hyphens, that
-  pass the Luhn check;
+  groups (4-4-4-4, 4-4-4-4-3, 4-6-5, 4-6-4) separated by spaces, hyphens or
+  dots, that pass the Luhn check;
 * API keys and tokens: well-known prefixes (``sk-``, ``ghp_``/``gho_``/
   ``ghu_``/``ghs_``/``ghr_``, ``github_pat_``, ``xoxb-``/``xoxp-``/...,
-  ``AKIA``/``ASIA``, ``AIza``, ``glpat-``), JSON web tokens, PEM private
-  keys, the token after ``Bearer``, the value after ``password=``,
+  ``AKIA``/``ASIA``, ``AIza``, ``glpat-``, ``hf_``, ``ya29.``), JSON web
+  tokens, PEM private keys, the token after ``Bearer``, the credentials of
+  an ``Authorization`` header (``Basic``, ``Token``... or none with a
+  digit in it), ``Basic`` and base64 of ``user:password`` anywhere, the
+  value after ``password=``,
   ``api_key:``, ``secret=``, ``token=`` and the like, and long
   high-entropy strings (``HIGH_ENTROPY_MIN_LENGTH`` characters or more of
   letters, digits, ``+``, ``=``, ``_`` and ``-``, with letters and digits
@@ -40,8 +44,9 @@ token that contains digits is one secret, not a phone number).
 Rule for JSON (the spec is silent): every string is anonymized, in values
 and in object keys alike (a key can be an e-mail address); when two keys
 become equal after replacement, the later ones get a ``#2``, ``#3`` suffix
-so no value is lost. Integers of seven digits or more are checked as text
-(a phone or card number stored as a number) and replaced by the placeholder
+so no value is lost. Integers of seven digits or more, and floats without a
+fraction of seven to 19 digits (``4155552671.0``), are checked as text (a
+phone or card number stored as a number) and replaced by the placeholder
 string when they hold personal data. Other numbers, booleans and null stay.
 
 Anonymizing is idempotent: placeholders are never detected again, and the
@@ -51,6 +56,8 @@ principle join two fragments into a new finding).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import bisect
 import functools
 import ipaddress
@@ -103,24 +110,30 @@ CACHED_TEXT_MAX_LENGTH = 2000
 
 #: Smallest integer checked as text: shorter numbers are counts and years.
 NUMBER_MIN_DIGITS = 7
+#: Floats of more digits than this (the longest card number) stay.
+NUMBER_MAX_DIGITS = 19
 
+#: Letters and digits of any script: ``bücher.de`` and ``пример.рф`` are
+#: domains as much as ``example.org`` (so is their punycode ``xn--...``).
 _EMAIL_RE = re.compile(
-    r"(?<![\w.%+-])[A-Za-z0-9._%+-]+(?:'[A-Za-z0-9._%+-]+)*"
-    r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
+    r"(?<![\w.%+-])[\w.%+-]+(?:'[\w.%+-]+)*"
+    r"@(?:[^\W_]|-)+(?:\.(?:[^\W_]|-)+)*\.(?:[^\W\d_]{2,}|xn--[A-Za-z0-9-]+)\b"
 )
 _IPV4_RE = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)")
 _IPV6_RE = re.compile(r"(?<![\w:.])[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(?![\w:])")
-#: Card numbers as printed: 13 to 19 digits in one run, or 4-4-4-4(-3) and
-#: 4-6-5 (American Express) groups with one separator throughout.
+#: Card numbers as printed: 13 to 19 digits in one run, or 4-4-4-4(-3),
+#: 4-6-5 (American Express) and 4-6-4 (Diners Club) groups with one
+#: separator (space, hyphen or dot) throughout; not a piece of a longer
+#: dotted or hyphenated chain of digits.
 _CARD_RE = re.compile(
     r"""
-    (?<![\d-])
+    (?<![\d-])(?<!\d\.)
     (?:
         \d{13,19}
-      | \d{4}(?P<sep>[ -])\d{4}(?P=sep)\d{4}(?P=sep)\d{4}(?:(?P=sep)\d{3})?
-      | \d{4}(?P<amex>[ -])\d{6}(?P=amex)\d{5}
+      | \d{4}(?P<sep>[ .-])\d{4}(?P=sep)\d{4}(?P=sep)\d{4}(?:(?P=sep)\d{3})?
+      | \d{4}(?P<wide>[ .-])\d{6}(?P=wide)\d{4,5}
     )
-    (?![\d])
+    (?!\d)(?![.-]\d)
     """,
     re.VERBOSE,
 )
@@ -135,6 +148,8 @@ _PREFIXED_SECRET_RE = re.compile(
       | (?:AKIA|ASIA)[0-9A-Z]{16}
       | AIza[0-9A-Za-z_-]{35}
       | glpat-[A-Za-z0-9_-]{20,}
+      | hf_[A-Za-z0-9]{30,}
+      | ya29\.[A-Za-z0-9_-]{20,}(?:\.[A-Za-z0-9_-]+)*
       | eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+
     )
     """,
@@ -145,6 +160,18 @@ _PEM_RE = re.compile(
     re.DOTALL,
 )
 _BEARER_RE = re.compile(r"\bBearer\s+([A-Za-z0-9._~+/=-]{8,})")
+#: The credentials of an ``Authorization`` header (the header and scheme
+#: stay). After a known scheme any token of eight characters or more; with
+#: no scheme, one holding a digit ("Authorization: required" is prose).
+_AUTHORIZATION_RE = re.compile(
+    r"""\bAuthorization["']?\s*[:=]\s*["']?"""
+    r"(?:(?P<scheme>Basic|Bearer|Digest|Token|Negotiate|NTLM|ApiKey|Key)\s+)?"
+    r"(?P<credentials>[A-Za-z0-9._~+/=-]{8,})",
+    re.IGNORECASE,
+)
+#: ``Basic`` and a base64 text outside a header: credentials only when the
+#: text decodes to ``user:password`` ("Basic understanding" stays).
+_BASIC_RE = re.compile(r"\bBasic\s+([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])")
 _ASSIGNED_SECRET_RE = re.compile(
     r"""
     \b[\w-]*?(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key
@@ -210,11 +237,21 @@ def _secrets(text: str) -> list[Finding]:
         for pattern in (_PEM_RE, _PREFIXED_SECRET_RE)
         for m in pattern.finditer(text)
     ]
+    found.extend(
+        Finding(SECRET, m.start("credentials"), m.end("credentials"), m["credentials"])
+        for m in _AUTHORIZATION_RE.finditer(text)
+        if m["scheme"] or any(c.isdigit() for c in m["credentials"])
+    )
     for pattern in (_BEARER_RE, _ASSIGNED_SECRET_RE):
         found.extend(
             Finding(SECRET, m.start(1), m.end(1), m.group(1))
             for m in pattern.finditer(text)
         )
+    found.extend(
+        Finding(SECRET, m.start(1), m.end(1), m.group(1))
+        for m in _BASIC_RE.finditer(text)
+        if _is_basic_credentials(m.group(1))
+    )
     for m in _ENTROPY_CANDIDATE_RE.finditer(text):
         candidate = m.group()
         has_letters = any(c.isalpha() for c in candidate)
@@ -228,6 +265,15 @@ def _secrets(text: str) -> list[Finding]:
     return found
 
 
+def _is_basic_credentials(token: str) -> bool:
+    """Whether ``token`` is base64 of ``user:password`` (HTTP Basic)."""
+    try:
+        decoded = base64.b64decode(token, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return False
+    return ":" in decoded and decoded.isprintable()
+
+
 def _emails(text: str) -> list[Finding]:
     return [
         Finding(EMAIL, m.start(), m.end(), m.group()) for m in _EMAIL_RE.finditer(text)
@@ -237,7 +283,7 @@ def _emails(text: str) -> list[Finding]:
 def _cards(text: str) -> list[Finding]:
     found = []
     for m in _CARD_RE.finditer(text):
-        digits = re.sub(r"[ -]", "", m.group())
+        digits = re.sub(r"\D", "", m.group())
         if 13 <= len(digits) <= 19 and luhn_valid(digits):
             found.append(Finding(CARD_NUMBER, m.start(), m.end(), m.group()))
     return found
@@ -564,10 +610,29 @@ def anonymize_text(text: str) -> str:
     return text
 
 
-def _anonymize_number(value: int) -> int | str:
-    if abs(value) < 10 ** (NUMBER_MIN_DIGITS - 1):
+def _number_text(value: Any) -> str | None:
+    """The digits to check of a JSON number, or ``None`` when it cannot hold
+    a phone or card number.
+
+    Rule: integers of ``NUMBER_MIN_DIGITS`` digits or more, and floats
+    without a fraction in that range up to 19 digits (``4155552671.0``, a
+    phone number that went through a spreadsheet), are checked as their
+    integer digits; other numbers are measurements and stay."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if not value.is_integer() or abs(value) >= 10**NUMBER_MAX_DIGITS:
+            return None
+        value = int(value)
+    if not isinstance(value, int) or abs(value) < 10 ** (NUMBER_MIN_DIGITS - 1):
+        return None
+    return str(value)
+
+
+def _anonymize_number(value: int | float) -> int | float | str:
+    text = _number_text(value)
+    if text is None:
         return value
-    text = str(value)
     findings = find_personal_data(text)
     if not findings:
         return value
@@ -578,14 +643,15 @@ def anonymize_json(value: Any) -> Any:
     """A copy of a JSON document with personal data replaced everywhere.
 
     Rule: strings are anonymized in values and in object keys; keys that
-    become equal get ``#2``, ``#3`` suffixes; integers of seven digits or
-    more that hold a phone or card number become the placeholder string.
+    become equal get ``#2``, ``#3`` suffixes; numbers of seven digits or
+    more (integers, and floats without a fraction) that hold a phone or
+    card number become the placeholder string.
     """
     if isinstance(value, str):
         return anonymize_text(value)
-    if isinstance(value, bool) or value is None or isinstance(value, float):
+    if isinstance(value, bool) or value is None:
         return value
-    if isinstance(value, int):
+    if isinstance(value, int | float):
         return _anonymize_number(value)
     if isinstance(value, list | tuple):
         return [anonymize_json(item) for item in value]
@@ -604,14 +670,15 @@ def anonymize_json(value: Any) -> Any:
 
 
 def find_personal_data_in_json(value: Any) -> list[Finding]:
-    """Every finding in the strings (values and keys) and integers of a
+    """Every finding in the strings (values and keys) and numbers of a
     JSON document, in document order."""
     found: list[Finding] = []
     if isinstance(value, str):
         found.extend(find_personal_data(value))
-    elif isinstance(value, int) and not isinstance(value, bool):
-        if abs(value) >= 10 ** (NUMBER_MIN_DIGITS - 1):
-            found.extend(find_personal_data(str(value)))
+    elif isinstance(value, int | float):
+        text = _number_text(value)
+        if text is not None:
+            found.extend(find_personal_data(text))
     elif isinstance(value, list | tuple):
         for item in value:
             found.extend(find_personal_data_in_json(item))
