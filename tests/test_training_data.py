@@ -362,6 +362,49 @@ def test_collect_refusals_name_the_value_and_write_nothing(engine):
     assert row_counts(engine) == before
 
 
+def test_collect_refuses_nul_in_raw_data_metadata_and_source_id(engine):
+    # Both engines stored NUL in JSON, but PostgreSQL then failed to merge a
+    # rejection into such metadata ("unsupported Unicode escape sequence").
+    ids = scene(engine)
+    before = row_counts(engine)
+
+    for name, values, message in [
+        ("raw data", {"raw_data": {"q": "a\x00b"}}, r'raw data .* at \["q"\]'),
+        ("metadata", {"metadata": {"note": ["\x00"]}}, r'metadata .*\["note"\]\[0\]'),
+        ("source id", {"source_id": "run\x00"}, r"source id .* U\+0000"),
+    ]:
+        with case(name), pytest.raises(InvalidInput, match=message):
+            collect(engine, ids, **values)
+
+    assert row_counts(engine) == before
+
+
+def test_a_rejection_reason_refuses_nul_single_and_in_bulk(engine):
+    ids = scene(engine)
+    record_id = collect(engine, ids)
+    flt = TrainingDataFilter(ids["university"])
+    token = preview(engine, flt, "reject").token
+    before = records_state(engine)
+
+    for name, action in {
+        "single": lambda s: reject_record(s, record_id, "bad\x00data"),
+        "bulk": lambda s: bulk_reject(s, flt, reason="bad\x00data", token=token),
+    }.items():
+        with (
+            case(name),
+            pytest.raises(InvalidInput, match=r"The reason .* U\+0000 \(NUL\)"),
+            transaction(engine) as session,
+        ):
+            action(session)
+
+    assert records_state(engine) == before
+    with transaction(engine) as session:
+        reject_record(session, record_id, "first line\n\tsecond line")
+    assert get(engine, record_id).record_metadata["rejection_reason"] == (
+        "first line\n\tsecond line"
+    )
+
+
 def test_collect_refuses_an_archived_agent_and_a_suspended_university(engine):
     ids = scene(engine)
     with transaction(engine) as session:

@@ -68,6 +68,7 @@ from university_models.services.universities import (
     check_storage_quota,
     json_size_bytes,
     lock_university_for_write,
+    refuse_control_characters,
     storable_json,
 )
 
@@ -285,7 +286,7 @@ def _reason(reason: Any) -> str:
             f"The reason has {len(reason)} characters; shorten it to "
             f"{MAX_REASON_LENGTH} or fewer."
         )
-    return reason
+    return refuse_control_characters(reason, what="The reason", single_line=False)
 
 
 def _agent_of(session: Session, university_id: str, agent_id: Any) -> UniversityAgent:
@@ -323,8 +324,10 @@ def collect_training_data(
     Rules: the agent belongs to the university and is not archived;
     ``source_type``, ``data_type`` and ``privacy_level`` come from the
     spec's lists; ``raw_data`` is a JSON object or list; ``metadata`` a JSON
-    object; ``collected_at`` is time-zone aware and not in the future (five
-    minutes of clock skew allowed); a new record is ``private`` (raw data may
+    object (neither holding NUL, see ``storable_json``); ``source_id`` an id
+    of at most 36 characters without control characters; ``collected_at``
+    is time-zone aware and not in the future (five minutes of clock skew
+    allowed); a new record is ``private`` (raw data may
     be shared or made public only after anonymization); the university's
     stored training data plus this record may not pass ``storage_quota_mb``.
     The quality score and the failed checks
@@ -353,6 +356,8 @@ def collect_training_data(
         raise InvalidInput(
             f"The source id {source_id!r} must be an id of 36 or fewer characters."
         )
+    if source_id is not None:
+        refuse_control_characters(source_id, what="The source id", single_line=True)
     if collected_at is not None:
         _aware(collected_at, what="The collection time")
         if collected_at > utcnow() + CLOCK_SKEW:
