@@ -4,6 +4,7 @@ anonymization coverage, and the review queue with confirmed bulk actions."""
 import plotly.express as px
 import streamlit as st
 
+from university_models.errors import DomainError
 from university_models.models import (
     DATA_TYPES,
     SOURCE_TYPES,
@@ -17,6 +18,8 @@ from university_models.services.training_data import (
     bulk_anonymize,
     bulk_reject,
     bulk_validate,
+    prepare_bulk_anonymization,
+    preview_bulk_action,
 )
 from university_models.ui import (
     STATUS_COLORS,
@@ -25,6 +28,7 @@ from university_models.ui import (
     run_query,
     run_write,
     select_university,
+    show_error,
     show_flash,
     utc_column,
     utc_label,
@@ -40,6 +44,20 @@ ACTIONS = {
     "reject": (REJECT_FROM, "rejected"),
     "anonymize": (ANONYMIZE_FROM, "anonymized"),
 }
+
+
+def preview(session, university_id, *, action, **filters):
+    """The preview of a bulk action on what the person chose."""
+    flt = training_data.record_filter(university_id, **filters)
+    return preview_bulk_action(session, flt, action)
+
+
+def prepare(session, university_id, *, token, progress, **filters):
+    """The anonymized copies of the confirmed selection, computed in a read
+    session so no write lock is held meanwhile."""
+    flt = training_data.record_filter(university_id, **filters)
+    return prepare_bulk_anonymization(session, flt, token=token, progress=progress)
+
 
 st.title("Training data")
 university = select_university()
@@ -247,14 +265,16 @@ if st.button("Review the change", type="primary", key="queue_review"):
         target = dict(filters)
         if scope == "selected":
             target["record_ids"] = selected
+        shown = run_query(preview, university.id, action=action, **target)
         st.session_state[PENDING_KEY] = {
             "action": action,
             "filters": target,
             "reason": reason.strip(),
-            "count": run_query(training_data.review_count, university.id, **target),
-            "by_status": run_query(
-                training_data.review_status_counts, university.id, **target
-            ),
+            "count": shown.count,
+            "by_status": dict(shown.by_status),
+            # Pins exactly these records in these states: the service
+            # refuses the change when anything else would be changed.
+            "token": shown.token,
         }
 
 pending = st.session_state.get(PENDING_KEY)
@@ -292,32 +312,51 @@ if pending:
             key="queue_confirm",
         ):
             flt = training_data.record_filter(university.id, **pending["filters"])
-            expected = pending["count"]
+            token = pending["token"]
             bar = st.progress(0.0, text=f"{pending['action'].capitalize()}…")
+            prepared = None
+            if pending["action"] == "anonymize":
+                # The copies are computed before the write transaction, which
+                # on SQLite locks the whole database.
+                try:
+                    prepared = run_query(
+                        prepare,
+                        university.id,
+                        token=token,
+                        progress=lambda n, of: bar.progress(
+                            n / max(of, 1), text=f"Anonymized {n} of {of}…"
+                        ),
+                        **pending["filters"],
+                    )
+                except DomainError as error:
+                    show_error(error)
+                    st.stop()
 
             def change(session):
                 # The service refuses (and nothing changes) when the filter no
-                # longer matches the number of records the person confirmed.
+                # longer selects exactly the records the person confirmed.
                 if pending["action"] == "validate":
-                    return bulk_validate(session, flt, expected_count=expected)
+                    return bulk_validate(session, flt, token=token)
                 if pending["action"] == "reject":
                     return bulk_reject(
-                        session,
-                        flt,
-                        reason=pending["reason"],
-                        expected_count=expected,
+                        session, flt, reason=pending["reason"], token=token
                     )
                 return bulk_anonymize(
                     session,
                     flt,
-                    expected_count=expected,
+                    token=token,
+                    prepared=prepared,
                     progress=lambda n, of: bar.progress(
-                        n / max(of, 1), text=f"Anonymized {n} of {of}…"
+                        n / max(of, 1), text=f"Saved {n} of {of}…"
                     ),
                 )
 
-            run_write(
-                change,
-                success=lambda changed: f"{changed} training records {done}.",
-                reset_keys=(PENDING_KEY, "review_table"),
-            )
+            try:
+                run_write(
+                    change,
+                    success=lambda changed: f"{changed} training records {done}.",
+                    reset_keys=(PENDING_KEY, "review_table"),
+                )
+            finally:
+                if prepared is not None:
+                    prepared.close()

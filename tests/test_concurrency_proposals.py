@@ -25,6 +25,7 @@ from university_models.services.training_data import (
     TrainingDataFilter,
     bulk_validate,
     collect_training_data,
+    preview_bulk_action,
 )
 from university_models.services.universities import json_size_bytes
 
@@ -171,10 +172,13 @@ def test_two_people_bulk_validating_the_same_selection_change_it_once(engine):
                 raw_data={"steps": ["a"]},
             )
     flt = TrainingDataFilter(university_id, validation_status="pending")
+    # Both people reviewed the same selection.
+    with read_session(engine) as session:
+        token = preview_bulk_action(session, flt, "validate").token
 
     outcomes = race(
         engine,
-        [lambda s: bulk_validate(s, flt, expected_count=5) for _ in range(2)],
+        [lambda s: bulk_validate(s, flt, token=token) for _ in range(2)],
     )
 
     loser = outcomes[1 - assert_one_winner(outcomes, Conflict)]

@@ -4,10 +4,14 @@ anonymizing is idempotent and leaves nothing detectable."""
 
 from __future__ import annotations
 
+import random
+import time
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from university_models import privacy
 from university_models.privacy import (
     CARD_NUMBER,
     EMAIL,
@@ -27,6 +31,10 @@ PERSONAL_ITEMS = [
     ("jane.doe@example.org", EMAIL),
     ("JOHN_SMITH+ml@mail.example.co.uk", EMAIL),
     ("o'brien@example.ie", EMAIL),
+    ("user@bücher.de", EMAIL),
+    ("jürgen@straße.example.de", EMAIL),
+    ("почта@пример.рф", EMAIL),
+    ("ada@xn--bcher-kva.de", EMAIL),
     ("+1 415-555-2671", PHONE),
     ("(415) 555-2671", PHONE),
     ("020 7946 0958", PHONE),
@@ -44,6 +52,10 @@ PERSONAL_ITEMS = [
     ("5500-0000-0000-0004", CARD_NUMBER),
     ("378282246310005", CARD_NUMBER),
     ("6011111111111117", CARD_NUMBER),
+    ("3056 930902 5904", CARD_NUMBER),
+    ("3056-930902-5904", CARD_NUMBER),
+    ("4111.1111.1111.1111", CARD_NUMBER),
+    ("3782.822463.10005", CARD_NUMBER),
     ("sk-proj-abcdefghijklmnop1234567890", SECRET),
     ("sk-ant-api03-AbCdEfGhIjKlMnOpQrStUv", SECRET),
     ("ghp_1234567890abcdefghijABCDEFGHIJ1234", SECRET),
@@ -52,6 +64,8 @@ PERSONAL_ITEMS = [
     ("AKIAIOSFODNN7EXAMPLE", SECRET),
     ("AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW", SECRET),
     ("glpat-abcdefghij0123456789", SECRET),
+    ("hf_AbCdEfGhIjKlMnOpQrStUvWxYz12345678", SECRET),
+    ("ya29.a0AfH6SMBx3jKqLzP9vW-2n_8YtQlmNoP", SECRET),
     (
         "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0."
         "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
@@ -73,6 +87,9 @@ ORDINARY = [
     "internationalization_and_localization_guide_chapter",
     "The answer is 42 and the year is 1999.",
     "user@localhost is not a routable address",
+    "A Basic understanding; Authorization: required for every call.",
+    "OID 1.4111.1111.1111.1111.2 and build 4111.1111.1111.1112",
+    "hf_hub_download and ya29 are just words",
 ]
 
 
@@ -108,6 +125,22 @@ def test_ordinary_text_is_left_alone(text):
         (
             "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY----- ok",
             "[SECRET] ok",
+        ),
+        (
+            "Authorization: Basic dXNlcjpwYXNzd29yZA==",
+            "Authorization: Basic [SECRET]",
+        ),
+        (
+            "Authorization: Basic YWxhZGRpbjpvcGVuc2VzYW1l",
+            "Authorization: Basic [SECRET]",
+        ),
+        (
+            '{"Authorization": "Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"}',
+            '{"Authorization": "Token [SECRET]"}',
+        ),
+        (
+            "curl sends Basic dXNlcjpwYXNzd29yZA== first",
+            "curl sends Basic [SECRET] first",
         ),
     ],
 )
@@ -168,6 +201,29 @@ def test_json_keys_values_and_long_integers_are_anonymized():
     assert document["jane@example.org"]["phone"] == 4155552671
 
 
+def test_whole_floats_holding_a_phone_or_card_number_are_anonymized():
+    # A phone column that went through a spreadsheet arrives as 4155552671.0.
+    document = {
+        "phone": 4155552671.0,
+        "card": 4111111111111111.0,
+        "score": 0.873,
+        "population": 83_200_000.0,
+        "distance_m": 1e300,
+    }
+
+    assert anonymize_json(document) == {
+        "phone": "[PHONE]",
+        "card": "[CARD_NUMBER]",
+        "score": 0.873,
+        "population": 83_200_000.0,
+        "distance_m": 1e300,
+    }
+    assert [f.kind for f in find_personal_data_in_json(document)] == [
+        PHONE,
+        CARD_NUMBER,
+    ]
+
+
 def test_anonymize_json_refuses_values_that_are_not_json():
     with pytest.raises(TypeError, match="set"):
         anonymize_json({"x": {1, 2}})
@@ -179,6 +235,47 @@ def test_luhn_and_entropy_helpers():
     assert shannon_bits_per_character("") == 0.0
     assert shannon_bits_per_character("aaaa") == 0.0
     assert shannon_bits_per_character("abcd") == 2.0
+
+
+def table_of_numbers(rows: int, columns: int, *, seed: int = 12) -> str:
+    """A tool's result as text: ``rows`` lines of ``columns`` small numbers."""
+    draw = random.Random(seed)
+    return "\n".join(
+        " ".join(str(draw.randint(0, 999)) for _ in range(columns)) for _ in range(rows)
+    )
+
+
+def test_a_table_of_800_rows_of_12_numbers_anonymizes_in_well_under_a_second():
+    # The reviewer's record: a 37 KB tool result took 58 s, most of it
+    # trying phone windows in every line, while its university was locked.
+    table = table_of_numbers(800, 12)
+    record = {"tool": "query", "arguments": {"sql": "select *"}, "result": table}
+    assert len(table) > 35_000
+    privacy._find_cached.cache_clear()
+    privacy._line_phones_cached.cache_clear()
+
+    started = time.perf_counter()
+    anonymized = anonymize_json(record)
+    elapsed = time.perf_counter() - started
+
+    assert elapsed < 2.0, f"took {elapsed:.2f} s"
+    # Small numbers in a table are nobody's phone number.
+    assert anonymized == record
+
+
+def test_a_phone_number_written_as_one_inside_a_table_of_numbers_is_found():
+    row = "1 2 3 4 5 6 7 8"
+    text = f"{row} +44 20 7946 0958 9 10\n{row} (415) 555-2671 9\n{row} 4155552671 9"
+
+    assert anonymize_text(text) == (
+        f"{row} [PHONE] 9 10\n{row} [PHONE] 9\n{row} [PHONE] 9"
+    )
+
+
+def test_a_number_glued_to_a_word_inside_a_table_is_not_a_phone_number():
+    text = "1 2 3 4 5 6 7 8 id4155552671 9"
+
+    assert find_personal_data(text) == []
 
 
 # --- properties -------------------------------------------------------------

@@ -204,6 +204,74 @@ def test_create_refusals_name_the_value_and_write_nothing(engine):
     assert row_counts(engine) == before
 
 
+def test_proposal_texts_refuse_nul_and_other_control_characters(engine):
+    # PostgreSQL raised psycopg.DataError for title="t\x00"; SQLite stored it.
+    ids = scene(engine)
+    proposal_id = propose(engine, ids)
+    before = row_counts(engine)
+    state = proposals_state(engine)
+    refusals = {
+        "NUL in the title": (
+            lambda s: create_proposal(
+                s, ids["university"], title="t\x00", description="d"
+            ),
+            r"The title 't\\x00' holds the control character U\+0000 \(NUL\)",
+        ),
+        "line break in the title": (
+            lambda s: create_proposal(
+                s, ids["university"], title="two\nlines", description="d"
+            ),
+            "one line of plain text",
+        ),
+        "NUL in the description": (
+            lambda s: create_proposal(
+                s, ids["university"], title="t", description="a\x00b"
+            ),
+            r"The description .* U\+0000",
+        ),
+        "escape in the details": (
+            lambda s: create_proposal(
+                s,
+                ids["university"],
+                title="t",
+                description="d",
+                implementation_details="\x1b[31mred",
+            ),
+            r"The implementation details .* U\+001B",
+        ),
+        "NUL in who decides": (
+            lambda s: approve_proposal(s, proposal_id, decided_by="ada\x00"),
+            r"Who decides .* U\+0000",
+        ),
+        "NUL in the reason": (
+            lambda s: reject_proposal(
+                s, proposal_id, decided_by="ada", reason="too\x00costly"
+            ),
+            r"The reason .* U\+0000",
+        ),
+    }
+
+    for name, (action, message) in refusals.items():
+        with (
+            case(name),
+            pytest.raises(InvalidInput, match=message),
+            transaction(engine) as session,
+        ):
+            action(session)
+
+    assert row_counts(engine) == before
+    assert proposals_state(engine) == state
+
+
+def test_proposal_free_text_keeps_tabs_and_line_breaks(engine):
+    ids = scene(engine)
+    description = "Steps:\n\t1. check\r\n\t2. verify"
+
+    proposal_id = propose(engine, ids, description=description)
+
+    assert get(engine, proposal_id).description == description
+
+
 def test_create_refuses_a_rejected_source_record(engine):
     ids = scene(engine)
     with transaction(engine) as session:

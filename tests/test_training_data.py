@@ -3,7 +3,8 @@ storage quota, review states, privacy levels and bulk review by filter."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -27,7 +28,9 @@ from university_models.errors import (
 from university_models.models import TrainingDataCollection, University, UniversityAgent
 from university_models.privacy import find_personal_data_in_json
 from university_models.services import training_data
+from university_models.services.agents import create_agent
 from university_models.services.training_data import (
+    PreparedAnonymization,
     TrainingDataFilter,
     anonymize_record,
     bulk_anonymize,
@@ -35,6 +38,9 @@ from university_models.services.training_data import (
     bulk_validate,
     collect_training_data,
     count_matching,
+    prepare_anonymization,
+    prepare_bulk_anonymization,
+    preview_bulk_action,
     quality_score,
     reject_record,
     set_privacy_level,
@@ -356,6 +362,49 @@ def test_collect_refusals_name_the_value_and_write_nothing(engine):
     assert row_counts(engine) == before
 
 
+def test_collect_refuses_nul_in_raw_data_metadata_and_source_id(engine):
+    # Both engines stored NUL in JSON, but PostgreSQL then failed to merge a
+    # rejection into such metadata ("unsupported Unicode escape sequence").
+    ids = scene(engine)
+    before = row_counts(engine)
+
+    for name, values, message in [
+        ("raw data", {"raw_data": {"q": "a\x00b"}}, r'raw data .* at \["q"\]'),
+        ("metadata", {"metadata": {"note": ["\x00"]}}, r'metadata .*\["note"\]\[0\]'),
+        ("source id", {"source_id": "run\x00"}, r"source id .* U\+0000"),
+    ]:
+        with case(name), pytest.raises(InvalidInput, match=message):
+            collect(engine, ids, **values)
+
+    assert row_counts(engine) == before
+
+
+def test_a_rejection_reason_refuses_nul_single_and_in_bulk(engine):
+    ids = scene(engine)
+    record_id = collect(engine, ids)
+    flt = TrainingDataFilter(ids["university"])
+    token = preview(engine, flt, "reject").token
+    before = records_state(engine)
+
+    for name, action in {
+        "single": lambda s: reject_record(s, record_id, "bad\x00data"),
+        "bulk": lambda s: bulk_reject(s, flt, reason="bad\x00data", token=token),
+    }.items():
+        with (
+            case(name),
+            pytest.raises(InvalidInput, match=r"The reason .* U\+0000 \(NUL\)"),
+            transaction(engine) as session,
+        ):
+            action(session)
+
+    assert records_state(engine) == before
+    with transaction(engine) as session:
+        reject_record(session, record_id, "first line\n\tsecond line")
+    assert get(engine, record_id).record_metadata["rejection_reason"] == (
+        "first line\n\tsecond line"
+    )
+
+
 def test_collect_refuses_an_archived_agent_and_a_suspended_university(engine):
     ids = scene(engine)
     with transaction(engine) as session:
@@ -669,12 +718,21 @@ def statuses(engine: Engine, record_ids: list[str]) -> list[str]:
     return [get(engine, record_id).validation_status for record_id in record_ids]
 
 
+def preview(engine: Engine, flt: TrainingDataFilter, action: str):
+    """What the page shows before the person confirms a bulk action."""
+    with read_session(engine) as session:
+        return preview_bulk_action(session, flt, action)
+
+
 def test_bulk_validate_changes_exactly_the_matching_records(engine):
     ids = bulk_scene(engine)
     flt = TrainingDataFilter(ids["university"], min_quality=1.0)
 
+    confirmed = preview(engine, flt, "validate")
+    assert (confirmed.count, dict(confirmed.by_status)) == (4, {"pending": 4})
+
     with transaction(engine) as session:
-        changed = bulk_validate(session, flt, expected_count=4)
+        changed = bulk_validate(session, flt, token=confirmed.token)
 
     assert changed == 4
     assert statuses(engine, ids["records"]) == [
@@ -696,8 +754,9 @@ def test_bulk_reject_keeps_the_reason_and_each_records_metadata(engine):
         anonymize_record(session, ids["records"][4])
         set_privacy_level(session, ids["records"][4], "public")
 
+    token = preview(engine, flt, "reject").token
     with transaction(engine) as session:
-        changed = bulk_reject(session, flt, reason="tool crashed", expected_count=2)
+        changed = bulk_reject(session, flt, reason="tool crashed", token=token)
 
     assert changed == 2
     for record_id, failed in [
@@ -718,12 +777,13 @@ def test_bulk_anonymize_processes_every_matching_record_in_batches(engine, monke
     monkeypatch.setattr(training_data, "ANONYMIZE_BATCH_SIZE", 2)
     flt = TrainingDataFilter(ids["university"], validation_status="pending")
     calls: list[tuple[int, int]] = []
+    token = preview(engine, flt, "anonymize").token
 
     with transaction(engine) as session:
         changed = bulk_anonymize(
             session,
             flt,
-            expected_count=6,
+            token=token,
             progress=lambda done, total: calls.append((done, total)),
         )
 
@@ -738,28 +798,141 @@ def test_bulk_anonymize_processes_every_matching_record_in_batches(engine, monke
 
 
 BULK_ACTIONS = {
-    "validate": lambda session, flt, n: bulk_validate(session, flt, expected_count=n),
-    "reject": lambda session, flt, n: bulk_reject(
-        session, flt, reason="bad", expected_count=n
+    "validate": lambda session, flt, token: bulk_validate(session, flt, token=token),
+    "reject": lambda session, flt, token: bulk_reject(
+        session, flt, reason="bad", token=token
     ),
-    "anonymize": lambda session, flt, n: bulk_anonymize(session, flt, expected_count=n),
+    "anonymize": lambda session, flt, token: bulk_anonymize(session, flt, token=token),
 }
 
 
 def test_bulk_actions_refuse_when_the_count_changed_since_it_was_confirmed(engine):
     ids = bulk_scene(engine)
     flt = TrainingDataFilter(ids["university"])
+    tokens = {action: preview(engine, flt, action).token for action in BULK_ACTIONS}
+    collect(engine, ids)
     before = records_state(engine)
 
     for action, run in BULK_ACTIONS.items():
         with (
             case(action),
-            pytest.raises(Conflict, match="matches 6 training records, not the 5"),
+            pytest.raises(Conflict, match="matches 7 training records, not the 6"),
             transaction(engine) as session,
         ):
-            run(session, flt, 5)
+            run(session, flt, tokens[action])
 
     assert records_state(engine) == before
+
+
+@pytest.mark.parametrize("action", list(BULK_ACTIONS))
+def test_bulk_action_refuses_when_the_confirmed_record_was_replaced_by_another(
+    engine, action
+):
+    # The reviewer's race: the person sees one pending record A; meanwhile
+    # someone else decides A and another pending record B arrives. The count
+    # is still 1, but B is not what the person confirmed.
+    ids = scene(engine)
+    first = collect(engine, ids)
+    flt = TrainingDataFilter(ids["university"], validation_status="pending")
+    confirmed = preview(engine, flt, action)
+    assert confirmed.count == 1
+    with transaction(engine) as session:
+        validate_record(session, first)
+    second = collect(engine, ids)
+    before = records_state(engine)
+
+    with (
+        pytest.raises(
+            Conflict,
+            match="the same number but not the same records or states as the 1 you "
+            "confirmed",
+        ),
+        transaction(engine) as session,
+    ):
+        BULK_ACTIONS[action](session, flt, confirmed.token)
+
+    assert records_state(engine) == before
+    assert statuses(engine, [first, second]) == ["validated", "pending"]
+
+
+@pytest.mark.parametrize("action", ["reject", "anonymize"])
+def test_bulk_action_refuses_when_a_confirmed_record_changed_state(engine, action):
+    ids = scene(engine)
+    records = [collect(engine, ids), collect(engine, ids)]
+    flt = TrainingDataFilter(ids["university"])
+    confirmed = preview(engine, flt, action)
+    with transaction(engine) as session:
+        validate_record(session, records[0])
+    before = records_state(engine)
+
+    with (
+        pytest.raises(Conflict, match=r"then 2 pending; now 1 pending, 1 validated"),
+        transaction(engine) as session,
+    ):
+        BULK_ACTIONS[action](session, flt, confirmed.token)
+
+    assert records_state(engine) == before
+
+
+def test_bulk_action_refuses_a_token_of_another_action_or_filter(engine):
+    ids = bulk_scene(engine)
+    everything = TrainingDataFilter(ids["university"])
+    tool_use = TrainingDataFilter(ids["university"], data_type="tool_use")
+    validate_token = preview(engine, everything, "validate").token
+    tool_use_token = preview(engine, tool_use, "reject").token
+    before = records_state(engine)
+
+    for name, run in {
+        "action": lambda s: bulk_reject(
+            s, everything, reason="x", token=validate_token
+        ),
+        "filter": lambda s: bulk_reject(
+            s, everything, reason="x", token=tool_use_token
+        ),
+    }.items():
+        with (
+            case(name),
+            pytest.raises(Conflict, match="Review the selection again"),
+            transaction(engine) as session,
+        ):
+            run(session)
+
+    assert records_state(engine) == before
+
+
+def test_bulk_action_refuses_what_is_not_a_preview_token(engine):
+    ids = bulk_scene(engine)
+    flt = TrainingDataFilter(ids["university"])
+    before = records_state(engine)
+
+    for token in [6, "6", None, "6:pending=6:abc", "5:pending=6:" + "0" * 64]:
+        with (
+            case(repr(token)),
+            pytest.raises(InvalidInput, match="not a confirmation token"),
+            transaction(engine) as session,
+        ):
+            bulk_validate(session, flt, token=token)
+
+    with pytest.raises(InvalidInput, match="'publish' is unknown"):
+        preview(engine, flt, "publish")
+    assert records_state(engine) == before
+
+
+def test_preview_digest_is_streamed_in_batches_and_pins_ids_in_order(
+    engine, monkeypatch
+):
+    # A selection of a million records is digested row by row, never held.
+    ids = bulk_scene(engine)
+    flt = TrainingDataFilter(ids["university"])
+    whole = preview(engine, flt, "reject")
+    monkeypatch.setattr(training_data, "DIGEST_BATCH_SIZE", 2)
+
+    in_pairs = preview(engine, flt, "reject")
+
+    assert in_pairs == whole
+    assert whole.count == 6
+    assert whole.blocked == {}
+    assert preview(engine, flt, "validate").token != whole.token
 
 
 def test_bulk_actions_refuse_rather_than_skip_a_record_they_cannot_change(engine):
@@ -770,12 +943,14 @@ def test_bulk_actions_refuse_rather_than_skip_a_record_they_cannot_change(engine
     before = records_state(engine)
 
     for action, run in BULK_ACTIONS.items():
+        confirmed = preview(engine, flt, action)
+        assert confirmed.blocked == {"rejected": 1}
         with (
             case(action),
             pytest.raises(InvalidTransition, match="1 rejected of the 6"),
             transaction(engine) as session,
         ):
-            run(session, flt, 6)
+            run(session, flt, confirmed.token)
 
     assert records_state(engine) == before
 
@@ -785,8 +960,10 @@ def test_bulk_action_on_an_empty_selection_changes_nothing(engine):
     flt = TrainingDataFilter(ids["university"], source_type="competition")
     before = records_state(engine)
 
+    tokens = {action: preview(engine, flt, action).token for action in BULK_ACTIONS}
+
     with transaction(engine) as session:
-        results = [run(session, flt, 0) for run in BULK_ACTIONS.values()]
+        results = [run(session, flt, tokens[a]) for a, run in BULK_ACTIONS.items()]
 
     assert results == [0, 0, 0]
     assert records_state(engine) == before
@@ -797,10 +974,271 @@ def test_bulk_reject_refuses_a_missing_reason(engine):
     flt = TrainingDataFilter(ids["university"])
     before = records_state(engine)
 
+    token = preview(engine, flt, "reject").token
+
     with pytest.raises(InvalidInput, match="reason"), transaction(engine) as session:
-        bulk_reject(session, flt, reason=" ", expected_count=6)
+        bulk_reject(session, flt, reason=" ", token=token)
 
     assert records_state(engine) == before
+
+
+# --- anonymizing without holding the write lock ----------------------------
+
+
+def test_a_prepared_anonymization_is_stored_without_computing_it_again(
+    engine, monkeypatch
+):
+    ids = scene(engine)
+    record_id = collect(engine, ids, data_type="reasoning", raw_data=PERSONAL)
+    with read_session(engine) as session:
+        prepared = prepare_anonymization(session, record_id)
+    assert find_personal_data_in_json(prepared.processed_data) == []
+    assert get(engine, record_id).validation_status == "pending"
+
+    def must_not_run(value):
+        raise AssertionError("anonymized again under the write lock")
+
+    monkeypatch.setattr(training_data, "anonymize_json", must_not_run)
+    with transaction(engine) as session:
+        anonymize_record(session, record_id, prepared=prepared)
+
+    record = get(engine, record_id)
+    assert record.processed_data == prepared.processed_data
+    assert (record.validation_status, record.anonymized) == ("anonymized", True)
+
+
+def test_a_prepared_copy_of_other_raw_data_is_not_stored(engine):
+    ids = scene(engine)
+    record_id = collect(engine, ids, data_type="reasoning", raw_data=PERSONAL)
+    stale = PreparedAnonymization(record_id, "0" * 64, {"not": "this record"})
+
+    with transaction(engine) as session:
+        anonymize_record(session, record_id, prepared=stale)
+
+    processed = get(engine, record_id).processed_data
+    assert processed != stale.processed_data
+    assert processed["client"]["ip"] == "[IP_ADDRESS]"
+
+
+def test_prepare_anonymization_refuses_what_anonymizing_would_refuse(engine):
+    ids = scene(engine)
+    record_id = collect(engine, ids)
+    with transaction(engine) as session:
+        reject_record(session, record_id, "duplicate")
+
+    with read_session(engine) as session:
+        with pytest.raises(InvalidTransition, match="is rejected"):
+            prepare_anonymization(session, record_id)
+        with pytest.raises(NotFound, match="in this university"):
+            prepare_anonymization(session, record_id, university_id=ids["other"])
+
+
+def writes_while_held(
+    engine: Engine,
+    anonymize: Callable[[], None],
+    monkeypatch,
+    writes: Callable[[], None],
+) -> None:
+    """Run ``anonymize`` in a thread and hold it inside ``anonymize_json``;
+    meanwhile run ``writes`` in another thread, which must finish before the
+    anonymization is let go. The anonymization must then succeed too."""
+    computing, finish = threading.Event(), threading.Event()
+    real = training_data.anonymize_json
+    errors: list[BaseException] = []
+
+    def held(value):
+        computing.set()
+        assert finish.wait(60)
+        return real(value)
+
+    def collecting(target: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                target()
+            except BaseException as error:  # noqa: BLE001  reported below
+                errors.append(error)
+
+        return run
+
+    monkeypatch.setattr(training_data, "anonymize_json", held)
+    worker = threading.Thread(target=collecting(anonymize))
+    writer = threading.Thread(target=collecting(writes))
+    worker.start()
+    try:
+        assert computing.wait(30), "the anonymization never started"
+        writer.start()
+        # Without the fix the writer waits for the anonymization (SQLite's
+        # busy timeout is 30 s, a PostgreSQL row lock forever).
+        writer.join(timeout=15)
+        finished_while_held = not writer.is_alive()
+    finally:
+        finish.set()
+        worker.join(60)
+        if writer.is_alive() or writer.ident is not None:
+            writer.join(60)
+
+    assert finished_while_held, "the write waited for the anonymization"
+    assert errors == []
+
+
+def test_other_writes_succeed_while_a_record_is_being_anonymized(engine, monkeypatch):
+    ids = scene(engine)
+    record_id = collect(engine, ids, data_type="reasoning", raw_data=PERSONAL)
+
+    def anonymize() -> None:
+        with read_session(engine) as session:
+            prepared = prepare_anonymization(session, record_id)
+        with transaction(engine) as session:
+            anonymize_record(session, record_id, prepared=prepared)
+
+    def writes() -> None:
+        # The reviewer's failure: an agent created in another university.
+        with transaction(engine) as session:
+            create_agent(session, ids["other"], name="Newcomer", agent_type="student")
+        # And a record collected in the same university.
+        collect(engine, ids, agent_id=ids["agent2"])
+
+    writes_while_held(engine, anonymize, monkeypatch, writes)
+
+    assert get(engine, record_id).validation_status == "anonymized"
+    with read_session(engine) as session:
+        assert session.scalar(
+            select(func.count()).where(UniversityAgent.name == "Newcomer")
+        )
+
+
+def test_other_writes_succeed_while_a_bulk_anonymization_is_prepared(
+    engine, monkeypatch
+):
+    ids = bulk_scene(engine)
+    flt = TrainingDataFilter(ids["university"], agent_id=ids["agent"])
+    confirmed = preview(engine, flt, "anonymize")
+    assert confirmed.count == 5
+
+    def anonymize() -> None:
+        with read_session(engine) as session:
+            prepared = prepare_bulk_anonymization(session, flt, token=confirmed.token)
+        with prepared, transaction(engine) as session:
+            bulk_anonymize(session, flt, token=confirmed.token, prepared=prepared)
+
+    def writes() -> None:
+        with transaction(engine) as session:
+            create_agent(session, ids["other"], name="Newcomer", agent_type="student")
+        # Another agent's record: not in the confirmed selection.
+        collect(engine, ids, agent_id=ids["agent2"])
+
+    writes_while_held(engine, anonymize, monkeypatch, writes)
+
+    with read_session(engine) as session:
+        assert count_matching(session, flt) == 5
+        anonymized = TrainingDataFilter(
+            ids["university"], agent_id=ids["agent"], validation_status="anonymized"
+        )
+        assert count_matching(session, anonymized) == 5
+
+
+def test_bulk_anonymize_stores_the_prepared_copies(engine, monkeypatch):
+    ids = bulk_scene(engine)
+    monkeypatch.setattr(training_data, "ANONYMIZE_BATCH_SIZE", 2)
+    flt = TrainingDataFilter(ids["university"])
+    confirmed = preview(engine, flt, "anonymize")
+    calls: list[tuple[int, int]] = []
+    with read_session(engine) as session:
+        prepared = prepare_bulk_anonymization(
+            session,
+            flt,
+            token=confirmed.token,
+            progress=lambda done, total: calls.append((done, total)),
+        )
+    assert calls == [(2, 6), (4, 6), (6, 6)]
+
+    def must_not_run(value):
+        raise AssertionError("anonymized again under the write lock")
+
+    monkeypatch.setattr(training_data, "anonymize_json", must_not_run)
+    with prepared, transaction(engine) as session:
+        changed = bulk_anonymize(session, flt, token=confirmed.token, prepared=prepared)
+
+    assert changed == 6
+    assert statuses(engine, ids["records"]) == ["anonymized"] * 6
+    processed = get(engine, ids["records"][5]).processed_data
+    assert processed["client"] == {"ip": "[IP_ADDRESS]", "card": "[CARD_NUMBER]"}
+
+
+def test_prepare_bulk_anonymization_refuses_a_changed_selection_first(engine):
+    ids = bulk_scene(engine)
+    flt = TrainingDataFilter(ids["university"])
+    confirmed = preview(engine, flt, "anonymize")
+    collect(engine, ids)
+
+    with (
+        pytest.raises(Conflict, match="matches 7 training records, not the 6"),
+        read_session(engine) as session,
+    ):
+        prepare_bulk_anonymization(session, flt, token=confirmed.token)
+
+
+@pytest.fixture
+def configured(engine, monkeypatch):
+    """The dashboard's pages on ``engine`` (as in test_pages_watch.py)."""
+    from university_models import ui
+
+    monkeypatch.setenv(
+        "UNIVERSITY_DATABASE_URL", engine.url.render_as_string(hide_password=False)
+    )
+    ui.engine.clear()
+    ui.clear_caches()
+    yield engine
+    ui.engine.clear()
+    ui.clear_caches()
+
+
+def test_the_page_anonymizes_the_confirmed_records_it_prepared_first(
+    configured, monkeypatch
+):
+    # The Training data page computes the copies in a read session, then
+    # stores them in the write transaction, which must not compute them.
+    from tests.test_pages_watch import open_page, status_counts
+    from tests.test_queries import build_scene
+
+    with transaction(configured) as session:
+        first = build_scene(session, "Lyceum", scale=2)
+    before = status_counts(configured, first.university_id)
+    app = open_page("pages/training_data.py", university_id=first.university_id)
+    app.radio(key="queue_action").set_value("anonymize")
+    app.button(key="queue_review").click().run()
+    assert any("anonymize **2** training records" in w.value for w in app.warning)
+
+    real = training_data.anonymize_json
+    steps: list[str] = []
+
+    def noting(value):
+        steps.append("computed")
+        return real(value)
+
+    monkeypatch.setattr(training_data, "anonymize_json", noting)
+    monkeypatch.setattr(
+        training_data,
+        "lock_university_for_write",
+        locking_after(training_data.lock_university_for_write, steps),
+    )
+    app.button(key="queue_confirm").click().run()
+
+    assert not app.exception
+    assert any("2 training records anonymized" in s.value for s in app.success)
+    assert steps == ["computed", "computed", "locked"]
+    after = status_counts(configured, first.university_id)
+    assert (after["pending"], after["anonymized"]) == (0, before["anonymized"] + 2)
+
+
+def locking_after(lock, log: list[Any]):
+    """``lock`` that notes in ``log`` when the university was locked."""
+
+    def noting(session, university_id):
+        log.append("locked")
+        return lock(session, university_id)
+
+    return noting
 
 
 # --- any sequence of actions ------------------------------------------------
@@ -895,8 +1333,9 @@ def test_bulk_reject_keeps_the_reason_of_a_record_without_metadata(engine):
     assert get(engine, bare).record_metadata is None
     flt = TrainingDataFilter(ids["university"], record_ids=(bare,))
 
+    token = preview(engine, flt, "reject").token
     with transaction(engine) as session:
-        bulk_reject(session, flt, reason="no provenance", expected_count=1)
+        bulk_reject(session, flt, reason="no provenance", token=token)
 
     metadata = get(engine, bare).record_metadata
     assert metadata["rejection_reason"] == "no provenance"

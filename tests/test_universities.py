@@ -27,9 +27,12 @@ from university_models.models import (
     User,
 )
 from university_models.services.agents import create_agent, update_agent
+from university_models.services.curriculum import create_path
 from university_models.services.universities import (
     BYTES_PER_MB,
     check_storage_quota,
+    clean_name,
+    clean_text,
     create_university,
     find_university,
     json_size_bytes,
@@ -661,3 +664,127 @@ def test_user_emails_are_stored_in_lower_case(engine):
 
     with read_session(engine) as session:
         assert session.scalars(select(User.email)).all() == ["mixed@example.org"]
+
+
+# --- control characters and NUL ---------------------------------------------
+
+
+def test_a_name_with_nul_or_another_control_character_is_refused_on_both_engines(
+    engine,
+):
+    # PostgreSQL raised psycopg.DataError for "a\x00b"; SQLite stored it.
+    university_id = new_university(engine)
+    with transaction(engine) as session:
+        agent_id = create_agent(
+            session, university_id, name="Ada", agent_type="student"
+        ).id
+    refusals = {
+        "university": lambda s: create_university(
+            s, name="Lab\x00", owner_email="x@example.org"
+        ),
+        "organization": lambda s: create_university(
+            s, name="Lab", owner_email="x@example.org", organization="Org\x00"
+        ),
+        "renamed university": lambda s: update_university(
+            s, university_id, name="a\x00b"
+        ),
+        "agent": lambda s: create_agent(
+            s, university_id, name="a\x00b", agent_type="student"
+        ),
+        "renamed agent": lambda s: update_agent(s, agent_id, name="a\x00b"),
+        "curriculum path": lambda s: create_path(s, university_id, name="p\x00"),
+    }
+
+    for name, action in refusals.items():
+        message = assert_refused(engine, InvalidInput, action, match=r"U\+0000")
+        assert "(NUL)" in message, name
+        assert "remove it" in message, name
+
+
+@pytest.mark.parametrize("character", ["\x00", "\t", "\n", "\r", "\x1b", "\x1f"])
+def test_names_hold_no_control_character_at_all(character):
+    with pytest.raises(InvalidInput, match="one line of plain text") as caught:
+        clean_name(f"Ada{character}Lovelace", what="agent name")
+
+    assert f"U+{ord(character):04X}" in str(caught.value)
+    assert "at position 4" in str(caught.value)
+
+
+def test_free_text_keeps_tabs_and_line_breaks_but_no_other_control_character(
+    engine,
+):
+    description = "First line\n\tindented\r\nlast line"
+    university_id = new_university(engine, description=f"  {description}  ")
+    assert load(engine, university_id).description == description
+
+    for character in ["\x00", "\x07", "\x0b", "\x1b"]:
+        message = assert_refused(
+            engine,
+            InvalidInput,
+            lambda s, c=character: update_university(
+                s, university_id, description=f"ok{c}ok"
+            ),
+            match=rf"U\+{ord(character):04X}( \(NUL\))? at position 3",
+        )
+        assert "tabs and line breaks" in message
+    assert clean_text("  ", what="description") is None
+
+
+def test_one_line_texts_of_a_university_refuse_control_characters(engine):
+    for values, named in [
+        ({"owner_display_name": "Ada\nLovelace"}, "owner's name"),
+        ({"tenant_id": "t\x00"}, "tenant id"),
+        ({"owner_email": "ada\x00@example.org"}, "not an e-mail address"),
+    ]:
+        arguments = {"name": "Athena", "owner_email": "owner@example.org", **values}
+        assert_refused(
+            engine,
+            InvalidInput,
+            lambda s, a=arguments: create_university(s, **a),
+            match=named,
+        )
+
+
+def test_json_holding_nul_is_refused_with_where_it_sits_on_both_engines(engine):
+    # Both engines store "\u0000" in JSON, but PostgreSQL cannot turn it
+    # into text or jsonb, so merging rejection metadata crashed there.
+    university_id = new_university(engine)
+    refusals = [
+        (
+            lambda s: create_agent(
+                s,
+                university_id,
+                name="Ada",
+                agent_type="student",
+                configuration={"llm": {"stop": ["a\x00b"]}},
+            ),
+            r'U\+0000 \(NUL\) in the text at \["llm"\]\["stop"\]\[0\]',
+        ),
+        (
+            lambda s: create_agent(
+                s,
+                university_id,
+                name="Ada",
+                agent_type="student",
+                configuration={"k\x00": 1},
+            ),
+            r'in the key \["k\\u0000"\]',
+        ),
+        (
+            lambda s: update_university(s, university_id, settings={"x": "\x00"}),
+            r'settings holds the character U\+0000 \(NUL\) in the text at \["x"\]',
+        ),
+    ]
+
+    for action, message in refusals:
+        assert_refused(engine, InvalidInput, action, match=message)
+
+    # A backslash followed by "u0000" is ordinary text.
+    with transaction(engine) as session:
+        create_agent(
+            session,
+            university_id,
+            name="Ada",
+            agent_type="student",
+            configuration={"note": "\\u0000 is how JSON writes NUL"},
+        )

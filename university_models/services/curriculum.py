@@ -47,6 +47,7 @@ from university_models.services.agents import (
     refresh_agent_counters,
 )
 from university_models.services.universities import (
+    clean_name,
     lock_university_for_write,
     storable_json,
 )
@@ -67,15 +68,7 @@ VERSION_MAX_LENGTH = 20
 
 
 def _name(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(f"The {what} name {value!r} is empty: give it a name.")
-    value = value.strip()
-    if len(value) > NAME_MAX_LENGTH:
-        raise InvalidInput(
-            f"The {what} name {value[:40]!r}... has {len(value)} characters: "
-            f"shorten it to at most {NAME_MAX_LENGTH}."
-        )
-    return value
+    return clean_name(value, what=f"{what} name")
 
 
 def _fraction(value: Any, what: str) -> float:

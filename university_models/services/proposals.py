@@ -42,7 +42,10 @@ from university_models.models import (
     ImprovementProposal,
     TrainingDataCollection,
 )
-from university_models.services.universities import lock_university_for_write
+from university_models.services.universities import (
+    lock_university_for_write,
+    refuse_control_characters,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +61,11 @@ REOPENED = "reopened"
 # --- checking inputs --------------------------------------------------------
 
 
-def _text(value: Any, *, what: str, limit: int | None = None) -> str:
+def _text(
+    value: Any, *, what: str, limit: int | None = None, single_line: bool = False
+) -> str:
+    """Required text, trimmed; no control characters but tabs and line
+    breaks, none at all when ``single_line`` (a title, a person's name)."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"{what} is empty; write one.")
     value = value.strip()
@@ -66,15 +73,18 @@ def _text(value: Any, *, what: str, limit: int | None = None) -> str:
         raise InvalidInput(
             f"{what} has {len(value)} characters; shorten it to {limit} or fewer."
         )
-    return value
+    return refuse_control_characters(value, what=what, single_line=single_line)
 
 
 def _optional_text(value: Any, *, what: str) -> str | None:
+    """Optional free text, trimmed; ``None`` when blank; no control
+    characters but tabs and line breaks."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise InvalidInput(f"{what} must be text, not {type(value).__name__}.")
-    return value.strip() or None
+    value = value.strip()
+    return refuse_control_characters(value, what=what, single_line=False) or None
 
 
 def _expected_improvement(value: Any) -> float | None:
@@ -93,7 +103,12 @@ def _expected_improvement(value: Any) -> float | None:
 
 
 def _decider(value: Any) -> str:
-    return _text(value, what="Who decides (decided_by)", limit=MAX_DECIDER_LENGTH)
+    return _text(
+        value,
+        what="Who decides (decided_by)",
+        limit=MAX_DECIDER_LENGTH,
+        single_line=True,
+    )
 
 
 def _reason(value: Any, *, action: str) -> str:
@@ -204,15 +219,17 @@ def create_proposal(
 ) -> ImprovementProposal:
     """Create a pending improvement proposal in a university.
 
-    Rules: title (trimmed, 1 to 255 characters) and description (trimmed,
-    non-empty) are required; ``expected_improvement`` is a competency gain
-    in [0, 1]; ``generated_by`` is one of the spec's generators; the source
-    training record, when given, belongs to the same university and is not
-    rejected. The history (``validation_results``) starts as an empty list.
+    Rules: title (trimmed, 1 to 255 characters, one line without control
+    characters) and description (trimmed, non-empty; tabs and line breaks
+    are its only control characters) are required; ``expected_improvement``
+    is a competency gain in [0, 1]; ``generated_by`` is one of the spec's
+    generators; the source training record, when given, belongs to the same
+    university and is not rejected. The history (``validation_results``)
+    starts as an empty list.
     """
     lock_university_for_write(session, university_id)
 
-    title = _text(title, what="The title", limit=MAX_TITLE_LENGTH)
+    title = _text(title, what="The title", limit=MAX_TITLE_LENGTH, single_line=True)
     description = _text(description, what="The description")
     implementation_details = _optional_text(
         implementation_details, what="The implementation details"

@@ -18,18 +18,27 @@ Rules (written down in ``docs/domain.md`` under "Training data"):
   final. ``validated_at`` is the time of the latest review decision.
 * Raw data may be shared or made public only after anonymization; a
   rejected record goes back to ``private``.
-* Bulk actions take a ``TrainingDataFilter``, refuse with ``Conflict`` when
-  the filter no longer matches the number of records the person confirmed,
-  refuse the whole action when any matching record cannot make the change,
-  and return the number of records changed.
+* Bulk actions take a ``TrainingDataFilter`` and the token of the preview
+  the person confirmed (``preview_bulk_action``: the count per state and a
+  digest of exactly the selected records and their states); they refuse
+  with ``Conflict`` when the filter no longer selects exactly that, refuse
+  the whole action when any matching record cannot make the change, and
+  return the number of records changed.
+* Anonymized copies are computed while no write lock is held
+  (``prepare_anonymization`` and ``prepare_bulk_anonymization`` in a read
+  session): on SQLite a write transaction locks the whole database, so a
+  slow copy would make every other university's writers fail.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,6 +68,7 @@ from university_models.services.universities import (
     check_storage_quota,
     json_size_bytes,
     lock_university_for_write,
+    refuse_control_characters,
     storable_json,
 )
 
@@ -276,7 +286,7 @@ def _reason(reason: Any) -> str:
             f"The reason has {len(reason)} characters; shorten it to "
             f"{MAX_REASON_LENGTH} or fewer."
         )
-    return reason
+    return refuse_control_characters(reason, what="The reason", single_line=False)
 
 
 def _agent_of(session: Session, university_id: str, agent_id: Any) -> UniversityAgent:
@@ -314,8 +324,10 @@ def collect_training_data(
     Rules: the agent belongs to the university and is not archived;
     ``source_type``, ``data_type`` and ``privacy_level`` come from the
     spec's lists; ``raw_data`` is a JSON object or list; ``metadata`` a JSON
-    object; ``collected_at`` is time-zone aware and not in the future (five
-    minutes of clock skew allowed); a new record is ``private`` (raw data may
+    object (neither holding NUL, see ``storable_json``); ``source_id`` an id
+    of at most 36 characters without control characters; ``collected_at``
+    is time-zone aware and not in the future (five minutes of clock skew
+    allowed); a new record is ``private`` (raw data may
     be shared or made public only after anonymization); the university's
     stored training data plus this record may not pass ``storage_quota_mb``.
     The quality score and the failed checks
@@ -344,6 +356,8 @@ def collect_training_data(
         raise InvalidInput(
             f"The source id {source_id!r} must be an id of 36 or fewer characters."
         )
+    if source_id is not None:
+        refuse_control_characters(source_id, what="The source id", single_line=True)
     if collected_at is not None:
         _aware(collected_at, what="The collection time")
         if collected_at > utcnow() + CLOCK_SKEW:
@@ -474,26 +488,102 @@ def reject_record(
     return record
 
 
-def _anonymize_loaded(record: TrainingDataCollection, now: datetime) -> None:
-    record.processed_data = anonymize_json(record.raw_data)
+@dataclass(frozen=True)
+class PreparedAnonymization:
+    """The anonymized copy of one record's raw data, computed before the
+    write that stores it (``prepare_anonymization``)."""
+
+    record_id: str
+    #: ``raw_data_digest`` of the raw data it was computed from.
+    raw_digest: str
+    processed_data: Any
+
+
+def raw_data_digest(raw_data: Any) -> str:
+    """A SHA-256 digest of a record's raw data (canonical JSON), to tell
+    that an anonymized copy was computed from exactly this raw data."""
+    canonical = json.dumps(raw_data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def prepare_anonymization(
+    session: Session, record_id: str, *, university_id: str | None = None
+) -> PreparedAnonymization:
+    """Compute a record's anonymized copy without writing anything.
+
+    Rule: anonymizing a large record takes time, and no write lock may be
+    held meanwhile (on SQLite a write transaction locks the whole database
+    from its first statement, so writers of every other university would
+    wait, then fail with "database is locked"). Call this in a read session
+    (``db.read_session``), then pass the result to ``anonymize_record`` in
+    the write transaction. Refuses early what ``anonymize_record`` would
+    refuse (unknown record, another university's, wrong state); the write
+    checks again under the lock.
+    """
+    record = get_record(session, record_id, university_id=university_id)
+    _refuse_unless(record, ANONYMIZE_FROM, "anonymized")
+
+    return PreparedAnonymization(
+        record_id=record.id,
+        raw_digest=raw_data_digest(record.raw_data),
+        processed_data=anonymize_json(record.raw_data),
+    )
+
+
+def _processed_copy(
+    record: TrainingDataCollection, prepared: PreparedAnonymization | None
+) -> Any:
+    """The prepared copy when it was computed from this record's raw data,
+    otherwise one computed now."""
+    if (
+        prepared is not None
+        and prepared.record_id == record.id
+        and prepared.raw_digest == raw_data_digest(record.raw_data)
+    ):
+        return prepared.processed_data
+    if prepared is not None:
+        # Raw data never changes, so this is a caller's mix-up; the copy is
+        # recomputed rather than trusted.
+        log.warning("prepared anonymization does not fit record %s", record.id)
+    return anonymize_json(record.raw_data)
+
+
+def _mark_anonymized(
+    record: TrainingDataCollection, processed_data: Any, now: datetime
+) -> None:
+    record.processed_data = processed_data
     record.anonymized = True
     record.validation_status = "anonymized"
     record.validated_at = now
 
 
 def anonymize_record(
-    session: Session, record_id: str, *, university_id: str | None = None
+    session: Session,
+    record_id: str,
+    *,
+    university_id: str | None = None,
+    prepared: PreparedAnonymization | None = None,
 ) -> TrainingDataCollection:
     """Write the record's ``processed_data``: its raw data with personal data
     replaced (``university_models.privacy``), and mark it anonymized.
 
     Rules: ``pending`` or ``validated`` -> ``anonymized``; sets
     ``anonymized`` and ``validated_at``. Not refused for the storage quota.
+    The copy is computed before the university is locked: from ``prepared``
+    (``prepare_anonymization`` in a read session, what a page does, so no
+    write lock is held while it is computed on either engine), or here,
+    before ``lock_university_for_write`` (on SQLite this session's write
+    transaction already holds the database from its first statement).
     """
+    if prepared is None:
+        prepared = prepare_anonymization(
+            session, record_id, university_id=university_id
+        )
+
     record = _lock_record(session, record_id, university_id)
     _refuse_unless(record, ANONYMIZE_FROM, "anonymized")
 
-    _anonymize_loaded(record, utcnow())
+    _mark_anonymized(record, _processed_copy(record, prepared), utcnow())
     session.flush()
     return record
 
@@ -627,64 +717,193 @@ def count_matching_by_status(
     return {status: count for status, count in rows}
 
 
+#: The bulk actions and the review states each may start from.
+BULK_ACTIONS: dict[str, tuple[str, ...]] = {
+    "validate": VALIDATE_FROM,
+    "reject": REJECT_FROM,
+    "anonymize": ANONYMIZE_FROM,
+}
+_BULK_DONE = {"validate": "validated", "reject": "rejected", "anonymize": "anonymized"}
+
+#: Rows read at a time when a selection is digested.
+DIGEST_BATCH_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class BulkPreview:
+    """What a bulk action would change, shown to the person before they
+    confirm it (``preview_bulk_action``).
+
+    ``token`` pins the exact selection: the action, the filter, and every
+    matching record's id and review state. The action takes it back and
+    changes nothing unless the filter still selects exactly that."""
+
+    action: str
+    count: int
+    by_status: Mapping[str, int] = field(hash=False)
+    token: str
+
+    @property
+    def blocked(self) -> dict[str, int]:
+        """The matching records per state that cannot make the change (the
+        action will be refused while there are any)."""
+        allowed = BULK_ACTIONS[self.action]
+        return {s: n for s, n in self.by_status.items() if n and s not in allowed}
+
+
+def _bulk_action(action: Any) -> str:
+    if action not in BULK_ACTIONS:
+        raise InvalidInput(
+            f"Bulk action {action!r} is unknown; use one of {', '.join(BULK_ACTIONS)}."
+        )
+    return action
+
+
+def _filter_text(flt: TrainingDataFilter) -> str:
+    """The filter as canonical text, for the digest."""
+    fields = {
+        "university_id": flt.university_id,
+        "agent_id": flt.agent_id,
+        "data_type": flt.data_type,
+        "source_type": flt.source_type,
+        "validation_status": flt.validation_status,
+        "min_quality": flt.min_quality,
+        "max_quality": flt.max_quality,
+        "collected_from": flt.collected_from,
+        "collected_to": flt.collected_to,
+        "record_ids": None if flt.record_ids is None else sorted(flt.record_ids),
+    }
+    return json.dumps(fields, sort_keys=True, default=str)
+
+
+def _status_text(by_status: Mapping[str, int]) -> str:
+    return ", ".join(f"{n} {s}" for s, n in sorted(by_status.items()) if n) or "none"
+
+
+def preview_bulk_action(
+    session: Session, flt: TrainingDataFilter, action: str
+) -> BulkPreview:
+    """How many records a bulk action would change, per review state, and
+    the token that pins exactly them.
+
+    Rules: the token is ``count:states:digest`` where the digest is SHA-256
+    over the action, the filter and every matching record's id and review
+    state in id order, streamed from the database ``DIGEST_BATCH_SIZE`` rows
+    at a time (memory stays bounded at a million records; no id list is
+    kept). ``bulk_validate``, ``bulk_reject`` and ``bulk_anonymize`` take
+    the token and refuse with ``Conflict`` when the filter no longer selects
+    exactly those records in those states. Read only.
+    """
+    _bulk_action(action)
+    conditions = filter_conditions(flt)
+
+    digest = hashlib.sha256()
+    digest.update(f"{action}\n{_filter_text(flt)}\n".encode())
+    by_status: dict[str, int] = {}
+    rows = session.execute(
+        select(TrainingDataCollection.id, TrainingDataCollection.validation_status)
+        .where(*conditions)
+        .order_by(TrainingDataCollection.id)
+        .execution_options(yield_per=DIGEST_BATCH_SIZE)
+    )
+    for record_id, status in rows:
+        digest.update(f"{record_id}\t{status}\n".encode())
+        by_status[status] = by_status.get(status, 0) + 1
+    count = sum(by_status.values())
+
+    states = "+".join(f"{s}={n}" for s, n in sorted(by_status.items()))
+    return BulkPreview(
+        action=action,
+        count=count,
+        by_status=by_status,
+        token=f"{count}:{states}:{digest.hexdigest()}",
+    )
+
+
+def _confirmed(token: Any) -> tuple[int, dict[str, int]]:
+    """The count and states a token was issued for, or ``InvalidInput``."""
+    try:
+        count_text, states, digest = token.split(":")
+        by_status = {
+            status: int(n)
+            for status, n in (item.split("=") for item in states.split("+") if item)
+        }
+        count = int(count_text)
+    except (AttributeError, ValueError):
+        raise InvalidInput(
+            f"{token!r} is not a confirmation token: preview the selection "
+            "(preview_bulk_action) and confirm what it shows."
+        ) from None
+    if len(digest) != 64 or count != sum(by_status.values()):
+        raise InvalidInput(
+            f"{token!r} is not a confirmation token: preview the selection "
+            "(preview_bulk_action) and confirm what it shows."
+        )
+    return count, by_status
+
+
+def _check_token(
+    session: Session, flt: TrainingDataFilter, action: str, token: Any
+) -> BulkPreview:
+    """Refuse unless ``token`` pins what the filter selects now; call with
+    the university locked, so the selection cannot change afterwards."""
+    confirmed, confirmed_states = _confirmed(token)
+    now = preview_bulk_action(session, flt, action)
+    if now.token == token:
+        return now
+
+    if now.count != confirmed:
+        what = "not the"
+    else:
+        what = "the same number but not the same records or states as the"
+    raise Conflict(
+        f"The selection changed since you reviewed it: the filter now matches "
+        f"{now.count} training records, {what} {confirmed} you confirmed (then "
+        f"{_status_text(confirmed_states)}; now {_status_text(now.by_status)}). "
+        "Review the selection again and confirm what it shows."
+    )
+
+
 def _prepare_bulk(
-    session: Session,
-    flt: TrainingDataFilter,
-    *,
-    expected_count: Any,
-    allowed: Sequence[str],
-    action: str,
-) -> int:
-    """Lock the university and refuse unless the filter matches exactly the
-    confirmed number of records and every one of them can make the change.
+    session: Session, flt: TrainingDataFilter, *, token: Any, action: str
+) -> BulkPreview:
+    """Lock the university and refuse unless the filter selects exactly the
+    records the person confirmed (``token``) and every one of them can make
+    the change.
 
     Rule: a bulk action changes exactly what the person confirmed or nothing;
     a record that cannot make the change is never skipped silently.
     """
-    if isinstance(expected_count, bool) or not isinstance(expected_count, int):
-        raise InvalidInput(
-            f"The expected count must be a whole number, not {expected_count!r}."
-        )
+    _confirmed(token)
     # Check the filter's values before the lock, which writes.
     filter_conditions(flt)
     lock_university_for_write(session, flt.university_id)
 
-    by_status = count_matching_by_status(session, flt)
-    matching = sum(by_status.values())
-    if matching != expected_count:
-        raise Conflict(
-            f"The filter now matches {matching} training records, not the "
-            f"{expected_count} you confirmed; review the selection and confirm again."
-        )
-    blocked = {s: n for s, n in by_status.items() if s not in allowed}
+    preview = _check_token(session, flt, action, token)
+    blocked = preview.blocked
     if blocked:
-        listed = ", ".join(f"{n} {s}" for s, n in sorted(blocked.items()))
+        allowed = BULK_ACTIONS[action]
         raise InvalidTransition(
-            f"{listed} of the {matching} matching records cannot be {action} (only "
-            f"{' or '.join(allowed)} records can); narrow the filter, for example by "
-            "validation status."
+            f"{_status_text(blocked)} of the {preview.count} "
+            f"matching records cannot be {_BULK_DONE[action]} (only "
+            f"{' or '.join(allowed)} records can); narrow the filter, for example "
+            "by validation status."
         )
-    log.debug("bulk %s of %d records matched by %s", action, matching, flt)
-    return matching
+    log.debug("bulk %s of %d records matched by %s", action, preview.count, flt)
+    return preview
 
 
-def bulk_validate(
-    session: Session, flt: TrainingDataFilter, *, expected_count: int
-) -> int:
+def bulk_validate(session: Session, flt: TrainingDataFilter, *, token: str) -> int:
     """Validate every record the filter matches; returns how many.
 
-    Rules: refused with ``Conflict`` when the filter no longer matches
-    ``expected_count`` records, and with ``InvalidTransition`` when any
-    matching record is not pending. One set-based UPDATE.
+    Rules: ``token`` comes from ``preview_bulk_action(session, flt,
+    "validate")``; refused with ``Conflict`` when the filter no longer
+    selects exactly those records in those states, and with
+    ``InvalidTransition`` when any matching record is not pending. One
+    set-based UPDATE.
     """
-    matching = _prepare_bulk(
-        session,
-        flt,
-        expected_count=expected_count,
-        allowed=VALIDATE_FROM,
-        action="validated",
-    )
-    if not matching:
+    preview = _prepare_bulk(session, flt, token=token, action="validate")
+    if not preview.count:
         return 0
 
     result = session.execute(
@@ -722,25 +941,20 @@ def _metadata_with_rejection(session: Session, reason: str, at: str):
 
 
 def bulk_reject(
-    session: Session, flt: TrainingDataFilter, *, reason: str, expected_count: int
+    session: Session, flt: TrainingDataFilter, *, reason: str, token: str
 ) -> int:
     """Reject every record the filter matches with one reason; returns how
     many.
 
     Rules: as ``reject_record`` for each record (reason required and kept,
-    back to private); refused with ``Conflict`` when the count changed and
-    with ``InvalidTransition`` when any matching record is already rejected.
-    One set-based UPDATE.
+    back to private); ``token`` comes from ``preview_bulk_action(session,
+    flt, "reject")``; refused with ``Conflict`` when the selection changed
+    since and with ``InvalidTransition`` when any matching record is
+    already rejected. One set-based UPDATE.
     """
     reason = _reason(reason)
-    matching = _prepare_bulk(
-        session,
-        flt,
-        expected_count=expected_count,
-        allowed=REJECT_FROM,
-        action="rejected",
-    )
-    if not matching:
+    preview = _prepare_bulk(session, flt, token=token, action="reject")
+    if not preview.count:
         return 0
 
     now = utcnow()
@@ -764,39 +978,14 @@ def bulk_reject(
     return result.rowcount
 
 
-def bulk_anonymize(
-    session: Session,
-    flt: TrainingDataFilter,
-    *,
-    expected_count: int,
-    progress: Callable[[int, int], None] | None = None,
-) -> int:
-    """Anonymize every record the filter matches, in batches; returns how
-    many.
-
-    Rules: as ``anonymize_record`` for each record; refused with
-    ``Conflict`` when the count changed and with ``InvalidTransition`` when
-    any matching record is rejected or already anonymized. Rows are read in
-    id order, ``ANONYMIZE_BATCH_SIZE`` at a time (keyset paging, so memory
-    stays bounded), and ``progress(done, total)`` is called after each batch.
-    """
-    total = _prepare_bulk(
-        session,
-        flt,
-        expected_count=expected_count,
-        allowed=ANONYMIZE_FROM,
-        action="anonymized",
-    )
-    conditions = filter_conditions(flt)
-
-    # TODO: the whole run is one transaction holding the university's write
-    # lock, so other writers of this university wait while a very large
-    # selection is anonymized; a transaction per batch would break "exactly
-    # what the person confirmed, or nothing".
-    done = 0
+def _batches(
+    session: Session, conditions: list[ColumnElement[bool]]
+) -> Iterator[list[TrainingDataCollection]]:
+    """The matching records in id order, ``ANONYMIZE_BATCH_SIZE`` at a time
+    (keyset paging, so memory stays bounded); each batch is flushed and
+    forgotten once the caller moves on."""
     last_id = ""
-    now = utcnow()
-    while done < total:
+    while True:
         batch = session.scalars(
             select(TrainingDataCollection)
             .where(*conditions, TrainingDataCollection.id > last_id)
@@ -804,16 +993,144 @@ def bulk_anonymize(
             .limit(ANONYMIZE_BATCH_SIZE)
         ).all()
         if not batch:
-            break
-        for record in batch:
-            _anonymize_loaded(record, now)
+            return
+        yield batch
         session.flush()
         for record in batch:
             session.expunge(record)
-
-        done += len(batch)
         last_id = batch[-1].id
+
+
+class PreparedBulkAnonymization:
+    """The anonymized copies of a confirmed selection, computed in a read
+    session (``prepare_bulk_anonymization``) for ``bulk_anonymize`` to
+    store.
+
+    The copies are kept in id order in a temporary file that stays in
+    memory up to ``SPOOL_BYTES`` and moves to disk beyond, so a large
+    selection does not fill the memory. Close it (or use it as a context
+    manager) when done."""
+
+    #: Bytes of copies kept in memory before the file moves to disk.
+    SPOOL_BYTES = 16 * 1024 * 1024
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.count = 0
+        # Closed by close() or the with block, not here.
+        self._file = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+            max_size=self.SPOOL_BYTES, mode="w+", encoding="utf-8"
+        )
+
+    def _add(self, prepared: PreparedAnonymization) -> None:
+        line = json.dumps(
+            [prepared.record_id, prepared.raw_digest, prepared.processed_data]
+        )
+        self._file.write(line + "\n")
+        self.count += 1
+
+    def _read(self) -> Iterator[PreparedAnonymization]:
+        self._file.seek(0)
+        for line in self._file:
+            record_id, raw_digest, processed = json.loads(line)
+            yield PreparedAnonymization(record_id, raw_digest, processed)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> PreparedBulkAnonymization:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def prepare_bulk_anonymization(
+    session: Session,
+    flt: TrainingDataFilter,
+    *,
+    token: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> PreparedBulkAnonymization:
+    """Compute the anonymized copies of the confirmed selection without
+    writing anything; returns them for ``bulk_anonymize``.
+
+    Rules: call it in a read session (``db.read_session``), so no write lock
+    is held while the copies are computed (the slow part); refused with
+    ``Conflict`` when the filter no longer selects what ``token`` pins and
+    with ``InvalidTransition`` when a record cannot be anonymized, as
+    ``bulk_anonymize`` would be (which checks again under the lock). Records
+    are read in id order, ``ANONYMIZE_BATCH_SIZE`` at a time, and
+    ``progress(done, total)`` is called after each batch.
+    """
+    filter_conditions(flt)
+    preview = _check_token(session, flt, "anonymize", token)
+    if preview.blocked:
+        raise InvalidTransition(
+            f"{_status_text(preview.blocked)} of the "
+            f"{preview.count} matching records cannot be anonymized (only "
+            f"{' or '.join(ANONYMIZE_FROM)} records can); narrow the filter, for "
+            "example by validation status."
+        )
+
+    prepared = PreparedBulkAnonymization(token)
+    try:
+        for batch in _batches(session, filter_conditions(flt)):
+            for record in batch:
+                prepared._add(
+                    PreparedAnonymization(
+                        record_id=record.id,
+                        raw_digest=raw_data_digest(record.raw_data),
+                        processed_data=anonymize_json(record.raw_data),
+                    )
+                )
+            if progress is not None:
+                progress(prepared.count, preview.count)
+    except BaseException:
+        prepared.close()
+        raise
+    log.info("prepared the anonymization of %d training records", prepared.count)
+    return prepared
+
+
+def bulk_anonymize(
+    session: Session,
+    flt: TrainingDataFilter,
+    *,
+    token: str,
+    prepared: PreparedBulkAnonymization | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Anonymize every record the filter matches, in batches; returns how
+    many.
+
+    Rules: as ``anonymize_record`` for each record; ``token`` comes from
+    ``preview_bulk_action(session, flt, "anonymize")``; refused with
+    ``Conflict`` when the selection changed since, and with
+    ``InvalidTransition`` when any matching record is rejected or already
+    anonymized. With ``prepared`` (``prepare_bulk_anonymization`` in a read
+    session, what the page does) the copies were computed before the write
+    lock and are only stored here; without it they are computed here, under
+    the lock. Rows are read in id order, ``ANONYMIZE_BATCH_SIZE`` at a time
+    (memory stays bounded), and ``progress(done, total)`` is called after
+    each batch.
+    """
+    preview = _prepare_bulk(session, flt, token=token, action="anonymize")
+    copies = prepared._read() if prepared is not None else iter(())
+
+    # TODO: storing a very large selection is still one transaction holding
+    # the write lock (on SQLite the whole database) for as long as its
+    # UPDATEs take; a transaction per batch would break "exactly what the
+    # person confirmed, or nothing".
+    done = 0
+    now = utcnow()
+    for batch in _batches(session, filter_conditions(flt)):
+        for record in batch:
+            # Both lists are the confirmed selection in the database's id
+            # order, so the copies line up; one that does not is recomputed.
+            _mark_anonymized(record, _processed_copy(record, next(copies, None)), now)
+        done += len(batch)
         if progress is not None:
-            progress(done, total)
+            progress(done, preview.count)
     log.info("bulk-anonymized %d training records", done)
     return done

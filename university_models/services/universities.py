@@ -109,9 +109,48 @@ def lock_university_for_write(session: Session, university_id: str) -> Universit
     return university
 
 
+#: C0 control characters (U+0000 to U+001F): none may be in a name or a
+#: one-line text; free text may hold tab, line feed and carriage return.
+#: PostgreSQL refuses NUL in every text column (SQLite would store it), and
+#: the others are invisible on screen and in CSV.
+_CONTROL_RE = re.compile(r"[\x00-\x1f]")
+_FREE_TEXT_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def refuse_control_characters(text: str, *, what: str, single_line: bool) -> str:
+    """``text`` unchanged; ``InvalidInput`` naming ``what`` (the start of a
+    sentence: "The agent name"), the character and its position when it
+    holds a C0 control character.
+
+    Rule: a name or other one-line text (``single_line``) holds none; free
+    text may hold tabs and line breaks (LF, CR) but no other (NUL above all:
+    PostgreSQL cannot store it, SQLite would). Every service that stores
+    text a person typed checks it here (``clean_name``, ``clean_text``)."""
+    pattern = _CONTROL_RE if single_line else _FREE_TEXT_CONTROL_RE
+    found = pattern.search(text)
+    if found is None:
+        return text
+    code = ord(found.group())
+    label = f"U+{code:04X}" + (" (NUL)" if code == 0 else "")
+    allowed = (
+        "a name is one line of plain text"
+        if single_line
+        else "free text may hold tabs and line breaks, no other control character"
+    )
+    raise InvalidInput(
+        f"{what} {text[:40]!r} holds the control character {label} at "
+        f"position {found.start() + 1}: remove it ({allowed})."
+    )
+
+
 def clean_name(value: Any, *, what: str) -> str:
     """``value`` trimmed; refused unless a non-empty text of at most 255
-    characters. ``what`` names the field in the message."""
+    characters without control characters. ``what`` names the field in the
+    message.
+
+    Rule: every service's names go through here (universities,
+    organizations, agents, curriculum paths and levels), so a name is the
+    same kind of thing on both engines."""
     if not isinstance(value, str):
         raise InvalidInput(f"The {what} must be text, not {value!r}.")
     name = value.strip()
@@ -122,20 +161,51 @@ def clean_name(value: Any, *, what: str) -> str:
             f"The {what} {name[:40]!r}... has {len(name)} characters: shorten it "
             f"to at most {NAME_MAX_LENGTH}."
         )
-    return name
+    return refuse_control_characters(name, what=f"The {what}", single_line=True)
+
+
+def clean_text(
+    value: Any,
+    *,
+    what: str,
+    max_length: int | None = None,
+    single_line: bool = False,
+) -> str | None:
+    """Optional text trimmed, ``None`` when missing or blank.
+
+    Rules: refused unless text; at most ``max_length`` characters when given;
+    no control characters except tab and line breaks in free text, none in a
+    ``single_line`` text (``refuse_control_characters``)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"The {what} must be text, not {value!r}.")
+    value = value.strip()
+    if max_length is not None and len(value) > max_length:
+        raise InvalidInput(
+            f"The {what} {value[:40]!r}... has {len(value)} characters: shorten it "
+            f"to at most {max_length}."
+        )
+    refuse_control_characters(value, what=f"The {what}", single_line=single_line)
+    return value or None
 
 
 def normalise_email(value: Any) -> str:
     """The e-mail address trimmed and in lower case.
 
-    Rule: an address has exactly one ``@``, no spaces and a dot in its domain,
-    and at most 255 characters; addresses are compared in lower case, so
-    ``Ada@Example.org`` and ``ada@example.org`` are one user.
+    Rule: an address has exactly one ``@``, no spaces or control characters
+    and a dot in its domain, and at most 255 characters; addresses are
+    compared in lower case, so ``Ada@Example.org`` and ``ada@example.org``
+    are one user.
     """
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"The owner's e-mail address {value!r} is missing.")
     email = value.strip().lower()
-    if len(email) > NAME_MAX_LENGTH or not EMAIL_PATTERN.match(email):
+    if (
+        len(email) > NAME_MAX_LENGTH
+        or not EMAIL_PATTERN.match(email)
+        or _CONTROL_RE.search(email)
+    ):
         raise InvalidInput(
             f"{value!r} is not an e-mail address: write it as name@domain.org."
         )
@@ -156,22 +226,6 @@ def _isolation_level(value: Any) -> str:
             f"{', '.join(ISOLATION_LEVELS)}."
         )
     return value
-
-
-def _optional_text(
-    value: Any, *, what: str, max_length: int | None = None
-) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidInput(f"The {what} must be text, not {value!r}.")
-    value = value.strip()
-    if max_length is not None and len(value) > max_length:
-        raise InvalidInput(
-            f"The {what} {value[:40]!r}... has {len(value)} characters: shorten it "
-            f"to at most {max_length}."
-        )
-    return value or None
 
 
 def _merged_settings(
@@ -300,15 +354,18 @@ def create_university(
     """
     name = clean_name(name, what="university name")
     email = normalise_email(owner_email)
-    owner_display_name = _optional_text(
-        owner_display_name, what="owner's name", max_length=NAME_MAX_LENGTH
+    owner_display_name = clean_text(
+        owner_display_name,
+        what="owner's name",
+        max_length=NAME_MAX_LENGTH,
+        single_line=True,
     )
     organization_name = (
         clean_name(organization, what="organization name")
         if organization is not None
         else None
     )
-    description = _optional_text(description, what="description")
+    description = clean_text(description, what="description")
     isolation_level = _isolation_level(isolation_level)
     mirrored = {
         "max_agents": _positive_int(max_agents, what="max_agents"),
@@ -321,7 +378,9 @@ def create_university(
     }
     storage_quota_mb = _positive_int(storage_quota_mb, what="storage_quota_mb")
     merged = _merged_settings(DEFAULT_SETTINGS, settings, mirrored)
-    tenant_id = _optional_text(tenant_id, what="tenant id", max_length=NAME_MAX_LENGTH)
+    tenant_id = clean_text(
+        tenant_id, what="tenant id", max_length=NAME_MAX_LENGTH, single_line=True
+    )
 
     _lock_university_names(session)
     _refuse_taken_name(session, name)
@@ -393,9 +452,7 @@ def update_university(
             _refuse_taken_name(session, name, except_id=university.id)
         university.name = name
     if "description" in changes:
-        university.description = _optional_text(
-            changes["description"], what="description"
-        )
+        university.description = clean_text(changes["description"], what="description")
     if "isolation_level" in changes:
         university.isolation_level = _isolation_level(changes["isolation_level"])
 
@@ -533,11 +590,14 @@ def storable_json(value: Any, *, what: str) -> Any:
 
     Rule: anything JSON cannot store is refused with ``InvalidInput`` naming
     ``what`` and the bad value: NaN and Infinity (SQLite would keep the
-    non-JSON text ``NaN``, PostgreSQL refuses it), and objects JSON has no
-    type for. The copy is not shared with the caller's dict or list. Every
-    service that takes a JSON document checks it here."""
+    non-JSON text ``NaN``, PostgreSQL refuses it), objects JSON has no type
+    for, and the character U+0000 (NUL) in a text or a key (both engines
+    store it, but PostgreSQL cannot turn it into text or ``jsonb``, so
+    reading the value back or merging metadata fails there). The copy is not
+    shared with the caller's dict or list. Every service that takes a JSON
+    document checks it here."""
     try:
-        return json.loads(json.dumps(value, allow_nan=False))
+        text = json.dumps(value, allow_nan=False)
     except ValueError as error:
         # Only an out-of-range float is looked for: a circular document
         # would send the search round for ever.
@@ -554,6 +614,28 @@ def storable_json(value: Any, *, what: str) -> Any:
             f"The {what} holds a value JSON cannot store ({error}): use texts, "
             "numbers, true/false, null, lists and objects only."
         ) from None
+    # json.dumps writes NUL as \u0000; a text holding a backslash and "u0000"
+    # is written \\u0000 and found again below, then not refused.
+    if "\\u0000" in text:
+        where = _first_nul(value)
+        if where:
+            raise InvalidInput(
+                f"The {what} holds the character U+0000 (NUL) {where}, which "
+                "PostgreSQL cannot store in JSON: remove it."
+            )
+    return json.loads(text)
+
+
+def _children(value: Any):
+    if isinstance(value, dict):
+        return value.items()
+    if isinstance(value, list | tuple):
+        return enumerate(value)
+    return ()
+
+
+def _step(key: Any) -> str:
+    return f"[{key}]" if isinstance(key, int) else f"[{json.dumps(str(key))}]"
 
 
 def _first_non_finite(value: Any, path: str = "") -> str:
@@ -562,16 +644,22 @@ def _first_non_finite(value: Any, path: str = "") -> str:
     if isinstance(value, float) and not math.isfinite(value):
         label = "NaN" if math.isnan(value) else ("-" * (value < 0)) + "Infinity"
         return f"{label} at {path}" if path else label
-    children = (
-        value.items()
-        if isinstance(value, dict)
-        else enumerate(value)
-        if isinstance(value, list | tuple)
-        else ()
-    )
-    for key, child in children:
-        step = f"[{key}]" if isinstance(key, int) else f"[{json.dumps(str(key))}]"
-        found = _first_non_finite(child, path + step)
+    for key, child in _children(value):
+        found = _first_non_finite(child, path + _step(key))
+        if found:
+            return found
+    return ""
+
+
+def _first_nul(value: Any, path: str = "") -> str:
+    """Where the first NUL in a JSON document sits, for a message: ``in the
+    text at ["a"][0]`` or ``in the key ["a\\u0000"]``."""
+    if isinstance(value, str) and "\x00" in value:
+        return f"in the text at {path}" if path else "in the text"
+    for key, child in _children(value):
+        if isinstance(key, str) and "\x00" in key:
+            return f"in the key {path}{_step(key)}"
+        found = _first_nul(child, path + _step(key))
         if found:
             return found
     return ""
