@@ -1,6 +1,8 @@
 """Training data: quality by data type, validation over time, sources,
 anonymization coverage, and the review queue with confirmed bulk actions."""
 
+import hashlib
+
 import plotly.express as px
 import streamlit as st
 
@@ -24,6 +26,8 @@ from university_models.services.training_data import (
 from university_models.ui import (
     STATUS_COLORS,
     cached_query,
+    counted,
+    literal,
     pager,
     run_query,
     run_write,
@@ -37,6 +41,7 @@ from university_models.ui import (
 ALL = "All"
 TIMELINE_DAYS = 30
 PENDING_KEY = "training_data_pending_bulk"
+SELECTION_KEY = "training_data_selected_ids"
 
 #: What each bulk action does, which statuses it accepts, and its past tense.
 ACTIONS = {
@@ -204,12 +209,21 @@ offset = pager(matching, page_size=training_data.QUEUE_PAGE_SIZE, key="queue_pag
 queue = cached_query(
     training_data.review_queue, university.id, offset=offset, **filters
 )
+# Streamlit keeps a table's selection by row position under its key: a key
+# of its own for each university, filter and page keeps ticks from moving to
+# other records when the rows change.
+table_key = (
+    "review_table_"
+    + hashlib.sha256(
+        repr((university.id, sorted(filters.items()), offset)).encode()
+    ).hexdigest()[:16]
+)
 event = st.dataframe(
     queue,
     hide_index=True,
     on_select="rerun",
     selection_mode="multi-row",
-    key="review_table",
+    key=table_key,
     column_order=[c for c in queue.columns if c != "id"],
     column_config={
         "quality_score": st.column_config.ProgressColumn(
@@ -228,16 +242,20 @@ st.caption(
     "lowest quality first. Select rows to act on them only."
 )
 
+# Ticking rows turns "Apply to" to them, clearing the ticks turns it back;
+# otherwise the person's own choice stands.
+if st.session_state.get(SELECTION_KEY) != selected:
+    st.session_state[SELECTION_KEY] = selected
+    st.session_state["queue_scope"] = "selected" if selected else "matching"
 columns = st.columns([2, 2, 3])
 scope = columns[0].radio(
     "Apply to",
     ["selected", "matching"],
     format_func=lambda key: (
-        f"the {len(selected)} selected rows"
+        f"the {counted(len(selected), 'selected row')}"
         if key == "selected"
-        else f"all {matching} matching records"
+        else f"all {counted(matching, 'matching record')}"
     ),
-    index=0 if selected else 1,
     key="queue_scope",
 )
 action = columns[1].radio(
@@ -253,6 +271,10 @@ reason = columns[2].text_input(
     help="Required to reject; kept with every rejected record.",
 )
 
+target = dict(filters)
+if scope == "selected":
+    target["record_ids"] = selected
+
 if st.button("Review the change", type="primary", key="queue_review"):
     if scope == "selected" and not selected:
         st.warning("Select rows in the table first, or apply to all matching.")
@@ -262,11 +284,9 @@ if st.button("Review the change", type="primary", key="queue_review"):
         st.session_state.pop(PENDING_KEY, None)
         st.error("To reject records, give a reason.", icon=":material/error:")
     else:
-        target = dict(filters)
-        if scope == "selected":
-            target["record_ids"] = selected
         shown = run_query(preview, university.id, action=action, **target)
         st.session_state[PENDING_KEY] = {
+            "university": university.id,
             "action": action,
             "filters": target,
             "reason": reason.strip(),
@@ -278,6 +298,16 @@ if st.button("Review the change", type="primary", key="queue_review"):
         }
 
 pending = st.session_state.get(PENDING_KEY)
+if pending and (
+    pending["university"] != university.id
+    or pending["filters"] != target
+    or pending["action"] != action
+    or (action == "reject" and pending["reason"] != reason.strip())
+):
+    # The confirmation belongs to what is on screen: another university,
+    # other filters, other rows or another action need a new review.
+    st.session_state.pop(PENDING_KEY, None)
+    pending = None
 if pending:
     allowed, done = ACTIONS[pending["action"]]
     blocked = {
@@ -286,14 +316,14 @@ if pending:
         if count and name not in allowed
     }
     because = (
-        f" with the reason “{pending['reason']}”"
+        f" with the reason “{literal(pending['reason'])}”"
         if pending["action"] == "reject"
         else ""
     )
     with st.container(border=True):
         st.warning(
             f"This will {pending['action']} **{pending['count']}** training "
-            f"records of {university.name}{because}. Confirm to go ahead.",
+            f"records of {literal(university.name)}{because}. Confirm to go ahead.",
             icon=":material/warning:",
         )
         if blocked:
@@ -355,7 +385,7 @@ if pending:
                 run_write(
                     change,
                     success=lambda changed: f"{changed} training records {done}.",
-                    reset_keys=(PENDING_KEY, "review_table"),
+                    reset_keys=(PENDING_KEY, table_key, SELECTION_KEY),
                 )
             finally:
                 if prepared is not None:

@@ -295,6 +295,42 @@ def test_training_data_bulk_validate_states_the_count_and_asks_first(configured)
     assert status_counts(configured, second.university_id) == before_other
 
 
+def test_training_data_confirmation_is_dropped_when_the_university_changes(
+    configured,
+):
+    with transaction(configured) as session:
+        first = build_scene(session, "Lyceum", scale=2)
+        second = build_scene(session, "Academy", scale=2)
+    before_other = status_counts(configured, second.university_id)
+    app = open_page("pages/training_data.py", university_id=first.university_id)
+    app.radio(key="queue_action").set_value("validate")
+    app.button(key="queue_review").click().run()
+    assert app.button(key="queue_confirm")
+
+    app.sidebar.selectbox[0].select(second.university_id).run()
+
+    assert not app.exception
+    assert not [b for b in app.button if b.key == "queue_confirm"]
+    assert status_counts(configured, second.university_id) == before_other
+
+
+def test_training_data_ticks_do_not_move_to_other_records_with_the_filters(
+    configured,
+):
+    with transaction(configured) as session:
+        first = build_scene(session, "Lyceum", scale=3)
+    app = open_page("pages/training_data.py", university_id=first.university_id)
+    tick_rows(app, [0])
+    assert app.radio(key="queue_scope").value == "selected"
+
+    app.selectbox(key="queue_status").select("validated").run()
+
+    assert not app.exception
+    assert app.radio(key="queue_scope").value == "matching"
+    app.button(key="queue_review").click().run()
+    assert any("validate **3** training records" in w.value for w in app.warning)
+
+
 def test_training_data_bulk_refusal_changes_nothing_and_says_why(configured):
     with transaction(configured) as session:
         first = build_scene(session, "Lyceum")
@@ -474,6 +510,16 @@ def test_utc_helpers_label_and_refuse_naive_times():
     assert ui.format_utc(datetime(2026, 12, 3, 19, 5, tzinfo=UTC)).endswith("UTC")
 
 
+def tick_rows(app: AppTest, rows: list[int]) -> AppTest:
+    """What a click on these rows of the review queue leaves in the session:
+    the selection under the table's key (one key per filter and page)."""
+    # AppTest's session state has keys() but cannot be iterated itself.
+    names = app.session_state.keys()  # noqa: SIM118
+    [key] = [name for name in names if name.startswith("review_table_")]
+    app.session_state[key] = {"selection": {"rows": rows, "columns": [], "cells": []}}
+    return app.run()
+
+
 def test_training_data_bulk_reject_of_selected_rows_keeps_the_others(configured):
     with transaction(configured) as session:
         first = build_scene(session, "Lyceum", scale=3)
@@ -483,11 +529,8 @@ def test_training_data_bulk_reject_of_selected_rows_keeps_the_others(configured)
     chosen = set(queue["id"].iloc[[0, 2]])
 
     # What a click on two rows of the table leaves in the session.
-    app.session_state["review_table"] = {
-        "selection": {"rows": [0, 2], "columns": [], "cells": []}
-    }
-    app.run()
-    app.radio(key="queue_scope").set_value("selected")
+    tick_rows(app, [0, 2])
+    assert app.radio(key="queue_scope").value == "selected"
     app.radio(key="queue_action").set_value("reject").run()
     app.text_input(key="queue_reason").input("duplicate of another record").run()
     app.button(key="queue_review").click().run()
