@@ -121,7 +121,8 @@ table = ui.cached_query(
 
 if total == 0 and not any(filters.values()):
     st.info(
-        f"{university.name} has no agents yet. Create the first one with "
+        f"{ui.literal(university.name)} has no agents yet. Create the first one "
+        "with "
         "**Create an agent** above.",
         icon=":material/smart_toy:",
     )
@@ -136,7 +137,10 @@ else:
         width="stretch",
         on_select="rerun",
         selection_mode="single-row",
-        key="agents_table",
+        # A key per university, filter and page: Streamlit keeps a selection
+        # by row position, which must not open another agent when the rows
+        # change.
+        key=ui.table_key("agents_rows", university.id, filters, offset),
         column_config={
             "name": "agent",
             "agent_type": "type",
@@ -190,14 +194,18 @@ if profile is None:
     st.stop()
 
 st.markdown(
-    f"### {profile['name']}  \n"
+    f"### {ui.literal(profile['name'])}  \n"
     f"{profile['agent_type']}"
-    + (f" · {profile['specialization']}" if profile["specialization"] else "")
+    + (
+        f" · {ui.literal(profile['specialization'])}"
+        if profile["specialization"]
+        else ""
+    )
     + f" · status **{profile['status']}** · created "
     + ui.format_utc(profile["created_at"])
 )
 if profile["description"]:
-    st.write(profile["description"])
+    st.markdown(ui.literal(profile["description"]))
 
 metrics = st.columns(5)
 metrics[0].metric("Competency", f"{profile['competency_score']:.2f}")

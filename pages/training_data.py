@@ -1,8 +1,6 @@
 """Training data: quality by data type, validation over time, sources,
 anonymization coverage, and the review queue with confirmed bulk actions."""
 
-import hashlib
-
 import plotly.express as px
 import streamlit as st
 
@@ -34,6 +32,7 @@ from university_models.ui import (
     select_university,
     show_error,
     show_flash,
+    table_key,
     utc_column,
     utc_label,
 )
@@ -209,21 +208,14 @@ offset = pager(matching, page_size=training_data.QUEUE_PAGE_SIZE, key="queue_pag
 queue = cached_query(
     training_data.review_queue, university.id, offset=offset, **filters
 )
-# Streamlit keeps a table's selection by row position under its key: a key
-# of its own for each university, filter and page keeps ticks from moving to
-# other records when the rows change.
-table_key = (
-    "review_table_"
-    + hashlib.sha256(
-        repr((university.id, sorted(filters.items()), offset)).encode()
-    ).hexdigest()[:16]
-)
+# Ticks stay with the records they were made on (see ui.table_key).
+review_key = table_key("review_table", university.id, filters, offset)
 event = st.dataframe(
     queue,
     hide_index=True,
     on_select="rerun",
     selection_mode="multi-row",
-    key=table_key,
+    key=review_key,
     column_order=[c for c in queue.columns if c != "id"],
     column_config={
         "quality_score": st.column_config.ProgressColumn(
@@ -385,7 +377,7 @@ if pending:
                 run_write(
                     change,
                     success=lambda changed: f"{changed} training records {done}.",
-                    reset_keys=(PENDING_KEY, table_key, SELECTION_KEY),
+                    reset_keys=(PENDING_KEY, review_key, SELECTION_KEY),
                 )
             finally:
                 if prepared is not None:

@@ -304,6 +304,28 @@ def make_agents(engine: Engine, university_id: str, *names: str) -> list[str]:
         ]
 
 
+def click_agent_row(app: AppTest, row: int) -> AppTest:
+    """What a click on a row of the agents table leaves in the session."""
+    # AppTest's session state has keys() but cannot be iterated itself.
+    names = app.session_state.keys()  # noqa: SIM118
+    [key] = [name for name in names if name.startswith("agents_rows_")]
+    app.session_state[key] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    return app.run()
+
+
+def test_a_clicked_agent_stays_open_when_the_table_filters_change(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    _, bob, _ = make_agents(sqlite_configured, university_id, "Ada", "Bob", "Cy")
+    app = open_page("agents")
+    click_agent_row(app, 1)
+    assert app.selectbox(key="profile_agent").value == bob
+
+    app.text_input(key="filter_name").input("cy").run()
+
+    assert not app.exception
+    assert app.selectbox(key="profile_agent").value == bob
+
+
 def make_competition(
     engine: Engine,
     university_id: str,

@@ -18,6 +18,7 @@ Pages import from here so that they stay thin and behave the same way:
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import logging
 import re
@@ -452,6 +453,21 @@ def keep_choices(*keys: str) -> None:
             st.session_state[kept] = st.session_state[key]
         elif kept in st.session_state:
             st.session_state[key] = st.session_state[kept]
+
+
+# --------------------------------------------------------------------------
+# Tables people select rows in
+
+
+def table_key(name: str, university_id: str, filters: dict, offset: int) -> str:
+    """A widget key for a selectable table showing one university, filter
+    and page of rows.
+
+    Why: Streamlit keeps a table's selection by row position under its key;
+    with one key for every view, ticks made on one page or filter would
+    land on other records when the rows change."""
+    view = repr((university_id, sorted(filters.items()), offset)).encode()
+    return f"{name}_{hashlib.sha256(view).hexdigest()[:16]}"
 
 
 # --------------------------------------------------------------------------
