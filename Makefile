@@ -23,8 +23,7 @@ $(VENV)/.requirements-dev: requirements.txt requirements-dev.txt $(VENV)/.requir
 run: $(VENV)/.requirements
 	$(BIN)/python -m university_models db upgrade
 	$(BIN)/python -m university_models demo --if-empty
-	$(BIN)/streamlit run streamlit_app.py --server.address $(HOST) --server.port $(PORT) \
-		--server.headless true --browser.gatherUsageStats false
+	$(BIN)/python -m university_models serve --host $(HOST) --port $(PORT)
 
 ## test: set up and run the whole suite
 test: $(VENV)/.requirements-dev

@@ -215,11 +215,21 @@ metrics[2].metric(
     f"{profile['competition_wins']} / {profile['competition_draws']}"
     f" / {profile['competition_losses']}",
 )
-metrics[3].metric("Average score", f"{profile['average_score']:.3f}")
-metrics[4].metric("Highest score", f"{profile['highest_score']:.3f}")
+# An agent that never finished a match has no score yet, not a score of 0.
+competed = profile["last_competed_at"] is not None
+metrics[3].metric(
+    "Average score", f"{profile['average_score']:.3f}" if competed else "—"
+)
+metrics[4].metric(
+    "Highest score", f"{profile['highest_score']:.3f}" if competed else "—"
+)
 
+# Tracked tabs: after a save in Settings the page reruns on the same tab, so
+# its message (or its refusal) is in view.
 curriculum_tab, record_tab, data_tab, proposals_tab, settings_tab = st.tabs(
-    ["Curriculum", "Competition record", "Training data", "Proposals", "Settings"]
+    ["Curriculum", "Competition record", "Training data", "Proposals", "Settings"],
+    key="profile_tab",
+    on_change="rerun",
 )
 
 with curriculum_tab:

@@ -64,28 +64,24 @@ def _healthy(url: str) -> bool:
 
 @contextmanager
 def streamlit_server(database_url: str, log_path: Path) -> Iterator[str]:
-    """Run the dashboard with ``streamlit run`` against ``database_url`` and
-    yield its base URL once its health check answers; stop it at the end.
-    The server's output goes to ``log_path`` (shown if it fails to start)."""
+    """Run the dashboard as ``make run`` does (``python -m university_models
+    serve``) against ``database_url`` and yield its base URL once its health
+    check answers; stop it at the end. The server's output goes to
+    ``log_path`` (shown if it fails to start)."""
     port = free_port()
-    env = {**os.environ, DATABASE_URL_VARIABLE: database_url}
+    env = {
+        **os.environ,
+        DATABASE_URL_VARIABLE: database_url,
+        # Nothing changes the sources during a test; watching them costs CPU.
+        "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
+    }
     command = [
         sys.executable,
         "-m",
-        "streamlit",
-        "run",
-        "streamlit_app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
+        "university_models",
+        "serve",
+        "--port",
         str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-        # Nothing changes the sources during a test; watching them costs CPU.
-        "--server.fileWatcherType",
-        "none",
     ]
     url = f"http://127.0.0.1:{port}"
     with open(log_path, "wb") as output:

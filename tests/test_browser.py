@@ -217,6 +217,20 @@ def test_every_page_opens_for_the_demo_and_is_captured(
     assert all((SCREENSHOTS / f"{name}.png").stat().st_size > 10_000 for name in PAGES)
 
 
+def test_a_link_to_a_page_opens_the_real_app_on_a_fresh_server(
+    demo_database, page, tmp_path
+):
+    url, university_id = demo_database
+    # A server nobody has visited yet, opened straight at a page's link.
+    with streamlit_server(url, tmp_path / "streamlit.log") as fresh:
+        # open_page checks the page's heading and the app's sectioned
+        # navigation, which a page run on its own does not have.
+        open_page(page, fresh, university_id, "leaderboard")
+
+        assert page.title() == "Agentic University"
+        assert f"university={university_id}" in page.url
+
+
 def test_creating_an_agent_in_the_browser(server, demo_database, page):
     _, university_id = demo_database
     open_page(page, server, university_id, "agents")
@@ -234,6 +248,24 @@ def test_creating_an_agent_in_the_browser(server, demo_database, page):
     page.get_by_role("textbox", name="Name contains", exact=True).fill("browser bot")
     page.keyboard.press("Enter")
     see(page, "Matching agents: 1.")
+
+
+def test_saving_an_agents_settings_stays_on_the_settings_tab(
+    server, demo_database, two_agents, page
+):
+    _, university_id = demo_database
+    open_page(page, server, university_id, "agents")
+    choose(page, "Open the profile of", two_agents[1])
+    page.get_by_role("tab", name="Settings").click()
+    wait_until_idle(page)
+    page.get_by_role("textbox", name="Description", exact=True).fill(
+        "Edited in the browser."
+    )
+    page.get_by_role("button", name="Save agent").click()
+
+    see(page, f"Saved {two_agents[1]}.")
+    settings = page.get_by_role("tab", name="Settings")
+    assert settings.get_attribute("aria-selected") == "true"
 
 
 def test_scheduling_starting_and_recording_a_competition_in_the_browser(

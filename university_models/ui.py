@@ -141,7 +141,10 @@ def _ensure_entrypoint() -> None:
     and with the folder's file names as navigation. Switching that mode off
     and rerunning puts the visitor on the same page of the real app. Only a
     session's first run is rerun: a later run may carry a click, which a
-    rerun would lose (Streamlit's AppTest starts every run in that mode)."""
+    rerun would lose (Streamlit's AppTest starts every run in that mode).
+    ``python -m university_models serve`` (what ``make run`` uses) switches
+    the mode off before the server starts, which is the reliable way; this
+    is the fallback for a plain ``streamlit run streamlit_app.py``."""
     entered = st.session_state.pop(_ENTRY_KEY, False)
     first_run = not st.session_state.get(_RENDERED_KEY, False)
     st.session_state[_RENDERED_KEY] = True
