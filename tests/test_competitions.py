@@ -32,6 +32,7 @@ from university_models.services.competitions import (
     complete_competition,
     find_competition,
     record_match_result,
+    round_robin_rounds,
     schedule_competition,
     start_competition,
 )
@@ -403,6 +404,37 @@ def test_round_robin_plays_every_pair_once_per_leg(engine, count, legs):
             for side in (m.participant1_id, m.participant2_id)
         ]
         assert len(playing) == len(set(playing)), "nobody plays twice in a round"
+
+
+@pytest.mark.parametrize("count", range(2, 13))
+def test_round_robin_balances_home_and_away(count):
+    rounds = round_robin_rounds(count)
+    pairs = [pair for pairs in rounds for pair in pairs]
+
+    assert len(pairs) == count * (count - 1) // 2
+    assert {frozenset(pair) for pair in pairs} == {
+        frozenset((a, b)) for a in range(count) for b in range(a + 1, count)
+    }
+    for pairs_of_round in rounds:
+        playing = [entrant for pair in pairs_of_round for entrant in pair]
+        assert len(playing) == len(set(playing))
+    for entrant in range(count):
+        home = sum(home == entrant for home, _ in pairs)
+        away = sum(away == entrant for _, away in pairs)
+        assert abs(home - away) <= 1, (entrant, home, away)
+        if count % 2:
+            assert home == away, "an odd field is exactly balanced"
+
+
+def test_round_robin_of_three_has_nobody_always_away(engine):
+    university_id, agents = make_scene(engine, agents=3)
+    competition_id, participants = started(engine, university_id, agents)
+
+    matches = matches_of(engine, competition_id)
+    for participant in participants:
+        home = sum(m.participant1_id == participant for m in matches)
+        away = sum(m.participant2_id == participant for m in matches)
+        assert (home, away) == (1, 1)
 
 
 @pytest.mark.parametrize(

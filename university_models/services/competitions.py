@@ -485,27 +485,35 @@ def _add_match(
 
 def round_robin_rounds(count: int) -> list[list[tuple[int, int]]]:
     """The rounds of a single round robin between ``count`` entrants, by the
-    circle method: every pair meets once, nobody plays twice in a round (an
-    odd field gives one entrant a rest each round). Pairs are indexes
-    ``(home, away)``; home and away alternate so that nobody is always
-    first."""
-    entrants: list[int | None] = list(range(count))
-    if count % 2:
-        entrants.append(None)
-    size = len(entrants)
+    circle method: every pair meets once and nobody plays twice in a round.
+    Pairs are indexes ``(home, away)``.
+
+    Rule (home and away balance): every entrant's home count differs from
+    its away count by at most 1; with an odd field they are equal. An odd
+    field of n puts the entrants on a circle of n and in round r pairs
+    ``r + i`` (home) with ``r - i`` (away) for i = 1 .. (n - 1) / 2, while
+    entrant r rests: an entrant is home against the entrants an even step
+    behind it and away against the others, (n - 1) / 2 of each. An even
+    field keeps entrant 0 off the circle of the other n - 1, meeting the
+    one that would rest, home in rounds 1, 3, 5, ... and away in the others.
+    """
+    if count < 2:
+        return []
+    odd = count % 2 == 1
+    circle = count if odd else count - 1
+    # With an even field entrant 0 stands in the middle of the circle.
+    first = 0 if odd else 1
     rounds = []
-    for number in range(size - 1):
+    for number in range(circle):
         pairs = []
-        for index in range(size // 2):
-            home, away = entrants[index], entrants[size - 1 - index]
-            if home is None or away is None:
-                continue
-            if (index == 0 and number % 2) or (index > 0 and index % 2):
-                home, away = away, home
+        if not odd:
+            resting = number + first
+            pairs.append((0, resting) if number % 2 == 0 else (resting, 0))
+        for step in range(1, (circle - 1) // 2 + 1):
+            home = (number + step) % circle + first
+            away = (number - step) % circle + first
             pairs.append((home, away))
         rounds.append(pairs)
-        # Keep the first entrant in place and rotate the others.
-        entrants = [entrants[0], entrants[-1], *entrants[1:-1]]
     return rounds
 
 
