@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from tests.factories import make_agent, make_university
 from university_models.db import new_id, read_session, transaction
 from university_models.errors import (
+    Conflict,
     InvalidInput,
     InvalidTransition,
     NotFound,
@@ -216,14 +217,16 @@ def test_schedule_refuses_bad_values(engine, values, message):
     )
 
 
-def test_competition_names_are_unique_per_university_ignoring_case(engine):
+def test_a_taken_competition_name_is_a_conflict_per_university_ignoring_case(
+    engine,
+):
     university_id, _ = make_scene(engine, agents=0)
     other_id, _ = make_scene(engine, agents=0)
     schedule(engine, university_id, name="Spring Cup")
 
     assert_refused(
         engine,
-        InvalidInput,
+        Conflict,
         lambda session: schedule_competition(
             session,
             university_id,
@@ -323,7 +326,7 @@ def test_add_participant_refusals_leave_rows_unchanged(engine):
         )
 
     assert_refused(engine, NotFound, entering("no-such-agent"), "no-such-agent")
-    assert_refused(engine, InvalidInput, entering(strangers[0]), "another university")
+    assert_refused(engine, NotFound, entering(strangers[0]), strangers[0])
     assert_refused(engine, InvalidInput, entering(agents[4]), "'a4' is archived")
     assert_refused(engine, InvalidInput, entering(agents[0]), "already takes part")
     assert_refused(
@@ -352,6 +355,90 @@ def test_add_participant_refusals_leave_rows_unchanged(engine):
     with transaction(engine) as session:
         start_competition(session, competition_id)
     assert_refused(engine, InvalidTransition, entering(agents[3]), "is active")
+
+
+def test_an_agent_of_another_university_is_not_found_and_not_named(engine):
+    university_id, _ = make_scene(engine, agents=1)
+    with transaction(engine) as session:
+        other = make_university(session)
+        stranger = make_agent(session, other, name="Secret Agent").id
+    competition_id = schedule(engine, university_id)
+
+    before = row_counts(engine)
+    with pytest.raises(NotFound) as refused, transaction(engine) as session:
+        add_participant(session, competition_id, stranger)
+    assert row_counts(engine) == before
+    message = str(refused.value)
+    assert stranger in message
+    assert "Secret Agent" not in message and "another university" not in message
+    # The same words as for an id that exists nowhere.
+    with pytest.raises(NotFound) as missing, transaction(engine) as session:
+        add_participant(session, competition_id, "no-such-agent")
+    assert str(missing.value) == message.replace(stranger, "no-such-agent")
+
+
+def test_competition_services_refuse_another_universitys_rows_when_scoped(engine):
+    university_id, agents = make_scene(engine, agents=3)
+    other_id, _ = make_scene(engine, agents=0)
+    scheduled_id, _ = entered(engine, university_id, agents[:2], name="Waiting")
+    active_id, _ = started(engine, university_id, agents[:2], name="Running")
+    match_id = matches_of(engine, active_id)[0].id
+
+    for call in (
+        lambda s: add_participant(s, scheduled_id, agents[2], university_id=other_id),
+        lambda s: start_competition(s, scheduled_id, university_id=other_id),
+        lambda s: record_match_result(
+            s,
+            match_id,
+            participant1_score=1,
+            participant2_score=0,
+            university_id=other_id,
+        ),
+        lambda s: complete_competition(s, active_id, university_id=other_id),
+        lambda s: cancel_competition(s, active_id, university_id=other_id),
+    ):
+        assert_refused(engine, NotFound, call, f"in university '{other_id}'")
+
+    # Scoped to their own university the same calls go through.
+    with transaction(engine) as session:
+        add_participant(session, scheduled_id, agents[2], university_id=university_id)
+        record_match_result(
+            session,
+            match_id,
+            participant1_score=1,
+            participant2_score=0,
+            university_id=university_id,
+        )
+        complete_competition(session, active_id, university_id=university_id)
+        cancel_competition(session, scheduled_id, university_id=university_id)
+    assert competition_status(engine, active_id) == "completed"
+    assert competition_status(engine, scheduled_id) == "cancelled"
+
+
+def test_status_refusals_use_the_right_article(engine):
+    university_id, _ = make_scene(engine, agents=0)
+    competition_id = schedule(engine, university_id)
+
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda session: complete_competition(session, competition_id),
+        r"\(only an active competition can\)",
+    )
+    with transaction(engine) as session:
+        cancel_competition(session, competition_id)
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda session: start_competition(session, competition_id),
+        r"\(only a scheduled competition can\)",
+    )
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda session: cancel_competition(session, competition_id),
+        r"\(only a scheduled or active competition can\)",
+    )
 
 
 # --- starting ------------------------------------------------------------
@@ -646,7 +733,8 @@ def test_explicit_winner_decides_equal_scores_but_cannot_contradict_them(engine)
             participant2_score=1,
             winner_participant_id=match.participant2_id,
         ),
-        "has the worse score",
+        "Winner 'a1' has the worse score \\(3 to 1\\) in match 1 of 'Cup.*' "
+        "\\('a0' and 'a1'\\)",
     )
     assert_refused(
         engine,
@@ -658,8 +746,43 @@ def test_explicit_winner_decides_equal_scores_but_cannot_contradict_them(engine)
             participant2_score=1,
             winner_participant_id="someone-else",
         ),
-        "'someone-else' does not play match",
+        "'someone-else' does not play match 1 .*\\('a0' and 'a1'\\)",
     )
+
+
+def test_a_winner_with_the_worse_score_is_named_by_its_agent_not_its_id(engine):
+    university_id, agents = make_scene(engine, agents=3)
+    competition_id, participants = started(engine, university_id, agents, name="Cup")
+    match = next(
+        m
+        for m in matches_of(engine, competition_id)
+        if participants[2] not in (m.participant1_id, m.participant2_id)
+    )
+    loser = match.participant2_id
+
+    with pytest.raises(InvalidInput) as refused, transaction(engine) as session:
+        record_match_result(
+            session,
+            match.id,
+            participant1_score=3,
+            participant2_score=1,
+            winner_participant_id=loser,
+        )
+    message = str(refused.value)
+    assert f"Winner 'a{participants.index(loser)}' has the worse" in message
+    assert loser not in message
+
+    # A participant of the competition that does not play this match is
+    # named too.
+    with pytest.raises(InvalidInput) as refused, transaction(engine) as session:
+        record_match_result(
+            session,
+            match.id,
+            participant1_score=3,
+            participant2_score=1,
+            winner_participant_id=participants[2],
+        )
+    assert "Winner 'a2' does not play match" in str(refused.value)
 
 
 def test_elimination_match_cannot_end_drawn_without_a_tie_break(engine):

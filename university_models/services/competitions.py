@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from university_models.db import utcnow
 from university_models.errors import (
+    Conflict,
     InvalidInput,
     InvalidTransition,
     NotFound,
@@ -77,38 +78,78 @@ def find_competition(
     ).one_or_none()
 
 
-def _lock_competition(session: Session, competition_id: str) -> Competition:
+def _in_scope(owner_id: str | None, university_id: str | None) -> bool:
+    """Rule (isolation): with ``university_id`` given, a row of another
+    university is treated as missing, so its existence is not revealed."""
+    return owner_id is not None and university_id in (None, owner_id)
+
+
+def _where(university_id: str | None) -> str:
+    return f" in university {university_id!r}" if university_id else ""
+
+
+def _lock_competition(
+    session: Session, competition_id: str, university_id: str | None = None
+) -> Competition:
     """Lock the competition's university for a write, then load the
-    competition fresh (another writer may have changed it while we waited)."""
-    university_id = session.scalar(
+    competition fresh (another writer may have changed it while we waited).
+    With ``university_id``, a competition of another university is
+    ``NotFound``."""
+    owner_id = session.scalar(
         select(Competition.university_id).where(Competition.id == competition_id)
     )
-    if university_id is None:
-        raise NotFound(f"No competition has the id {competition_id!r}.")
-    lock_university_for_write(session, university_id)
+    if not _in_scope(owner_id, university_id):
+        raise NotFound(
+            f"No competition has the id {competition_id!r}{_where(university_id)}."
+        )
+    lock_university_for_write(session, owner_id)
     return session.get(Competition, competition_id, populate_existing=True)
 
 
-def _lock_match(session: Session, match_id: str) -> CompetitionMatch:
-    university_id = session.scalar(
+def _lock_match(
+    session: Session, match_id: str, university_id: str | None = None
+) -> CompetitionMatch:
+    """Lock the match's university, then load the match and its competition
+    fresh. With ``university_id``, a match of another university is
+    ``NotFound``."""
+    owner_id = session.scalar(
         select(Competition.university_id)
         .join(CompetitionMatch, CompetitionMatch.competition_id == Competition.id)
         .where(CompetitionMatch.id == match_id)
     )
-    if university_id is None:
-        raise NotFound(f"No match has the id {match_id!r}.")
-    lock_university_for_write(session, university_id)
+    if not _in_scope(owner_id, university_id):
+        raise NotFound(f"No match has the id {match_id!r}{_where(university_id)}.")
+    lock_university_for_write(session, owner_id)
     match = session.get(CompetitionMatch, match_id, populate_existing=True)
     session.get(Competition, match.competition_id, populate_existing=True)
     return match
+
+
+def _with_article(word: str) -> str:
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
 
 
 def _require_status(competition: Competition, allowed: tuple[str, ...], action: str):
     if competition.status not in allowed:
         raise InvalidTransition(
             f"Competition {competition.name!r} is {competition.status}: it cannot "
-            f"{action} (only a {' or '.join(allowed)} competition can)."
+            f"{action} (only {_with_article(' or '.join(allowed))} competition "
+            "can)."
         )
+
+
+def _agent_name(session: Session, participant_id: str | None) -> str | None:
+    """The name of the agent behind a participant, or None."""
+    if participant_id is None:
+        return None
+    return session.scalar(
+        select(UniversityAgent.name)
+        .join(
+            CompetitionParticipant,
+            CompetitionParticipant.agent_id == UniversityAgent.id,
+        )
+        .where(CompetitionParticipant.id == participant_id)
+    )
 
 
 def _competitors(session: Session, competition: Competition):
@@ -215,7 +256,8 @@ def schedule_competition(
 
     Rules: the name is trimmed, non-empty, at most 255 characters and unique
     in the university ignoring case (the importer and the CLI find
-    competitions by name). The type is one of ``COMPETITION_TYPES``;
+    competitions by name; a taken name is ``Conflict``, as for university,
+    agent and path names). The type is one of ``COMPETITION_TYPES``;
     ``rules`` and ``evaluation_config`` are JSON objects (dicts or JSON text,
     default ``{}``) and the rules must be ones ``parse_rules`` can apply.
     The window has time-zone aware ends, start strictly before end.
@@ -262,7 +304,7 @@ def schedule_competition(
 
     existing = find_competition(session, university_id, name)
     if existing is not None:
-        raise InvalidInput(
+        raise Conflict(
             f"University {university.name!r} already has a competition called "
             f"{existing.name!r}: choose another name."
         )
@@ -316,16 +358,20 @@ def add_participant(
     *,
     participant_type: str = "competitor",
     seed_ranking: int | None = None,
+    university_id: str | None = None,
 ) -> CompetitionParticipant:
     """Enter an agent into a scheduled competition.
 
     Rules: only while the competition is scheduled; the agent belongs to
-    the competition's university and is not archived; each agent once per
-    competition; at most ``max_participants`` competitors (observers and
-    judges do not count and do not play); ``seed_ranking`` is a positive
-    integer, unique in the competition, and only competitors have one.
+    the competition's university (an agent of another university is
+    ``NotFound`` with the message of a missing one: isolation) and is not
+    archived; each agent once per competition; at most ``max_participants``
+    competitors (observers and judges do not count and do not play);
+    ``seed_ranking`` is a positive integer, unique in the competition, and
+    only competitors have one. With ``university_id``, a competition of
+    another university is ``NotFound``.
     """
-    competition = _lock_competition(session, competition_id)
+    competition = _lock_competition(session, competition_id, university_id)
     _require_status(competition, ("scheduled",), "take new participants")
 
     if participant_type not in PARTICIPANT_TYPES:
@@ -334,12 +380,10 @@ def add_participant(
             f"{', '.join(PARTICIPANT_TYPES)}."
         )
     agent = session.get(UniversityAgent, agent_id)
-    if agent is None:
-        raise NotFound(f"No agent has the id {agent_id!r}.")
-    if agent.university_id != competition.university_id:
-        raise InvalidInput(
-            f"Agent {agent.name!r} belongs to another university: only agents of "
-            f"the university of {competition.name!r} can take part."
+    if agent is None or agent.university_id != competition.university_id:
+        raise NotFound(
+            f"No agent has the id {agent_id!r} in the university of "
+            f"{competition.name!r}: enter one of its own agents."
         )
     if agent.status == "archived":
         raise InvalidInput(
@@ -400,7 +444,11 @@ def add_participant(
 
 
 def start_competition(
-    session: Session, competition_id: str, *, started_at: datetime | None = None
+    session: Session,
+    competition_id: str,
+    *,
+    started_at: datetime | None = None,
+    university_id: str | None = None,
 ) -> Competition:
     """Start a scheduled competition and generate its matches.
 
@@ -414,9 +462,10 @@ def start_competition(
     after the highest given seed, in join order, so that the bracket is
     recorded in the data; byes go to the top seeds; a later-round match is
     created once both of its feeders are decided. Participants become
-    active, ``actual_start`` is set (``started_at``, default now).
+    active, ``actual_start`` is set (``started_at``, default now). With
+    ``university_id``, a competition of another university is ``NotFound``.
     """
-    competition = _lock_competition(session, competition_id)
+    competition = _lock_competition(session, competition_id, university_id)
     _require_status(competition, ("scheduled",), "start")
     rules = parse_rules(competition.rules, competition.competition_type)
     started_at = _aware(started_at, "started_at") if started_at else utcnow()
@@ -670,6 +719,7 @@ def record_match_result(
     participant2_score: float | None = None,
     winner_participant_id: str | None = None,
     completed_at: datetime | None = None,
+    university_id: str | None = None,
 ) -> CompetitionMatch:
     """Record (or correct) the result of a match.
 
@@ -688,8 +738,9 @@ def record_match_result(
     the next-round match follows the new winner; a correction that changes
     a winner whose next match already has a result is refused, naming that
     match. ``completed_at`` (aware, default now) is kept on the match.
+    With ``university_id``, a match of another university is ``NotFound``.
     """
-    match = _lock_match(session, match_id)
+    match = _lock_match(session, match_id, university_id)
     competition = session.get(Competition, match.competition_id)
     _require_status(competition, ("active",), "take results")
     if match.status == "cancelled":
@@ -717,7 +768,7 @@ def record_match_result(
             )
         second = _score(participant2_score, "participant2_score")
         winner = _winner(
-            match, competition, rules, first, second, winner_participant_id
+            session, match, competition, rules, first, second, winner_participant_id
         )
 
     if (
@@ -761,6 +812,7 @@ def record_match_result(
 
 
 def _winner(
+    session: Session,
     match: CompetitionMatch,
     competition: Competition,
     rules: CompetitionRules,
@@ -769,10 +821,20 @@ def _winner(
     explicit: str | None,
 ) -> str | None:
     sides = (match.participant1_id, match.participant2_id)
+    names = " and ".join(repr(_agent_name(session, side)) for side in sides)
     if explicit is not None and explicit not in sides:
+        # Another participant of this competition is named; anything else
+        # stays an id (it may not exist, or belong to another university).
+        other = session.scalar(
+            select(CompetitionParticipant.id).where(
+                CompetitionParticipant.id == explicit,
+                CompetitionParticipant.competition_id == competition.id,
+            )
+        )
+        who = repr(_agent_name(session, other)) if other else repr(explicit)
         raise InvalidInput(
-            f"Winner {explicit!r} does not play match {match.match_number} of "
-            f"{competition.name!r}: give one of its two participants."
+            f"Winner {who} does not play match {match.match_number} of "
+            f"{competition.name!r}: give one of its two participants ({names})."
         )
 
     by_score = None
@@ -782,8 +844,9 @@ def _winner(
     if explicit is not None:
         if by_score is not None and explicit != by_score:
             raise InvalidInput(
-                f"Winner {explicit!r} has the worse score ({first} to {second}) "
-                f"in match {match.match_number}: fix the scores or the winner."
+                f"Winner {_agent_name(session, explicit)!r} has the worse score "
+                f"({first:g} to {second:g}) in match {match.match_number} of "
+                f"{competition.name!r} ({names}): fix the scores or the winner."
             )
         return explicit
     if by_score is not None:
@@ -803,7 +866,7 @@ def _winner(
             return min(sides, key=lambda side: seeds[side])
     raise InvalidInput(
         f"Match {match.match_number} of {competition.name!r} is an elimination "
-        f"match and cannot end drawn ({first} to {second}): give "
+        f"match and cannot end drawn ({first:g} to {second:g}): give "
         "winner_participant_id or set rules tie_break (higher_seed needs both "
         "sides seeded)."
     )
@@ -832,6 +895,7 @@ def complete_competition(
     *,
     force: bool = False,
     completed_at: datetime | None = None,
+    university_id: str | None = None,
 ) -> Competition:
     """Complete an active competition and rank its competitors.
 
@@ -843,9 +907,10 @@ def complete_competition(
     for solo and challenge), status completed and ``completed_at``; observers
     and judges are completed without a rank. ``winner_agent_id`` is the one
     competitor ranked first, None when the first rank is shared. Sets
-    ``actual_end`` (``completed_at``, default now).
+    ``actual_end`` (``completed_at``, default now). With ``university_id``,
+    a competition of another university is ``NotFound``.
     """
-    competition = _lock_competition(session, competition_id)
+    competition = _lock_competition(session, competition_id, university_id)
     _require_status(competition, ("active",), "complete")
     completed_at = _aware(completed_at, "completed_at") if completed_at else utcnow()
 
@@ -888,15 +953,18 @@ def complete_competition(
     return competition
 
 
-def cancel_competition(session: Session, competition_id: str) -> Competition:
+def cancel_competition(
+    session: Session, competition_id: str, *, university_id: str | None = None
+) -> Competition:
     """Cancel a scheduled or active competition.
 
     Rules: a completed or cancelled competition cannot be cancelled. Its
     unfinished matches are cancelled; recorded results stay (they still
     count in the agents' counters, as every completed match does). An
-    active competition gets ``actual_end``.
+    active competition gets ``actual_end``. With ``university_id``, a
+    competition of another university is ``NotFound``.
     """
-    competition = _lock_competition(session, competition_id)
+    competition = _lock_competition(session, competition_id, university_id)
     _require_status(competition, OPEN_STATUSES, "be cancelled")
 
     for match in _matches(session, competition):
