@@ -937,6 +937,50 @@ def test_solo_result_keeps_the_score_and_completed_at(engine):
         assert agent.last_competed_at == when
 
 
+def test_match_and_competition_times_in_the_future_are_refused(engine):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, _ = entered(engine, university_id, agents)
+    next_year = datetime.now(UTC) + timedelta(days=365)
+
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: start_competition(
+            session, competition_id, started_at=next_year
+        ),
+        "started_at .* is in the future",
+    )
+    with transaction(engine) as session:
+        start_competition(session, competition_id)
+    match = matches_of(engine, competition_id)[0]
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: record_match_result(
+            session,
+            match.id,
+            participant1_score=1,
+            participant2_score=0,
+            completed_at=next_year,
+        ),
+        "completed_at .* is in the future \\(more than 5 minutes after now",
+    )
+    assert matches_of(engine, competition_id)[0].status == "scheduled"
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: complete_competition(
+            session, competition_id, force=True, completed_at=next_year
+        ),
+        "completed_at .* is in the future",
+    )
+
+    # Within the five minutes of clock skew a time is accepted.
+    soon = datetime.now(UTC) + timedelta(minutes=4)
+    recorded = record(engine, match.id, 1, 0, completed_at=soon)
+    assert recorded.completed_at == soon
+
+
 def test_a_correction_corrects_both_agents_counters(engine):
     university_id, agents = make_scene(engine, agents=2)
     competition_id, participants = started(engine, university_id, agents)

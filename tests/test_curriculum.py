@@ -747,6 +747,50 @@ def test_record_refuses_a_result_older_than_the_previous_one(engine):
     )
 
 
+def test_record_refuses_a_result_time_in_the_future_beyond_the_clock_skew(engine):
+    _u, agent_id, path_id, (first, _second) = scene(engine)
+    enrol(engine, agent_id, path_id)
+    next_year = datetime.now(UTC) + timedelta(days=365)
+
+    message = refused(
+        engine,
+        InvalidInput,
+        lambda s: curriculum.record_challenge_result(
+            s,
+            agent_id,
+            first,
+            challenge_index=0,
+            score=0.5,
+            minutes=1,
+            recorded_at=next_year,
+        ),
+        match="is in the future",
+    )
+    assert "5 minutes" in message
+
+    # A clock a little fast (within five minutes) is accepted, and the next
+    # real result is not held back by the refused one.
+    record(
+        engine,
+        agent_id,
+        first,
+        0,
+        0.5,
+        recorded_at=datetime.now(UTC) + timedelta(minutes=4),
+    )
+    with transaction(engine) as session:
+        curriculum.record_challenge_result(
+            session,
+            agent_id,
+            first,
+            challenge_index=1,
+            score=0.5,
+            minutes=1,
+            recorded_at=datetime.now(UTC) + timedelta(minutes=4, seconds=30),
+        )
+    assert progress_of(engine, agent_id, first).challenges_completed == 2
+
+
 def test_record_on_a_level_not_reached_is_refused(engine):
     _u, agent_id, path_id, (_first, second) = scene(engine)
     enrol(engine, agent_id, path_id)

@@ -35,6 +35,7 @@ from university_models.models import (
     UniversityAgent,
 )
 from university_models.services.agents import refresh_agent_counters
+from university_models.services.training_data import CLOCK_SKEW
 from university_models.services.universities import (
     json_error_text,
     lock_university_for_write,
@@ -221,6 +222,23 @@ def _aware(value: Any, what: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(
             f"{what} {value.isoformat()} has no time zone: give it one (UTC)."
+        )
+    return value
+
+
+def _not_future(value: datetime, what: str) -> datetime:
+    """Rule (the clock-skew rule of collecting training data): a time may be
+    at most ``CLOCK_SKEW`` (five minutes) ahead of this machine's clock;
+    anything later is refused, since a result dated in the future would
+    hold the match's time, the agents' ``last_competed_at`` and the order of
+    later results hostage until that moment."""
+    latest = utcnow() + CLOCK_SKEW
+    if value > latest:
+        raise InvalidInput(
+            f"{what} {value.isoformat()} is in the future (more than "
+            f"{CLOCK_SKEW.total_seconds() / 60:g} minutes after now, "
+            f"{utcnow().isoformat(timespec='seconds')}): give the time it "
+            "happened."
         )
     return value
 
@@ -462,13 +480,18 @@ def start_competition(
     after the highest given seed, in join order, so that the bracket is
     recorded in the data; byes go to the top seeds; a later-round match is
     created once both of its feeders are decided. Participants become
-    active, ``actual_start`` is set (``started_at``, default now). With
+    active, ``actual_start`` is set (``started_at``, default now, not in
+    the future beyond ``CLOCK_SKEW``). With
     ``university_id``, a competition of another university is ``NotFound``.
     """
     competition = _lock_competition(session, competition_id, university_id)
     _require_status(competition, ("scheduled",), "start")
     rules = parse_rules(competition.rules, competition.competition_type)
-    started_at = _aware(started_at, "started_at") if started_at else utcnow()
+    started_at = (
+        _not_future(_aware(started_at, "started_at"), "started_at")
+        if started_at
+        else utcnow()
+    )
 
     university = competition.university
     active = session.scalars(
@@ -737,7 +760,8 @@ def record_match_result(
     corrects it: both agents' counters are recomputed, and in a tournament
     the next-round match follows the new winner; a correction that changes
     a winner whose next match already has a result is refused, naming that
-    match. ``completed_at`` (aware, default now) is kept on the match.
+    match. ``completed_at`` (aware, default now, at most ``CLOCK_SKEW``
+    ahead of now: see ``_not_future``) is kept on the match.
     With ``university_id``, a match of another university is ``NotFound``.
     """
     match = _lock_match(session, match_id, university_id)
@@ -749,7 +773,11 @@ def record_match_result(
             "takes no result."
         )
     rules = parse_rules(competition.rules, competition.competition_type)
-    completed_at = _aware(completed_at, "completed_at") if completed_at else utcnow()
+    completed_at = (
+        _not_future(_aware(completed_at, "completed_at"), "completed_at")
+        if completed_at
+        else utcnow()
+    )
 
     first = _score(participant1_score, "participant1_score")
     if match.participant2_id is None:
@@ -907,12 +935,17 @@ def complete_competition(
     for solo and challenge), status completed and ``completed_at``; observers
     and judges are completed without a rank. ``winner_agent_id`` is the one
     competitor ranked first, None when the first rank is shared. Sets
-    ``actual_end`` (``completed_at``, default now). With ``university_id``,
+    ``actual_end`` (``completed_at``, default now, not in the future beyond
+    ``CLOCK_SKEW``). With ``university_id``,
     a competition of another university is ``NotFound``.
     """
     competition = _lock_competition(session, competition_id, university_id)
     _require_status(competition, ("active",), "complete")
-    completed_at = _aware(completed_at, "completed_at") if completed_at else utcnow()
+    completed_at = (
+        _not_future(_aware(completed_at, "completed_at"), "completed_at")
+        if completed_at
+        else utcnow()
+    )
 
     unfinished = [
         match
