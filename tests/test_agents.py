@@ -713,10 +713,10 @@ def test_counters_follow_training_records_and_progress(engine):
             session.add(level)
             levels.append(level)
         session.flush()
-        for level, status, best, minutes, at in (
-            (levels[0], "completed", 0.9, 30, T0),
-            (levels[1], "completed", 0.6, 45, T0 + timedelta(days=1)),
-            (levels[2], "in_progress", 1.0, 15, T0 + timedelta(days=2)),
+        for level, status, best, average, minutes, at in (
+            (levels[0], "completed", 0.9, 0.8, 30, T0),
+            (levels[1], "completed", 0.7, 0.6, 45, T0 + timedelta(days=1)),
+            (levels[2], "in_progress", 1.0, 1.0, 15, T0 + timedelta(days=2)),
         ):
             session.add(
                 AgentProgress(
@@ -725,6 +725,7 @@ def test_counters_follow_training_records_and_progress(engine):
                     total_challenges=1,
                     status=status,
                     best_score=best,
+                    average_score=average,
                     time_spent_minutes=minutes,
                     last_activity_at=at,
                 )
@@ -743,7 +744,8 @@ def test_counters_follow_training_records_and_progress(engine):
         competency = competency_from_progress(session, ada.id)
         ada_id = ada.id
 
-    expected = (0.9 * 1 + 0.6 * 2) / (1 + 2)
+    # The completed levels' results (average scores), not their best scores.
+    expected = (0.8 * 1 + 0.6 * 2) / (1 + 2)
     assert competency == pytest.approx(expected)
     ada = load_agent(engine, ada_id)
     assert ada.competency_score == pytest.approx(expected)

@@ -964,13 +964,13 @@ def test_advancement_waits_for_the_required_competency_with_a_reason(engine):
 
     agent = agent_of(engine, agent_id)
     assert agent.current_curriculum_level_id == first
-    assert agent.competency_score == pytest.approx(0.8)
+    assert agent.competency_score == pytest.approx(0.75)
     assert progress_of(engine, agent_id, second) is None
     where = position(engine, agent_id)
     assert where["status"] == "completed"
     assert where["path_completed"] is False
     assert where["blocker"] == (
-        f"Level 2 'Level 2' requires competency 0.90 (agent {agent.name!r} has 0.80)."
+        f"Level 2 'Level 2' requires competency 0.90 (agent {agent.name!r} has 0.75)."
     )
     refused(
         engine,
@@ -1049,7 +1049,7 @@ def test_enrolling_again_in_a_completed_path_is_refused(engine):
     )
 
 
-def test_competency_is_the_level_weighted_mean_of_best_scores(engine):
+def test_competency_is_the_level_weighted_mean_of_level_results(engine):
     _u, agent_id, path_id, (first, second, _third) = scene(engine, [{}, {}, {}])
     enrol(engine, agent_id, path_id)
 
@@ -1057,9 +1057,32 @@ def test_competency_is_the_level_weighted_mean_of_best_scores(engine):
     finish_level(engine, agent_id, second, [0.5, 0.9])
 
     agent = agent_of(engine, agent_id)
-    # best 0.8 at level 1 and best 0.9 at level 2: (0.8 * 1 + 0.9 * 2) / 3
-    assert agent.competency_score == pytest.approx((0.8 + 1.8) / 3)
+    # Level results (attempt averages) 0.75 at level 1 and 0.7 at level 2:
+    # (0.75 * 1 + 0.7 * 2) / 3, not the best scores 0.8 and 0.9.
+    assert agent.competency_score == pytest.approx((0.75 + 1.4) / 3)
     assert 0.0 <= agent.competency_score <= 1.0
+
+
+def test_competency_uses_the_level_result_not_its_best_challenge(engine):
+    three = [{"prompt": "a"}, {"prompt": "b"}, {"prompt": "c"}]
+    _u, agent_id, path_id, (first, second) = scene(
+        engine,
+        [
+            {"challenges": three, "passing_score": 0.7},
+            {"required_competency_score": 0.95},
+        ],
+    )
+    enrol(engine, agent_id, path_id)
+
+    finish_level(engine, agent_id, first, [1.0, 0.6, 0.6])
+
+    assert progress_of(engine, agent_id, first).status == "completed"
+    agent = agent_of(engine, agent_id)
+    assert agent.competency_score == pytest.approx(2.2 / 3)
+    # The 0.95 gate of level 2 holds the agent back: its best challenge
+    # (1.0) is not its result.
+    assert agent.current_curriculum_level_id == first
+    assert "competency 0.95" in position(engine, agent_id)["blocker"]
 
 
 def test_agent_counters_equal_their_recomputation_after_results(engine):

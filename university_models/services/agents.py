@@ -55,14 +55,17 @@ OPEN_COMPETITION_STATUSES = ("scheduled", "active")
 def competency_from_progress(session: Session, agent_id: str) -> float:
     """The agent's competency in [0, 1].
 
-    Rule: the mean of the best scores of the agent's completed levels,
-    weighted by level number (a level-3 result counts three times a level-1
-    result), over every path; 0.0 when no level is completed. Deterministic
-    and recomputed from the progress records alone.
+    Rule: the mean of the results of the agent's completed levels, weighted
+    by level number (a level-3 result counts three times a level-1 result),
+    over every path; 0.0 when no level is completed. A level's result is
+    the ``average_score`` of the attempt that completed it (the mean of the
+    latest score of each challenge, the number the passing score is judged
+    on), not its best single challenge: scores 1.0, 0.6 and 0.6 make 0.733,
+    not 1.0. Deterministic and recomputed from the progress records alone.
     """
     weighted, weights = session.execute(
         select(
-            func.sum(AgentProgress.best_score * CurriculumLevel.level_number),
+            func.sum(AgentProgress.average_score * CurriculumLevel.level_number),
             func.sum(CurriculumLevel.level_number),
         )
         .join(CurriculumLevel, CurriculumLevel.id == AgentProgress.curriculum_level_id)
