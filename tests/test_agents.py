@@ -728,6 +728,15 @@ def test_counters_follow_training_records_and_progress(engine):
                     average_score=average,
                     time_spent_minutes=minutes,
                     last_activity_at=at,
+                    challenge_results=[
+                        {
+                            "challenge_index": 0,
+                            "score": average,
+                            "minutes": minutes,
+                            "recorded_at": at.isoformat(),
+                            "attempt": 1,
+                        }
+                    ],
                 )
             )
         for _ in range(3):

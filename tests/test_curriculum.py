@@ -933,6 +933,24 @@ def test_retry_resets_the_level_and_keeps_the_history_by_attempt(engine):
     assert agent.training_hours == pytest.approx(0.5)
 
 
+def test_retry_keeps_last_trained_at(engine):
+    _u, agent_id, path_id, (first, _second) = scene(engine)
+    enrol(engine, agent_id, path_id)
+    morning = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    record(engine, agent_id, first, 0, 0.2, recorded_at=morning)
+    record(engine, agent_id, first, 1, 0.3, recorded_at=morning + timedelta(hours=1))
+    assert agent_of(engine, agent_id).last_trained_at == morning + timedelta(hours=1)
+
+    with transaction(engine) as session:
+        curriculum.retry_level(session, agent_id, first)
+
+    assert progress_of(engine, agent_id, first).status == "not_started"
+    assert agent_of(engine, agent_id).last_trained_at == morning + timedelta(hours=1)
+
+    record(engine, agent_id, first, 0, 0.9, recorded_at=morning + timedelta(days=1))
+    assert agent_of(engine, agent_id).last_trained_at == morning + timedelta(days=1)
+
+
 @pytest.mark.parametrize("state", ["not_started", "in_progress", "completed"])
 def test_retry_of_a_level_that_is_not_failed_is_refused(engine, state):
     _u, agent_id, path_id, (first, _second) = scene(engine)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, literal, select, union_all
@@ -76,6 +77,34 @@ def competency_from_progress(session: Session, agent_id: str) -> float:
     return min(1.0, max(0.0, float(weighted) / float(weights)))
 
 
+def last_challenge_result_at(session: Session, agent_id: str) -> datetime | None:
+    """When the agent's latest challenge result was recorded, over every
+    attempt of every level (``challenge_results`` keeps the whole history),
+    or None without a result.
+
+    Rule: a retried level is ``not_started`` again but its results remain,
+    so retrying never moves the agent's ``last_trained_at`` back.
+    """
+    # The history is a JSON list per progress record, and reading inside
+    # JSON lists differs between SQLite (json_each) and PostgreSQL
+    # (jsonb_array_elements); an agent has one record per level it reached,
+    # so the lists are read and compared here.
+    latest = None
+    for results in session.scalars(
+        select(AgentProgress.challenge_results).where(
+            AgentProgress.agent_id == agent_id
+        )
+    ):
+        for result in results or []:
+            stamp = result.get("recorded_at") if isinstance(result, dict) else None
+            if stamp is None:
+                continue
+            moment = datetime.fromisoformat(stamp)
+            if latest is None or moment > latest:
+                latest = moment
+    return latest
+
+
 def _own_match_sides(agent_id: str):
     """The agent's side of each of its completed matches: its own score, the
     outcome for it (win, loss, draw, or solo) and when the match ended.
@@ -128,7 +157,9 @@ def refresh_agent_counters(session: Session, agent_id: str) -> UniversityAgent:
     * ``last_competed_at``: the latest ``completed_at`` of those matches.
     * ``training_data_collected``: the number of its training records.
     * ``training_hours``: the minutes spent on curriculum levels, in hours.
-    * ``last_trained_at``: the latest activity on a level it has started.
+    * ``last_trained_at``: the latest ``recorded_at`` of any challenge result
+      of any attempt (``last_challenge_result_at``), so a retry, which
+      resets the level's progress but keeps its history, keeps it too.
     * ``competency_score``: ``competency_from_progress``.
     """
     session.flush()
@@ -159,16 +190,13 @@ def refresh_agent_counters(session: Session, agent_id: str) -> UniversityAgent:
         select(func.count()).where(TrainingDataCollection.agent_id == agent_id)
     )
 
-    minutes, last_trained = session.execute(
-        select(
-            func.sum(AgentProgress.time_spent_minutes),
-            func.max(AgentProgress.last_activity_at).filter(
-                AgentProgress.status != "not_started"
-            ),
-        ).where(AgentProgress.agent_id == agent_id)
-    ).one()
+    minutes = session.scalar(
+        select(func.sum(AgentProgress.time_spent_minutes)).where(
+            AgentProgress.agent_id == agent_id
+        )
+    )
     agent.training_hours = float(minutes or 0) / 60.0
-    agent.last_trained_at = last_trained
+    agent.last_trained_at = last_challenge_result_at(session, agent_id)
     agent.competency_score = competency_from_progress(session, agent_id)
 
     log.debug("refreshed counters of agent %s", agent_id)

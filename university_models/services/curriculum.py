@@ -1062,7 +1062,8 @@ def retry_level(session: Session, agent_id: str, level_id: str) -> AgentProgress
     progress fields (status ``not_started``, scores, challenges completed,
     challenge index, start and completion times) while ``challenge_results``
     keeps every earlier result with its attempt number;
-    ``time_spent_minutes`` keeps counting the time of every attempt.
+    ``time_spent_minutes`` keeps counting the time of every attempt, and the
+    agent's ``last_trained_at`` (its latest result's time) stays.
     """
     agent = _lock_agent_for_write(session, agent_id)
     level = session.get(CurriculumLevel, level_id)
