@@ -26,6 +26,7 @@ from university_models.models import (
     University,
     UniversityAgent,
 )
+from university_models.services.agents import refresh_agent_counters
 from university_models.services.competitions import (
     add_participant,
     bracket_positions,
@@ -1022,28 +1023,231 @@ def test_tournament_correction_moves_the_next_round_entrant(engine):
     assert len(matches_of(engine, competition_id)) == 3
 
 
-def test_tournament_correction_refused_when_the_next_match_has_a_result(engine):
+def play_out(engine, competition_id: str) -> None:
+    """Record every waiting match until none is left; the better seed
+    (smaller number) wins 2 to 1."""
+    while True:
+        waiting = [
+            m for m in matches_of(engine, competition_id) if m.status == "scheduled"
+        ]
+        if not waiting:
+            return
+        for m in waiting:
+            better = _seed_of(engine, m.participant1_id) < _seed_of(
+                engine, m.participant2_id
+            )
+            record(engine, m.id, 2 if better else 1, 1 if better else 2)
+
+
+def counters_by_agent(engine, agent_ids: list[str]) -> dict[str, tuple]:
+    """(wins, losses, draws, average score, highest score) as stored."""
+    with read_session(engine) as session:
+        return {
+            agent.id: (
+                agent.competition_wins,
+                agent.competition_losses,
+                agent.competition_draws,
+                agent.average_score,
+                agent.highest_score,
+            )
+            for agent in session.scalars(
+                select(UniversityAgent).where(UniversityAgent.id.in_(agent_ids))
+            )
+        }
+
+
+def counters_from_matches(engine, competition_id: str, agent_ids) -> dict:
+    """The same counters tallied here from the completed matches alone."""
+    with read_session(engine) as session:
+        agent_of = dict(
+            session.execute(
+                select(CompetitionParticipant.id, CompetitionParticipant.agent_id)
+            ).all()
+        )
+    tally = {agent_id: [0, 0, 0, []] for agent_id in agent_ids}
+    for m in matches_of(engine, competition_id):
+        if m.status != "completed":
+            continue
+        sides = ((m.participant1_id, m.participant1_score),)
+        if m.participant2_id is not None:
+            sides += ((m.participant2_id, m.participant2_score),)
+        for side, score in sides:
+            row = tally[agent_of[side]]
+            row[3].append(score)
+            if m.participant2_id is None:
+                continue
+            if m.winner_participant_id is None:
+                row[2] += 1
+            else:
+                row[0 if m.winner_participant_id == side else 1] += 1
+    return {
+        agent_id: (
+            wins,
+            losses,
+            draws,
+            sum(scores) / len(scores) if scores else 0.0,
+            max(scores, default=0.0),
+        )
+        for agent_id, (wins, losses, draws, scores) in tally.items()
+    }
+
+
+def assert_counters_follow_the_matches(engine, competition_id, agents) -> None:
+    stored = counters_by_agent(engine, agents)
+    expected = counters_from_matches(engine, competition_id, agents)
+    for agent_id in agents:
+        assert stored[agent_id] == pytest.approx(expected[agent_id]), agent_id
+
+
+@pytest.mark.parametrize("count", [4, 8])
+def test_correcting_a_first_round_result_after_the_final_reopens_the_bracket(
+    engine, count
+):
+    university_id, agents = make_scene(engine, agents=count)
+    competition_id, participants = started(
+        engine,
+        university_id,
+        agents,
+        seeds=list(range(1, count + 1)),
+        competition_type="tournament",
+    )
+    play_out(engine, competition_id)
+    played = matches_of(engine, competition_id)
+    assert len(played) == count - 1 and {m.status for m in played} == {"completed"}
+    top, bottom = participants[0], participants[-1]  # seeds 1 and `count`
+    opener = next(m for m in played if m.participant1_id == top)
+    assert opener.participant2_id == bottom and opener.match_config["round"] == 1
+    reached = [
+        m
+        for m in played
+        if m.match_config["round"] > 1 and top in (m.participant1_id, m.participant2_id)
+    ]
+    assert len(reached) == count.bit_length() - 2, "seed 1 won every round"
+    untouched = [
+        m for m in played if m.id != opener.id and m.id not in {r.id for r in reached}
+    ]
+
+    # The last seed beat seed 1 after all.
+    record(engine, opener.id, 1, 3)
+
+    after = {m.id: m for m in matches_of(engine, competition_id)}
+    assert after[opener.id].winner_participant_id == bottom
+    second_round = after[reached[0].id]
+    assert bottom in (second_round.participant1_id, second_round.participant2_id)
+    assert top not in (second_round.participant1_id, second_round.participant2_id)
+    assert second_round.status == "scheduled"
+    assert second_round.participant1_score is None
+    assert second_round.participant2_score is None
+    assert second_round.winner_participant_id is None
+    assert second_round.completed_at is None
+    for later in reached[1:]:
+        assert later.id not in after, "matches further down are removed"
+    for m in untouched:
+        assert after[m.id] == m, "matches elsewhere in the bracket stay as they were"
+    assert_counters_follow_the_matches(engine, competition_id, agents)
+    with read_session(engine) as session:
+        stored = counters_by_agent(engine, agents)
+        for agent_id in agents:
+            refresh_agent_counters(session, agent_id)
+        assert stored == counters_by_agent(engine, agents)
+    assert agent_counters(engine, agents[0]) == (0, 1, 0)
+
+    # Replayed, the bracket is whole again with match numbers 1..n - 1.
+    play_out(engine, competition_id)
+    final = matches_of(engine, competition_id)
+    assert [m.match_number for m in final] == list(range(1, count))
+    assert {m.status for m in final} == {"completed"}
+    assert_counters_follow_the_matches(engine, competition_id, agents)
+    with transaction(engine) as session:
+        complete_competition(session, competition_id)
+    with read_session(engine) as session:
+        assert session.get(Competition, competition_id).winner_agent_id == agents[1]
+
+
+def test_a_correction_that_keeps_the_winner_changes_only_that_match(engine):
     university_id, agents = make_scene(engine, agents=4)
     competition_id, _ = started(
         engine, university_id, agents, seeds=[1, 2, 3, 4], competition_type="tournament"
     )
-    semi_a, semi_b = matches_of(engine, competition_id)
-    record(engine, semi_a.id, 2, 1)
-    record(engine, semi_b.id, 2, 1)
-    final = matches_of(engine, competition_id)[2]
-    record(engine, final.id, 1, 0)
+    play_out(engine, competition_id)
+    before = matches_of(engine, competition_id)
+
+    record(engine, before[0].id, 5, 1)
+
+    after = matches_of(engine, competition_id)
+    assert after[0].participant1_score == 5
+    assert after[0].winner_participant_id == before[0].winner_participant_id
+    assert after[0].completed_at == before[0].completed_at, "kept on a correction"
+    assert after[1:] == before[1:]
+
+
+def test_a_completed_competition_takes_corrections_and_reranks(engine):
+    university_id, agents = make_scene(engine, agents=3)
+    competition_id, participants = started(engine, university_id, agents)
+    strength = {
+        participant: 3 - index for index, participant in enumerate(participants)
+    }
+    for m in matches_of(engine, competition_id):
+        # The earlier entrant wins: a0 twice, a1 once.
+        record(engine, m.id, strength[m.participant1_id], strength[m.participant2_id])
+    with transaction(engine) as session:
+        complete_competition(session, competition_id)
+    with read_session(engine) as session:
+        assert session.get(Competition, competition_id).winner_agent_id == agents[0]
+    beaten = [
+        m
+        for m in matches_of(engine, competition_id)
+        if m.winner_participant_id == participants[0]
+    ]
+
+    # a0's two wins were draws after all.
+    for m in beaten:
+        record(engine, m.id, 1, 1)
+
+    with read_session(engine) as session:
+        competition = session.get(Competition, competition_id)
+        assert competition.status == "completed"
+        ranked = {
+            p.agent_id: (p.ranking, p.final_score) for p in competition.participants
+        }
+        assert competition.winner_agent_id == agents[1]
+    assert ranked == {
+        agents[1]: (1, 4.0),
+        agents[0]: (2, 2.0),
+        agents[2]: (3, 1.0),
+    }
+    assert_counters_follow_the_matches(engine, competition_id, agents)
+
+
+def test_a_completed_tournament_refuses_a_correction_that_would_reopen_it(engine):
+    university_id, agents = make_scene(engine, agents=4)
+    competition_id, participants = started(
+        engine, university_id, agents, seeds=[1, 2, 3, 4], competition_type="tournament"
+    )
+    play_out(engine, competition_id)
+    with transaction(engine) as session:
+        complete_competition(session, competition_id)
+    semi, _, final = matches_of(engine, competition_id)
 
     assert_refused(
         engine,
         InvalidTransition,
         lambda session: record_match_result(
-            session, semi_a.id, participant1_score=0, participant2_score=1
+            session, semi.id, participant1_score=0, participant2_score=1
         ),
-        "match 3 that the winner went on to already has a result",
+        "is completed: correcting match 1 would change its winner and so who "
+        "plays match 3",
     )
-    # A correction that keeps the winner is fine.
-    record(engine, semi_a.id, 5, 1)
-    assert matches_of(engine, competition_id)[0].participant1_score == 5
+    assert matches_of(engine, competition_id)[0] == semi
+
+    # The final has no match after it: its winner can change, and the
+    # champion follows.
+    record(engine, final.id, 0, 4)
+    with read_session(engine) as session:
+        competition = session.get(Competition, competition_id)
+        assert competition.winner_agent_id == agents[1]
+        ranks = {p.id: p.ranking for p in competition.participants}
+    assert ranks[participants[1]] == 1 and ranks[participants[0]] == 2
 
 
 def test_a_tournament_match_outside_the_bracket_generates_no_bracket(engine):

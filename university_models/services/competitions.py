@@ -524,7 +524,7 @@ def start_competition(
     else:
         _assign_missing_seeds(competitors)
         session.flush()
-        _advance_bracket(session, competition)
+        _reconcile_bracket(session, competition)
 
     for participant in _participants(session, competition):
         participant.status = "active"
@@ -652,14 +652,44 @@ def _slot_key(match: CompetitionMatch) -> tuple[int, int] | None:
     return None
 
 
-def _slot_winner(
+class _Empty:
+    """The outcome of a bracket slot that nobody comes out of."""
+
+    def __repr__(self) -> str:
+        return "EMPTY"
+
+
+#: A slot of the bracket that sends nobody on (see ``_slot_outcome``).
+EMPTY = _Empty()
+
+
+def _bracket_entrants(
+    session: Session, competition: Competition
+) -> tuple[int, list[CompetitionParticipant | None]]:
+    """The bracket's size and its first-round places in bracket order (None
+    for a bye)."""
+    competitors = _seeded(_competitors(session, competition))
+    size = _bracket_size(len(competitors))
+    entrants = [
+        competitors[seed - 1] if seed <= len(competitors) else None
+        for seed in bracket_positions(size)
+    ]
+    return size, entrants
+
+
+def _slot_outcome(
     round_number: int,
     slot: int,
     entrants: list[CompetitionParticipant | None],
     by_slot: dict[tuple[int, int], CompetitionMatch],
-) -> str | None:
-    """The participant id that won slot ``slot`` of ``round_number`` (a bye in
-    the first round wins at once), or None while it is undecided."""
+):
+    """Who comes out of slot ``slot`` of ``round_number``: a participant id,
+    ``EMPTY`` when nobody does, or None while it is undecided.
+
+    A completed match sends its winner on; a first-round place without a
+    match is a bye (its entrant goes on at once); a later slot without a
+    match is decided only when one of its feeders is ``EMPTY`` (the other
+    then goes on without playing)."""
     match = by_slot.get((round_number, slot))
     if match is not None:
         if match.status == "completed":
@@ -667,32 +697,64 @@ def _slot_winner(
         return None
     if round_number == 1:
         first, second = entrants[2 * slot], entrants[2 * slot + 1]
-        if first is None or second is None:
-            survivor = first or second
-            return survivor.id if survivor is not None else None
+        survivor = first or second
+        return survivor.id if survivor is not None else EMPTY
+    feeders = [
+        _slot_outcome(round_number - 1, 2 * slot + side, entrants, by_slot)
+        for side in (0, 1)
+    ]
+    if None in feeders:
+        return None
+    if feeders[0] is EMPTY:
+        return feeders[1]
+    if feeders[1] is EMPTY:
+        return feeders[0]
     return None
 
 
-def _advance_bracket(session: Session, competition: Competition) -> None:
-    """Create every bracket match whose two entrants are known and that does
-    not exist yet: the first round at the start, a later round once both of
-    its feeders are decided. Also keeps a not-yet-played later-round match's
-    entrants equal to its feeders' winners (a corrected result)."""
-    competitors = _seeded(_competitors(session, competition))
-    size = _bracket_size(len(competitors))
-    entrants = [
-        competitors[seed - 1] if seed <= len(competitors) else None
-        for seed in bracket_positions(size)
-    ]
+def _void(match: CompetitionMatch) -> None:
+    """Back to ``scheduled``: no scores, no winner, not started."""
+    match.status = "scheduled"
+    match.participant1_score = None
+    match.participant2_score = None
+    match.winner_participant_id = None
+    match.started_at = None
+    match.completed_at = None
+
+
+def _reconcile_bracket(session: Session, competition: Competition) -> set[str]:
+    """Make the bracket's matches agree with the results; returns the ids of
+    the participants of every match voided or removed (their counters
+    change).
+
+    Rules: a first-round match exists for every place where two entrants
+    meet (created at the start). A later-round match exists exactly when
+    both of its feeders are decided and each sends a participant on: it is
+    created then, numbered with the lowest match number not in use (so
+    numbers stay 1..n without gaps), and removed when a corrected result
+    leaves a feeder undecided again. When its entrants are no longer its
+    feeders' winners (a corrected result changed one), the new winner takes
+    the old one's place and the match is voided back to ``scheduled`` (its
+    scores, winner and times cleared); the matches further down that it
+    decided are then removed in turn, so the bracket never keeps a result
+    played by someone who should not have been there."""
+    size, entrants = _bracket_entrants(session, competition)
     rounds = size.bit_length() - 1
     matches = _matches(session, competition)
     by_slot = {key: m for m in matches if (key := _slot_key(m)) is not None}
-    number = max((m.match_number for m in matches), default=0)
+    in_use = {m.match_number for m in matches}
+    touched: set[str] = set()
+
+    def next_number() -> int:
+        number = 1
+        while number in in_use:
+            number += 1
+        in_use.add(number)
+        return number
 
     for slot in range(size // 2):
         first, second = entrants[2 * slot], entrants[2 * slot + 1]
         if first is not None and second is not None and (1, slot) not in by_slot:
-            number += 1
             config = {
                 "round": 1,
                 "slot": slot,
@@ -700,35 +762,48 @@ def _advance_bracket(session: Session, competition: Competition) -> None:
                 "seeds": [first.seed_ranking, second.seed_ranking],
             }
             by_slot[(1, slot)] = _add_match(
-                session, competition, number, first, second, config
+                session, competition, next_number(), first, second, config
             )
 
     for round_number in range(2, rounds + 1):
         for slot in range(size // 2**round_number):
             feeders = [
-                _slot_winner(round_number - 1, 2 * slot + side, entrants, by_slot)
+                _slot_outcome(round_number - 1, 2 * slot + side, entrants, by_slot)
                 for side in (0, 1)
             ]
+            playable = all(f is not None and f is not EMPTY for f in feeders)
             match = by_slot.get((round_number, slot))
-            if match is not None:
-                if match.status != "completed":
-                    # A corrected feeder result changes who plays here.
-                    match.participant1_id = feeders[0] or match.participant1_id
-                    match.participant2_id = feeders[1] or match.participant2_id
+            if match is None:
+                if playable:
+                    by_slot[(round_number, slot)] = CompetitionMatch(
+                        competition_id=competition.id,
+                        match_number=next_number(),
+                        participant1_id=feeders[0],
+                        participant2_id=feeders[1],
+                        match_config={
+                            "round": round_number,
+                            "slot": slot,
+                            "rounds": rounds,
+                        },
+                        status="scheduled",
+                    )
+                    session.add(by_slot[(round_number, slot)])
                 continue
-            if feeders[0] is None or feeders[1] is None:
-                continue
-            number += 1
-            by_slot[(round_number, slot)] = CompetitionMatch(
-                competition_id=competition.id,
-                match_number=number,
-                participant1_id=feeders[0],
-                participant2_id=feeders[1],
-                match_config={"round": round_number, "slot": slot, "rounds": rounds},
-                status="scheduled",
-            )
-            session.add(by_slot[(round_number, slot)])
+            sides = [match.participant1_id, match.participant2_id]
+            if not playable:
+                # A feeder is undecided again: this match should not exist.
+                touched.update(side for side in sides if side)
+                in_use.discard(match.match_number)
+                del by_slot[(round_number, slot)]
+                session.delete(match)
+            elif sides != feeders:
+                touched.update(side for side in sides if side)
+                match.participant1_id, match.participant2_id = feeders
+                _void(match)
     session.flush()
+    # The competition's loaded list of matches may hold removed ones.
+    session.expire(competition, ["matches"])
+    return touched
 
 
 # --- results ------------------------------------------------------------
@@ -746,7 +821,8 @@ def record_match_result(
 ) -> CompetitionMatch:
     """Record (or correct) the result of a match.
 
-    Rules: only in an active competition, and not on a cancelled match.
+    Rules: only in an active competition (a completed one takes corrections
+    only, below), and not on a cancelled match.
     Scores are finite numbers; a match with an opponent needs both, a solo
     match only the first (and has no winner). The winner is the side with
     the better score (higher, or lower when ``rules["score_order"]`` is
@@ -756,28 +832,47 @@ def record_match_result(
     without one are a draw in a round robin; a tournament (elimination)
     match cannot end drawn: its ``rules["tie_break"]`` decides
     (``participant1``: the first side; ``higher_seed``: the better seed),
-    else the result is refused. Recording again on a completed match
-    corrects it: both agents' counters are recomputed, and in a tournament
-    the next-round match follows the new winner; a correction that changes
-    a winner whose next match already has a result is refused, naming that
-    match. ``completed_at`` (aware, default now, at most ``CLOCK_SKEW``
-    ahead of now: see ``_not_future``) is kept on the match.
-    With ``university_id``, a match of another university is ``NotFound``.
+    else the result is refused. ``completed_at`` (aware, default now, at
+    most ``CLOCK_SKEW`` ahead of now: see ``_not_future``) is kept on the
+    match. With ``university_id``, a match of another university is
+    ``NotFound``.
+
+    Corrections: recording again on a completed match corrects it, and
+    everything derived follows. A correction that keeps the winner changes
+    that match only. In a tournament bracket, one that changes the winner
+    reopens the bracket behind it (``_reconcile_bracket``): the new winner
+    takes the old winner's place in the next-round match, which is voided
+    back to ``scheduled`` if it was played or in play, and the matches
+    created further down from it are removed, to be created again as the
+    replayed results decide them. The counters of every agent of the
+    corrected, voided and removed matches are recomputed. A correction
+    keeps the match's ``completed_at`` unless a new one is given. In a
+    completed competition corrections are allowed when they reopen nothing
+    (a completed competition never gets back an unplayed match): a
+    tournament correction that would change who plays a later match is
+    refused (``InvalidTransition``, naming it); otherwise the competitors'
+    ``ranking``, ``final_score`` and the competition's ``winner_agent_id``
+    are recomputed as ``complete_competition`` sets them.
     """
     match = _lock_match(session, match_id, university_id)
     competition = session.get(Competition, match.competition_id)
-    _require_status(competition, ("active",), "take results")
+    correcting_completed = (
+        competition.status == "completed" and match.status == "completed"
+    )
+    if not correcting_completed:
+        _require_status(competition, ("active",), "take results")
     if match.status == "cancelled":
         raise InvalidTransition(
             f"Match {match.match_number} of {competition.name!r} is cancelled: it "
             "takes no result."
         )
     rules = parse_rules(competition.rules, competition.competition_type)
-    completed_at = (
-        _not_future(_aware(completed_at, "completed_at"), "completed_at")
-        if completed_at
-        else utcnow()
-    )
+    if completed_at is not None:
+        completed_at = _not_future(_aware(completed_at, "completed_at"), "completed_at")
+    elif match.status == "completed" and match.completed_at is not None:
+        completed_at = match.completed_at
+    else:
+        completed_at = utcnow()
 
     first = _score(participant1_score, "participant1_score")
     if match.participant2_id is None:
@@ -799,18 +894,17 @@ def record_match_result(
             session, match, competition, rules, first, second, winner_participant_id
         )
 
-    if (
-        competition.competition_type == "tournament"
-        and match.status == "completed"
-        and match.winner_participant_id != winner
-    ):
-        next_match = _played_next_match(session, match)
+    winner_changes = (
+        match.status == "completed" and match.winner_participant_id != winner
+    )
+    if correcting_completed and winner_changes:
+        next_match = _next_round_match(session, match)
         if next_match is not None:
             raise InvalidTransition(
-                f"Correcting match {match.match_number} of {competition.name!r} "
-                f"would change its winner, but match {next_match.match_number} "
-                "that the winner went on to already has a result: correct match "
-                f"{next_match.match_number} first."
+                f"Competition {competition.name!r} is completed: correcting match "
+                f"{match.match_number} would change its winner and so who plays "
+                f"match {next_match.match_number}, which a completed competition "
+                "cannot reopen. Keep the winner, or correct only the scores."
             )
 
     corrected = match.status == "completed"
@@ -821,14 +915,20 @@ def record_match_result(
     match.status = "completed"
     session.flush()
 
-    if _slot_key(match) is not None:
+    touched = {match.participant1_id, match.participant2_id} - {None}
+    if _slot_key(match) is not None and competition.status == "active":
         # Only bracket matches advance a bracket: an imported tournament's
         # matches have no slot, and no bracket to fill in.
-        _advance_bracket(session, competition)
-    for participant_id in (match.participant1_id, match.participant2_id):
-        if participant_id is not None:
-            participant = session.get(CompetitionParticipant, participant_id)
-            refresh_agent_counters(session, participant.agent_id)
+        touched |= _reconcile_bracket(session, competition)
+    agent_ids = session.scalars(
+        select(CompetitionParticipant.agent_id).where(
+            CompetitionParticipant.id.in_(touched)
+        )
+    ).all()
+    for agent_id in sorted(set(agent_ids)):
+        refresh_agent_counters(session, agent_id)
+    if correcting_completed:
+        _rank_competitors(session, competition)
     log.info(
         "%s result of match %s: %s to %s",
         "corrected" if corrected else "recorded",
@@ -900,17 +1000,17 @@ def _winner(
     )
 
 
-def _played_next_match(
+def _next_round_match(
     session: Session, match: CompetitionMatch
 ) -> CompetitionMatch | None:
-    """The completed next-round match fed by ``match``, if there is one."""
+    """The next-round bracket match fed by ``match``, if it exists."""
     key = _slot_key(match)
     if key is None:
         return None
     round_number, slot = key
     for other in _matches(session, match.competition):
         if _slot_key(other) == (round_number + 1, slot // 2):
-            return other if other.status == "completed" else None
+            return other
     return None
 
 
@@ -962,12 +1062,27 @@ def complete_competition(
         match.status = "cancelled"
     session.flush()
 
+    for participant in _participants(session, competition):
+        participant.status = "completed"
+        participant.completed_at = completed_at
+    _rank_competitors(session, competition)
+    competition.actual_end = completed_at
+    competition.status = "completed"
+    session.flush()
+    log.info("completed competition %s", competition.id)
+    return competition
+
+
+def _rank_competitors(session: Session, competition: Competition) -> None:
+    """Set each competitor's ``ranking`` and ``final_score`` and the
+    competition's ``winner_agent_id`` from ``compute_standings`` (see
+    ``complete_competition`` for the rules); at completion and after a
+    correction in a completed competition."""
+    session.flush()
     standings = compute_standings(session, competition.id)
     pairwise = competition.competition_type in PAIRWISE_TYPES
     by_participant = {row.participant_id: row for row in standings.itertuples()}
     for participant in _participants(session, competition):
-        participant.status = "completed"
-        participant.completed_at = completed_at
         row = by_participant.get(participant.id)
         if row is None:
             continue
@@ -979,11 +1094,7 @@ def complete_competition(
     competition.winner_agent_id = (
         str(leaders.iloc[0]["agent_id"]) if len(leaders) == 1 else None
     )
-    competition.actual_end = completed_at
-    competition.status = "completed"
     session.flush()
-    log.info("completed competition %s", competition.id)
-    return competition
 
 
 def cancel_competition(
