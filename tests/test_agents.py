@@ -42,6 +42,7 @@ from university_models.services.agents import (
     set_agent_status,
     update_agent,
 )
+from university_models.services.competitions import disqualify_participant
 from university_models.services.universities import (
     create_university,
     set_university_status,
@@ -392,6 +393,30 @@ def test_archiving_is_refused_while_the_agent_competes_in_an_open_competition(
 
     with transaction(engine) as session:
         session.get(Competition, competition_id).status = "completed"
+    with transaction(engine) as session:
+        archive_agent(session, agent_id)
+    assert load_agent(engine, agent_id).status == "archived"
+
+
+def test_archiving_refusal_points_to_disqualification_which_unblocks_it(engine):
+    university_id = new_university(engine)
+    agent_id = new_agent(engine, university_id)
+    with transaction(engine) as session:
+        competition = open_competition(
+            session, university_id, (agent_id, "competitor"), status="active"
+        )
+        participant_id = competition.participants[0].id
+
+    message = assert_refused(
+        engine,
+        InvalidTransition,
+        lambda s: archive_agent(s, agent_id),
+        match="disqualify it from them",
+    )
+    assert "withdraw" not in message
+
+    with transaction(engine) as session:
+        disqualify_participant(session, participant_id)
     with transaction(engine) as session:
         archive_agent(session, agent_id)
     assert load_agent(engine, agent_id).status == "archived"

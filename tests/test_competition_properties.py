@@ -19,9 +19,10 @@ from tests.test_competitions import (
     record,
     started,
 )
-from university_models.db import read_session
+from university_models.db import read_session, transaction
 from university_models.models import CompetitionParticipant, UniversityAgent
 from university_models.services.agents import refresh_agent_counters
+from university_models.services.competitions import disqualify_participant
 from university_models.standings import compute_standings, shared_ranks
 
 COUNTER_FIELDS = (
@@ -138,15 +139,20 @@ def test_counters_and_standings_follow_any_results_and_corrections(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(count=st.integers(min_value=2, max_value=8), actions=results)
+@given(
+    count=st.integers(min_value=2, max_value=8),
+    actions=results,
+    disqualify_at=st.lists(st.integers(0, 13), max_size=2),
+)
 def test_a_bracket_stays_whole_and_counters_exact_after_any_corrections(
-    engine, count, actions
+    engine, count, actions, disqualify_at
 ):
-    """Results and corrections in any order on a knockout: every later-round
-    match is played by the winners of its two feeders, no match is left
-    without them, and the counters equal the tally of the matches."""
+    """Results, corrections and disqualifications in any order on a
+    knockout: every later-round match is played by the winners of its two
+    feeders, no match is left without them, and the counters equal the
+    tally of the matches."""
     university_id, agents = make_scene(engine, agents=count)
-    competition_id, _ = started(
+    competition_id, participants = started(
         engine,
         university_id,
         agents,
@@ -154,10 +160,22 @@ def test_a_bracket_stays_whole_and_counters_exact_after_any_corrections(
         rules={"tie_break": "participant1"},
     )
 
-    for index, first, second in actions:
-        matches = matches_of(engine, competition_id)
-        match = matches[index % len(matches)]
-        record(engine, match.id, first, second)
+    for step, (index, first, second) in enumerate(actions):
+        if step in disqualify_at:
+            with transaction(engine) as session:
+                competitor = session.get(
+                    CompetitionParticipant, participants[index % count]
+                )
+                if competitor.status != "disqualified":
+                    disqualify_participant(session, competitor.id)
+        matches = [
+            m
+            for m in matches_of(engine, competition_id)
+            if m.status != "cancelled" and not m.match_config.get("forfeit")
+        ]
+        if matches:
+            match = matches[index % len(matches)]
+            record(engine, match.id, first, second)
 
     matches = matches_of(engine, competition_id)
     by_slot = {(m.match_config["round"], m.match_config["slot"]): m for m in matches}
@@ -172,7 +190,8 @@ def test_a_bracket_stays_whole_and_counters_exact_after_any_corrections(
         ):
             feeder = by_slot.get((round_number - 1, feeder_slot))
             if feeder is None:
-                assert round_number == 2, "only first-round byes have no match"
+                # A first-round bye, or a slot nobody came out of.
+                assert round_number == 2 or disqualify_at
                 continue
             assert feeder.status == "completed"
             assert feeder.winner_participant_id == side

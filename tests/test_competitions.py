@@ -32,11 +32,13 @@ from university_models.services.competitions import (
     bracket_positions,
     cancel_competition,
     complete_competition,
+    disqualify_participant,
     find_competition,
     record_match_result,
     round_robin_rounds,
     schedule_competition,
     start_competition,
+    start_match,
 )
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -1073,7 +1075,8 @@ def counters_from_matches(engine, competition_id: str, agent_ids) -> dict:
             sides += ((m.participant2_id, m.participant2_score),)
         for side, score in sides:
             row = tally[agent_of[side]]
-            row[3].append(score)
+            if score is not None:  # a forfeit has no scores
+                row[3].append(score)
             if m.participant2_id is None:
                 continue
             if m.winner_participant_id is None:
@@ -1277,6 +1280,346 @@ def test_a_tournament_match_outside_the_bracket_generates_no_bracket(engine):
     assert [(m.id, m.winner_participant_id) for m in matches] == [
         (match_id, participants[3])
     ]
+
+
+# --- matches in play and disqualification --------------------------------
+
+
+def participant_state(engine, participant_id: str) -> tuple:
+    with read_session(engine) as session:
+        p = session.get(CompetitionParticipant, participant_id)
+        return p.status, p.ranking, p.final_score
+
+
+def disqualify(engine, participant_id: str, **values) -> None:
+    with transaction(engine) as session:
+        disqualify_participant(session, participant_id, **values)
+
+
+def test_start_match_puts_a_scheduled_match_in_play(engine):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, _ = started(engine, university_id, agents)
+    match = matches_of(engine, competition_id)[0]
+    kickoff = datetime.now(UTC) - timedelta(hours=1)
+
+    with transaction(engine) as session:
+        start_match(session, match.id, started_at=kickoff)
+
+    with read_session(engine) as session:
+        stored = session.get(CompetitionMatch, match.id)
+        assert (stored.status, stored.started_at) == ("active", kickoff)
+    assert agent_counters(engine, agents[0]) == (0, 0, 0), "in play counts nothing"
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda session: start_match(session, match.id),
+        "Match 1 .* is active: only a scheduled match can start",
+    )
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: record_match_result(
+            session,
+            match.id,
+            participant1_score=1,
+            participant2_score=0,
+            completed_at=kickoff - timedelta(minutes=1),
+        ),
+        "is before match 1 .* started",
+    )
+
+    recorded = record(engine, match.id, 1, 0)
+    assert recorded.status == "completed" and recorded.started_at == kickoff
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda session: start_match(session, match.id),
+        "is completed: only a scheduled match can start",
+    )
+
+
+def test_start_match_refusals_leave_rows_unchanged(engine):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, participants = entered(engine, university_id, agents)
+    other_id, _ = make_scene(engine, agents=0)
+    with transaction(engine) as session:
+        # Only an import writes matches before the start.
+        session.add(
+            CompetitionMatch(
+                competition_id=competition_id,
+                match_number=1,
+                participant1_id=participants[0],
+                participant2_id=participants[1],
+                match_config={},
+            )
+        )
+    waiting = matches_of(engine, competition_id)[0]
+
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda session: start_match(session, waiting.id),
+        "is scheduled: it cannot put matches in play",
+    )
+    running_id, _ = started(engine, university_id, agents, name="Running")
+    match = matches_of(engine, running_id)[0]
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: start_match(
+            session, match.id, started_at=datetime.now(UTC) + timedelta(days=1)
+        ),
+        "is in the future",
+    )
+    assert_refused(
+        engine,
+        NotFound,
+        lambda session: start_match(session, match.id, university_id=other_id),
+        match.id,
+    )
+    assert matches_of(engine, running_id)[0].status == "scheduled"
+
+
+def test_disqualifying_in_a_round_robin_forfeits_unplayed_matches_only(engine):
+    university_id, agents = make_scene(engine, agents=3)
+    competition_id, participants = started(engine, university_id, agents)
+    cheat = participants[0]
+    played, unplayed = [
+        m
+        for m in matches_of(engine, competition_id)
+        if cheat in (m.participant1_id, m.participant2_id)
+    ]
+    beaten = ({played.participant1_id, played.participant2_id} - {cheat}).pop()
+    awarded = ({unplayed.participant1_id, unplayed.participant2_id} - {cheat}).pop()
+    # The cheat wins its first match, and its second is in play.
+    record(
+        engine,
+        played.id,
+        3 if played.participant1_id == cheat else 0,
+        0 if played.participant1_id == cheat else 3,
+    )
+    with transaction(engine) as session:
+        start_match(session, unplayed.id)
+
+    disqualify(engine, cheat, university_id=university_id)
+
+    after = {m.id: m for m in matches_of(engine, competition_id)}
+    assert after[played.id].status == "completed", "played results stand"
+    assert after[played.id].winner_participant_id == cheat
+    forfeit = after[unplayed.id]
+    assert (forfeit.status, forfeit.winner_participant_id) == ("completed", awarded)
+    assert (forfeit.participant1_score, forfeit.participant2_score) == (None, None)
+    assert forfeit.match_config["forfeit"] is True
+    assert participant_state(engine, cheat)[0] == "disqualified"
+    assert agent_counters(engine, agents[0]) == (1, 1, 0)
+    assert agent_counters(engine, agents[participants.index(awarded)]) == (1, 0, 0)
+    assert_counters_follow_the_matches(engine, competition_id, agents)
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda session: record_match_result(
+            session, unplayed.id, participant1_score=1, participant2_score=0
+        ),
+        "won by forfeit when 'a0' was disqualified",
+    )
+
+    last = next(
+        m for m in matches_of(engine, competition_id) if m.status == "scheduled"
+    )
+    record(engine, last.id, 1, 1)
+    with transaction(engine) as session:
+        complete_competition(session, competition_id)
+
+    # Points: the cheat 3 (not ranked), the forfeit's winner 3 + 1, the
+    # beaten one 0 + 1.
+    assert participant_state(engine, cheat) == ("disqualified", None, None)
+    assert participant_state(engine, awarded) == ("completed", 1, 4.0)
+    assert participant_state(engine, beaten) == ("completed", 2, 1.0)
+    with read_session(engine) as session:
+        winner = session.get(Competition, competition_id).winner_agent_id
+    assert winner == agents[participants.index(awarded)]
+
+
+def test_a_disqualified_leader_leaves_the_win_to_the_next(engine):
+    university_id, agents = make_scene(engine, agents=3)
+    competition_id, participants = started(
+        engine, university_id, agents, competition_type="solo"
+    )
+    for m, score in zip(
+        matches_of(engine, competition_id), (0.9, 0.5, 0.7), strict=True
+    ):
+        record(engine, m.id, score)
+    disqualify(engine, participants[0])
+    with transaction(engine) as session:
+        complete_competition(session, competition_id)
+
+    assert participant_state(engine, participants[0]) == ("disqualified", None, None)
+    assert participant_state(engine, participants[2]) == ("completed", 1, 0.7)
+    assert participant_state(engine, participants[1]) == ("completed", 2, 0.5)
+    with read_session(engine) as session:
+        assert session.get(Competition, competition_id).winner_agent_id == agents[2]
+
+
+def test_disqualifying_in_a_tournament_sends_the_opponent_on_by_forfeit(engine):
+    university_id, agents = make_scene(engine, agents=4)
+    competition_id, participants = started(
+        engine, university_id, agents, seeds=[1, 2, 3, 4], competition_type="tournament"
+    )
+    semi_a, semi_b = matches_of(engine, competition_id)
+    assert {semi_a.participant1_id, semi_a.participant2_id} == {
+        participants[0],
+        participants[3],
+    }
+
+    # Seed 4 is disqualified before its semi-final: seed 1 wins by forfeit.
+    disqualify(engine, participants[3])
+    semi_a = matches_of(engine, competition_id)[0]
+    assert (semi_a.status, semi_a.winner_participant_id) == (
+        "completed",
+        participants[0],
+    )
+    assert len(matches_of(engine, competition_id)) == 2, "the final waits"
+
+    record(engine, semi_b.id, 2, 1)  # seed 2 beats seed 3
+    final = matches_of(engine, competition_id)[2]
+    assert (final.participant1_id, final.participant2_id) == (
+        participants[0],
+        participants[1],
+    )
+    assert final.status == "scheduled"
+
+    # A finalist disqualified before the final: the other one wins it.
+    disqualify(engine, participants[1])
+    final = matches_of(engine, competition_id)[2]
+    assert (final.status, final.winner_participant_id) == (
+        "completed",
+        participants[0],
+    )
+    with transaction(engine) as session:
+        complete_competition(session, competition_id)
+    with read_session(engine) as session:
+        assert session.get(Competition, competition_id).winner_agent_id == agents[0]
+    assert participant_state(engine, participants[1])[0] == "disqualified"
+    assert participant_state(engine, participants[0])[1] == 1
+    assert participant_state(engine, participants[2])[1] == 2
+    assert_counters_follow_the_matches(engine, competition_id, agents)
+
+
+def test_a_bracket_match_reached_after_a_disqualification_is_forfeited(engine):
+    university_id, agents = make_scene(engine, agents=4)
+    competition_id, participants = started(
+        engine, university_id, agents, seeds=[1, 2, 3, 4], competition_type="tournament"
+    )
+    semi_a, semi_b = matches_of(engine, competition_id)
+    record(engine, semi_a.id, 2, 1)  # seed 1 reaches the final...
+    disqualify(engine, participants[0])  # ...and is disqualified before it
+
+    record(engine, semi_b.id, 2, 1)
+
+    final = matches_of(engine, competition_id)[2]
+    assert (final.status, final.winner_participant_id) == (
+        "completed",
+        participants[1],
+    ), "created and forfeited at once"
+    with transaction(engine) as session:
+        complete_competition(session, competition_id)
+    with read_session(engine) as session:
+        assert session.get(Competition, competition_id).winner_agent_id == agents[1]
+    assert_counters_follow_the_matches(engine, competition_id, agents)
+
+
+def test_a_competitor_through_by_forfeit_can_forfeit_the_next_round(engine):
+    university_id, agents = make_scene(engine, agents=4)
+    competition_id, participants = started(
+        engine, university_id, agents, seeds=[1, 2, 3, 4], competition_type="tournament"
+    )
+    semi_a, semi_b = matches_of(engine, competition_id)
+    record(engine, semi_b.id, 2, 1)  # seed 2 waits for the final
+
+    disqualify(engine, participants[0])  # semi_a is forfeited to seed 4...
+    disqualify(engine, participants[3])  # ...who forfeits the final in turn
+
+    matches = matches_of(engine, competition_id)
+    assert matches[0].winner_participant_id == participants[3]
+    final = matches[2]
+    assert (final.status, final.winner_participant_id) == (
+        "completed",
+        participants[1],
+    )
+    with transaction(engine) as session:
+        complete_competition(session, competition_id)
+    with read_session(engine) as session:
+        assert session.get(Competition, competition_id).winner_agent_id == agents[1]
+
+
+def test_a_competitor_disqualified_before_the_start_takes_no_part(engine):
+    university_id, agents = make_scene(engine, agents=3)
+    competition_id, participants = entered(
+        engine,
+        university_id,
+        agents,
+        seeds=[1, 2, 3],
+        competition_type="tournament",
+        max_participants=3,
+    )
+    disqualify(engine, participants[0])
+    # Its place is free again.
+    with transaction(engine) as session:
+        fourth = make_agent(session, session.get(University, university_id)).id
+    with transaction(engine) as session:
+        add_participant(session, competition_id, fourth, seed_ranking=4)
+        start_competition(session, competition_id)
+
+    playing = {
+        side
+        for m in matches_of(engine, competition_id)
+        for side in (m.participant1_id, m.participant2_id)
+    }
+    assert participants[0] not in playing
+    assert participant_state(engine, participants[0])[0] == "disqualified"
+    assert _seed_of(engine, participants[0]) is None
+    assert len(matches_of(engine, competition_id)) == 1, "three play: one bye"
+
+
+def test_disqualification_refusals_leave_rows_unchanged(engine):
+    university_id, agents = make_scene(engine, agents=3)
+    other_id, _ = make_scene(engine, agents=0)
+    competition_id, participants = entered(engine, university_id, agents[:2])
+    with transaction(engine) as session:
+        observer = add_participant(
+            session, competition_id, agents[2], participant_type="observer"
+        ).id
+
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda s: disqualify_participant(s, observer),
+        "'a2' is a observer|'a2' is an observer",
+    )
+    assert_refused(
+        engine,
+        NotFound,
+        lambda s: disqualify_participant(s, participants[0], university_id=other_id),
+        participants[0],
+    )
+    assert_refused(
+        engine, NotFound, lambda s: disqualify_participant(s, "nobody"), "nobody"
+    )
+    disqualify(engine, participants[0])
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda s: disqualify_participant(s, participants[0]),
+        "'a0' is already disqualified",
+    )
+    with transaction(engine) as session:
+        cancel_competition(session, competition_id)
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda s: disqualify_participant(s, participants[1]),
+        "is cancelled: it cannot disqualify participants",
+    )
 
 
 # --- completing and cancelling -------------------------------------------

@@ -465,7 +465,8 @@ def _locked_agent(
 
 
 def _open_competitions(session: Session, agent_id: str) -> list[str]:
-    """Names of the scheduled or active competitions the agent plays in."""
+    """Names of the scheduled or active competitions the agent still plays
+    in (a disqualified competitor no longer does)."""
     return list(
         session.scalars(
             select(Competition.name)
@@ -476,6 +477,7 @@ def _open_competitions(session: Session, agent_id: str) -> list[str]:
             .where(
                 CompetitionParticipant.agent_id == agent_id,
                 CompetitionParticipant.participant_type == "competitor",
+                CompetitionParticipant.status != "disqualified",
                 Competition.status.in_(OPEN_COMPETITION_STATUSES),
             )
             .order_by(Competition.name)
@@ -496,9 +498,10 @@ def set_agent_status(
 
     * ``active``, ``training``, ``competing`` and ``idle`` can follow one
       another freely: they describe what the agent is doing;
-    * archiving is refused while the agent is a competitor in a scheduled or
-      active competition (``InvalidTransition`` naming them): withdraw it or
-      finish the competition first;
+    * archiving is refused while the agent is a competitor, not
+      disqualified, in a scheduled or active competition
+      (``InvalidTransition`` naming them): disqualify it there
+      (``disqualify_participant``) or finish the competition first;
     * an archived agent comes back (to any other status) only when the
       university has a free ``max_agents`` slot (``QuotaExceeded``), since
       archived agents do not count against the quota and active ones do;
@@ -522,7 +525,9 @@ def set_agent_status(
             raise InvalidTransition(
                 f"Agent {agent.name!r} competes in "
                 f"{', '.join(repr(n) for n in open_competitions)}, which are not "
-                "finished: withdraw it or complete or cancel them before archiving."
+                "finished: disqualify it from them (Competitions page, "
+                "disqualify_participant), or complete or cancel them, before "
+                "archiving."
             )
     elif agent.status == "archived":
         _refuse_full_university(session, university)

@@ -1,9 +1,14 @@
 """Competitions: scheduling, participants, the matches a start generates,
-results and their corrections, completion and cancellation.
+matches in play, results and their corrections, disqualification,
+completion and cancellation.
 
 Status changes follow the spec: a competition is ``scheduled``, then
-``active``, then ``completed``; ``cancelled`` from scheduled or active. Every
-other change is refused with ``InvalidTransition`` naming the current status.
+``active``, then ``completed``; ``cancelled`` from scheduled or active. A
+match is ``scheduled``, ``active`` once in play (``start_match``),
+``completed`` with a result, or ``cancelled``. A participant is
+``registered``, ``active`` from the start, ``completed`` at completion, or
+``disqualified`` (``disqualify_participant``). Every other change is refused
+with ``InvalidTransition`` naming the current status.
 """
 
 from __future__ import annotations
@@ -153,17 +158,22 @@ def _agent_name(session: Session, participant_id: str | None) -> str | None:
     )
 
 
-def _competitors(session: Session, competition: Competition):
-    """The competitors in join order (observers and judges do not play)."""
+def _competitors(
+    session: Session, competition: Competition, *, playing_only: bool = True
+):
+    """The competitors in join order (observers and judges do not play);
+    without the disqualified ones unless ``playing_only`` is False."""
+    query = select(CompetitionParticipant).where(
+        CompetitionParticipant.competition_id == competition.id,
+        CompetitionParticipant.participant_type == "competitor",
+    )
+    if playing_only:
+        query = query.where(CompetitionParticipant.status != "disqualified")
     return list(
         session.scalars(
-            select(CompetitionParticipant)
-            .where(
-                CompetitionParticipant.competition_id == competition.id,
-                CompetitionParticipant.participant_type == "competitor",
-            )
-            .order_by(CompetitionParticipant.joined_at, CompetitionParticipant.id)
-            .execution_options(populate_existing=True)
+            query.order_by(
+                CompetitionParticipant.joined_at, CompetitionParticipant.id
+            ).execution_options(populate_existing=True)
         )
     )
 
@@ -384,10 +394,11 @@ def add_participant(
     the competition's university (an agent of another university is
     ``NotFound`` with the message of a missing one: isolation) and is not
     archived; each agent once per competition; at most ``max_participants``
-    competitors (observers and judges do not count and do not play);
-    ``seed_ranking`` is a positive integer, unique in the competition, and
-    only competitors have one. With ``university_id``, a competition of
-    another university is ``NotFound``.
+    competitors (observers and judges do not count and do not play, nor
+    does a disqualified competitor); ``seed_ranking`` is a positive
+    integer, unique in the competition, and only competitors have one.
+    With ``university_id``, a competition of another university is
+    ``NotFound``.
     """
     competition = _lock_competition(session, competition_id, university_id)
     _require_status(competition, ("scheduled",), "take new participants")
@@ -414,7 +425,11 @@ def add_participant(
             f"Agent {agent.name!r} already takes part in {competition.name!r}: "
             "each agent enters once."
         )
-    competitors = [p for p in participants if p.participant_type == "competitor"]
+    competitors = [
+        p
+        for p in participants
+        if p.participant_type == "competitor" and p.status != "disqualified"
+    ]
     if participant_type == "competitor" and (
         len(competitors) >= competition.max_participants
     ):
@@ -479,7 +494,8 @@ def start_competition(
     bracket (``bracket_positions``): unseeded competitors first get the seeds
     after the highest given seed, in join order, so that the bracket is
     recorded in the data; byes go to the top seeds; a later-round match is
-    created once both of its feeders are decided. Participants become
+    created once both of its feeders are decided. Competitors disqualified
+    before the start take no part (no match, no seed). Participants become
     active, ``actual_start`` is set (``started_at``, default now, not in
     the future beyond ``CLOCK_SKEW``). With
     ``university_id``, a competition of another university is ``NotFound``.
@@ -522,12 +538,17 @@ def start_competition(
     elif competition.competition_type == "head_to_head":
         _generate_round_robin(session, competition, competitors, rules)
     else:
+        for withdrawn in _competitors(session, competition, playing_only=False):
+            if withdrawn.status == "disqualified":
+                # Disqualified before the start: no place in the bracket.
+                withdrawn.seed_ranking = None
         _assign_missing_seeds(competitors)
         session.flush()
         _reconcile_bracket(session, competition)
 
     for participant in _participants(session, competition):
-        participant.status = "active"
+        if participant.status != "disqualified":
+            participant.status = "active"
     competition.actual_start = started_at
     competition.status = "active"
     session.flush()
@@ -652,6 +673,10 @@ def _slot_key(match: CompetitionMatch) -> tuple[int, int] | None:
     return None
 
 
+#: The ``match_config`` key that marks a match won by forfeit.
+FORFEIT = "forfeit"
+
+
 class _Empty:
     """The outcome of a bracket slot that nobody comes out of."""
 
@@ -667,8 +692,15 @@ def _bracket_entrants(
     session: Session, competition: Competition
 ) -> tuple[int, list[CompetitionParticipant | None]]:
     """The bracket's size and its first-round places in bracket order (None
-    for a bye)."""
-    competitors = _seeded(_competitors(session, competition))
+    for a bye). The bracket holds every competitor with a seed, those
+    disqualified after the start included: they keep their places."""
+    competitors = _seeded(
+        [
+            p
+            for p in _competitors(session, competition, playing_only=False)
+            if p.seed_ranking is not None
+        ]
+    )
     size = _bracket_size(len(competitors))
     entrants = [
         competitors[seed - 1] if seed <= len(competitors) else None
@@ -682,25 +714,37 @@ def _slot_outcome(
     slot: int,
     entrants: list[CompetitionParticipant | None],
     by_slot: dict[tuple[int, int], CompetitionMatch],
+    disqualified: frozenset[str] = frozenset(),
 ):
     """Who comes out of slot ``slot`` of ``round_number``: a participant id,
     ``EMPTY`` when nobody does, or None while it is undecided.
 
-    A completed match sends its winner on; a first-round place without a
-    match is a bye (its entrant goes on at once); a later slot without a
-    match is decided only when one of its feeders is ``EMPTY`` (the other
-    then goes on without playing)."""
+    A completed match (a forfeit included) sends its winner on; a match
+    cancelled because both of its sides were disqualified sends nobody. A
+    first-round place without a match is a
+    bye (its entrant goes on at once); a later slot without a match is
+    decided only when one of its feeders is ``EMPTY`` (the other then goes
+    on without playing)."""
     match = by_slot.get((round_number, slot))
     if match is not None:
         if match.status == "completed":
             return match.winner_participant_id
+        if match.status == "cancelled":
+            sides = (match.participant1_id, match.participant2_id)
+            staying = [side for side in sides if side not in disqualified]
+            if len(staying) == 1:
+                return staying[0]
+            if not staying:
+                return EMPTY
         return None
     if round_number == 1:
         first, second = entrants[2 * slot], entrants[2 * slot + 1]
         survivor = first or second
         return survivor.id if survivor is not None else EMPTY
     feeders = [
-        _slot_outcome(round_number - 1, 2 * slot + side, entrants, by_slot)
+        _slot_outcome(
+            round_number - 1, 2 * slot + side, entrants, by_slot, disqualified
+        )
         for side in (0, 1)
     ]
     if None in feeders:
@@ -713,13 +757,45 @@ def _slot_outcome(
 
 
 def _void(match: CompetitionMatch) -> None:
-    """Back to ``scheduled``: no scores, no winner, not started."""
+    """Back to ``scheduled``: no scores, no winner, not started, not
+    forfeited."""
     match.status = "scheduled"
     match.participant1_score = None
     match.participant2_score = None
     match.winner_participant_id = None
     match.started_at = None
     match.completed_at = None
+    if FORFEIT in (match.match_config or {}):
+        match.match_config = {
+            key: value for key, value in match.match_config.items() if key != FORFEIT
+        }
+
+
+def _forfeit_if_disqualified(
+    match: CompetitionMatch, disqualified: frozenset[str]
+) -> bool:
+    """Settle an unplayed match that a disqualified competitor would play;
+    whether it did.
+
+    Rule: its opponent wins by forfeit (the match is ``completed`` without
+    scores, ``match_config["forfeit"]`` is true, ``completed_at`` now);
+    without an opponent who may play (a solo match, or both sides
+    disqualified) it is ``cancelled`` instead and counts for nobody."""
+    sides = [side for side in (match.participant1_id, match.participant2_id) if side]
+    if match.status not in UNFINISHED_MATCH_STATUSES or not set(sides) & disqualified:
+        return False
+    staying = [side for side in sides if side not in disqualified]
+    if not staying:
+        match.status = "cancelled"
+        match.started_at = None
+        return True
+    match.status = "completed"
+    match.participant1_score = None
+    match.participant2_score = None
+    match.winner_participant_id = staying[0]
+    match.completed_at = utcnow()
+    match.match_config = {**(match.match_config or {}), FORFEIT: True}
+    return True
 
 
 def _reconcile_bracket(session: Session, competition: Competition) -> set[str]:
@@ -737,8 +813,16 @@ def _reconcile_bracket(session: Session, competition: Competition) -> set[str]:
     the old one's place and the match is voided back to ``scheduled`` (its
     scores, winner and times cleared); the matches further down that it
     decided are then removed in turn, so the bracket never keeps a result
-    played by someone who should not have been there."""
+    played by someone who should not have been there. A match that is to be
+    played by a disqualified competitor is settled at once
+    (``_forfeit_if_disqualified``): its opponent wins by forfeit and goes
+    on."""
     size, entrants = _bracket_entrants(session, competition)
+    disqualified = frozenset(
+        p.id
+        for p in _competitors(session, competition, playing_only=False)
+        if p.status == "disqualified"
+    )
     rounds = size.bit_length() - 1
     matches = _matches(session, competition)
     by_slot = {key: m for m in matches if (key := _slot_key(m)) is not None}
@@ -768,14 +852,16 @@ def _reconcile_bracket(session: Session, competition: Competition) -> set[str]:
     for round_number in range(2, rounds + 1):
         for slot in range(size // 2**round_number):
             feeders = [
-                _slot_outcome(round_number - 1, 2 * slot + side, entrants, by_slot)
+                _slot_outcome(
+                    round_number - 1, 2 * slot + side, entrants, by_slot, disqualified
+                )
                 for side in (0, 1)
             ]
             playable = all(f is not None and f is not EMPTY for f in feeders)
             match = by_slot.get((round_number, slot))
             if match is None:
                 if playable:
-                    by_slot[(round_number, slot)] = CompetitionMatch(
+                    by_slot[(round_number, slot)] = match = CompetitionMatch(
                         competition_id=competition.id,
                         match_number=next_number(),
                         participant1_id=feeders[0],
@@ -787,7 +873,9 @@ def _reconcile_bracket(session: Session, competition: Competition) -> set[str]:
                         },
                         status="scheduled",
                     )
-                    session.add(by_slot[(round_number, slot)])
+                    session.add(match)
+                    if _forfeit_if_disqualified(match, disqualified):
+                        touched.update((match.participant1_id, match.participant2_id))
                 continue
             sides = [match.participant1_id, match.participant2_id]
             if not playable:
@@ -796,10 +884,13 @@ def _reconcile_bracket(session: Session, competition: Competition) -> set[str]:
                 in_use.discard(match.match_number)
                 del by_slot[(round_number, slot)]
                 session.delete(match)
-            elif sides != feeders:
+                continue
+            if sides != feeders:
                 touched.update(side for side in sides if side)
                 match.participant1_id, match.participant2_id = feeders
                 _void(match)
+            if _forfeit_if_disqualified(match, disqualified):
+                touched.update(feeders)
     session.flush()
     # The competition's loaded list of matches may hold removed ones.
     session.expire(competition, ["matches"])
@@ -833,9 +924,11 @@ def record_match_result(
     match cannot end drawn: its ``rules["tie_break"]`` decides
     (``participant1``: the first side; ``higher_seed``: the better seed),
     else the result is refused. ``completed_at`` (aware, default now, at
-    most ``CLOCK_SKEW`` ahead of now: see ``_not_future``) is kept on the
-    match. With ``university_id``, a match of another university is
-    ``NotFound``.
+    most ``CLOCK_SKEW`` ahead of now: see ``_not_future``, and not before
+    the match's ``started_at`` when it was started) is kept on the match.
+    A match in play (``active``) takes its result like a scheduled one; a
+    match won by forfeit (``disqualify_participant``) takes none.
+    With ``university_id``, a match of another university is ``NotFound``.
 
     Corrections: recording again on a completed match corrects it, and
     everything derived follows. A correction that keeps the winner changes
@@ -866,6 +959,17 @@ def record_match_result(
             f"Match {match.match_number} of {competition.name!r} is cancelled: it "
             "takes no result."
         )
+    if (match.match_config or {}).get(FORFEIT):
+        loser = next(
+            side
+            for side in (match.participant1_id, match.participant2_id)
+            if side != match.winner_participant_id
+        )
+        raise InvalidTransition(
+            f"Match {match.match_number} of {competition.name!r} was won by "
+            f"forfeit when {_agent_name(session, loser)!r} was disqualified: it "
+            "was never played and takes no result."
+        )
     rules = parse_rules(competition.rules, competition.competition_type)
     if completed_at is not None:
         completed_at = _not_future(_aware(completed_at, "completed_at"), "completed_at")
@@ -873,6 +977,13 @@ def record_match_result(
         completed_at = match.completed_at
     else:
         completed_at = utcnow()
+
+    if match.started_at is not None and completed_at < match.started_at:
+        raise InvalidInput(
+            f"completed_at {completed_at.isoformat()} is before match "
+            f"{match.match_number} of {competition.name!r} started "
+            f"({match.started_at.isoformat()}): give a later time."
+        )
 
     first = _score(participant1_score, "participant1_score")
     if match.participant2_id is None:
@@ -1014,6 +1125,135 @@ def _next_round_match(
     return None
 
 
+# --- matches in play and disqualification ------------------------------
+
+
+def start_match(
+    session: Session,
+    match_id: str,
+    *,
+    started_at: datetime | None = None,
+    university_id: str | None = None,
+) -> CompetitionMatch:
+    """Put a scheduled match in play: ``scheduled`` -> ``active``.
+
+    Rules: only in an active competition and only a ``scheduled`` match
+    (``InvalidTransition`` naming its status otherwise); ``started_at``
+    (aware, default now, not in the future beyond ``CLOCK_SKEW``) is kept
+    on the match, and its result may not be dated before it. A match in
+    play counts for nobody until its result is recorded
+    (``record_match_result``); it is voided back to ``scheduled`` when a
+    correction changes who plays it, cancelled when a side is disqualified
+    or the competition is cancelled or completed with ``force``. With
+    ``university_id``, a match of another university is ``NotFound``.
+    """
+    match = _lock_match(session, match_id, university_id)
+    competition = session.get(Competition, match.competition_id)
+    _require_status(competition, ("active",), "put matches in play")
+    if match.status != "scheduled":
+        raise InvalidTransition(
+            f"Match {match.match_number} of {competition.name!r} is "
+            f"{match.status}: only a scheduled match can start."
+        )
+    started_at = (
+        _not_future(_aware(started_at, "started_at"), "started_at")
+        if started_at
+        else utcnow()
+    )
+
+    match.status = "active"
+    match.started_at = started_at
+    session.flush()
+    log.info("match %s of competition %s in play", match.id, competition.id)
+    return match
+
+
+def disqualify_participant(
+    session: Session, participant_id: str, *, university_id: str | None = None
+) -> CompetitionParticipant:
+    """Disqualify a competitor of a scheduled or active competition.
+
+    Rules: only a competitor (observers and judges do not play) that is not
+    already disqualified, and only while the competition is scheduled or
+    active (``InvalidTransition`` otherwise). The participant becomes
+    ``disqualified`` for good. Its results so far stand (and keep counting,
+    as every completed match does). Its unplayed matches (``scheduled`` or
+    in play) are forfeited: the opponent wins without scores (the match is
+    ``completed``, ``match_config["forfeit"]`` is true), which counts as a
+    win and a loss in the counters and the standings, and in a tournament
+    sends the opponent on to the next round; a later-round match it would
+    still reach is forfeited the same way when it is created. A match
+    without an opponent who may play (solo, challenge, or both sides
+    disqualified) is cancelled instead and counts for nobody. Disqualified
+    before the start, it takes no part at all (no match, no seed). At
+    completion it stays disqualified, without a rank or a final score, and
+    never wins. The counters of its agent and of its opponents are
+    recomputed. It no longer holds a
+    ``max_participants`` place nor keeps its agent from being archived.
+    With ``university_id``, a participant of another university is
+    ``NotFound``.
+    """
+    competition_id = session.scalar(
+        select(CompetitionParticipant.competition_id).where(
+            CompetitionParticipant.id == participant_id
+        )
+    )
+    owner_id = (
+        session.scalar(
+            select(Competition.university_id).where(Competition.id == competition_id)
+        )
+        if competition_id
+        else None
+    )
+    if not _in_scope(owner_id, university_id):
+        raise NotFound(
+            f"No participant has the id {participant_id!r}{_where(university_id)}."
+        )
+    competition = _lock_competition(session, competition_id)
+    participant = session.get(
+        CompetitionParticipant, participant_id, populate_existing=True
+    )
+    name = _agent_name(session, participant.id)
+    _require_status(competition, OPEN_STATUSES, "disqualify participants")
+    if participant.participant_type != "competitor":
+        raise InvalidInput(
+            f"{name!r} is a {participant.participant_type} of {competition.name!r} "
+            "and does not play: only a competitor can be disqualified."
+        )
+    if participant.status == "disqualified":
+        raise InvalidTransition(
+            f"{name!r} is already disqualified from {competition.name!r}."
+        )
+
+    participant.status = "disqualified"
+    disqualified = frozenset(
+        p.id
+        for p in _competitors(session, competition, playing_only=False)
+        if p.status == "disqualified"
+    ) | {participant.id}
+    touched = {participant.id}
+    for match in _matches(session, competition):
+        sides = {match.participant1_id, match.participant2_id} - {None}
+        if participant.id in sides and _forfeit_if_disqualified(match, disqualified):
+            touched |= sides
+    session.flush()
+    if competition.status == "active" and competition.competition_type == (
+        "tournament"
+    ):
+        # Walkovers: the opponents go on and the next rounds fill in.
+        touched |= _reconcile_bracket(session, competition)
+
+    agent_ids = session.scalars(
+        select(CompetitionParticipant.agent_id).where(
+            CompetitionParticipant.id.in_(touched)
+        )
+    ).all()
+    for agent_id in sorted(set(agent_ids)):
+        refresh_agent_counters(session, agent_id)
+    log.info("disqualified %s from competition %s", participant.id, competition.id)
+    return participant
+
+
 # --- completing and cancelling -------------------------------------------
 
 
@@ -1033,8 +1273,11 @@ def complete_competition(
     ``ranking`` from ``compute_standings`` (ties share a rank: 1, 2, 2, 4),
     its ``final_score`` (points for head to head and tournament, mean score
     for solo and challenge), status completed and ``completed_at``; observers
-    and judges are completed without a rank. ``winner_agent_id`` is the one
-    competitor ranked first, None when the first rank is shared. Sets
+    and judges are completed without a rank. A disqualified competitor
+    stays ``disqualified``, without a rank or final score, and the others
+    are ranked among themselves (``_rank_competitors``).
+    ``winner_agent_id`` is the one competitor ranked first, None when the
+    first rank is shared. Sets
     ``actual_end`` (``completed_at``, default now, not in the future beyond
     ``CLOCK_SKEW``). With ``university_id``,
     a competition of another university is ``NotFound``.
@@ -1063,8 +1306,9 @@ def complete_competition(
     session.flush()
 
     for participant in _participants(session, competition):
-        participant.status = "completed"
-        participant.completed_at = completed_at
+        if participant.status != "disqualified":
+            participant.status = "completed"
+            participant.completed_at = completed_at
     _rank_competitors(session, competition)
     competition.actual_end = completed_at
     competition.status = "completed"
@@ -1077,23 +1321,36 @@ def _rank_competitors(session: Session, competition: Competition) -> None:
     """Set each competitor's ``ranking`` and ``final_score`` and the
     competition's ``winner_agent_id`` from ``compute_standings`` (see
     ``complete_competition`` for the rules); at completion and after a
-    correction in a completed competition."""
+    correction in a completed competition.
+
+    Rule: a disqualified competitor gets neither a rank nor a final score;
+    the others are ranked among themselves (the standings' shared ranks,
+    each lowered by the number of disqualified competitors ranked strictly
+    above it), so the winner is never a disqualified competitor."""
     session.flush()
     standings = compute_standings(session, competition.id)
     pairwise = competition.competition_type in PAIRWISE_TYPES
-    by_participant = {row.participant_id: row for row in standings.itertuples()}
-    for participant in _participants(session, competition):
-        row = by_participant.get(participant.id)
-        if row is None:
+    participants = {p.id: p for p in _participants(session, competition)}
+    out = {pid for pid, p in participants.items() if p.status == "disqualified"}
+    out_ranks = [
+        int(row.rank) for row in standings.itertuples() if row.participant_id in out
+    ]
+    leaders = []
+    for row in standings.itertuples():
+        participant = participants.get(row.participant_id)
+        if participant is None:
+            continue
+        if participant.id in out:
+            participant.final_score = None
+            participant.ranking = None
             continue
         score = row.points if pairwise else row.average_score
         participant.final_score = None if math.isnan(score) else float(score)
-        participant.ranking = int(row.rank)
+        participant.ranking = int(row.rank) - sum(r < row.rank for r in out_ranks)
+        if participant.ranking == 1:
+            leaders.append(participant.agent_id)
 
-    leaders = standings[standings["rank"] == 1]
-    competition.winner_agent_id = (
-        str(leaders.iloc[0]["agent_id"]) if len(leaders) == 1 else None
-    )
+    competition.winner_agent_id = leaders[0] if len(leaders) == 1 else None
     session.flush()
 
 
