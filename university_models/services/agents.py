@@ -464,9 +464,10 @@ def _locked_agent(
     return university, agent
 
 
-def _open_competitions(session: Session, agent_id: str) -> list[str]:
+def open_competitions(session: Session, agent_id: str) -> list[str]:
     """Names of the scheduled or active competitions the agent still plays
-    in (a disqualified competitor no longer does)."""
+    in (a disqualified competitor no longer does), by name; while there are
+    any, the agent cannot be archived (``set_agent_status``)."""
     return list(
         session.scalars(
             select(Competition.name)
@@ -520,11 +521,11 @@ def set_agent_status(
         return agent
 
     if status == "archived":
-        open_competitions = _open_competitions(session, agent.id)
-        if open_competitions:
+        still_playing = open_competitions(session, agent.id)
+        if still_playing:
             raise InvalidTransition(
                 f"Agent {agent.name!r} competes in "
-                f"{', '.join(repr(n) for n in open_competitions)}, which are not "
+                f"{', '.join(repr(n) for n in still_playing)}, which are not "
                 "finished: disqualify it from them (Competitions page, "
                 "disqualify_participant), or complete or cancel them, before "
                 "archiving."
