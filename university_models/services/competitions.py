@@ -279,6 +279,7 @@ def schedule_competition(
     max_participants: int = 10,
     description: str | None = None,
     benchmark_id: str | None = None,
+    records_history: bool = False,
 ) -> Competition:
     """Schedule a competition in a university.
 
@@ -292,7 +293,11 @@ def schedule_competition(
     ``max_participants`` (competitors) is a positive integer. Quota: the
     scheduled or active competitions whose windows overlap the new one
     (a missing end counts as open-ended), plus the new one, may not exceed
-    the university's ``max_concurrent_competitions``.
+    the university's ``max_concurrent_competitions``. With
+    ``records_history=True`` the quota is not checked (every other rule
+    is): the competition records matches played elsewhere and its caller
+    completes it in the same transaction (``importers.import_results``), so
+    it never runs and never takes a concurrent-competition slot.
     """
     university = lock_university_for_write(session, university_id)
 
@@ -351,7 +356,10 @@ def schedule_competition(
     # TODO: this counts every competition overlapping the new window, even
     # two that never overlap each other; a sweep over the window's start and
     # end points would find the true peak and refuse less often.
-    if len(overlapping) + 1 > university.max_concurrent_competitions:
+    if (
+        not records_history
+        and len(overlapping) + 1 > university.max_concurrent_competitions
+    ):
         names = ", ".join(repr(other.name) for other in overlapping)
         raise QuotaExceeded(
             f"University {university.name!r} allows "
