@@ -460,6 +460,38 @@ with participants_tab:
             participants.drop(columns=["participant_id", "agent_id"]),
             hide_index=True,
         )
+    playing = participants[
+        (participants["participant_type"] == "competitor")
+        & (participants["status"] != "disqualified")
+    ]
+    if detail["status"] in ("scheduled", "active") and not playing.empty:
+        competitor_names = dict(
+            zip(playing["participant_id"], playing["agent"], strict=True)
+        )
+        chosen_columns = st.columns([3, 1])
+        chosen_columns[0].selectbox(
+            "Competitor to disqualify",
+            list(competitor_names),
+            format_func=competitor_names.get,
+            key="participant_disqualify_choice",
+        )
+        disqualify_area = st.container()
+        if chosen_columns[1].button(
+            "Disqualify",
+            icon=":material/block:",
+            key="participant_disqualify",
+            help="Its results so far stand; its unplayed matches are forfeited "
+            "to its opponents (cancelled where there is no opponent).",
+        ):
+            target = st.session_state.participant_disqualify_choice
+            ui.run_write(
+                lambda session: services.disqualify_participant(
+                    session, target, university_id=university.id
+                ),
+                success=f"{competitor_names[target]} disqualified from "
+                f"{detail['name']}.",
+                where=disqualify_area,
+            )
     if detail["status"] == "scheduled":
         entered = set(participants["agent_id"])
         free = [agent for agent in agents["id"] if agent not in entered]
@@ -511,6 +543,31 @@ with matches_tab:
             hide_index=True,
             column_config={"completed_at": ui.utc_column("completed")},
         )
+
+    waiting_to_start = matches[matches["status"] == "scheduled"]
+    if detail["status"] == "active" and not waiting_to_start.empty:
+        start_labels = {
+            row.id: _match_words(row) for row in waiting_to_start.itertuples()
+        }
+        start_columns = st.columns([3, 1])
+        start_columns[0].selectbox(
+            "Match to put in play",
+            list(start_labels),
+            format_func=start_labels.get,
+            key="match_start_choice",
+        )
+        start_area = st.container()
+        if start_columns[1].button(
+            "Start match", icon=":material/play_circle:", key="match_start"
+        ):
+            chosen_match = st.session_state.match_start_choice
+            ui.run_write(
+                lambda session: services.start_match(
+                    session, chosen_match, university_id=university.id
+                ),
+                success=f"{start_labels[chosen_match].capitalize()} is in play.",
+                where=start_area,
+            )
 
     playable = matches[matches["status"].isin(["scheduled", "active", "completed"])]
     if detail["status"] == "active" and not playable.empty:

@@ -42,6 +42,7 @@ from university_models.services.agents import (
     set_agent_status,
     update_agent,
 )
+from university_models.services.competitions import disqualify_participant
 from university_models.services.universities import (
     create_university,
     set_university_status,
@@ -397,6 +398,30 @@ def test_archiving_is_refused_while_the_agent_competes_in_an_open_competition(
     assert load_agent(engine, agent_id).status == "archived"
 
 
+def test_archiving_refusal_points_to_disqualification_which_unblocks_it(engine):
+    university_id = new_university(engine)
+    agent_id = new_agent(engine, university_id)
+    with transaction(engine) as session:
+        competition = open_competition(
+            session, university_id, (agent_id, "competitor"), status="active"
+        )
+        participant_id = competition.participants[0].id
+
+    message = assert_refused(
+        engine,
+        InvalidTransition,
+        lambda s: archive_agent(s, agent_id),
+        match="disqualify it from them",
+    )
+    assert "withdraw" not in message
+
+    with transaction(engine) as session:
+        disqualify_participant(session, participant_id)
+    with transaction(engine) as session:
+        archive_agent(session, agent_id)
+    assert load_agent(engine, agent_id).status == "archived"
+
+
 def test_observers_and_judges_can_be_archived_during_a_competition(engine):
     university_id = new_university(engine)
     observer = new_agent(engine, university_id, "Observer")
@@ -713,10 +738,10 @@ def test_counters_follow_training_records_and_progress(engine):
             session.add(level)
             levels.append(level)
         session.flush()
-        for level, status, best, minutes, at in (
-            (levels[0], "completed", 0.9, 30, T0),
-            (levels[1], "completed", 0.6, 45, T0 + timedelta(days=1)),
-            (levels[2], "in_progress", 1.0, 15, T0 + timedelta(days=2)),
+        for level, status, best, average, minutes, at in (
+            (levels[0], "completed", 0.9, 0.8, 30, T0),
+            (levels[1], "completed", 0.7, 0.6, 45, T0 + timedelta(days=1)),
+            (levels[2], "in_progress", 1.0, 1.0, 15, T0 + timedelta(days=2)),
         ):
             session.add(
                 AgentProgress(
@@ -725,8 +750,18 @@ def test_counters_follow_training_records_and_progress(engine):
                     total_challenges=1,
                     status=status,
                     best_score=best,
+                    average_score=average,
                     time_spent_minutes=minutes,
                     last_activity_at=at,
+                    challenge_results=[
+                        {
+                            "challenge_index": 0,
+                            "score": average,
+                            "minutes": minutes,
+                            "recorded_at": at.isoformat(),
+                            "attempt": 1,
+                        }
+                    ],
                 )
             )
         for _ in range(3):
@@ -743,7 +778,8 @@ def test_counters_follow_training_records_and_progress(engine):
         competency = competency_from_progress(session, ada.id)
         ada_id = ada.id
 
-    expected = (0.9 * 1 + 0.6 * 2) / (1 + 2)
+    # The completed levels' results (average scores), not their best scores.
+    expected = (0.8 * 1 + 0.6 * 2) / (1 + 2)
     assert competency == pytest.approx(expected)
     ada = load_agent(engine, ada_id)
     assert ada.competency_score == pytest.approx(expected)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from tests.factories import make_agent, make_university
 from university_models.db import new_id, read_session, transaction
 from university_models.errors import (
+    Conflict,
     InvalidInput,
     InvalidTransition,
     NotFound,
@@ -25,15 +26,19 @@ from university_models.models import (
     University,
     UniversityAgent,
 )
+from university_models.services.agents import refresh_agent_counters
 from university_models.services.competitions import (
     add_participant,
     bracket_positions,
     cancel_competition,
     complete_competition,
+    disqualify_participant,
     find_competition,
     record_match_result,
+    round_robin_rounds,
     schedule_competition,
     start_competition,
+    start_match,
 )
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -215,14 +220,16 @@ def test_schedule_refuses_bad_values(engine, values, message):
     )
 
 
-def test_competition_names_are_unique_per_university_ignoring_case(engine):
+def test_a_taken_competition_name_is_a_conflict_per_university_ignoring_case(
+    engine,
+):
     university_id, _ = make_scene(engine, agents=0)
     other_id, _ = make_scene(engine, agents=0)
     schedule(engine, university_id, name="Spring Cup")
 
     assert_refused(
         engine,
-        InvalidInput,
+        Conflict,
         lambda session: schedule_competition(
             session,
             university_id,
@@ -322,7 +329,7 @@ def test_add_participant_refusals_leave_rows_unchanged(engine):
         )
 
     assert_refused(engine, NotFound, entering("no-such-agent"), "no-such-agent")
-    assert_refused(engine, InvalidInput, entering(strangers[0]), "another university")
+    assert_refused(engine, NotFound, entering(strangers[0]), strangers[0])
     assert_refused(engine, InvalidInput, entering(agents[4]), "'a4' is archived")
     assert_refused(engine, InvalidInput, entering(agents[0]), "already takes part")
     assert_refused(
@@ -351,6 +358,90 @@ def test_add_participant_refusals_leave_rows_unchanged(engine):
     with transaction(engine) as session:
         start_competition(session, competition_id)
     assert_refused(engine, InvalidTransition, entering(agents[3]), "is active")
+
+
+def test_an_agent_of_another_university_is_not_found_and_not_named(engine):
+    university_id, _ = make_scene(engine, agents=1)
+    with transaction(engine) as session:
+        other = make_university(session)
+        stranger = make_agent(session, other, name="Secret Agent").id
+    competition_id = schedule(engine, university_id)
+
+    before = row_counts(engine)
+    with pytest.raises(NotFound) as refused, transaction(engine) as session:
+        add_participant(session, competition_id, stranger)
+    assert row_counts(engine) == before
+    message = str(refused.value)
+    assert stranger in message
+    assert "Secret Agent" not in message and "another university" not in message
+    # The same words as for an id that exists nowhere.
+    with pytest.raises(NotFound) as missing, transaction(engine) as session:
+        add_participant(session, competition_id, "no-such-agent")
+    assert str(missing.value) == message.replace(stranger, "no-such-agent")
+
+
+def test_competition_services_refuse_another_universitys_rows_when_scoped(engine):
+    university_id, agents = make_scene(engine, agents=3)
+    other_id, _ = make_scene(engine, agents=0)
+    scheduled_id, _ = entered(engine, university_id, agents[:2], name="Waiting")
+    active_id, _ = started(engine, university_id, agents[:2], name="Running")
+    match_id = matches_of(engine, active_id)[0].id
+
+    for call in (
+        lambda s: add_participant(s, scheduled_id, agents[2], university_id=other_id),
+        lambda s: start_competition(s, scheduled_id, university_id=other_id),
+        lambda s: record_match_result(
+            s,
+            match_id,
+            participant1_score=1,
+            participant2_score=0,
+            university_id=other_id,
+        ),
+        lambda s: complete_competition(s, active_id, university_id=other_id),
+        lambda s: cancel_competition(s, active_id, university_id=other_id),
+    ):
+        assert_refused(engine, NotFound, call, f"in university '{other_id}'")
+
+    # Scoped to their own university the same calls go through.
+    with transaction(engine) as session:
+        add_participant(session, scheduled_id, agents[2], university_id=university_id)
+        record_match_result(
+            session,
+            match_id,
+            participant1_score=1,
+            participant2_score=0,
+            university_id=university_id,
+        )
+        complete_competition(session, active_id, university_id=university_id)
+        cancel_competition(session, scheduled_id, university_id=university_id)
+    assert competition_status(engine, active_id) == "completed"
+    assert competition_status(engine, scheduled_id) == "cancelled"
+
+
+def test_status_refusals_use_the_right_article(engine):
+    university_id, _ = make_scene(engine, agents=0)
+    competition_id = schedule(engine, university_id)
+
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda session: complete_competition(session, competition_id),
+        r"\(only an active competition can\)",
+    )
+    with transaction(engine) as session:
+        cancel_competition(session, competition_id)
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda session: start_competition(session, competition_id),
+        r"\(only a scheduled competition can\)",
+    )
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda session: cancel_competition(session, competition_id),
+        r"\(only a scheduled or active competition can\)",
+    )
 
 
 # --- starting ------------------------------------------------------------
@@ -403,6 +494,37 @@ def test_round_robin_plays_every_pair_once_per_leg(engine, count, legs):
             for side in (m.participant1_id, m.participant2_id)
         ]
         assert len(playing) == len(set(playing)), "nobody plays twice in a round"
+
+
+@pytest.mark.parametrize("count", range(2, 13))
+def test_round_robin_balances_home_and_away(count):
+    rounds = round_robin_rounds(count)
+    pairs = [pair for pairs in rounds for pair in pairs]
+
+    assert len(pairs) == count * (count - 1) // 2
+    assert {frozenset(pair) for pair in pairs} == {
+        frozenset((a, b)) for a in range(count) for b in range(a + 1, count)
+    }
+    for pairs_of_round in rounds:
+        playing = [entrant for pair in pairs_of_round for entrant in pair]
+        assert len(playing) == len(set(playing))
+    for entrant in range(count):
+        home = sum(home == entrant for home, _ in pairs)
+        away = sum(away == entrant for _, away in pairs)
+        assert abs(home - away) <= 1, (entrant, home, away)
+        if count % 2:
+            assert home == away, "an odd field is exactly balanced"
+
+
+def test_round_robin_of_three_has_nobody_always_away(engine):
+    university_id, agents = make_scene(engine, agents=3)
+    competition_id, participants = started(engine, university_id, agents)
+
+    matches = matches_of(engine, competition_id)
+    for participant in participants:
+        home = sum(m.participant1_id == participant for m in matches)
+        away = sum(m.participant2_id == participant for m in matches)
+        assert (home, away) == (1, 1)
 
 
 @pytest.mark.parametrize(
@@ -614,7 +736,8 @@ def test_explicit_winner_decides_equal_scores_but_cannot_contradict_them(engine)
             participant2_score=1,
             winner_participant_id=match.participant2_id,
         ),
-        "has the worse score",
+        "Winner 'a1' has the worse score \\(3 to 1\\) in match 1 of 'Cup.*' "
+        "\\('a0' and 'a1'\\)",
     )
     assert_refused(
         engine,
@@ -626,8 +749,43 @@ def test_explicit_winner_decides_equal_scores_but_cannot_contradict_them(engine)
             participant2_score=1,
             winner_participant_id="someone-else",
         ),
-        "'someone-else' does not play match",
+        "'someone-else' does not play match 1 .*\\('a0' and 'a1'\\)",
     )
+
+
+def test_a_winner_with_the_worse_score_is_named_by_its_agent_not_its_id(engine):
+    university_id, agents = make_scene(engine, agents=3)
+    competition_id, participants = started(engine, university_id, agents, name="Cup")
+    match = next(
+        m
+        for m in matches_of(engine, competition_id)
+        if participants[2] not in (m.participant1_id, m.participant2_id)
+    )
+    loser = match.participant2_id
+
+    with pytest.raises(InvalidInput) as refused, transaction(engine) as session:
+        record_match_result(
+            session,
+            match.id,
+            participant1_score=3,
+            participant2_score=1,
+            winner_participant_id=loser,
+        )
+    message = str(refused.value)
+    assert f"Winner 'a{participants.index(loser)}' has the worse" in message
+    assert loser not in message
+
+    # A participant of the competition that does not play this match is
+    # named too.
+    with pytest.raises(InvalidInput) as refused, transaction(engine) as session:
+        record_match_result(
+            session,
+            match.id,
+            participant1_score=3,
+            participant2_score=1,
+            winner_participant_id=participants[2],
+        )
+    assert "Winner 'a2' does not play match" in str(refused.value)
 
 
 def test_elimination_match_cannot_end_drawn_without_a_tie_break(engine):
@@ -782,6 +940,50 @@ def test_solo_result_keeps_the_score_and_completed_at(engine):
         assert agent.last_competed_at == when
 
 
+def test_match_and_competition_times_in_the_future_are_refused(engine):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, _ = entered(engine, university_id, agents)
+    next_year = datetime.now(UTC) + timedelta(days=365)
+
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: start_competition(
+            session, competition_id, started_at=next_year
+        ),
+        "started_at .* is in the future",
+    )
+    with transaction(engine) as session:
+        start_competition(session, competition_id)
+    match = matches_of(engine, competition_id)[0]
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: record_match_result(
+            session,
+            match.id,
+            participant1_score=1,
+            participant2_score=0,
+            completed_at=next_year,
+        ),
+        "completed_at .* is in the future \\(more than 5 minutes after now",
+    )
+    assert matches_of(engine, competition_id)[0].status == "scheduled"
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: complete_competition(
+            session, competition_id, force=True, completed_at=next_year
+        ),
+        "completed_at .* is in the future",
+    )
+
+    # Within the five minutes of clock skew a time is accepted.
+    soon = datetime.now(UTC) + timedelta(minutes=4)
+    recorded = record(engine, match.id, 1, 0, completed_at=soon)
+    assert recorded.completed_at == soon
+
+
 def test_a_correction_corrects_both_agents_counters(engine):
     university_id, agents = make_scene(engine, agents=2)
     competition_id, participants = started(engine, university_id, agents)
@@ -823,28 +1025,232 @@ def test_tournament_correction_moves_the_next_round_entrant(engine):
     assert len(matches_of(engine, competition_id)) == 3
 
 
-def test_tournament_correction_refused_when_the_next_match_has_a_result(engine):
+def play_out(engine, competition_id: str) -> None:
+    """Record every waiting match until none is left; the better seed
+    (smaller number) wins 2 to 1."""
+    while True:
+        waiting = [
+            m for m in matches_of(engine, competition_id) if m.status == "scheduled"
+        ]
+        if not waiting:
+            return
+        for m in waiting:
+            better = _seed_of(engine, m.participant1_id) < _seed_of(
+                engine, m.participant2_id
+            )
+            record(engine, m.id, 2 if better else 1, 1 if better else 2)
+
+
+def counters_by_agent(engine, agent_ids: list[str]) -> dict[str, tuple]:
+    """(wins, losses, draws, average score, highest score) as stored."""
+    with read_session(engine) as session:
+        return {
+            agent.id: (
+                agent.competition_wins,
+                agent.competition_losses,
+                agent.competition_draws,
+                agent.average_score,
+                agent.highest_score,
+            )
+            for agent in session.scalars(
+                select(UniversityAgent).where(UniversityAgent.id.in_(agent_ids))
+            )
+        }
+
+
+def counters_from_matches(engine, competition_id: str, agent_ids) -> dict:
+    """The same counters tallied here from the completed matches alone."""
+    with read_session(engine) as session:
+        agent_of = dict(
+            session.execute(
+                select(CompetitionParticipant.id, CompetitionParticipant.agent_id)
+            ).all()
+        )
+    tally = {agent_id: [0, 0, 0, []] for agent_id in agent_ids}
+    for m in matches_of(engine, competition_id):
+        if m.status != "completed":
+            continue
+        sides = ((m.participant1_id, m.participant1_score),)
+        if m.participant2_id is not None:
+            sides += ((m.participant2_id, m.participant2_score),)
+        for side, score in sides:
+            row = tally[agent_of[side]]
+            if score is not None:  # a forfeit has no scores
+                row[3].append(score)
+            if m.participant2_id is None:
+                continue
+            if m.winner_participant_id is None:
+                row[2] += 1
+            else:
+                row[0 if m.winner_participant_id == side else 1] += 1
+    return {
+        agent_id: (
+            wins,
+            losses,
+            draws,
+            sum(scores) / len(scores) if scores else 0.0,
+            max(scores, default=0.0),
+        )
+        for agent_id, (wins, losses, draws, scores) in tally.items()
+    }
+
+
+def assert_counters_follow_the_matches(engine, competition_id, agents) -> None:
+    stored = counters_by_agent(engine, agents)
+    expected = counters_from_matches(engine, competition_id, agents)
+    for agent_id in agents:
+        assert stored[agent_id] == pytest.approx(expected[agent_id]), agent_id
+
+
+@pytest.mark.parametrize("count", [4, 8])
+def test_correcting_a_first_round_result_after_the_final_reopens_the_bracket(
+    engine, count
+):
+    university_id, agents = make_scene(engine, agents=count)
+    competition_id, participants = started(
+        engine,
+        university_id,
+        agents,
+        seeds=list(range(1, count + 1)),
+        competition_type="tournament",
+    )
+    play_out(engine, competition_id)
+    played = matches_of(engine, competition_id)
+    assert len(played) == count - 1 and {m.status for m in played} == {"completed"}
+    top, bottom = participants[0], participants[-1]  # seeds 1 and `count`
+    opener = next(m for m in played if m.participant1_id == top)
+    assert opener.participant2_id == bottom and opener.match_config["round"] == 1
+    reached = [
+        m
+        for m in played
+        if m.match_config["round"] > 1 and top in (m.participant1_id, m.participant2_id)
+    ]
+    assert len(reached) == count.bit_length() - 2, "seed 1 won every round"
+    untouched = [
+        m for m in played if m.id != opener.id and m.id not in {r.id for r in reached}
+    ]
+
+    # The last seed beat seed 1 after all.
+    record(engine, opener.id, 1, 3)
+
+    after = {m.id: m for m in matches_of(engine, competition_id)}
+    assert after[opener.id].winner_participant_id == bottom
+    second_round = after[reached[0].id]
+    assert bottom in (second_round.participant1_id, second_round.participant2_id)
+    assert top not in (second_round.participant1_id, second_round.participant2_id)
+    assert second_round.status == "scheduled"
+    assert second_round.participant1_score is None
+    assert second_round.participant2_score is None
+    assert second_round.winner_participant_id is None
+    assert second_round.completed_at is None
+    for later in reached[1:]:
+        assert later.id not in after, "matches further down are removed"
+    for m in untouched:
+        assert after[m.id] == m, "matches elsewhere in the bracket stay as they were"
+    assert_counters_follow_the_matches(engine, competition_id, agents)
+    with read_session(engine) as session:
+        stored = counters_by_agent(engine, agents)
+        for agent_id in agents:
+            refresh_agent_counters(session, agent_id)
+        assert stored == counters_by_agent(engine, agents)
+    assert agent_counters(engine, agents[0]) == (0, 1, 0)
+
+    # Replayed, the bracket is whole again with match numbers 1..n - 1.
+    play_out(engine, competition_id)
+    final = matches_of(engine, competition_id)
+    assert [m.match_number for m in final] == list(range(1, count))
+    assert {m.status for m in final} == {"completed"}
+    assert_counters_follow_the_matches(engine, competition_id, agents)
+    with transaction(engine) as session:
+        complete_competition(session, competition_id)
+    with read_session(engine) as session:
+        assert session.get(Competition, competition_id).winner_agent_id == agents[1]
+
+
+def test_a_correction_that_keeps_the_winner_changes_only_that_match(engine):
     university_id, agents = make_scene(engine, agents=4)
     competition_id, _ = started(
         engine, university_id, agents, seeds=[1, 2, 3, 4], competition_type="tournament"
     )
-    semi_a, semi_b = matches_of(engine, competition_id)
-    record(engine, semi_a.id, 2, 1)
-    record(engine, semi_b.id, 2, 1)
-    final = matches_of(engine, competition_id)[2]
-    record(engine, final.id, 1, 0)
+    play_out(engine, competition_id)
+    before = matches_of(engine, competition_id)
+
+    record(engine, before[0].id, 5, 1)
+
+    after = matches_of(engine, competition_id)
+    assert after[0].participant1_score == 5
+    assert after[0].winner_participant_id == before[0].winner_participant_id
+    assert after[0].completed_at == before[0].completed_at, "kept on a correction"
+    assert after[1:] == before[1:]
+
+
+def test_a_completed_competition_takes_corrections_and_reranks(engine):
+    university_id, agents = make_scene(engine, agents=3)
+    competition_id, participants = started(engine, university_id, agents)
+    strength = {
+        participant: 3 - index for index, participant in enumerate(participants)
+    }
+    for m in matches_of(engine, competition_id):
+        # The earlier entrant wins: a0 twice, a1 once.
+        record(engine, m.id, strength[m.participant1_id], strength[m.participant2_id])
+    with transaction(engine) as session:
+        complete_competition(session, competition_id)
+    with read_session(engine) as session:
+        assert session.get(Competition, competition_id).winner_agent_id == agents[0]
+    beaten = [
+        m
+        for m in matches_of(engine, competition_id)
+        if m.winner_participant_id == participants[0]
+    ]
+
+    # a0's two wins were draws after all.
+    for m in beaten:
+        record(engine, m.id, 1, 1)
+
+    with read_session(engine) as session:
+        competition = session.get(Competition, competition_id)
+        assert competition.status == "completed"
+        ranked = {
+            p.agent_id: (p.ranking, p.final_score) for p in competition.participants
+        }
+        assert competition.winner_agent_id == agents[1]
+    assert ranked == {
+        agents[1]: (1, 4.0),
+        agents[0]: (2, 2.0),
+        agents[2]: (3, 1.0),
+    }
+    assert_counters_follow_the_matches(engine, competition_id, agents)
+
+
+def test_a_completed_tournament_refuses_a_correction_that_would_reopen_it(engine):
+    university_id, agents = make_scene(engine, agents=4)
+    competition_id, participants = started(
+        engine, university_id, agents, seeds=[1, 2, 3, 4], competition_type="tournament"
+    )
+    play_out(engine, competition_id)
+    with transaction(engine) as session:
+        complete_competition(session, competition_id)
+    semi, _, final = matches_of(engine, competition_id)
 
     assert_refused(
         engine,
         InvalidTransition,
         lambda session: record_match_result(
-            session, semi_a.id, participant1_score=0, participant2_score=1
+            session, semi.id, participant1_score=0, participant2_score=1
         ),
-        "match 3 that the winner went on to already has a result",
+        "is completed: correcting match 1 would change its winner and so who "
+        "plays match 3",
     )
-    # A correction that keeps the winner is fine.
-    record(engine, semi_a.id, 5, 1)
-    assert matches_of(engine, competition_id)[0].participant1_score == 5
+    assert matches_of(engine, competition_id)[0] == semi
+
+    # The final has no match after it: its winner can change, and the
+    # champion follows.
+    record(engine, final.id, 0, 4)
+    with read_session(engine) as session:
+        competition = session.get(Competition, competition_id)
+        assert competition.winner_agent_id == agents[1]
+        ranks = {p.id: p.ranking for p in competition.participants}
+    assert ranks[participants[1]] == 1 and ranks[participants[0]] == 2
 
 
 def test_a_tournament_match_outside_the_bracket_generates_no_bracket(engine):
@@ -874,6 +1280,346 @@ def test_a_tournament_match_outside_the_bracket_generates_no_bracket(engine):
     assert [(m.id, m.winner_participant_id) for m in matches] == [
         (match_id, participants[3])
     ]
+
+
+# --- matches in play and disqualification --------------------------------
+
+
+def participant_state(engine, participant_id: str) -> tuple:
+    with read_session(engine) as session:
+        p = session.get(CompetitionParticipant, participant_id)
+        return p.status, p.ranking, p.final_score
+
+
+def disqualify(engine, participant_id: str, **values) -> None:
+    with transaction(engine) as session:
+        disqualify_participant(session, participant_id, **values)
+
+
+def test_start_match_puts_a_scheduled_match_in_play(engine):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, _ = started(engine, university_id, agents)
+    match = matches_of(engine, competition_id)[0]
+    kickoff = datetime.now(UTC) - timedelta(hours=1)
+
+    with transaction(engine) as session:
+        start_match(session, match.id, started_at=kickoff)
+
+    with read_session(engine) as session:
+        stored = session.get(CompetitionMatch, match.id)
+        assert (stored.status, stored.started_at) == ("active", kickoff)
+    assert agent_counters(engine, agents[0]) == (0, 0, 0), "in play counts nothing"
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda session: start_match(session, match.id),
+        "Match 1 .* is active: only a scheduled match can start",
+    )
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: record_match_result(
+            session,
+            match.id,
+            participant1_score=1,
+            participant2_score=0,
+            completed_at=kickoff - timedelta(minutes=1),
+        ),
+        "is before match 1 .* started",
+    )
+
+    recorded = record(engine, match.id, 1, 0)
+    assert recorded.status == "completed" and recorded.started_at == kickoff
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda session: start_match(session, match.id),
+        "is completed: only a scheduled match can start",
+    )
+
+
+def test_start_match_refusals_leave_rows_unchanged(engine):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, participants = entered(engine, university_id, agents)
+    other_id, _ = make_scene(engine, agents=0)
+    with transaction(engine) as session:
+        # Only an import writes matches before the start.
+        session.add(
+            CompetitionMatch(
+                competition_id=competition_id,
+                match_number=1,
+                participant1_id=participants[0],
+                participant2_id=participants[1],
+                match_config={},
+            )
+        )
+    waiting = matches_of(engine, competition_id)[0]
+
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda session: start_match(session, waiting.id),
+        "is scheduled: it cannot put matches in play",
+    )
+    running_id, _ = started(engine, university_id, agents, name="Running")
+    match = matches_of(engine, running_id)[0]
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: start_match(
+            session, match.id, started_at=datetime.now(UTC) + timedelta(days=1)
+        ),
+        "is in the future",
+    )
+    assert_refused(
+        engine,
+        NotFound,
+        lambda session: start_match(session, match.id, university_id=other_id),
+        match.id,
+    )
+    assert matches_of(engine, running_id)[0].status == "scheduled"
+
+
+def test_disqualifying_in_a_round_robin_forfeits_unplayed_matches_only(engine):
+    university_id, agents = make_scene(engine, agents=3)
+    competition_id, participants = started(engine, university_id, agents)
+    cheat = participants[0]
+    played, unplayed = [
+        m
+        for m in matches_of(engine, competition_id)
+        if cheat in (m.participant1_id, m.participant2_id)
+    ]
+    beaten = ({played.participant1_id, played.participant2_id} - {cheat}).pop()
+    awarded = ({unplayed.participant1_id, unplayed.participant2_id} - {cheat}).pop()
+    # The cheat wins its first match, and its second is in play.
+    record(
+        engine,
+        played.id,
+        3 if played.participant1_id == cheat else 0,
+        0 if played.participant1_id == cheat else 3,
+    )
+    with transaction(engine) as session:
+        start_match(session, unplayed.id)
+
+    disqualify(engine, cheat, university_id=university_id)
+
+    after = {m.id: m for m in matches_of(engine, competition_id)}
+    assert after[played.id].status == "completed", "played results stand"
+    assert after[played.id].winner_participant_id == cheat
+    forfeit = after[unplayed.id]
+    assert (forfeit.status, forfeit.winner_participant_id) == ("completed", awarded)
+    assert (forfeit.participant1_score, forfeit.participant2_score) == (None, None)
+    assert forfeit.match_config["forfeit"] is True
+    assert participant_state(engine, cheat)[0] == "disqualified"
+    assert agent_counters(engine, agents[0]) == (1, 1, 0)
+    assert agent_counters(engine, agents[participants.index(awarded)]) == (1, 0, 0)
+    assert_counters_follow_the_matches(engine, competition_id, agents)
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda session: record_match_result(
+            session, unplayed.id, participant1_score=1, participant2_score=0
+        ),
+        "won by forfeit when 'a0' was disqualified",
+    )
+
+    last = next(
+        m for m in matches_of(engine, competition_id) if m.status == "scheduled"
+    )
+    record(engine, last.id, 1, 1)
+    with transaction(engine) as session:
+        complete_competition(session, competition_id)
+
+    # Points: the cheat 3 (not ranked), the forfeit's winner 3 + 1, the
+    # beaten one 0 + 1.
+    assert participant_state(engine, cheat) == ("disqualified", None, None)
+    assert participant_state(engine, awarded) == ("completed", 1, 4.0)
+    assert participant_state(engine, beaten) == ("completed", 2, 1.0)
+    with read_session(engine) as session:
+        winner = session.get(Competition, competition_id).winner_agent_id
+    assert winner == agents[participants.index(awarded)]
+
+
+def test_a_disqualified_leader_leaves_the_win_to_the_next(engine):
+    university_id, agents = make_scene(engine, agents=3)
+    competition_id, participants = started(
+        engine, university_id, agents, competition_type="solo"
+    )
+    for m, score in zip(
+        matches_of(engine, competition_id), (0.9, 0.5, 0.7), strict=True
+    ):
+        record(engine, m.id, score)
+    disqualify(engine, participants[0])
+    with transaction(engine) as session:
+        complete_competition(session, competition_id)
+
+    assert participant_state(engine, participants[0]) == ("disqualified", None, None)
+    assert participant_state(engine, participants[2]) == ("completed", 1, 0.7)
+    assert participant_state(engine, participants[1]) == ("completed", 2, 0.5)
+    with read_session(engine) as session:
+        assert session.get(Competition, competition_id).winner_agent_id == agents[2]
+
+
+def test_disqualifying_in_a_tournament_sends_the_opponent_on_by_forfeit(engine):
+    university_id, agents = make_scene(engine, agents=4)
+    competition_id, participants = started(
+        engine, university_id, agents, seeds=[1, 2, 3, 4], competition_type="tournament"
+    )
+    semi_a, semi_b = matches_of(engine, competition_id)
+    assert {semi_a.participant1_id, semi_a.participant2_id} == {
+        participants[0],
+        participants[3],
+    }
+
+    # Seed 4 is disqualified before its semi-final: seed 1 wins by forfeit.
+    disqualify(engine, participants[3])
+    semi_a = matches_of(engine, competition_id)[0]
+    assert (semi_a.status, semi_a.winner_participant_id) == (
+        "completed",
+        participants[0],
+    )
+    assert len(matches_of(engine, competition_id)) == 2, "the final waits"
+
+    record(engine, semi_b.id, 2, 1)  # seed 2 beats seed 3
+    final = matches_of(engine, competition_id)[2]
+    assert (final.participant1_id, final.participant2_id) == (
+        participants[0],
+        participants[1],
+    )
+    assert final.status == "scheduled"
+
+    # A finalist disqualified before the final: the other one wins it.
+    disqualify(engine, participants[1])
+    final = matches_of(engine, competition_id)[2]
+    assert (final.status, final.winner_participant_id) == (
+        "completed",
+        participants[0],
+    )
+    with transaction(engine) as session:
+        complete_competition(session, competition_id)
+    with read_session(engine) as session:
+        assert session.get(Competition, competition_id).winner_agent_id == agents[0]
+    assert participant_state(engine, participants[1])[0] == "disqualified"
+    assert participant_state(engine, participants[0])[1] == 1
+    assert participant_state(engine, participants[2])[1] == 2
+    assert_counters_follow_the_matches(engine, competition_id, agents)
+
+
+def test_a_bracket_match_reached_after_a_disqualification_is_forfeited(engine):
+    university_id, agents = make_scene(engine, agents=4)
+    competition_id, participants = started(
+        engine, university_id, agents, seeds=[1, 2, 3, 4], competition_type="tournament"
+    )
+    semi_a, semi_b = matches_of(engine, competition_id)
+    record(engine, semi_a.id, 2, 1)  # seed 1 reaches the final...
+    disqualify(engine, participants[0])  # ...and is disqualified before it
+
+    record(engine, semi_b.id, 2, 1)
+
+    final = matches_of(engine, competition_id)[2]
+    assert (final.status, final.winner_participant_id) == (
+        "completed",
+        participants[1],
+    ), "created and forfeited at once"
+    with transaction(engine) as session:
+        complete_competition(session, competition_id)
+    with read_session(engine) as session:
+        assert session.get(Competition, competition_id).winner_agent_id == agents[1]
+    assert_counters_follow_the_matches(engine, competition_id, agents)
+
+
+def test_a_competitor_through_by_forfeit_can_forfeit_the_next_round(engine):
+    university_id, agents = make_scene(engine, agents=4)
+    competition_id, participants = started(
+        engine, university_id, agents, seeds=[1, 2, 3, 4], competition_type="tournament"
+    )
+    semi_a, semi_b = matches_of(engine, competition_id)
+    record(engine, semi_b.id, 2, 1)  # seed 2 waits for the final
+
+    disqualify(engine, participants[0])  # semi_a is forfeited to seed 4...
+    disqualify(engine, participants[3])  # ...who forfeits the final in turn
+
+    matches = matches_of(engine, competition_id)
+    assert matches[0].winner_participant_id == participants[3]
+    final = matches[2]
+    assert (final.status, final.winner_participant_id) == (
+        "completed",
+        participants[1],
+    )
+    with transaction(engine) as session:
+        complete_competition(session, competition_id)
+    with read_session(engine) as session:
+        assert session.get(Competition, competition_id).winner_agent_id == agents[1]
+
+
+def test_a_competitor_disqualified_before_the_start_takes_no_part(engine):
+    university_id, agents = make_scene(engine, agents=3)
+    competition_id, participants = entered(
+        engine,
+        university_id,
+        agents,
+        seeds=[1, 2, 3],
+        competition_type="tournament",
+        max_participants=3,
+    )
+    disqualify(engine, participants[0])
+    # Its place is free again.
+    with transaction(engine) as session:
+        fourth = make_agent(session, session.get(University, university_id)).id
+    with transaction(engine) as session:
+        add_participant(session, competition_id, fourth, seed_ranking=4)
+        start_competition(session, competition_id)
+
+    playing = {
+        side
+        for m in matches_of(engine, competition_id)
+        for side in (m.participant1_id, m.participant2_id)
+    }
+    assert participants[0] not in playing
+    assert participant_state(engine, participants[0])[0] == "disqualified"
+    assert _seed_of(engine, participants[0]) is None
+    assert len(matches_of(engine, competition_id)) == 1, "three play: one bye"
+
+
+def test_disqualification_refusals_leave_rows_unchanged(engine):
+    university_id, agents = make_scene(engine, agents=3)
+    other_id, _ = make_scene(engine, agents=0)
+    competition_id, participants = entered(engine, university_id, agents[:2])
+    with transaction(engine) as session:
+        observer = add_participant(
+            session, competition_id, agents[2], participant_type="observer"
+        ).id
+
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda s: disqualify_participant(s, observer),
+        "'a2' is a observer|'a2' is an observer",
+    )
+    assert_refused(
+        engine,
+        NotFound,
+        lambda s: disqualify_participant(s, participants[0], university_id=other_id),
+        participants[0],
+    )
+    assert_refused(
+        engine, NotFound, lambda s: disqualify_participant(s, "nobody"), "nobody"
+    )
+    disqualify(engine, participants[0])
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda s: disqualify_participant(s, participants[0]),
+        "'a0' is already disqualified",
+    )
+    with transaction(engine) as session:
+        cancel_competition(session, competition_id)
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda s: disqualify_participant(s, participants[1]),
+        "is cancelled: it cannot disqualify participants",
+    )
 
 
 # --- completing and cancelling -------------------------------------------

@@ -3,13 +3,15 @@ and retries, the progress fields equal what ``challenge_results`` says, the
 services refuse exactly the actions the rules forbid, and the agent's
 counters equal ``refresh_agent_counters``' recomputation.
 
-The test keeps its own model of each level (the results it sent and the
-attempt it is on) and derives the expected fields from that model alone.
+The test keeps its own model of each level (the results it sent, with
+their times, and the attempt it is on) and derives the expected fields and
+counters from that model alone, not from the services' formulas.
 """
 
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -91,7 +93,12 @@ def check_progress(session: Session, agent_id: str, models: dict) -> None:
             {k: r[k] for k in ("challenge_index", "score", "minutes", "attempt")}
             for r in progress.challenge_results
         ]
-        assert sent == model["results"]
+        assert sent == [
+            {k: v for k, v in r.items() if k != "at"} for r in model["results"]
+        ]
+        assert [r["recorded_at"] for r in progress.challenge_results] == [
+            r["at"].isoformat() for r in model["results"]
+        ]
         expected = expected_fields(model, level.challenge_count, level.passing_score)
         for field, value in expected.items():
             if isinstance(value, float):
@@ -111,8 +118,30 @@ def check_progress(session: Session, agent_id: str, models: dict) -> None:
             assert progress.completed_at is None
 
 
-def check_counters(engine, agent_id: str) -> None:
-    """The stored counters equal a fresh recomputation (rolled back)."""
+def expected_counters(models: dict, levels: dict[str, tuple]) -> dict:
+    """The agent's training counters from the test's model alone: minutes of
+    every result in hours, the time of the latest result sent (a retry
+    changes nothing), and competency as the level-number weighted mean of
+    the completed levels' results (the completing attempt's average)."""
+    minutes = sum(r["minutes"] for m in models.values() for r in m["results"])
+    times = [r["at"] for m in models.values() for r in m["results"]]
+    weighted = weights = 0.0
+    for level_id, model in models.items():
+        number, count, passing = levels[level_id]
+        fields = expected_fields(model, count, passing)
+        if fields["status"] == "completed":
+            weighted += fields["average_score"] * number
+            weights += number
+    return {
+        "training_hours": minutes / 60,
+        "last_trained_at": max(times, default=None),
+        "competency_score": weighted / weights if weights else 0.0,
+    }
+
+
+def check_counters(engine, agent_id: str, expected: dict) -> None:
+    """The stored counters equal the model's and a fresh recomputation
+    (rolled back)."""
     names = (
         "competency_score",
         "training_hours",
@@ -139,6 +168,11 @@ def check_counters(engine, agent_id: str) -> None:
         after = {name: getattr(stored, name) for name in names}
         session.rollback()
     assert before == after
+    assert before["last_trained_at"] == expected["last_trained_at"]
+    assert before["training_hours"] == pytest.approx(expected["training_hours"])
+    assert before["competency_score"] == pytest.approx(
+        expected["competency_score"], abs=1e-12
+    )
 
 
 def test_progress_and_counters_follow_the_results_after_any_sequence(engine):
@@ -160,9 +194,25 @@ def test_progress_and_counters_follow_the_results_after_any_sequence(engine):
                     required_competency_score=required if number > 1 else 0.0,
                 )
             curriculum.enrol_agent(session, agent_id, path.id)
+            levels_by_id = {
+                level.id: (
+                    level.level_number,
+                    level.challenge_count,
+                    level.passing_score,
+                )
+                for level in session.scalars(
+                    select(CurriculumLevel).where(
+                        CurriculumLevel.curriculum_path_id == path.id
+                    )
+                )
+            }
 
         models: dict[str, dict] = {}
+        # Results are sent at explicit, increasing times in the past, so the
+        # expected last_trained_at is known without reading the database.
+        clock = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
         for step in steps:
+            clock += timedelta(minutes=1)
             with transaction(engine) as session:
                 agent = session.get(UniversityAgent, agent_id)
                 level = session.get(CurriculumLevel, agent.current_curriculum_level_id)
@@ -183,6 +233,7 @@ def test_progress_and_counters_follow_the_results_after_any_sequence(engine):
                             challenge_index=index,
                             score=score,
                             minutes=minutes,
+                            recorded_at=clock,
                         )
                 except InvalidTransition:
                     assert status in ("completed", "failed")
@@ -194,6 +245,7 @@ def test_progress_and_counters_follow_the_results_after_any_sequence(engine):
                             "score": score,
                             "minutes": minutes,
                             "attempt": model["attempt"],
+                            "at": clock,
                         }
                     )
             else:
@@ -208,6 +260,6 @@ def test_progress_and_counters_follow_the_results_after_any_sequence(engine):
 
         with read_session(engine) as session:
             check_progress(session, agent_id, models)
-        check_counters(engine, agent_id)
+        check_counters(engine, agent_id, expected_counters(models, levels_by_id))
 
     run()

@@ -1,5 +1,5 @@
 """The demo universities: built through the services on SQLite and
-PostgreSQL, every status of the domain present, deterministic for a seed,
+PostgreSQL, every value of every status column present, deterministic for a seed,
 refused twice without replace, skipped by --if-empty on a non-empty
 database, and still built when the real data files are missing."""
 
@@ -32,14 +32,20 @@ from university_models.demo import (
 )
 from university_models.errors import Conflict
 from university_models.models import (
+    AGENT_STATUSES,
     AGENT_TYPES,
     COMPETITION_STATUSES,
     COMPETITION_TYPES,
     DATA_TYPES,
     IMPLEMENTATION_STATUSES,
+    MATCH_STATUSES,
+    PARTICIPANT_STATUSES,
+    PARTICIPANT_TYPES,
+    PATH_STATUSES,
     PROGRESS_STATUSES,
     PROPOSAL_STATUSES,
     SOURCE_TYPES,
+    UNIVERSITY_STATUSES,
     VALIDATION_STATUSES,
     AgentProgress,
     Competition,
@@ -54,8 +60,43 @@ from university_models.models import (
 )
 from university_models.services.agents import refresh_agent_counters
 
-LYCEUM, ATHENAEUM = (spec.name for spec in DEMO_UNIVERSITIES)
+LYCEUM, ATHENAEUM, COLLEGIUM, OLD_ACADEMY = (spec.name for spec in DEMO_UNIVERSITIES)
 SEED = 7
+
+#: Every status column of the schema with every value it may hold (and the
+#: participant types and privacy levels, which the issue also names).
+STATUS_COLUMNS = {
+    "universities.status": (University.status, UNIVERSITY_STATUSES),
+    "university_agents.status": (UniversityAgent.status, AGENT_STATUSES),
+    "curriculum_paths.status": (CurriculumPath.status, PATH_STATUSES),
+    "agent_progress.status": (AgentProgress.status, PROGRESS_STATUSES),
+    "competitions.status": (Competition.status, COMPETITION_STATUSES),
+    "competition_participants.status": (
+        CompetitionParticipant.status,
+        PARTICIPANT_STATUSES,
+    ),
+    "competition_participants.participant_type": (
+        CompetitionParticipant.participant_type,
+        PARTICIPANT_TYPES,
+    ),
+    "competition_matches.status": (CompetitionMatch.status, MATCH_STATUSES),
+    "training_data_collections.validation_status": (
+        TrainingDataCollection.validation_status,
+        VALIDATION_STATUSES,
+    ),
+    "training_data_collections.privacy_level": (
+        TrainingDataCollection.privacy_level,
+        ("private", "shared", "public"),
+    ),
+    "improvement_proposals.validation_status": (
+        ImprovementProposal.validation_status,
+        PROPOSAL_STATUSES,
+    ),
+    "improvement_proposals.implementation_status": (
+        ImprovementProposal.implementation_status,
+        IMPLEMENTATION_STATUSES,
+    ),
+}
 
 
 def row_counts(engine: Engine) -> dict[str, int]:
@@ -94,15 +135,18 @@ def demo(request, tmp_path_factory) -> Iterator[tuple[Engine, object]]:
 # --- what the demo holds ----------------------------------------------------
 
 
-def test_demo_builds_two_marked_universities_with_every_agent_type(demo):
+def test_demo_builds_marked_universities_with_every_agent_type(demo):
     engine, summary = demo
 
-    assert summary.universities == [LYCEUM, ATHENAEUM]
+    assert summary.universities == [LYCEUM, ATHENAEUM, COLLEGIUM, OLD_ACADEMY]
     assert summary.skipped == []
     with read_session(engine) as session:
         ids = university_ids(session)
-        assert set(ids) == {LYCEUM, ATHENAEUM}
+        assert set(ids) == {LYCEUM, ATHENAEUM, COLLEGIUM, OLD_ACADEMY}
         assert sorted(demo_university_ids(session)) == sorted(ids.values())
+        statuses = dict(
+            session.execute(select(University.name, University.status)).all()
+        )
         for university_id in ids.values():
             types = set(
                 session.scalars(
@@ -112,6 +156,63 @@ def test_demo_builds_two_marked_universities_with_every_agent_type(demo):
                 )
             )
             assert types == set(AGENT_TYPES)
+    # Two active universities hold the living data; the small ones show the
+    # other statuses.
+    assert statuses == {
+        LYCEUM: "active",
+        ATHENAEUM: "active",
+        COLLEGIUM: "suspended",
+        OLD_ACADEMY: "archived",
+    }
+
+
+@pytest.mark.parametrize("column", sorted(STATUS_COLUMNS))
+def test_demo_holds_every_value_of_every_status_column(demo, column):
+    engine, _ = demo
+    attribute, values = STATUS_COLUMNS[column]
+    with read_session(engine) as session:
+        present = set(session.scalars(select(attribute).distinct()))
+
+    assert present == set(values), column
+
+
+def test_demo_status_columns_are_all_checked():
+    """A status column added to the schema must be added to the demo and to
+    STATUS_COLUMNS."""
+    status_columns = {
+        f"{table.name}.{column.name}"
+        for table in Base.metadata.sorted_tables
+        for column in table.columns
+        if column.name.endswith("status") and not table.name.endswith("_archive")
+    }
+    assert status_columns <= set(STATUS_COLUMNS)
+
+
+def test_demo_disqualification_forfeits_and_a_match_is_in_play(demo):
+    engine, _ = demo
+    with read_session(engine) as session:
+        ids = university_ids(session)
+        for university_id in (ids[LYCEUM], ids[ATHENAEUM]):
+            in_university = Competition.university_id == university_id
+            disqualified = session.scalars(
+                select(CompetitionParticipant)
+                .join(Competition)
+                .where(in_university, CompetitionParticipant.status == "disqualified")
+            ).all()
+            matches = session.scalars(
+                select(CompetitionMatch).join(Competition).where(in_university)
+            ).all()
+            forfeits = [m for m in matches if (m.match_config or {}).get("forfeit")]
+            in_play = [m for m in matches if m.status == "active"]
+
+            assert len(disqualified) == 1
+            cheat = disqualified[0].id
+            assert forfeits
+            for m in forfeits:
+                assert m.status == "completed"
+                assert cheat in (m.participant1_id, m.participant2_id)
+                assert m.winner_participant_id not in (cheat, None)
+            assert len(in_play) == 1 and in_play[0].started_at is not None
 
 
 def test_demo_progress_is_in_every_status_on_three_paths(demo):
@@ -198,7 +299,7 @@ def test_demo_competitions_cover_every_type_and_status_with_matches(demo):
         assert matches[(kind, "scheduled")] == 0
         assert matches[(kind, "active")] > 0
         assert matches[(kind, "completed")] > 0
-    assert match_statuses == {"scheduled", "completed", "cancelled"}
+    assert match_statuses == set(MATCH_STATUSES)
     assert draws > 0
     assert completed_without_winner == 0
 
@@ -206,7 +307,9 @@ def test_demo_competitions_cover_every_type_and_status_with_matches(demo):
 def test_demo_training_data_covers_types_sources_statuses_and_quality(demo):
     engine, _ = demo
     with read_session(engine) as session:
-        for university_id in university_ids(session).values():
+        ids = university_ids(session)
+        # The two living universities; the small ones hold a few records.
+        for university_id in (ids[LYCEUM], ids[ATHENAEUM]):
             scoped = TrainingDataCollection.university_id == university_id
             by = {
                 column.key: set(
@@ -392,7 +495,7 @@ def test_second_build_without_replace_is_refused_and_changes_nothing(demo):
     engine, _ = demo
     before = row_counts(engine)
 
-    with pytest.raises(Conflict, match="already holds 2 demo universities.*--replace"):
+    with pytest.raises(Conflict, match="already holds 4 demo universities.*--replace"):
         build_demo(engine, seed=SEED)
 
     assert row_counts(engine) == before
@@ -616,7 +719,7 @@ def test_same_seed_rebuilds_the_same_demo_and_replace_spares_other_universities(
     assert second.counts == first.counts
     with read_session(engine) as session:
         assert session.get(University, kept_id) is not None
-        assert len(demo_university_ids(session)) == 2
+        assert len(demo_university_ids(session)) == 4
     assert content["matches"] and content["training"] and content["progress"]
 
 

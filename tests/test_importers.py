@@ -10,7 +10,7 @@ import shutil
 import time
 import tracemalloc
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -36,6 +36,11 @@ from university_models.models import (
     CompetitionParticipant,
     University,
     UniversityAgent,
+)
+from university_models.services.competitions import (
+    add_participant,
+    schedule_competition,
+    start_competition,
 )
 from university_models.services.universities import set_university_status
 
@@ -327,6 +332,70 @@ def test_the_import_creates_a_completed_competition_over_the_played_window(
             0,
         )
         assert a.average_score == pytest.approx(2.5)
+
+
+def test_an_import_takes_no_concurrent_competition_slot(engine):
+    with transaction(engine) as session:
+        university = make_university(
+            session, name="Busy U", max_agents=10, max_concurrent_competitions=1
+        )
+        runner = make_agent(session, university, name="runner")
+        rival = make_agent(session, university, name="rival")
+        now = datetime.now(UTC)
+        running = schedule_competition(
+            session,
+            university.id,
+            name="Running now",
+            competition_type="head_to_head",
+            scheduled_start=now - timedelta(days=1),
+            scheduled_end=now + timedelta(days=1),
+        )
+        for agent in (runner, rival):
+            add_participant(session, running.id, agent.id)
+        start_competition(session, running.id)
+        busy_id = university.id
+        # The same quota still refuses a second live competition.
+        with pytest.raises(QuotaExceeded, match="allows 1 concurrent"):
+            schedule_competition(
+                session,
+                university.id,
+                name="Also now",
+                competition_type="solo",
+                scheduled_start=now,
+                scheduled_end=now + timedelta(hours=1),
+            )
+
+    # Played during the running competition's window, and without times
+    # (dated at the import): neither needs a slot.
+    played = now.replace(microsecond=0).isoformat()
+    report = run_import(
+        engine,
+        jsonl(
+            [
+                {"agent_a": "x", "agent_b": "y", "winner": "agent_a"},
+                {
+                    "agent_a": "y",
+                    "agent_b": "x",
+                    "score_a": 1,
+                    "score_b": 0,
+                    "played_at": played,
+                },
+            ]
+        ),
+        file_name="history.jsonl",
+        university="Busy U",
+    )
+
+    with read_session(engine) as session:
+        statuses = dict(
+            session.execute(
+                select(Competition.name, Competition.status).where(
+                    Competition.university_id == busy_id
+                )
+            ).all()
+        )
+    assert statuses == {"Running now": "active", "Imported": "completed"}
+    assert report.matches_written == 2
 
 
 def test_agents_are_found_by_name_in_any_case_or_created_with_the_type(

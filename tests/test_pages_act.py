@@ -474,6 +474,46 @@ def test_completing_with_unplayed_matches_is_refused_and_changes_nothing(
         assert statuses == ["scheduled"]
 
 
+def test_a_match_is_put_in_play_and_a_competitor_disqualified_from_the_page(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    agent_ids = make_agents(sqlite_configured, university_id, "Ada", "Bob", "Cyd")
+    competition_id = make_competition(
+        sqlite_configured, university_id, agent_ids, start=True
+    )
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+
+    app.button(key="match_start").click().run()
+    assert not app.exception
+    assert "is in play" in texts(app.success)
+    with read_session(sqlite_configured) as session:
+        statuses = session.scalars(
+            select(CompetitionMatch.status).order_by(CompetitionMatch.match_number)
+        ).all()
+    assert statuses == ["active", "scheduled", "scheduled"]
+
+    with read_session(sqlite_configured) as session:
+        cyd = session.scalars(
+            select(CompetitionParticipant.id)
+            .join(UniversityAgent)
+            .where(UniversityAgent.name == "Cyd")
+        ).one()
+    app.selectbox(key="participant_disqualify_choice").set_value(cyd).run()
+    app.button(key="participant_disqualify").click().run()
+    assert not app.exception
+    assert "Cyd disqualified" in texts(app.success)
+    with read_session(sqlite_configured) as session:
+        assert session.get(CompetitionParticipant, cyd).status == "disqualified"
+        forfeit_winners = [
+            m.winner_participant_id
+            for m in session.scalars(select(CompetitionMatch))
+            if (m.match_config or {}).get("forfeit")
+        ]
+    assert forfeit_winners and cyd not in forfeit_winners
+
+
 def test_a_tournament_shows_its_bracket_one_column_per_round(sqlite_configured):
     university_id = make_university(sqlite_configured)
     agent_ids = make_agents(sqlite_configured, university_id, "A", "B", "C", "D")

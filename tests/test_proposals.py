@@ -561,7 +561,7 @@ def test_implementation_refuses_impossible_changes(engine):
 
     refusals = [
         (lambda s: start_implementation(s, pending), "Approve it first"),
-        (lambda s: start_implementation(s, rejected), "Approve it first"),
+        (lambda s: start_implementation(s, rejected), "Reopen it and approve it"),
         (lambda s: start_implementation(s, running), "already in progress"),
         (lambda s: start_implementation(s, done), "implemented"),
         (lambda s: finish_implementation(s, approved, succeeded=True), "not started"),
@@ -584,6 +584,26 @@ def test_implementation_refuses_impossible_changes(engine):
     ):
         finish_implementation(session, running, succeeded="yes")
 
+    assert proposals_state(engine) == before
+
+
+def test_starting_an_implemented_proposal_does_not_ask_to_approve_it(engine):
+    ids = scene(engine)
+    done = propose(engine, ids)
+    approve(engine, done)
+    with transaction(engine) as session:
+        start_implementation(session, done)
+        finish_implementation(session, done, succeeded=True)
+    before = proposals_state(engine)
+
+    with (
+        pytest.raises(InvalidTransition) as refused,
+        transaction(engine) as session,
+    ):
+        start_implementation(session, done)
+
+    assert "already implemented: there is nothing to start" in str(refused.value)
+    assert "Approve it first" not in str(refused.value)
     assert proposals_state(engine) == before
 
 

@@ -329,9 +329,10 @@ def test_overview_metrics_count_now_and_seven_days_ago(engine, two_universities)
     assert metrics["validated_share"].value == pytest.approx(2 / 3)
     assert metrics["validated_share"].previous == pytest.approx(1.0)
     # Mean of the stored competency scores now (0.9, 0.3, 0.0); a week ago
-    # Ada had completed level 1 with 0.9 and Cyd nothing.
+    # Ada had completed level 1 with the result (average score) 0.85 and Cyd
+    # nothing.
     assert metrics["mean_competency"].value == pytest.approx(0.4)
-    assert metrics["mean_competency"].previous == pytest.approx(0.45)
+    assert metrics["mean_competency"].previous == pytest.approx(0.425)
     assert metrics["agents"].delta == 1
 
 

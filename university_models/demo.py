@@ -11,6 +11,11 @@ Rules (written down in ``docs/domain.md`` under "Demo university"):
   hold the same content. Timestamps are not part of that promise: the
   services stamp the real time of the build, so that the Overview's
   seven-day deltas see the demo's activity as recent.
+* Every status of every status column appears (``STATUS_COLUMNS`` in the
+  tests): two active universities hold the living data, a small suspended
+  and a small archived one show the other university statuses; agents end
+  in every status, paths in draft and archived as well as active, a match
+  is in play, a competitor is disqualified, observers and judges watch.
 * Demo universities carry the marker ``settings["demo"] = true``. A build
   refuses to run while any demo university exists unless ``replace=True``;
   replacing deletes the demo universities only (and everything they own),
@@ -41,19 +46,26 @@ from university_models.models import (
     DATA_TYPES,
     GENERATORS,
     SOURCE_TYPES,
+    AgentProgress,
     CompetitionMatch,
     CompetitionParticipant,
-    CurriculumLevel,
     University,
+    UniversityAgent,
 )
-from university_models.services.agents import create_agent
+from university_models.services.agents import (
+    create_agent,
+    open_competitions,
+    set_agent_status,
+)
 from university_models.services.competitions import (
     add_participant,
     cancel_competition,
     complete_competition,
+    disqualify_participant,
     record_match_result,
     schedule_competition,
     start_competition,
+    start_match,
 )
 from university_models.services.curriculum import (
     add_level,
@@ -61,6 +73,7 @@ from university_models.services.curriculum import (
     enrol_agent,
     record_challenge_result,
     retry_level,
+    set_path_status,
 )
 from university_models.services.proposals import (
     approve_proposal,
@@ -77,7 +90,10 @@ from university_models.services.training_data import (
     set_privacy_level,
     validate_record,
 )
-from university_models.services.universities import create_university
+from university_models.services.universities import (
+    create_university,
+    set_university_status,
+)
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +121,11 @@ class DemoUniversity:
     #: Competition names by type, one per status above.
     competition_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
     training_records: int = 0
+    #: Where the proposals end (``PROPOSAL_ENDINGS`` when None).
+    proposal_endings: tuple[str, ...] | None = None
+    #: The university's status once built (set last: a suspended or
+    #: archived university takes no other write).
+    status: str = "active"
 
 
 @dataclass(frozen=True)
@@ -118,6 +139,9 @@ class DemoPath:
     tags: tuple[str, ...]
     #: Minimum competency to enrol (a path prerequisite), or None.
     min_competency: float | None = None
+    #: ``active`` paths get learners; a ``draft`` or ``archived`` one is
+    #: authored (levels included) and left in that status.
+    status: str = "active"
 
 
 #: Three paths of four to six levels for the Lyceum; the Athenaeum gets the
@@ -174,6 +198,33 @@ ATHENAEUM_PATHS = (
         25,
         ("Reading a diff", "Spotting bugs", "Suggesting fixes", "Testing a fix"),
         ("coding",),
+    ),
+    DemoPath(
+        "Formal Verification",
+        "expert",
+        60,
+        ("Specifications", "Model checking", "Proof assistants"),
+        ("mathematics", "coding"),
+        status="draft",
+    ),
+    DemoPath(
+        "Legacy Numerics",
+        "intermediate",
+        30,
+        ("Floating point", "Fortran interop"),
+        ("mathematics",),
+        status="archived",
+    ),
+)
+
+#: The one path of each small, inactive demo university.
+SMALL_PATHS = (
+    DemoPath(
+        "Study Skills",
+        "beginner",
+        20,
+        ("Taking notes", "Asking questions", "Summarising", "Reviewing"),
+        ("conversation",),
     ),
 )
 
@@ -253,6 +304,46 @@ DEMO_UNIVERSITIES = (
             "challenge": ("Integral Challenge", "Type Checker Challenge"),
         },
         training_records=48,
+    ),
+    # Two small universities show the other university statuses; their
+    # rows are built first, then the status is set.
+    DemoUniversity(
+        name="Collegium Demo School",
+        owner_email="head@collegium.demo.example.org",
+        owner_name="Demo Head of the Collegium",
+        organization="Collegium Demo Society",
+        description="Demo data: a small school, suspended (it accepts no changes).",
+        agents_per_type={
+            "student": 2,
+            "instructor": 1,
+            "researcher": 1,
+            "specialist": 1,
+        },
+        max_agents=10,
+        max_concurrent_competitions=2,
+        paths=SMALL_PATHS,
+        training_records=8,
+        proposal_endings=("pending", "approved", "rejected"),
+        status="suspended",
+    ),
+    DemoUniversity(
+        name="Old Academy Demo",
+        owner_email="registrar@old-academy.demo.example.org",
+        owner_name="Demo Registrar of the Old Academy",
+        organization="Old Academy Demo Trust",
+        description="Demo data: a former academy, archived (kept, read-only).",
+        agents_per_type={
+            "student": 2,
+            "instructor": 1,
+            "researcher": 1,
+            "specialist": 1,
+        },
+        max_agents=10,
+        max_concurrent_competitions=2,
+        paths=SMALL_PATHS,
+        training_records=8,
+        proposal_endings=("completed", "rejected"),
+        status="archived",
     ),
 )
 
@@ -647,6 +738,11 @@ class _UniversityBuilder:
         self._competitions()
         self._training_data()
         self._proposals()
+        self._agent_statuses()
+        if self.spec.status != "active":
+            # Last: a suspended or archived university takes no other write.
+            set_university_status(self.session, self.university.id, self.spec.status)
+            self.report(f"{self.spec.name}: {self.spec.status}")
 
     def _university(self) -> None:
         spec = self.spec
@@ -691,33 +787,41 @@ class _UniversityBuilder:
     # --- curriculum ---------------------------------------------------------
 
     def _curriculum(self) -> None:
-        self.paths: list[tuple[object, list[CurriculumLevel]]] = []
-        for demo_path in self.spec.paths:
-            self.paths.append(self._path(demo_path))
-        self.counts["curriculum paths"] = len(self.paths)
-        self.counts["levels"] = sum(len(levels) for _, levels in self.paths)
+        built = [(demo_path, *self._path(demo_path)) for demo_path in self.spec.paths]
+        for demo_path, path, _levels in built:
+            if demo_path.status != "active":
+                # Authored, levels included, then drafted back or retired.
+                set_path_status(self.session, path.id, demo_path.status)
+        # Learners study the active paths only.
+        self.paths = [
+            (demo_path, path, levels)
+            for demo_path, path, levels in built
+            if demo_path.status == "active"
+        ]
+        self.counts["curriculum paths"] = len(built)
+        self.counts["levels"] = sum(len(levels) for *_, levels in built)
 
         learners = self.agents["student"] + self.agents["researcher"]
         results = 0
-        for index, agent in enumerate(learners):
+        for index, agent in enumerate(learners if self.paths else []):
             path_number = index % len(self.paths)
             ending = ENDINGS[index % len(ENDINGS)]
             skill = self.rng.uniform(0.65, 0.95)
             clock = self.now - timedelta(days=self.rng.uniform(4, 40))
-            demo_path = self.spec.paths[path_number]
+            demo_path = self.paths[path_number][0]
             if demo_path.min_competency:
                 # The path asks for competency: earn it on the first path.
-                path, levels = self.paths[0]
+                _, path, levels = self.paths[0]
                 results_before, clock = self._study(
                     agent, path, levels, "path_done", skill, clock
                 )
                 results += results_before
-            path, levels = self.paths[path_number]
+            _, path, levels = self.paths[path_number]
             done, clock = self._study(agent, path, levels, ending, skill, clock)
             results += done
         self.counts["challenge results"] = results
         self.report(
-            f"{self.spec.name}: {len(self.paths)} curriculum paths, "
+            f"{self.spec.name}: {self.counts['curriculum paths']} curriculum paths, "
             f"{len(learners)} learners, {results} challenge results"
         )
 
@@ -850,12 +954,104 @@ class _UniversityBuilder:
             competition = self._competition(name, competition_type, status, position)
             self.competitions.append(competition)
             matches += self._match_count(competition)
+        self._disqualification_and_match_in_play()
         self.counts["competitions"] = len(self.competitions)
         self.counts["matches"] = matches
         self.report(
             f"{self.spec.name}: {len(self.competitions)} competitions, "
             f"{matches} matches"
         )
+
+    def _disqualification_and_match_in_play(self) -> None:
+        """In the first active head-to-head competition a competitor with
+        matches still to play is disqualified (they are forfeited to its
+        opponents); then the first waiting match of an active competition
+        is put in play."""
+        active = [c for c in self.competitions if c.status == "active"]
+        league = next((c for c in active if c.competition_type == "head_to_head"), None)
+        self.disqualified_agent_id = None
+        if league is not None:
+            waiting = self._waiting_matches(league)
+            if waiting:
+                cheat = self.session.get(
+                    CompetitionParticipant, waiting[-1].participant2_id
+                )
+                disqualify_participant(self.session, cheat.id)
+                self.disqualified_agent_id = cheat.agent_id
+        for competition in active:
+            waiting = self._waiting_matches(competition)
+            if waiting:
+                start_match(self.session, waiting[0].id)
+                return
+
+    def _waiting_matches(self, competition) -> list:
+        return list(
+            self.session.scalars(
+                select(CompetitionMatch)
+                .where(
+                    CompetitionMatch.competition_id == competition.id,
+                    CompetitionMatch.status == "scheduled",
+                )
+                .order_by(CompetitionMatch.match_number)
+            )
+        )
+
+    def _agent_statuses(self) -> None:
+        """Agents end in every status: one archived (the disqualified one
+        when nothing else holds it, else an instructor, who never competes),
+        the first two still competing in an active competition ``competing``,
+        the first two studying a level ``training``, one more ``idle``; the
+        others stay ``active``."""
+        session = self.session
+        everyone = sorted(
+            (a for agents in self.agents.values() for a in agents),
+            key=lambda agent: agent.name,
+        )
+        by_id = {agent.id: agent for agent in everyone}
+        candidates = [by_id.get(self.disqualified_agent_id)] + [
+            a for a in everyone if a.agent_type == "instructor"
+        ]
+        retired = next(
+            (
+                agent
+                for agent in candidates
+                if agent is not None and not open_competitions(session, agent.id)
+            ),
+            None,
+        )
+        chosen = {retired.id} if retired else set()
+        if retired is not None:
+            set_agent_status(session, retired.id, "archived")
+
+        active_ids = [c.id for c in self.competitions if c.status == "active"]
+        competing = session.scalars(
+            select(CompetitionParticipant.agent_id)
+            .where(
+                CompetitionParticipant.competition_id.in_(active_ids),
+                CompetitionParticipant.participant_type == "competitor",
+                CompetitionParticipant.status == "active",
+            )
+            .distinct()
+        ).all()
+        studying = session.scalars(
+            select(AgentProgress.agent_id)
+            .join(UniversityAgent, UniversityAgent.id == AgentProgress.agent_id)
+            .where(
+                UniversityAgent.university_id == self.university.id,
+                AgentProgress.curriculum_level_id
+                == UniversityAgent.current_curriculum_level_id,
+                AgentProgress.status == "in_progress",
+            )
+        ).all()
+        for status, wanted, limit in (
+            ("competing", set(competing), 2),
+            ("training", set(studying), 2),
+            ("idle", set(by_id), 1),
+        ):
+            picked = [a for a in everyone if a.id in wanted and a.id not in chosen]
+            for agent in picked[:limit]:
+                set_agent_status(session, agent.id, status)
+                chosen.add(agent.id)
 
     def _match_count(self, competition) -> int:
         return self.session.scalar(
@@ -915,13 +1111,19 @@ class _UniversityBuilder:
                 agent.id,
                 seed_ranking=seed if competition_type == "tournament" else None,
             )
-        judges = [a for a in self.agents["instructor"] if a not in competitors]
-        if judges and competition_type in ("head_to_head", "tournament"):
+        # Instructors never compete: they judge pairwise play and observe
+        # solo and challenge runs.
+        instructors = [a for a in self.agents["instructor"] if a not in competitors]
+        if instructors:
             add_participant(
                 self.session,
                 competition.id,
-                rng.choice(judges).id,
-                participant_type="judge",
+                rng.choice(instructors).id,
+                participant_type=(
+                    "judge"
+                    if competition_type in ("head_to_head", "tournament")
+                    else "observer"
+                ),
             )
 
         if status == "scheduled":
@@ -1067,7 +1269,7 @@ class _UniversityBuilder:
         owner = self.spec.owner_email
         reviewers = (owner, "reviewer@demo.example.org", "system")
         proposals = []
-        for number, ending in enumerate(PROPOSAL_ENDINGS):
+        for number, ending in enumerate(self.spec.proposal_endings or PROPOSAL_ENDINGS):
             title, description = PROPOSAL_IDEAS[
                 (number + rng.randrange(len(PROPOSAL_IDEAS))) % len(PROPOSAL_IDEAS)
             ]

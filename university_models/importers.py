@@ -864,11 +864,9 @@ def _prepare(
 
     start, end = _window(scan, import_time, existing)
     if existing is None:
-        # TODO: schedule_competition counts the university's scheduled and
-        # active competitions overlapping the played window against
-        # max_concurrent_competitions, so importing history can be refused
-        # by competitions that run now; an import is completed at once and
-        # arguably should not need a slot.
+        # An import is finished history, completed in this transaction: it
+        # takes no concurrent-competition slot (records_history), while
+        # every other rule of scheduling applies.
         competition = schedule_competition(
             session,
             university.id,
@@ -880,6 +878,7 @@ def _prepare(
             scheduled_end=end,
             max_participants=max(10, len(set(agent_ids.values()))),
             description="Imported results.",
+            records_history=True,
         )
     else:
         competition = existing

@@ -181,7 +181,7 @@ def _mean_competency_at(
         select(
             AgentProgress.agent_id.label("agent_id"),
             (
-                func.sum(AgentProgress.best_score * CurriculumLevel.level_number)
+                func.sum(AgentProgress.average_score * CurriculumLevel.level_number)
                 / func.sum(CurriculumLevel.level_number)
             ).label("competency"),
         )

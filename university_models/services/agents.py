@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, literal, select, union_all
@@ -55,14 +56,17 @@ OPEN_COMPETITION_STATUSES = ("scheduled", "active")
 def competency_from_progress(session: Session, agent_id: str) -> float:
     """The agent's competency in [0, 1].
 
-    Rule: the mean of the best scores of the agent's completed levels,
-    weighted by level number (a level-3 result counts three times a level-1
-    result), over every path; 0.0 when no level is completed. Deterministic
-    and recomputed from the progress records alone.
+    Rule: the mean of the results of the agent's completed levels, weighted
+    by level number (a level-3 result counts three times a level-1 result),
+    over every path; 0.0 when no level is completed. A level's result is
+    the ``average_score`` of the attempt that completed it (the mean of the
+    latest score of each challenge, the number the passing score is judged
+    on), not its best single challenge: scores 1.0, 0.6 and 0.6 make 0.733,
+    not 1.0. Deterministic and recomputed from the progress records alone.
     """
     weighted, weights = session.execute(
         select(
-            func.sum(AgentProgress.best_score * CurriculumLevel.level_number),
+            func.sum(AgentProgress.average_score * CurriculumLevel.level_number),
             func.sum(CurriculumLevel.level_number),
         )
         .join(CurriculumLevel, CurriculumLevel.id == AgentProgress.curriculum_level_id)
@@ -71,6 +75,34 @@ def competency_from_progress(session: Session, agent_id: str) -> float:
     if not weights:
         return 0.0
     return min(1.0, max(0.0, float(weighted) / float(weights)))
+
+
+def last_challenge_result_at(session: Session, agent_id: str) -> datetime | None:
+    """When the agent's latest challenge result was recorded, over every
+    attempt of every level (``challenge_results`` keeps the whole history),
+    or None without a result.
+
+    Rule: a retried level is ``not_started`` again but its results remain,
+    so retrying never moves the agent's ``last_trained_at`` back.
+    """
+    # The history is a JSON list per progress record, and reading inside
+    # JSON lists differs between SQLite (json_each) and PostgreSQL
+    # (jsonb_array_elements); an agent has one record per level it reached,
+    # so the lists are read and compared here.
+    latest = None
+    for results in session.scalars(
+        select(AgentProgress.challenge_results).where(
+            AgentProgress.agent_id == agent_id
+        )
+    ):
+        for result in results or []:
+            stamp = result.get("recorded_at") if isinstance(result, dict) else None
+            if stamp is None:
+                continue
+            moment = datetime.fromisoformat(stamp)
+            if latest is None or moment > latest:
+                latest = moment
+    return latest
 
 
 def _own_match_sides(agent_id: str):
@@ -125,7 +157,9 @@ def refresh_agent_counters(session: Session, agent_id: str) -> UniversityAgent:
     * ``last_competed_at``: the latest ``completed_at`` of those matches.
     * ``training_data_collected``: the number of its training records.
     * ``training_hours``: the minutes spent on curriculum levels, in hours.
-    * ``last_trained_at``: the latest activity on a level it has started.
+    * ``last_trained_at``: the latest ``recorded_at`` of any challenge result
+      of any attempt (``last_challenge_result_at``), so a retry, which
+      resets the level's progress but keeps its history, keeps it too.
     * ``competency_score``: ``competency_from_progress``.
     """
     session.flush()
@@ -156,16 +190,13 @@ def refresh_agent_counters(session: Session, agent_id: str) -> UniversityAgent:
         select(func.count()).where(TrainingDataCollection.agent_id == agent_id)
     )
 
-    minutes, last_trained = session.execute(
-        select(
-            func.sum(AgentProgress.time_spent_minutes),
-            func.max(AgentProgress.last_activity_at).filter(
-                AgentProgress.status != "not_started"
-            ),
-        ).where(AgentProgress.agent_id == agent_id)
-    ).one()
+    minutes = session.scalar(
+        select(func.sum(AgentProgress.time_spent_minutes)).where(
+            AgentProgress.agent_id == agent_id
+        )
+    )
     agent.training_hours = float(minutes or 0) / 60.0
-    agent.last_trained_at = last_trained
+    agent.last_trained_at = last_challenge_result_at(session, agent_id)
     agent.competency_score = competency_from_progress(session, agent_id)
 
     log.debug("refreshed counters of agent %s", agent_id)
@@ -433,8 +464,10 @@ def _locked_agent(
     return university, agent
 
 
-def _open_competitions(session: Session, agent_id: str) -> list[str]:
-    """Names of the scheduled or active competitions the agent plays in."""
+def open_competitions(session: Session, agent_id: str) -> list[str]:
+    """Names of the scheduled or active competitions the agent still plays
+    in (a disqualified competitor no longer does), by name; while there are
+    any, the agent cannot be archived (``set_agent_status``)."""
     return list(
         session.scalars(
             select(Competition.name)
@@ -445,6 +478,7 @@ def _open_competitions(session: Session, agent_id: str) -> list[str]:
             .where(
                 CompetitionParticipant.agent_id == agent_id,
                 CompetitionParticipant.participant_type == "competitor",
+                CompetitionParticipant.status != "disqualified",
                 Competition.status.in_(OPEN_COMPETITION_STATUSES),
             )
             .order_by(Competition.name)
@@ -465,9 +499,10 @@ def set_agent_status(
 
     * ``active``, ``training``, ``competing`` and ``idle`` can follow one
       another freely: they describe what the agent is doing;
-    * archiving is refused while the agent is a competitor in a scheduled or
-      active competition (``InvalidTransition`` naming them): withdraw it or
-      finish the competition first;
+    * archiving is refused while the agent is a competitor, not
+      disqualified, in a scheduled or active competition
+      (``InvalidTransition`` naming them): disqualify it there
+      (``disqualify_participant``) or finish the competition first;
     * an archived agent comes back (to any other status) only when the
       university has a free ``max_agents`` slot (``QuotaExceeded``), since
       archived agents do not count against the quota and active ones do;
@@ -486,12 +521,14 @@ def set_agent_status(
         return agent
 
     if status == "archived":
-        open_competitions = _open_competitions(session, agent.id)
-        if open_competitions:
+        still_playing = open_competitions(session, agent.id)
+        if still_playing:
             raise InvalidTransition(
                 f"Agent {agent.name!r} competes in "
-                f"{', '.join(repr(n) for n in open_competitions)}, which are not "
-                "finished: withdraw it or complete or cancel them before archiving."
+                f"{', '.join(repr(n) for n in still_playing)}, which are not "
+                "finished: disqualify it from them (Competitions page, "
+                "disqualify_participant), or complete or cancel them, before "
+                "archiving."
             )
     elif agent.status == "archived":
         _refuse_full_university(session, university)

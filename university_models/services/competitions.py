@@ -1,9 +1,14 @@
 """Competitions: scheduling, participants, the matches a start generates,
-results and their corrections, completion and cancellation.
+matches in play, results and their corrections, disqualification,
+completion and cancellation.
 
 Status changes follow the spec: a competition is ``scheduled``, then
-``active``, then ``completed``; ``cancelled`` from scheduled or active. Every
-other change is refused with ``InvalidTransition`` naming the current status.
+``active``, then ``completed``; ``cancelled`` from scheduled or active. A
+match is ``scheduled``, ``active`` once in play (``start_match``),
+``completed`` with a result, or ``cancelled``. A participant is
+``registered``, ``active`` from the start, ``completed`` at completion, or
+``disqualified`` (``disqualify_participant``). Every other change is refused
+with ``InvalidTransition`` naming the current status.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from university_models.db import utcnow
 from university_models.errors import (
+    Conflict,
     InvalidInput,
     InvalidTransition,
     NotFound,
@@ -34,6 +40,7 @@ from university_models.models import (
     UniversityAgent,
 )
 from university_models.services.agents import refresh_agent_counters
+from university_models.services.training_data import CLOCK_SKEW
 from university_models.services.universities import (
     json_error_text,
     lock_university_for_write,
@@ -77,51 +84,96 @@ def find_competition(
     ).one_or_none()
 
 
-def _lock_competition(session: Session, competition_id: str) -> Competition:
+def _in_scope(owner_id: str | None, university_id: str | None) -> bool:
+    """Rule (isolation): with ``university_id`` given, a row of another
+    university is treated as missing, so its existence is not revealed."""
+    return owner_id is not None and university_id in (None, owner_id)
+
+
+def _where(university_id: str | None) -> str:
+    return f" in university {university_id!r}" if university_id else ""
+
+
+def _lock_competition(
+    session: Session, competition_id: str, university_id: str | None = None
+) -> Competition:
     """Lock the competition's university for a write, then load the
-    competition fresh (another writer may have changed it while we waited)."""
-    university_id = session.scalar(
+    competition fresh (another writer may have changed it while we waited).
+    With ``university_id``, a competition of another university is
+    ``NotFound``."""
+    owner_id = session.scalar(
         select(Competition.university_id).where(Competition.id == competition_id)
     )
-    if university_id is None:
-        raise NotFound(f"No competition has the id {competition_id!r}.")
-    lock_university_for_write(session, university_id)
+    if not _in_scope(owner_id, university_id):
+        raise NotFound(
+            f"No competition has the id {competition_id!r}{_where(university_id)}."
+        )
+    lock_university_for_write(session, owner_id)
     return session.get(Competition, competition_id, populate_existing=True)
 
 
-def _lock_match(session: Session, match_id: str) -> CompetitionMatch:
-    university_id = session.scalar(
+def _lock_match(
+    session: Session, match_id: str, university_id: str | None = None
+) -> CompetitionMatch:
+    """Lock the match's university, then load the match and its competition
+    fresh. With ``university_id``, a match of another university is
+    ``NotFound``."""
+    owner_id = session.scalar(
         select(Competition.university_id)
         .join(CompetitionMatch, CompetitionMatch.competition_id == Competition.id)
         .where(CompetitionMatch.id == match_id)
     )
-    if university_id is None:
-        raise NotFound(f"No match has the id {match_id!r}.")
-    lock_university_for_write(session, university_id)
+    if not _in_scope(owner_id, university_id):
+        raise NotFound(f"No match has the id {match_id!r}{_where(university_id)}.")
+    lock_university_for_write(session, owner_id)
     match = session.get(CompetitionMatch, match_id, populate_existing=True)
     session.get(Competition, match.competition_id, populate_existing=True)
     return match
+
+
+def _with_article(word: str) -> str:
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
 
 
 def _require_status(competition: Competition, allowed: tuple[str, ...], action: str):
     if competition.status not in allowed:
         raise InvalidTransition(
             f"Competition {competition.name!r} is {competition.status}: it cannot "
-            f"{action} (only a {' or '.join(allowed)} competition can)."
+            f"{action} (only {_with_article(' or '.join(allowed))} competition "
+            "can)."
         )
 
 
-def _competitors(session: Session, competition: Competition):
-    """The competitors in join order (observers and judges do not play)."""
+def _agent_name(session: Session, participant_id: str | None) -> str | None:
+    """The name of the agent behind a participant, or None."""
+    if participant_id is None:
+        return None
+    return session.scalar(
+        select(UniversityAgent.name)
+        .join(
+            CompetitionParticipant,
+            CompetitionParticipant.agent_id == UniversityAgent.id,
+        )
+        .where(CompetitionParticipant.id == participant_id)
+    )
+
+
+def _competitors(
+    session: Session, competition: Competition, *, playing_only: bool = True
+):
+    """The competitors in join order (observers and judges do not play);
+    without the disqualified ones unless ``playing_only`` is False."""
+    query = select(CompetitionParticipant).where(
+        CompetitionParticipant.competition_id == competition.id,
+        CompetitionParticipant.participant_type == "competitor",
+    )
+    if playing_only:
+        query = query.where(CompetitionParticipant.status != "disqualified")
     return list(
         session.scalars(
-            select(CompetitionParticipant)
-            .where(
-                CompetitionParticipant.competition_id == competition.id,
-                CompetitionParticipant.participant_type == "competitor",
-            )
-            .order_by(CompetitionParticipant.joined_at, CompetitionParticipant.id)
-            .execution_options(populate_existing=True)
+            query.order_by(
+                CompetitionParticipant.joined_at, CompetitionParticipant.id
+            ).execution_options(populate_existing=True)
         )
     )
 
@@ -184,6 +236,23 @@ def _aware(value: Any, what: str) -> datetime:
     return value
 
 
+def _not_future(value: datetime, what: str) -> datetime:
+    """Rule (the clock-skew rule of collecting training data): a time may be
+    at most ``CLOCK_SKEW`` (five minutes) ahead of this machine's clock;
+    anything later is refused, since a result dated in the future would
+    hold the match's time, the agents' ``last_competed_at`` and the order of
+    later results hostage until that moment."""
+    latest = utcnow() + CLOCK_SKEW
+    if value > latest:
+        raise InvalidInput(
+            f"{what} {value.isoformat()} is in the future (more than "
+            f"{CLOCK_SKEW.total_seconds() / 60:g} minutes after now, "
+            f"{utcnow().isoformat(timespec='seconds')}): give the time it "
+            "happened."
+        )
+    return value
+
+
 def _score(value: Any, what: str) -> float:
     if (
         not isinstance(value, Real)
@@ -210,19 +279,25 @@ def schedule_competition(
     max_participants: int = 10,
     description: str | None = None,
     benchmark_id: str | None = None,
+    records_history: bool = False,
 ) -> Competition:
     """Schedule a competition in a university.
 
     Rules: the name is trimmed, non-empty, at most 255 characters and unique
     in the university ignoring case (the importer and the CLI find
-    competitions by name). The type is one of ``COMPETITION_TYPES``;
+    competitions by name; a taken name is ``Conflict``, as for university,
+    agent and path names). The type is one of ``COMPETITION_TYPES``;
     ``rules`` and ``evaluation_config`` are JSON objects (dicts or JSON text,
     default ``{}``) and the rules must be ones ``parse_rules`` can apply.
     The window has time-zone aware ends, start strictly before end.
     ``max_participants`` (competitors) is a positive integer. Quota: the
     scheduled or active competitions whose windows overlap the new one
     (a missing end counts as open-ended), plus the new one, may not exceed
-    the university's ``max_concurrent_competitions``.
+    the university's ``max_concurrent_competitions``. With
+    ``records_history=True`` the quota is not checked (every other rule
+    is): the competition records matches played elsewhere and its caller
+    completes it in the same transaction (``importers.import_results``), so
+    it never runs and never takes a concurrent-competition slot.
     """
     university = lock_university_for_write(session, university_id)
 
@@ -262,7 +337,7 @@ def schedule_competition(
 
     existing = find_competition(session, university_id, name)
     if existing is not None:
-        raise InvalidInput(
+        raise Conflict(
             f"University {university.name!r} already has a competition called "
             f"{existing.name!r}: choose another name."
         )
@@ -281,7 +356,10 @@ def schedule_competition(
     # TODO: this counts every competition overlapping the new window, even
     # two that never overlap each other; a sweep over the window's start and
     # end points would find the true peak and refuse less often.
-    if len(overlapping) + 1 > university.max_concurrent_competitions:
+    if (
+        not records_history
+        and len(overlapping) + 1 > university.max_concurrent_competitions
+    ):
         names = ", ".join(repr(other.name) for other in overlapping)
         raise QuotaExceeded(
             f"University {university.name!r} allows "
@@ -316,16 +394,21 @@ def add_participant(
     *,
     participant_type: str = "competitor",
     seed_ranking: int | None = None,
+    university_id: str | None = None,
 ) -> CompetitionParticipant:
     """Enter an agent into a scheduled competition.
 
     Rules: only while the competition is scheduled; the agent belongs to
-    the competition's university and is not archived; each agent once per
-    competition; at most ``max_participants`` competitors (observers and
-    judges do not count and do not play); ``seed_ranking`` is a positive
+    the competition's university (an agent of another university is
+    ``NotFound`` with the message of a missing one: isolation) and is not
+    archived; each agent once per competition; at most ``max_participants``
+    competitors (observers and judges do not count and do not play, nor
+    does a disqualified competitor); ``seed_ranking`` is a positive
     integer, unique in the competition, and only competitors have one.
+    With ``university_id``, a competition of another university is
+    ``NotFound``.
     """
-    competition = _lock_competition(session, competition_id)
+    competition = _lock_competition(session, competition_id, university_id)
     _require_status(competition, ("scheduled",), "take new participants")
 
     if participant_type not in PARTICIPANT_TYPES:
@@ -334,12 +417,10 @@ def add_participant(
             f"{', '.join(PARTICIPANT_TYPES)}."
         )
     agent = session.get(UniversityAgent, agent_id)
-    if agent is None:
-        raise NotFound(f"No agent has the id {agent_id!r}.")
-    if agent.university_id != competition.university_id:
-        raise InvalidInput(
-            f"Agent {agent.name!r} belongs to another university: only agents of "
-            f"the university of {competition.name!r} can take part."
+    if agent is None or agent.university_id != competition.university_id:
+        raise NotFound(
+            f"No agent has the id {agent_id!r} in the university of "
+            f"{competition.name!r}: enter one of its own agents."
         )
     if agent.status == "archived":
         raise InvalidInput(
@@ -352,7 +433,11 @@ def add_participant(
             f"Agent {agent.name!r} already takes part in {competition.name!r}: "
             "each agent enters once."
         )
-    competitors = [p for p in participants if p.participant_type == "competitor"]
+    competitors = [
+        p
+        for p in participants
+        if p.participant_type == "competitor" and p.status != "disqualified"
+    ]
     if participant_type == "competitor" and (
         len(competitors) >= competition.max_participants
     ):
@@ -400,7 +485,11 @@ def add_participant(
 
 
 def start_competition(
-    session: Session, competition_id: str, *, started_at: datetime | None = None
+    session: Session,
+    competition_id: str,
+    *,
+    started_at: datetime | None = None,
+    university_id: str | None = None,
 ) -> Competition:
     """Start a scheduled competition and generate its matches.
 
@@ -413,13 +502,20 @@ def start_competition(
     bracket (``bracket_positions``): unseeded competitors first get the seeds
     after the highest given seed, in join order, so that the bracket is
     recorded in the data; byes go to the top seeds; a later-round match is
-    created once both of its feeders are decided. Participants become
-    active, ``actual_start`` is set (``started_at``, default now).
+    created once both of its feeders are decided. Competitors disqualified
+    before the start take no part (no match, no seed). Participants become
+    active, ``actual_start`` is set (``started_at``, default now, not in
+    the future beyond ``CLOCK_SKEW``). With
+    ``university_id``, a competition of another university is ``NotFound``.
     """
-    competition = _lock_competition(session, competition_id)
+    competition = _lock_competition(session, competition_id, university_id)
     _require_status(competition, ("scheduled",), "start")
     rules = parse_rules(competition.rules, competition.competition_type)
-    started_at = _aware(started_at, "started_at") if started_at else utcnow()
+    started_at = (
+        _not_future(_aware(started_at, "started_at"), "started_at")
+        if started_at
+        else utcnow()
+    )
 
     university = competition.university
     active = session.scalars(
@@ -450,12 +546,17 @@ def start_competition(
     elif competition.competition_type == "head_to_head":
         _generate_round_robin(session, competition, competitors, rules)
     else:
+        for withdrawn in _competitors(session, competition, playing_only=False):
+            if withdrawn.status == "disqualified":
+                # Disqualified before the start: no place in the bracket.
+                withdrawn.seed_ranking = None
         _assign_missing_seeds(competitors)
         session.flush()
-        _advance_bracket(session, competition)
+        _reconcile_bracket(session, competition)
 
     for participant in _participants(session, competition):
-        participant.status = "active"
+        if participant.status != "disqualified":
+            participant.status = "active"
     competition.actual_start = started_at
     competition.status = "active"
     session.flush()
@@ -485,27 +586,35 @@ def _add_match(
 
 def round_robin_rounds(count: int) -> list[list[tuple[int, int]]]:
     """The rounds of a single round robin between ``count`` entrants, by the
-    circle method: every pair meets once, nobody plays twice in a round (an
-    odd field gives one entrant a rest each round). Pairs are indexes
-    ``(home, away)``; home and away alternate so that nobody is always
-    first."""
-    entrants: list[int | None] = list(range(count))
-    if count % 2:
-        entrants.append(None)
-    size = len(entrants)
+    circle method: every pair meets once and nobody plays twice in a round.
+    Pairs are indexes ``(home, away)``.
+
+    Rule (home and away balance): every entrant's home count differs from
+    its away count by at most 1; with an odd field they are equal. An odd
+    field of n puts the entrants on a circle of n and in round r pairs
+    ``r + i`` (home) with ``r - i`` (away) for i = 1 .. (n - 1) / 2, while
+    entrant r rests: an entrant is home against the entrants an even step
+    behind it and away against the others, (n - 1) / 2 of each. An even
+    field keeps entrant 0 off the circle of the other n - 1, meeting the
+    one that would rest, home in rounds 1, 3, 5, ... and away in the others.
+    """
+    if count < 2:
+        return []
+    odd = count % 2 == 1
+    circle = count if odd else count - 1
+    # With an even field entrant 0 stands in the middle of the circle.
+    first = 0 if odd else 1
     rounds = []
-    for number in range(size - 1):
+    for number in range(circle):
         pairs = []
-        for index in range(size // 2):
-            home, away = entrants[index], entrants[size - 1 - index]
-            if home is None or away is None:
-                continue
-            if (index == 0 and number % 2) or (index > 0 and index % 2):
-                home, away = away, home
+        if not odd:
+            resting = number + first
+            pairs.append((0, resting) if number % 2 == 0 else (resting, 0))
+        for step in range(1, (circle - 1) // 2 + 1):
+            home = (number + step) % circle + first
+            away = (number - step) % circle + first
             pairs.append((home, away))
         rounds.append(pairs)
-        # Keep the first entrant in place and rotate the others.
-        entrants = [entrants[0], entrants[-1], *entrants[1:-1]]
     return rounds
 
 
@@ -572,47 +681,172 @@ def _slot_key(match: CompetitionMatch) -> tuple[int, int] | None:
     return None
 
 
-def _slot_winner(
-    round_number: int,
-    slot: int,
-    entrants: list[CompetitionParticipant | None],
-    by_slot: dict[tuple[int, int], CompetitionMatch],
-) -> str | None:
-    """The participant id that won slot ``slot`` of ``round_number`` (a bye in
-    the first round wins at once), or None while it is undecided."""
-    match = by_slot.get((round_number, slot))
-    if match is not None:
-        if match.status == "completed":
-            return match.winner_participant_id
-        return None
-    if round_number == 1:
-        first, second = entrants[2 * slot], entrants[2 * slot + 1]
-        if first is None or second is None:
-            survivor = first or second
-            return survivor.id if survivor is not None else None
-    return None
+#: The ``match_config`` key that marks a match won by forfeit.
+FORFEIT = "forfeit"
 
 
-def _advance_bracket(session: Session, competition: Competition) -> None:
-    """Create every bracket match whose two entrants are known and that does
-    not exist yet: the first round at the start, a later round once both of
-    its feeders are decided. Also keeps a not-yet-played later-round match's
-    entrants equal to its feeders' winners (a corrected result)."""
-    competitors = _seeded(_competitors(session, competition))
+class _Empty:
+    """The outcome of a bracket slot that nobody comes out of."""
+
+    def __repr__(self) -> str:
+        return "EMPTY"
+
+
+#: A slot of the bracket that sends nobody on (see ``_slot_outcome``).
+EMPTY = _Empty()
+
+
+def _bracket_entrants(
+    session: Session, competition: Competition
+) -> tuple[int, list[CompetitionParticipant | None]]:
+    """The bracket's size and its first-round places in bracket order (None
+    for a bye). The bracket holds every competitor with a seed, those
+    disqualified after the start included: they keep their places."""
+    competitors = _seeded(
+        [
+            p
+            for p in _competitors(session, competition, playing_only=False)
+            if p.seed_ranking is not None
+        ]
+    )
     size = _bracket_size(len(competitors))
     entrants = [
         competitors[seed - 1] if seed <= len(competitors) else None
         for seed in bracket_positions(size)
     ]
+    return size, entrants
+
+
+def _slot_outcome(
+    round_number: int,
+    slot: int,
+    entrants: list[CompetitionParticipant | None],
+    by_slot: dict[tuple[int, int], CompetitionMatch],
+    disqualified: frozenset[str] = frozenset(),
+):
+    """Who comes out of slot ``slot`` of ``round_number``: a participant id,
+    ``EMPTY`` when nobody does, or None while it is undecided.
+
+    A completed match (a forfeit included) sends its winner on; a match
+    cancelled because both of its sides were disqualified sends nobody. A
+    first-round place without a match is a
+    bye (its entrant goes on at once); a later slot without a match is
+    decided only when one of its feeders is ``EMPTY`` (the other then goes
+    on without playing)."""
+    match = by_slot.get((round_number, slot))
+    if match is not None:
+        if match.status == "completed":
+            return match.winner_participant_id
+        if match.status == "cancelled":
+            sides = (match.participant1_id, match.participant2_id)
+            staying = [side for side in sides if side not in disqualified]
+            if len(staying) == 1:
+                return staying[0]
+            if not staying:
+                return EMPTY
+        return None
+    if round_number == 1:
+        first, second = entrants[2 * slot], entrants[2 * slot + 1]
+        survivor = first or second
+        return survivor.id if survivor is not None else EMPTY
+    feeders = [
+        _slot_outcome(
+            round_number - 1, 2 * slot + side, entrants, by_slot, disqualified
+        )
+        for side in (0, 1)
+    ]
+    if None in feeders:
+        return None
+    if feeders[0] is EMPTY:
+        return feeders[1]
+    if feeders[1] is EMPTY:
+        return feeders[0]
+    return None
+
+
+def _void(match: CompetitionMatch) -> None:
+    """Back to ``scheduled``: no scores, no winner, not started, not
+    forfeited."""
+    match.status = "scheduled"
+    match.participant1_score = None
+    match.participant2_score = None
+    match.winner_participant_id = None
+    match.started_at = None
+    match.completed_at = None
+    if FORFEIT in (match.match_config or {}):
+        match.match_config = {
+            key: value for key, value in match.match_config.items() if key != FORFEIT
+        }
+
+
+def _forfeit_if_disqualified(
+    match: CompetitionMatch, disqualified: frozenset[str]
+) -> bool:
+    """Settle an unplayed match that a disqualified competitor would play;
+    whether it did.
+
+    Rule: its opponent wins by forfeit (the match is ``completed`` without
+    scores, ``match_config["forfeit"]`` is true, ``completed_at`` now);
+    without an opponent who may play (a solo match, or both sides
+    disqualified) it is ``cancelled`` instead and counts for nobody."""
+    sides = [side for side in (match.participant1_id, match.participant2_id) if side]
+    if match.status not in UNFINISHED_MATCH_STATUSES or not set(sides) & disqualified:
+        return False
+    staying = [side for side in sides if side not in disqualified]
+    if not staying:
+        match.status = "cancelled"
+        match.started_at = None
+        return True
+    match.status = "completed"
+    match.participant1_score = None
+    match.participant2_score = None
+    match.winner_participant_id = staying[0]
+    match.completed_at = utcnow()
+    match.match_config = {**(match.match_config or {}), FORFEIT: True}
+    return True
+
+
+def _reconcile_bracket(session: Session, competition: Competition) -> set[str]:
+    """Make the bracket's matches agree with the results; returns the ids of
+    the participants of every match voided or removed (their counters
+    change).
+
+    Rules: a first-round match exists for every place where two entrants
+    meet (created at the start). A later-round match exists exactly when
+    both of its feeders are decided and each sends a participant on: it is
+    created then, numbered with the lowest match number not in use (so
+    numbers stay 1..n without gaps), and removed when a corrected result
+    leaves a feeder undecided again. When its entrants are no longer its
+    feeders' winners (a corrected result changed one), the new winner takes
+    the old one's place and the match is voided back to ``scheduled`` (its
+    scores, winner and times cleared); the matches further down that it
+    decided are then removed in turn, so the bracket never keeps a result
+    played by someone who should not have been there. A match that is to be
+    played by a disqualified competitor is settled at once
+    (``_forfeit_if_disqualified``): its opponent wins by forfeit and goes
+    on."""
+    size, entrants = _bracket_entrants(session, competition)
+    disqualified = frozenset(
+        p.id
+        for p in _competitors(session, competition, playing_only=False)
+        if p.status == "disqualified"
+    )
     rounds = size.bit_length() - 1
     matches = _matches(session, competition)
     by_slot = {key: m for m in matches if (key := _slot_key(m)) is not None}
-    number = max((m.match_number for m in matches), default=0)
+    in_use = {m.match_number for m in matches}
+    touched: set[str] = set()
+
+    def next_number() -> int:
+        number = 1
+        while number in in_use:
+            number += 1
+        in_use.add(number)
+        return number
 
     for slot in range(size // 2):
         first, second = entrants[2 * slot], entrants[2 * slot + 1]
         if first is not None and second is not None and (1, slot) not in by_slot:
-            number += 1
             config = {
                 "round": 1,
                 "slot": slot,
@@ -620,35 +854,55 @@ def _advance_bracket(session: Session, competition: Competition) -> None:
                 "seeds": [first.seed_ranking, second.seed_ranking],
             }
             by_slot[(1, slot)] = _add_match(
-                session, competition, number, first, second, config
+                session, competition, next_number(), first, second, config
             )
 
     for round_number in range(2, rounds + 1):
         for slot in range(size // 2**round_number):
             feeders = [
-                _slot_winner(round_number - 1, 2 * slot + side, entrants, by_slot)
+                _slot_outcome(
+                    round_number - 1, 2 * slot + side, entrants, by_slot, disqualified
+                )
                 for side in (0, 1)
             ]
+            playable = all(f is not None and f is not EMPTY for f in feeders)
             match = by_slot.get((round_number, slot))
-            if match is not None:
-                if match.status != "completed":
-                    # A corrected feeder result changes who plays here.
-                    match.participant1_id = feeders[0] or match.participant1_id
-                    match.participant2_id = feeders[1] or match.participant2_id
+            if match is None:
+                if playable:
+                    by_slot[(round_number, slot)] = match = CompetitionMatch(
+                        competition_id=competition.id,
+                        match_number=next_number(),
+                        participant1_id=feeders[0],
+                        participant2_id=feeders[1],
+                        match_config={
+                            "round": round_number,
+                            "slot": slot,
+                            "rounds": rounds,
+                        },
+                        status="scheduled",
+                    )
+                    session.add(match)
+                    if _forfeit_if_disqualified(match, disqualified):
+                        touched.update((match.participant1_id, match.participant2_id))
                 continue
-            if feeders[0] is None or feeders[1] is None:
+            sides = [match.participant1_id, match.participant2_id]
+            if not playable:
+                # A feeder is undecided again: this match should not exist.
+                touched.update(side for side in sides if side)
+                in_use.discard(match.match_number)
+                del by_slot[(round_number, slot)]
+                session.delete(match)
                 continue
-            number += 1
-            by_slot[(round_number, slot)] = CompetitionMatch(
-                competition_id=competition.id,
-                match_number=number,
-                participant1_id=feeders[0],
-                participant2_id=feeders[1],
-                match_config={"round": round_number, "slot": slot, "rounds": rounds},
-                status="scheduled",
-            )
-            session.add(by_slot[(round_number, slot)])
+            if sides != feeders:
+                touched.update(side for side in sides if side)
+                match.participant1_id, match.participant2_id = feeders
+                _void(match)
+            if _forfeit_if_disqualified(match, disqualified):
+                touched.update(feeders)
     session.flush()
+    # The competition's loaded list of matches may hold removed ones.
+    session.expire(competition, ["matches"])
+    return touched
 
 
 # --- results ------------------------------------------------------------
@@ -662,10 +916,12 @@ def record_match_result(
     participant2_score: float | None = None,
     winner_participant_id: str | None = None,
     completed_at: datetime | None = None,
+    university_id: str | None = None,
 ) -> CompetitionMatch:
     """Record (or correct) the result of a match.
 
-    Rules: only in an active competition, and not on a cancelled match.
+    Rules: only in an active competition (a completed one takes corrections
+    only, below), and not on a cancelled match.
     Scores are finite numbers; a match with an opponent needs both, a solo
     match only the first (and has no winner). The winner is the side with
     the better score (higher, or lower when ``rules["score_order"]`` is
@@ -675,22 +931,67 @@ def record_match_result(
     without one are a draw in a round robin; a tournament (elimination)
     match cannot end drawn: its ``rules["tie_break"]`` decides
     (``participant1``: the first side; ``higher_seed``: the better seed),
-    else the result is refused. Recording again on a completed match
-    corrects it: both agents' counters are recomputed, and in a tournament
-    the next-round match follows the new winner; a correction that changes
-    a winner whose next match already has a result is refused, naming that
-    match. ``completed_at`` (aware, default now) is kept on the match.
+    else the result is refused. ``completed_at`` (aware, default now, at
+    most ``CLOCK_SKEW`` ahead of now: see ``_not_future``, and not before
+    the match's ``started_at`` when it was started) is kept on the match.
+    A match in play (``active``) takes its result like a scheduled one; a
+    match won by forfeit (``disqualify_participant``) takes none.
+    With ``university_id``, a match of another university is ``NotFound``.
+
+    Corrections: recording again on a completed match corrects it, and
+    everything derived follows. A correction that keeps the winner changes
+    that match only. In a tournament bracket, one that changes the winner
+    reopens the bracket behind it (``_reconcile_bracket``): the new winner
+    takes the old winner's place in the next-round match, which is voided
+    back to ``scheduled`` if it was played or in play, and the matches
+    created further down from it are removed, to be created again as the
+    replayed results decide them. The counters of every agent of the
+    corrected, voided and removed matches are recomputed. A correction
+    keeps the match's ``completed_at`` unless a new one is given. In a
+    completed competition corrections are allowed when they reopen nothing
+    (a completed competition never gets back an unplayed match): a
+    tournament correction that would change who plays a later match is
+    refused (``InvalidTransition``, naming it); otherwise the competitors'
+    ``ranking``, ``final_score`` and the competition's ``winner_agent_id``
+    are recomputed as ``complete_competition`` sets them.
     """
-    match = _lock_match(session, match_id)
+    match = _lock_match(session, match_id, university_id)
     competition = session.get(Competition, match.competition_id)
-    _require_status(competition, ("active",), "take results")
+    correcting_completed = (
+        competition.status == "completed" and match.status == "completed"
+    )
+    if not correcting_completed:
+        _require_status(competition, ("active",), "take results")
     if match.status == "cancelled":
         raise InvalidTransition(
             f"Match {match.match_number} of {competition.name!r} is cancelled: it "
             "takes no result."
         )
+    if (match.match_config or {}).get(FORFEIT):
+        loser = next(
+            side
+            for side in (match.participant1_id, match.participant2_id)
+            if side != match.winner_participant_id
+        )
+        raise InvalidTransition(
+            f"Match {match.match_number} of {competition.name!r} was won by "
+            f"forfeit when {_agent_name(session, loser)!r} was disqualified: it "
+            "was never played and takes no result."
+        )
     rules = parse_rules(competition.rules, competition.competition_type)
-    completed_at = _aware(completed_at, "completed_at") if completed_at else utcnow()
+    if completed_at is not None:
+        completed_at = _not_future(_aware(completed_at, "completed_at"), "completed_at")
+    elif match.status == "completed" and match.completed_at is not None:
+        completed_at = match.completed_at
+    else:
+        completed_at = utcnow()
+
+    if match.started_at is not None and completed_at < match.started_at:
+        raise InvalidInput(
+            f"completed_at {completed_at.isoformat()} is before match "
+            f"{match.match_number} of {competition.name!r} started "
+            f"({match.started_at.isoformat()}): give a later time."
+        )
 
     first = _score(participant1_score, "participant1_score")
     if match.participant2_id is None:
@@ -709,21 +1010,20 @@ def record_match_result(
             )
         second = _score(participant2_score, "participant2_score")
         winner = _winner(
-            match, competition, rules, first, second, winner_participant_id
+            session, match, competition, rules, first, second, winner_participant_id
         )
 
-    if (
-        competition.competition_type == "tournament"
-        and match.status == "completed"
-        and match.winner_participant_id != winner
-    ):
-        next_match = _played_next_match(session, match)
+    winner_changes = (
+        match.status == "completed" and match.winner_participant_id != winner
+    )
+    if correcting_completed and winner_changes:
+        next_match = _next_round_match(session, match)
         if next_match is not None:
             raise InvalidTransition(
-                f"Correcting match {match.match_number} of {competition.name!r} "
-                f"would change its winner, but match {next_match.match_number} "
-                "that the winner went on to already has a result: correct match "
-                f"{next_match.match_number} first."
+                f"Competition {competition.name!r} is completed: correcting match "
+                f"{match.match_number} would change its winner and so who plays "
+                f"match {next_match.match_number}, which a completed competition "
+                "cannot reopen. Keep the winner, or correct only the scores."
             )
 
     corrected = match.status == "completed"
@@ -734,14 +1034,20 @@ def record_match_result(
     match.status = "completed"
     session.flush()
 
-    if _slot_key(match) is not None:
+    touched = {match.participant1_id, match.participant2_id} - {None}
+    if _slot_key(match) is not None and competition.status == "active":
         # Only bracket matches advance a bracket: an imported tournament's
         # matches have no slot, and no bracket to fill in.
-        _advance_bracket(session, competition)
-    for participant_id in (match.participant1_id, match.participant2_id):
-        if participant_id is not None:
-            participant = session.get(CompetitionParticipant, participant_id)
-            refresh_agent_counters(session, participant.agent_id)
+        touched |= _reconcile_bracket(session, competition)
+    agent_ids = session.scalars(
+        select(CompetitionParticipant.agent_id).where(
+            CompetitionParticipant.id.in_(touched)
+        )
+    ).all()
+    for agent_id in sorted(set(agent_ids)):
+        refresh_agent_counters(session, agent_id)
+    if correcting_completed:
+        _rank_competitors(session, competition)
     log.info(
         "%s result of match %s: %s to %s",
         "corrected" if corrected else "recorded",
@@ -753,6 +1059,7 @@ def record_match_result(
 
 
 def _winner(
+    session: Session,
     match: CompetitionMatch,
     competition: Competition,
     rules: CompetitionRules,
@@ -761,10 +1068,20 @@ def _winner(
     explicit: str | None,
 ) -> str | None:
     sides = (match.participant1_id, match.participant2_id)
+    names = " and ".join(repr(_agent_name(session, side)) for side in sides)
     if explicit is not None and explicit not in sides:
+        # Another participant of this competition is named; anything else
+        # stays an id (it may not exist, or belong to another university).
+        other = session.scalar(
+            select(CompetitionParticipant.id).where(
+                CompetitionParticipant.id == explicit,
+                CompetitionParticipant.competition_id == competition.id,
+            )
+        )
+        who = repr(_agent_name(session, other)) if other else repr(explicit)
         raise InvalidInput(
-            f"Winner {explicit!r} does not play match {match.match_number} of "
-            f"{competition.name!r}: give one of its two participants."
+            f"Winner {who} does not play match {match.match_number} of "
+            f"{competition.name!r}: give one of its two participants ({names})."
         )
 
     by_score = None
@@ -774,8 +1091,9 @@ def _winner(
     if explicit is not None:
         if by_score is not None and explicit != by_score:
             raise InvalidInput(
-                f"Winner {explicit!r} has the worse score ({first} to {second}) "
-                f"in match {match.match_number}: fix the scores or the winner."
+                f"Winner {_agent_name(session, explicit)!r} has the worse score "
+                f"({first:g} to {second:g}) in match {match.match_number} of "
+                f"{competition.name!r} ({names}): fix the scores or the winner."
             )
         return explicit
     if by_score is not None:
@@ -795,24 +1113,153 @@ def _winner(
             return min(sides, key=lambda side: seeds[side])
     raise InvalidInput(
         f"Match {match.match_number} of {competition.name!r} is an elimination "
-        f"match and cannot end drawn ({first} to {second}): give "
+        f"match and cannot end drawn ({first:g} to {second:g}): give "
         "winner_participant_id or set rules tie_break (higher_seed needs both "
         "sides seeded)."
     )
 
 
-def _played_next_match(
+def _next_round_match(
     session: Session, match: CompetitionMatch
 ) -> CompetitionMatch | None:
-    """The completed next-round match fed by ``match``, if there is one."""
+    """The next-round bracket match fed by ``match``, if it exists."""
     key = _slot_key(match)
     if key is None:
         return None
     round_number, slot = key
     for other in _matches(session, match.competition):
         if _slot_key(other) == (round_number + 1, slot // 2):
-            return other if other.status == "completed" else None
+            return other
     return None
+
+
+# --- matches in play and disqualification ------------------------------
+
+
+def start_match(
+    session: Session,
+    match_id: str,
+    *,
+    started_at: datetime | None = None,
+    university_id: str | None = None,
+) -> CompetitionMatch:
+    """Put a scheduled match in play: ``scheduled`` -> ``active``.
+
+    Rules: only in an active competition and only a ``scheduled`` match
+    (``InvalidTransition`` naming its status otherwise); ``started_at``
+    (aware, default now, not in the future beyond ``CLOCK_SKEW``) is kept
+    on the match, and its result may not be dated before it. A match in
+    play counts for nobody until its result is recorded
+    (``record_match_result``); it is voided back to ``scheduled`` when a
+    correction changes who plays it, cancelled when a side is disqualified
+    or the competition is cancelled or completed with ``force``. With
+    ``university_id``, a match of another university is ``NotFound``.
+    """
+    match = _lock_match(session, match_id, university_id)
+    competition = session.get(Competition, match.competition_id)
+    _require_status(competition, ("active",), "put matches in play")
+    if match.status != "scheduled":
+        raise InvalidTransition(
+            f"Match {match.match_number} of {competition.name!r} is "
+            f"{match.status}: only a scheduled match can start."
+        )
+    started_at = (
+        _not_future(_aware(started_at, "started_at"), "started_at")
+        if started_at
+        else utcnow()
+    )
+
+    match.status = "active"
+    match.started_at = started_at
+    session.flush()
+    log.info("match %s of competition %s in play", match.id, competition.id)
+    return match
+
+
+def disqualify_participant(
+    session: Session, participant_id: str, *, university_id: str | None = None
+) -> CompetitionParticipant:
+    """Disqualify a competitor of a scheduled or active competition.
+
+    Rules: only a competitor (observers and judges do not play) that is not
+    already disqualified, and only while the competition is scheduled or
+    active (``InvalidTransition`` otherwise). The participant becomes
+    ``disqualified`` for good. Its results so far stand (and keep counting,
+    as every completed match does). Its unplayed matches (``scheduled`` or
+    in play) are forfeited: the opponent wins without scores (the match is
+    ``completed``, ``match_config["forfeit"]`` is true), which counts as a
+    win and a loss in the counters and the standings, and in a tournament
+    sends the opponent on to the next round; a later-round match it would
+    still reach is forfeited the same way when it is created. A match
+    without an opponent who may play (solo, challenge, or both sides
+    disqualified) is cancelled instead and counts for nobody. Disqualified
+    before the start, it takes no part at all (no match, no seed). At
+    completion it stays disqualified, without a rank or a final score, and
+    never wins. The counters of its agent and of its opponents are
+    recomputed. It no longer holds a
+    ``max_participants`` place nor keeps its agent from being archived.
+    With ``university_id``, a participant of another university is
+    ``NotFound``.
+    """
+    competition_id = session.scalar(
+        select(CompetitionParticipant.competition_id).where(
+            CompetitionParticipant.id == participant_id
+        )
+    )
+    owner_id = (
+        session.scalar(
+            select(Competition.university_id).where(Competition.id == competition_id)
+        )
+        if competition_id
+        else None
+    )
+    if not _in_scope(owner_id, university_id):
+        raise NotFound(
+            f"No participant has the id {participant_id!r}{_where(university_id)}."
+        )
+    competition = _lock_competition(session, competition_id)
+    participant = session.get(
+        CompetitionParticipant, participant_id, populate_existing=True
+    )
+    name = _agent_name(session, participant.id)
+    _require_status(competition, OPEN_STATUSES, "disqualify participants")
+    if participant.participant_type != "competitor":
+        raise InvalidInput(
+            f"{name!r} is a {participant.participant_type} of {competition.name!r} "
+            "and does not play: only a competitor can be disqualified."
+        )
+    if participant.status == "disqualified":
+        raise InvalidTransition(
+            f"{name!r} is already disqualified from {competition.name!r}."
+        )
+
+    participant.status = "disqualified"
+    disqualified = frozenset(
+        p.id
+        for p in _competitors(session, competition, playing_only=False)
+        if p.status == "disqualified"
+    ) | {participant.id}
+    touched = {participant.id}
+    for match in _matches(session, competition):
+        sides = {match.participant1_id, match.participant2_id} - {None}
+        if participant.id in sides and _forfeit_if_disqualified(match, disqualified):
+            touched |= sides
+    session.flush()
+    if competition.status == "active" and competition.competition_type == (
+        "tournament"
+    ):
+        # Walkovers: the opponents go on and the next rounds fill in.
+        touched |= _reconcile_bracket(session, competition)
+
+    agent_ids = session.scalars(
+        select(CompetitionParticipant.agent_id).where(
+            CompetitionParticipant.id.in_(touched)
+        )
+    ).all()
+    for agent_id in sorted(set(agent_ids)):
+        refresh_agent_counters(session, agent_id)
+    log.info("disqualified %s from competition %s", participant.id, competition.id)
+    return participant
 
 
 # --- completing and cancelling -------------------------------------------
@@ -824,6 +1271,7 @@ def complete_competition(
     *,
     force: bool = False,
     completed_at: datetime | None = None,
+    university_id: str | None = None,
 ) -> Competition:
     """Complete an active competition and rank its competitors.
 
@@ -833,13 +1281,22 @@ def complete_competition(
     ``ranking`` from ``compute_standings`` (ties share a rank: 1, 2, 2, 4),
     its ``final_score`` (points for head to head and tournament, mean score
     for solo and challenge), status completed and ``completed_at``; observers
-    and judges are completed without a rank. ``winner_agent_id`` is the one
-    competitor ranked first, None when the first rank is shared. Sets
-    ``actual_end`` (``completed_at``, default now).
+    and judges are completed without a rank. A disqualified competitor
+    stays ``disqualified``, without a rank or final score, and the others
+    are ranked among themselves (``_rank_competitors``).
+    ``winner_agent_id`` is the one competitor ranked first, None when the
+    first rank is shared. Sets
+    ``actual_end`` (``completed_at``, default now, not in the future beyond
+    ``CLOCK_SKEW``). With ``university_id``,
+    a competition of another university is ``NotFound``.
     """
-    competition = _lock_competition(session, competition_id)
+    competition = _lock_competition(session, competition_id, university_id)
     _require_status(competition, ("active",), "complete")
-    completed_at = _aware(completed_at, "completed_at") if completed_at else utcnow()
+    completed_at = (
+        _not_future(_aware(completed_at, "completed_at"), "completed_at")
+        if completed_at
+        else utcnow()
+    )
 
     unfinished = [
         match
@@ -856,23 +1313,11 @@ def complete_competition(
         match.status = "cancelled"
     session.flush()
 
-    standings = compute_standings(session, competition.id)
-    pairwise = competition.competition_type in PAIRWISE_TYPES
-    by_participant = {row.participant_id: row for row in standings.itertuples()}
     for participant in _participants(session, competition):
-        participant.status = "completed"
-        participant.completed_at = completed_at
-        row = by_participant.get(participant.id)
-        if row is None:
-            continue
-        score = row.points if pairwise else row.average_score
-        participant.final_score = None if math.isnan(score) else float(score)
-        participant.ranking = int(row.rank)
-
-    leaders = standings[standings["rank"] == 1]
-    competition.winner_agent_id = (
-        str(leaders.iloc[0]["agent_id"]) if len(leaders) == 1 else None
-    )
+        if participant.status != "disqualified":
+            participant.status = "completed"
+            participant.completed_at = completed_at
+    _rank_competitors(session, competition)
     competition.actual_end = completed_at
     competition.status = "completed"
     session.flush()
@@ -880,15 +1325,55 @@ def complete_competition(
     return competition
 
 
-def cancel_competition(session: Session, competition_id: str) -> Competition:
+def _rank_competitors(session: Session, competition: Competition) -> None:
+    """Set each competitor's ``ranking`` and ``final_score`` and the
+    competition's ``winner_agent_id`` from ``compute_standings`` (see
+    ``complete_competition`` for the rules); at completion and after a
+    correction in a completed competition.
+
+    Rule: a disqualified competitor gets neither a rank nor a final score;
+    the others are ranked among themselves (the standings' shared ranks,
+    each lowered by the number of disqualified competitors ranked strictly
+    above it), so the winner is never a disqualified competitor."""
+    session.flush()
+    standings = compute_standings(session, competition.id)
+    pairwise = competition.competition_type in PAIRWISE_TYPES
+    participants = {p.id: p for p in _participants(session, competition)}
+    out = {pid for pid, p in participants.items() if p.status == "disqualified"}
+    out_ranks = [
+        int(row.rank) for row in standings.itertuples() if row.participant_id in out
+    ]
+    leaders = []
+    for row in standings.itertuples():
+        participant = participants.get(row.participant_id)
+        if participant is None:
+            continue
+        if participant.id in out:
+            participant.final_score = None
+            participant.ranking = None
+            continue
+        score = row.points if pairwise else row.average_score
+        participant.final_score = None if math.isnan(score) else float(score)
+        participant.ranking = int(row.rank) - sum(r < row.rank for r in out_ranks)
+        if participant.ranking == 1:
+            leaders.append(participant.agent_id)
+
+    competition.winner_agent_id = leaders[0] if len(leaders) == 1 else None
+    session.flush()
+
+
+def cancel_competition(
+    session: Session, competition_id: str, *, university_id: str | None = None
+) -> Competition:
     """Cancel a scheduled or active competition.
 
     Rules: a completed or cancelled competition cannot be cancelled. Its
     unfinished matches are cancelled; recorded results stay (they still
     count in the agents' counters, as every completed match does). An
-    active competition gets ``actual_end``.
+    active competition gets ``actual_end``. With ``university_id``, a
+    competition of another university is ``NotFound``.
     """
-    competition = _lock_competition(session, competition_id)
+    competition = _lock_competition(session, competition_id, university_id)
     _require_status(competition, OPEN_STATUSES, "be cancelled")
 
     for match in _matches(session, competition):

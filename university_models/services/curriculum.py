@@ -46,6 +46,7 @@ from university_models.services.agents import (
     competency_from_progress,
     refresh_agent_counters,
 )
+from university_models.services.training_data import CLOCK_SKEW
 from university_models.services.universities import (
     clean_name,
     lock_university_for_write,
@@ -963,9 +964,11 @@ def record_challenge_result(
 
     * ``score`` is a number in [0, 1] (bools, NaN and infinities refused);
       ``minutes`` a whole number >= 0; ``challenge_index`` in
-      0..challenge_count-1; ``recorded_at`` (default now) is time-zone aware
-      and not earlier than the level's previous result, so the list stays in
-      time order and "latest" means "last";
+      0..challenge_count-1; ``recorded_at`` (default now) is time-zone aware,
+      at most ``CLOCK_SKEW`` (five minutes, the rule of collecting training
+      data) ahead of now, since a future time would refuse every real result
+      until then, and not earlier than the level's previous result, so the
+      list stays in time order and "latest" means "last";
     * the agent is not archived and has reached the level (see
       ``_refuse_unless_reached``); a completed level takes no more results,
       and a failed one none until it is retried;
@@ -994,6 +997,13 @@ def record_challenge_result(
     score = _fraction(score, "score")
     minutes = _whole_number(minutes, "minutes spent", minimum=0)
     when = utcnow() if recorded_at is None else _aware(recorded_at, "result time")
+    if when > utcnow() + CLOCK_SKEW:
+        raise InvalidInput(
+            f"The result time {when.isoformat()} is in the future (more than "
+            f"{CLOCK_SKEW.total_seconds() / 60:g} minutes after now, "
+            f"{utcnow().isoformat(timespec='seconds')}): give the time the "
+            "result was recorded."
+        )
     results = list(progress.challenge_results or [])
     if results:
         previous = datetime.fromisoformat(results[-1]["recorded_at"])
@@ -1045,7 +1055,8 @@ def retry_level(session: Session, agent_id: str, level_id: str) -> AgentProgress
     progress fields (status ``not_started``, scores, challenges completed,
     challenge index, start and completion times) while ``challenge_results``
     keeps every earlier result with its attempt number;
-    ``time_spent_minutes`` keeps counting the time of every attempt.
+    ``time_spent_minutes`` keeps counting the time of every attempt, and the
+    agent's ``last_trained_at`` (its latest result's time) stays.
     """
     agent = _lock_agent_for_write(session, agent_id)
     level = session.get(CurriculumLevel, level_id)

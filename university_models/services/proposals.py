@@ -437,13 +437,20 @@ def start_implementation(
     """Start implementing an approved proposal.
 
     Rules: only an approved proposal whose implementation is ``not_started``
-    or ``failed`` (a retry) moves to ``in_progress``.
+    or ``failed`` (a retry) moves to ``in_progress``. The refusal says what
+    would make it possible: approve a pending proposal, reopen and approve a
+    rejected one; an implemented one has nothing left to start.
     """
     proposal = _lock_proposal(session, proposal_id, university_id)
     if proposal.validation_status != APPROVED:
+        next_step = {
+            "pending": "Approve it first.",
+            "rejected": "Reopen it and approve it first.",
+            "implemented": "It is already implemented: there is nothing to start.",
+        }.get(proposal.validation_status, "Approve it first.")
         raise InvalidTransition(
             f"Proposal {proposal.title!r} is {proposal.validation_status}; only an "
-            "approved proposal can be implemented. Approve it first."
+            f"approved proposal can be implemented. {next_step}"
         )
     if proposal.implementation_status not in ("not_started", "failed"):
         raise InvalidTransition(
