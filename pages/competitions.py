@@ -65,6 +65,7 @@ COMPLETE_WORDS = {
     ),
 }
 RESULT_KEYS = ("result_match", "result_score1", "result_score2", "result_winner")
+CANCEL_KEY = "competition_cancel_pending"
 
 st.title("Competitions")
 university = ui.select_university()
@@ -403,11 +404,11 @@ matches = ui.cached_query(
 )
 
 st.markdown(
-    f"### {detail['name']}  \n"
+    f"### {ui.literal(detail['name'])}  \n"
     f"{detail['competition_type'].replace('_', ' ')} · **{detail['status']}** · "
     f"{ui.format_utc(detail['scheduled_start'])} to "
     f"{ui.format_utc(detail['scheduled_end'])}"
-    + (f" · winner **{detail['winner']}**" if detail["winner"] else "")
+    + (f" · winner **{ui.literal(detail['winner'])}**" if detail["winner"] else "")
 )
 
 # Status actions: which ones show depends on the status; the service still
@@ -439,17 +440,43 @@ if detail["status"] == "active":
             success=f"{detail['name']} completed and ranked.",
             where=action_area,
         )
+# Cancelling cannot be undone: it asks once more, for this competition only.
+if st.session_state.get(CANCEL_KEY) not in (None, competition_id):
+    del st.session_state[CANCEL_KEY]
 if detail["status"] in ("scheduled", "active") and buttons[3].button(
-    "Cancel competition", icon=":material/cancel:", key="competition_cancel"
+    "Cancel competition...", icon=":material/cancel:", key="competition_cancel"
 ):
-    ui.run_write(
-        lambda session: services.cancel_competition(session, competition_id),
-        success=f"{detail['name']} cancelled.",
-        where=action_area,
+    st.session_state[CANCEL_KEY] = competition_id
+if st.session_state.get(CANCEL_KEY) == competition_id and detail["status"] in (
+    "scheduled",
+    "active",
+):
+    action_area.warning(
+        f"Cancel {ui.literal(detail['name'])}? Its unplayed matches are "
+        "cancelled and it cannot be started again.",
+        icon=":material/warning:",
     )
+    confirm, keep = action_area.columns(2)
+    if keep.button("Keep it", key="competition_cancel_keep"):
+        del st.session_state[CANCEL_KEY]
+        st.rerun()
+    if confirm.button(
+        "Confirm: cancel the competition",
+        type="primary",
+        key="competition_cancel_confirm",
+    ):
+        ui.run_write(
+            lambda session: services.cancel_competition(session, competition_id),
+            success=f"{detail['name']} cancelled.",
+            where=action_area,
+            reset_keys=(CANCEL_KEY,),
+        )
 
+# Tracked tabs: after recording a result the page reruns on the same tab.
 participants_tab, matches_tab, bracket_tab, settings_tab = st.tabs(
-    ["Participants", "Matches", "Bracket", "Rules"]
+    ["Participants", "Matches", "Bracket", "Rules"],
+    key="competition_tab",
+    on_change="rerun",
 )
 
 with participants_tab:
@@ -569,8 +596,16 @@ with matches_tab:
                 where=start_area,
             )
 
-    playable = matches[matches["status"].isin(["scheduled", "active", "completed"])]
-    if detail["status"] == "active" and not playable.empty:
+    # A completed competition takes corrections of played results (the
+    # service refuses one that would reopen its bracket); a forfeited match
+    # has no result to correct.
+    recordable = (
+        ["scheduled", "active", "completed"]
+        if detail["status"] == "active"
+        else ["completed"]
+    )
+    playable = matches[matches["status"].isin(recordable) & ~matches["forfeit"]]
+    if detail["status"] in ("active", "completed") and not playable.empty:
         labels = {
             row.id: _match_words(row)
             + (" (correct the result)" if row.status == "completed" else "")
@@ -586,7 +621,11 @@ with matches_tab:
             else 0
         )
         with st.form(f"record_result_{competition_id}"):
-            st.markdown("**Record a result**")
+            st.markdown(
+                "**Record a result**"
+                if detail["status"] == "active"
+                else "**Correct a result**"
+            )
             match_id = st.selectbox(
                 "Match",
                 list(labels),
@@ -673,9 +712,17 @@ with bracket_tab:
                     and pd.notna(game.participant2_score)
                     else "vs"
                 )
-                won = f" → **{game.winner}**" if isinstance(game.winner, str) else ""
+                won = (
+                    f" → **{ui.literal(game.winner)}**"
+                    if isinstance(game.winner, str)
+                    else ""
+                )
+                walkover = " (walkover)" if game.forfeit else ""
+                second = (
+                    ui.literal(game.agent2) if isinstance(game.agent2, str) else "—"
+                )
                 column.container(border=True).markdown(
-                    f"{game.agent1} {score} {game.agent2}{won}"
+                    f"{ui.literal(game.agent1)} {score} {second}{won}{walkover}"
                 )
 
 with settings_tab:

@@ -974,9 +974,107 @@ def test_adding_a_participant_and_cancelling_a_competition(sqlite_configured):
     assert count(sqlite_configured, CompetitionParticipant) == 2
 
     app.button(key="competition_cancel").click().run()
+    # Cancelling cannot be undone: nothing changes before the confirmation.
+    assert "Cancel Cup?" in texts(app.warning)
+    with read_session(sqlite_configured) as session:
+        assert session.get(Competition, competition_id).status == "scheduled"
+
+    app.button(key="competition_cancel_confirm").click().run()
     assert "Cup cancelled." in texts(app.success)
     with read_session(sqlite_configured) as session:
         assert session.get(Competition, competition_id).status == "cancelled"
+
+
+def play_all(engine: Engine, competition_id: str, *, complete: bool) -> None:
+    """Every match of the competition won by its first side, 2 to 1."""
+    with transaction(engine) as session:
+        for match in session.scalars(
+            select(CompetitionMatch)
+            .where(CompetitionMatch.competition_id == competition_id)
+            .order_by(CompetitionMatch.match_number)
+        ):
+            competitions.record_match_result(
+                session, match.id, participant1_score=2.0, participant2_score=1.0
+            )
+        if complete:
+            competitions.complete_competition(session, competition_id)
+
+
+def test_a_result_of_a_completed_competition_is_corrected_on_the_page(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    agents = make_agents(sqlite_configured, university_id, "Ada", "Bob")
+    competition_id = make_competition(
+        sqlite_configured, university_id, agents, start=True
+    )
+    play_all(sqlite_configured, competition_id, complete=True)
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+
+    assert "Correct a result" in texts(app.markdown)
+    app.number_input(key="result_score1").set_value(0.0)
+    app.number_input(key="result_score2").set_value(3.0)
+    app.button(
+        key=f"FormSubmitter:record_result_{competition_id}-Record result"
+    ).click().run()
+
+    assert not app.exception
+    with read_session(sqlite_configured) as session:
+        scores = session.execute(
+            select(
+                CompetitionMatch.participant1_score,
+                CompetitionMatch.participant2_score,
+            ).where(CompetitionMatch.competition_id == competition_id)
+        ).one()
+        winner = session.get(Competition, competition_id).winner_agent_id
+    assert tuple(scores) == (0.0, 3.0)
+    assert winner == agents[1]
+
+
+def test_forfeited_matches_are_not_offered_and_show_as_walkovers(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    agents = make_agents(sqlite_configured, university_id, *"ABCD")
+    competition_id = make_competition(
+        sqlite_configured,
+        university_id,
+        agents,
+        competition_type="tournament",
+        start=True,
+    )
+    with transaction(sqlite_configured) as session:
+        dropped = session.scalars(
+            select(CompetitionParticipant.id).where(
+                CompetitionParticipant.competition_id == competition_id,
+                CompetitionParticipant.agent_id == agents[3],
+            )
+        ).one()
+        competitions.disqualify_participant(session, dropped)
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+
+    assert not app.exception
+    # Match 1 (A against the disqualified D) went to A as a walkover.
+    assert app.selectbox(key="result_match").options == ["match #2 (B vs C)"]
+    assert "(walkover)" in texts(app.markdown)
+
+
+def test_keeping_a_competition_at_the_cancel_question_changes_nothing(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    (ada,) = make_agents(sqlite_configured, university_id, "Ada")
+    competition_id = make_competition(sqlite_configured, university_id, [ada])
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+
+    app.button(key="competition_cancel").click().run()
+    app.button(key="competition_cancel_keep").click().run()
+
+    assert not app.exception
+    assert not app.warning
+    with read_session(sqlite_configured) as session:
+        assert session.get(Competition, competition_id).status == "scheduled"
 
 
 def test_a_taken_seed_is_refused_and_adds_nobody(sqlite_configured):

@@ -21,6 +21,7 @@ from university_models.models import (
     CompetitionParticipant,
     UniversityAgent,
 )
+from university_models.services.competitions import FORFEIT
 
 log = logging.getLogger(__name__)
 
@@ -284,6 +285,7 @@ MATCH_COLUMNS = [
     "winner",
     "status",
     "completed_at",
+    "forfeit",
 ]
 
 
@@ -306,9 +308,10 @@ def competition_matches(
     limit: int = MATCH_LIMIT,
 ) -> pd.DataFrame:
     """The competition's matches by number, with both agents' names, scores,
-    the winner's name and the bracket round (``match_config["round"]``; read
+    the winner's name, the bracket round (``match_config["round"]``) and
+    whether it was forfeited (``match_config["forfeit"]``); the JSON is read
     in Python because JSON paths differ between engines, over at most
-    ``limit`` rows)."""
+    ``limit`` rows."""
     first = aliased(CompetitionParticipant)
     second = aliased(CompetitionParticipant)
     won = aliased(CompetitionParticipant)
@@ -347,10 +350,16 @@ def competition_matches(
     if status:
         query = query.where(CompetitionMatch.status == status)
     records = [
-        (row[0], row[1], _round_of(row[2]), *row[3:])
+        (row[0], row[1], _round_of(row[2]), *row[3:], _forfeited(row[2]))
         for row in session.execute(query).all()
     ]
     return pd.DataFrame(records, columns=MATCH_COLUMNS)
+
+
+def _forfeited(match_config: Any) -> bool:
+    """Whether the match was forfeited to the side still playing (a
+    disqualification), as ``services.competitions`` marks it."""
+    return isinstance(match_config, dict) and bool(match_config.get(FORFEIT))
 
 
 def bracket_rounds(matches: pd.DataFrame) -> dict[int, pd.DataFrame]:
