@@ -347,8 +347,8 @@ table = ui.cached_query(
 
 if counts["competitions"].sum() == 0:
     st.info(
-        f"{university.name} has no competitions yet. Schedule one with "
-        "**Schedule a competition** above"
+        f"{ui.literal(university.name)} has no competitions yet. Schedule one "
+        "with **Schedule a competition** above"
         + ("" if len(agents) else " (create some agents first, on **Agents**)")
         + ".",
         icon=":material/trophy:",

@@ -288,8 +288,9 @@ elif due:
         ui.clear_caches()
         if failed:
             st.error(
-                f"{len(failed)} universities could not be archived and are still "
-                "live: " + "; ".join(f"{r.name}: {r.error}" for r in failed)
+                f"{ui.counted(len(failed), 'university', 'universities')} could "
+                "not be archived and stay live: "
+                + ui.literal("; ".join(f"{r.name}: {r.error}" for r in failed))
             )
         else:
             # Rerun so that the list above loses the archived universities;
