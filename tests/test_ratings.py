@@ -9,7 +9,7 @@ import itertools
 import json
 import math
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,7 @@ from tests.factories import make_agent, make_university
 from university_models.db import read_session, transaction
 from university_models.errors import InvalidInput
 from university_models.importers import import_results
-from university_models.models import UniversityAgent
+from university_models.models import CompetitionMatch, University, UniversityAgent
 from university_models.queries.leaderboard import UNRATED_GROUP, rated_leaderboard
 from university_models.ratings import (
     ANCHOR,
@@ -37,7 +37,14 @@ from university_models.ratings import (
     results_version,
     shared_ranks,
 )
-from university_models.services.competitions import find_competition
+from university_models.services.agents import update_agent
+from university_models.services.competitions import (
+    add_participant,
+    find_competition,
+    record_match_result,
+    schedule_competition,
+    start_competition,
+)
 
 
 def pairs(*rows) -> pd.DataFrame:
@@ -619,3 +626,73 @@ def test_results_version_changes_when_results_change(engine, university_id):
     assert league_version == again
     assert appended != league_version
     assert scoped[0] == 9
+
+
+def played_match(engine, university_id) -> tuple[str, str, str]:
+    """A round robin of two agents, started: (match id, agent ids)."""
+    start = datetime(2030, 1, 1, tzinfo=UTC)
+    with transaction(engine) as session:
+        university = session.get(University, university_id)
+        ann = make_agent(session, university, name="ann")
+        bob = make_agent(session, university, name="bob")
+        competition = schedule_competition(
+            session,
+            university_id,
+            name="Pair",
+            competition_type="head_to_head",
+            scheduled_start=start,
+            scheduled_end=start + timedelta(days=1),
+        )
+        for agent in (ann, bob):
+            add_participant(session, competition.id, agent.id)
+        start_competition(session, competition.id)
+        match_id = session.scalars(
+            select(CompetitionMatch.id).where(
+                CompetitionMatch.competition_id == competition.id
+            )
+        ).one()
+    return match_id, ann.id, bob.id
+
+
+def test_results_version_changes_when_a_correction_swaps_the_scores_at_the_same_time(
+    engine, university_id
+):
+    # The fault: the version was (matches, latest completed_at, score sum,
+    # decided matches), which a correction that swaps the scores and keeps
+    # completed_at leaves as it was, so the page kept the old leaderboard.
+    match_id, _, _ = played_match(engine, university_id)
+    when = datetime(2030, 1, 1, 12, tzinfo=UTC)
+
+    def record(first: float, second: float) -> tuple:
+        with transaction(engine) as session:
+            record_match_result(
+                session,
+                match_id,
+                participant1_score=first,
+                participant2_score=second,
+                completed_at=when,
+            )
+        with read_session(engine) as session:
+            return results_version(session, university_id)
+
+    recorded = record(3.0, 1.0)
+    corrected = record(1.0, 3.0)
+
+    assert corrected[0] == recorded[0] == 1
+    assert corrected != recorded
+
+
+def test_results_version_changes_when_an_agents_specialization_changes(
+    engine, university_id
+):
+    # The Leaderboard filters by specialization: the cached table must follow.
+    _, ann_id, _ = played_match(engine, university_id)
+    with read_session(engine) as session:
+        before = results_version(session, university_id)
+
+    with transaction(engine) as session:
+        update_agent(session, ann_id, specialization="math")
+    with read_session(engine) as session:
+        after = results_version(session, university_id)
+
+    assert after != before

@@ -49,6 +49,7 @@ from university_models.models import (
     Competition,
     CompetitionMatch,
     CompetitionParticipant,
+    University,
     UniversityAgent,
 )
 from university_models.standings import parse_rules
@@ -881,23 +882,21 @@ def _ranks(board: pd.DataFrame) -> pd.Series:
 
 def results_version(
     session: Session, university_id: str, competition_id: str | None = None
-) -> tuple[int, str | None, float, int]:
-    """A value that changes whenever the completed results in scope change;
-    put it in the cache key of anything computed from them.
+) -> tuple[int, str | None]:
+    """A value that changes whenever anything behind a leaderboard changes;
+    put it in the cache key of anything computed from the results.
 
-    Rule: (number of completed matches, latest ``completed_at``, sum of all
-    scores, number of decided matches): a new, removed or corrected result
-    changes at least one of them, with the rare exception of a correction
-    that keeps every one of these sums equal.
+    Rule: (number of completed matches in scope, the university's
+    ``last_activity_at``). Every write to a university goes through
+    ``services.universities.lock_university_for_write``, which moves
+    ``last_activity_at``: a new, removed or corrected result (even one that
+    swaps the scores and keeps ``completed_at``), an import, and a change of
+    an agent's type or specialization (the leaderboard's filters) all change
+    it. The count is there for the page, which decides from it whether to
+    compute the intervals at once.
     """
     statement = (
-        select(
-            func.count(),
-            func.max(CompetitionMatch.completed_at),
-            func.coalesce(func.sum(CompetitionMatch.participant1_score), 0.0)
-            + func.coalesce(func.sum(CompetitionMatch.participant2_score), 0.0),
-            func.count(CompetitionMatch.winner_participant_id),
-        )
+        select(func.count())
         .select_from(CompetitionMatch)
         .join(Competition, Competition.id == CompetitionMatch.competition_id)
         .where(
@@ -907,10 +906,11 @@ def results_version(
     )
     if competition_id is not None:
         statement = statement.where(CompetitionMatch.competition_id == competition_id)
-    count, latest, score_total, decided = session.execute(statement).one()
+    count = session.scalar(statement)
+    last_activity = session.scalar(
+        select(University.last_activity_at).where(University.id == university_id)
+    )
     return (
-        int(count),
-        latest.isoformat() if latest is not None else None,
-        round(float(score_total or 0.0), 9),
-        int(decided),
+        int(count or 0),
+        last_activity.isoformat() if last_activity is not None else None,
     )
