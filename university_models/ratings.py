@@ -300,15 +300,20 @@ def fit_ratings(pair_counts: pd.DataFrame) -> pd.DataFrame:
 
     ``pair_counts`` has one row per pair of agents (either order, a pair may
     appear more than once): ``agent_a``, ``agent_b``, ``wins_a``, ``wins_b``,
-    ``ties``. Returns one row per agent, sorted by rating (highest first),
-    then agent: ``agent``, ``rating``, ``matches``, ``component``.
+    ``ties``; agents are named by any text key (the leaderboard uses their
+    names). Returns one row per agent, sorted by group (``component``), then
+    rating (highest first), then agent: ``agent``, ``rating``, ``matches``,
+    ``component``.
 
     Rules: a tie is half a win for each side; 400 points are a factor of 10
     in the odds; the result depends on the counts only (never on the order
     of rows or matches); all-tie data gives every agent ``ANCHOR``; each
     connected group of the comparison graph is centred on ``ANCHOR``
-    (``component`` numbers the groups, 0 being the largest) and a tiny ridge
-    penalty keeps unbeaten agents and separate groups finite.
+    (``component`` numbers the groups as ``comparison_groups`` lists them:
+    0 the largest, equal sizes by their alphabetically first agent) and a
+    tiny ridge penalty keeps unbeaten agents and separate groups finite.
+    Ratings of different groups are not comparable, so the rows are never
+    sorted by rating across groups.
     """
     table = _PairTable(pair_counts)
     theta = _fit_strengths(table, table.cells)
@@ -322,7 +327,7 @@ def fit_ratings(pair_counts: pd.DataFrame) -> pd.DataFrame:
         }
     )
     return result.sort_values(
-        ["rating", "agent"], ascending=[False, True], key=_sort_key
+        ["component", "rating", "agent"], ascending=[True, False, True], key=_sort_key
     ).reset_index(drop=True)
 
 
@@ -331,8 +336,11 @@ def _sort_key(column: pd.Series) -> pd.Series:
 
 
 def _component_numbers(table: _PairTable) -> np.ndarray:
-    """Component labels renumbered: 0 the largest group, then by size and by
-    first agent, so that the numbering is stable."""
+    """The comparison groups numbered in the one order every caller shows
+    them: 0 the largest, equal sizes by their alphabetically first agent
+    (``table.agents`` is sorted, so that is the group's first position).
+    Never by rating: every group is centred on ``ANCHOR``, so ratings say
+    nothing about one group against another."""
     labels = table.components
     unique = np.unique(labels)
     order = sorted(
@@ -378,9 +386,11 @@ def bootstrap_intervals(
     the group's matches (one multinomial over its (pair, outcome) counts, so
     the cost follows the pairs), and the group is refitted and centred on
     ``ANCHOR``. Every group has its own random generator, seeded from
-    ``seed`` and the group's sorted agent ids, so the same data gives the
-    same intervals and a group's intervals depend only on its own matches
-    (importing into one group leaves the others' intervals as they were).
+    ``seed`` and the group's sorted agent keys (the leaderboard passes
+    names, unique within a university), and the cells are ordered by those
+    keys, so the same results give the same intervals in any university and
+    on either engine, and a group's intervals depend only on its own
+    matches (importing into one group leaves the others' as they were).
     At least ``MIN_BOOTSTRAP_ROUNDS`` resamples are required. The bounds are
     the (1 - confidence) / 2 and (1 + confidence) / 2 quantiles of the
     resampled ratings.
@@ -461,8 +471,10 @@ def bootstrap_intervals(
 
 def _group_generator(agents: list[Any], seed: int) -> np.random.Generator:
     """A random generator of its own for one comparison group, from the
-    seed and the group's sorted agent ids: a stable key, so the group's
-    resamples do not depend on any other group."""
+    seed and the group's sorted agent keys (names on the leaderboard, not
+    ids: ids are random, so the same results imported into two
+    universities drew different resamples). The group's resamples depend
+    on no other group."""
     key = "\x1f".join(sorted(str(agent) for agent in agents)).encode("utf-8")
     digest = hashlib.sha256(key).digest()
     words = np.frombuffer(digest, dtype=np.uint32).tolist()
@@ -550,7 +562,10 @@ def pair_counts(
     Rule: with an agent type or specialization filter, only matches between
     two agents that both pass it count (ratings within the chosen
     population). ``played_from`` / ``played_to`` bound ``completed_at``
-    (inclusive). Columns: ``PAIR_COLUMNS``, agents by id.
+    (inclusive). Columns: ``PAIR_COLUMNS``, agents by NAME (unique within a
+    university: the agents service refuses a taken one), so that the fit
+    and the bootstrap order and seed by what the results say, never by
+    random ids.
     """
     first = aliased(CompetitionParticipant)
     second = aliased(CompetitionParticipant)
@@ -559,8 +574,8 @@ def pair_counts(
     winner = CompetitionMatch.winner_participant_id
     statement = (
         select(
-            first.agent_id,
-            second.agent_id,
+            agent_one.name,
+            agent_two.name,
             func.count().filter(winner == first.id),
             func.count().filter(winner == second.id),
             func.count().filter(winner.is_(None)),
@@ -575,7 +590,7 @@ def pair_counts(
             *_agent_filter(agent_one, agent_type, specialization),
             *_agent_filter(agent_two, agent_type, specialization),
         )
-        .group_by(first.agent_id, second.agent_id)
+        .group_by(agent_one.name, agent_two.name)
     )
     statement = _match_scope(
         statement,
@@ -743,20 +758,18 @@ def leaderboard(
     if board.empty:
         return pd.DataFrame(columns=LEADERBOARD_COLUMNS)
 
+    # By name: the same results rate the same in any university.
     pairs = pair_counts(session, university_id, **scope)
-    ratings = fit_ratings(pairs).rename(columns={"agent": "agent_id"})
-    ratings = ratings.drop(columns=["matches"])
+    ratings = fit_ratings(pairs).drop(columns=["matches"])
     if bootstrap_rounds and len(ratings):
         intervals = bootstrap_intervals(pairs, rounds=bootstrap_rounds, seed=seed)
-        ratings = ratings.merge(
-            intervals.rename(columns={"agent": "agent_id"}), on="agent_id"
-        )
+        ratings = ratings.merge(intervals, on="agent")
     else:
         ratings["rating_lower"] = np.nan
         ratings["rating_upper"] = np.nan
         ratings["interval_note"] = None
-    board = board.merge(ratings, on="agent_id", how="left")
-    board["component"] = _group_numbers(board)
+    board = board.merge(ratings, on="agent", how="left")
+    board["component"] = board["component"].astype(float)
 
     board["rank"] = _ranks(board)
     board = board.sort_values(
@@ -779,24 +792,6 @@ def leaderboard(
             len(groups),
         )
     return board[LEADERBOARD_COLUMNS]
-
-
-def _group_numbers(board: pd.DataFrame) -> pd.Series:
-    """The comparison groups numbered in the order the leaderboard shows
-    them: 0 the largest, equal sizes by the alphabetically first agent name
-    of the group (not by rating: each group is centred on ``ANCHOR``, so
-    ratings say nothing about one group against another). NaN for agents
-    without a rating."""
-    rated = board.dropna(subset=["component"])
-    if rated.empty:
-        return pd.Series(np.nan, index=board.index)
-
-    order = sorted(
-        rated.groupby("component")["agent"],
-        key=lambda item: (-len(item[1]), min(item[1].astype(str))),
-    )
-    renumber = {label: number for number, (label, _) in enumerate(order)}
-    return board["component"].map(renumber).astype(float)
 
 
 def _results_by_agent(session: Session, results: pd.DataFrame) -> pd.DataFrame:
