@@ -9,6 +9,7 @@ import streamlit as st
 from university_models import ratings, ui
 from university_models.models import AGENT_STATUSES, AGENT_TYPES
 from university_models.queries import agents as queries
+from university_models.queries import leaderboard
 from university_models.services import agents as agent_services
 from university_models.services import curriculum
 
@@ -296,11 +297,11 @@ with record_tab:
         group = board[
             (board["component"] == row["component"]) & board["rating"].notna()
         ]
-        interval = (
-            f" (95% interval {row['rating_lower']:.0f} to {row['rating_upper']:.0f})"
-            if pd.notna(row["rating_lower"])
-            else ""
-        )
+        bounds = [
+            leaderboard.bound_label(row[side])
+            for side in ("rating_lower", "rating_upper")
+        ]
+        interval = f" (95% interval {bounds[0]} to {bounds[1]})" if bounds[0] else ""
         st.markdown(
             f"Rating **{row['rating']:.0f}**{interval}, rank **{int(row['rank'])}** "
             f"of {len(group)} agents in its comparison group, over "

@@ -130,8 +130,13 @@ if not intervals:
     hidden += ["rating_lower", "rating_upper"]
 if not intervals or board["interval_note"].isna().all():
     hidden += ["interval_note"]
+shown = board.drop(columns=hidden).fillna({"specialization": ""})
+for bound in ("rating_lower", "rating_upper"):
+    if bound in shown:
+        # An open side is infinite: shown as "unbounded", the note says why.
+        shown[bound] = shown[bound].map(leaderboard.bound_label)
 st.dataframe(
-    board.drop(columns=hidden).fillna({"specialization": ""}),
+    shown,
     hide_index=True,
     column_config={
         "rank": st.column_config.NumberColumn(
@@ -144,8 +149,8 @@ st.dataframe(
             "interval", help="Why an agent has no 95% interval."
         ),
         "rating": st.column_config.NumberColumn("rating", format="%.0f"),
-        "rating_lower": st.column_config.NumberColumn("95% low", format="%.0f"),
-        "rating_upper": st.column_config.NumberColumn("95% high", format="%.0f"),
+        "rating_lower": st.column_config.TextColumn("95% low"),
+        "rating_upper": st.column_config.TextColumn("95% high"),
         "win_rate": st.column_config.ProgressColumn(
             "win rate", format="percent", min_value=0.0, max_value=1.0
         ),
@@ -177,13 +182,32 @@ if not rated.empty:
             x=chart["rating"],
             y=chart["agent"],
             mode="markers",
-            marker={"size": 10, "color": "#1e88e5"},
+            marker={
+                "size": 10,
+                "color": "#1e88e5",
+                "symbol": [
+                    "triangle-right"
+                    if upper == float("inf")
+                    else "triangle-left"
+                    if lower == float("-inf")
+                    else "circle"
+                    for lower, upper in zip(
+                        chart["rating_lower"], chart["rating_upper"], strict=True
+                    )
+                ],
+            },
             error_x={
                 "visible": intervals,
                 "type": "data",
                 "symmetric": False,
-                "array": (chart["rating_upper"] - chart["rating"]).fillna(0),
-                "arrayminus": (chart["rating"] - chart["rating_lower"]).fillna(0),
+                # An open side has no bar end: the marker points that way
+                # instead (below), and the table says "unbounded".
+                "array": (chart["rating_upper"] - chart["rating"])
+                .replace(float("inf"), float("nan"))
+                .fillna(0),
+                "arrayminus": (chart["rating"] - chart["rating_lower"])
+                .replace(float("inf"), float("nan"))
+                .fillna(0),
             },
             customdata=chart[["rank"]],
             hovertemplate="%{y}: %{x:.0f} (rank %{customdata[0]})<extra></extra>",

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.stats import chi2
 from sqlalchemy import select
 
 from tests.factories import make_agent, make_university
@@ -29,6 +30,10 @@ from university_models.ratings import (
     LEADERBOARD_COLUMNS,
     MIN_MATCHES_FOR_INTERVAL,
     NO_INTERVAL_NOTE,
+    ORDERED_ONLY_NOTE,
+    UNBOUNDED_ABOVE_NOTE,
+    UNBOUNDED_BELOW_NOTE,
+    UNBOUNDED_NOTE,
     bootstrap_intervals,
     comparison_groups,
     fit_ratings,
@@ -143,16 +148,20 @@ def test_ratings_do_not_depend_on_the_order_of_the_matches(matches, seed):
     assert np.allclose(first["rating"], second["rating"], rtol=0, atol=1e-9)
     assert first["rating"].notna().all()
 
-    # Agents numbered in another order (ids sort differently in another
-    # university) get the same ratings too.
+    # Agents numbered in another order get the same strengths too. Only
+    # where a group is anchored may move: a group that is not strongly
+    # connected is centred on its largest part, and between parts of equal
+    # size the alphabetically first wins, so names that sort the other way
+    # may shift the whole group by one constant.
     names = sorted({name for a, b, _ in matches for name in (a, b)})
     renamed = {name: f"{len(names) - n:02d}-{name}" for n, name in enumerate(names)}
     relabelled = fit_ratings(
         counts_of([(renamed[a], renamed[b], outcome) for a, b, outcome in shuffled])
     )
     again = by_agent(relabelled)
-    for agent, rating in by_agent(first).items():
-        assert again[renamed[agent]] == pytest.approx(rating, abs=1e-9)
+    for _, group in first.groupby("component"):
+        shifts = [again[renamed[row.agent]] - row.rating for row in group.itertuples()]
+        assert max(shifts) - min(shifts) < 1e-9
 
 
 def test_disconnected_groups_are_reported_and_each_centred_on_the_anchor():
@@ -284,6 +293,105 @@ def test_another_groups_matches_never_change_a_groups_intervals(own, other):
     together = together.set_index("agent").loc[alone.index]
 
     pd.testing.assert_frame_equal(together, alone, check_exact=False, atol=1e-9)
+
+
+#: A strongly connected core: b, c and d each won and lost against the others.
+CORE = [("b", "c", 6, 4, 1), ("c", "d", 5, 5, 0), ("b", "d", 7, 3, 0)]
+
+
+def likelihood_gap(results: int) -> float:
+    """Rating points above (below) its opponent at which ``results`` wins
+    (losses) in a row have a log-likelihood 1.92 (chi-square(1) 95% / 2)
+    below certainty: the likelihood-ratio bound of an unbeaten (winless)
+    agent against one fixed opponent."""
+    probability = math.exp(-chi2.ppf(0.95, 1) / 2 / results)
+    return 400.0 * math.log10(probability / (1.0 - probability))
+
+
+def rated(counts: pd.DataFrame) -> pd.DataFrame:
+    intervals = bootstrap_intervals(counts, rounds=100)
+    return fit_ratings(counts).merge(intervals, on="agent").set_index("agent")
+
+
+def test_an_unbeaten_agent_is_unbounded_above_with_a_likelihood_lower_bound():
+    # The fault: an unbeaten agent's rating is set by the ridge alone (it
+    # grew with every win: 1879 after 10, 2859 after 100,000), and its
+    # resamples only repeated that, so a 30-0 record got an interval a few
+    # points wide.
+    for wins in (5, 30, 100_000):
+        board = rated(pairs(("a", "b", wins, 0, 0), *CORE))
+
+        assert board.loc["a", "rating_upper"] == math.inf
+        assert board.loc["a", "interval_note"] == UNBOUNDED_ABOVE_NOTE
+        assert board.loc["a", "rating_lower"] - board.loc["b", "rating"] == (
+            pytest.approx(likelihood_gap(wins), abs=1e-6)
+        )
+        core = board.loc[["b", "c", "d"]]
+        assert core["interval_note"].isna().all()
+        assert np.isfinite(core[["rating_lower", "rating_upper"]]).all().all()
+
+
+def test_a_winless_agent_is_unbounded_below_with_a_likelihood_upper_bound():
+    board = rated(pairs(*CORE, ("z", "d", 0, 12, 0)))
+
+    assert board.loc["z", "rating_lower"] == -math.inf
+    assert board.loc["z", "interval_note"] == UNBOUNDED_BELOW_NOTE
+    assert board.loc["d", "rating"] - board.loc["z", "rating_upper"] == (
+        pytest.approx(likelihood_gap(12), abs=1e-6)
+    )
+
+
+def test_an_agent_that_only_beat_an_unbounded_agent_is_bounded_through_its_bound():
+    # x beat only a, which is itself unbeaten: x's lower bound stands on
+    # a's lower bound, not on a's arbitrary rating; y only lost to a, and
+    # nothing bounds it either way.
+    board = rated(
+        pairs(("a", "b", 30, 0, 0), *CORE, ("x", "a", 3, 0, 0), ("a", "y", 4, 0, 0))
+    )
+
+    assert board.loc["x", "rating_upper"] == math.inf
+    assert board.loc["x", "rating_lower"] == pytest.approx(
+        board.loc["a", "rating_lower"] + likelihood_gap(3), abs=1e-6
+    )
+    assert board.loc["y", "rating_lower"] == -math.inf
+    assert board.loc["y", "rating_upper"] == math.inf
+    assert board.loc["y", "interval_note"] == UNBOUNDED_NOTE
+
+
+def test_the_core_keeps_its_ratings_whatever_an_unbeaten_agents_record():
+    # The group is centred on its core: an unbounded rating no longer
+    # drags the mean, and with it every other rating of the group.
+    few = rated(pairs(("a", "b", 10, 0, 0), *CORE))
+    many = rated(pairs(("a", "b", 100_000, 0, 0), *CORE))
+
+    for agent in "bcd":
+        assert many.loc[agent, "rating"] == pytest.approx(
+            few.loc[agent, "rating"], abs=0.5
+        )
+    assert few.loc[["b", "c", "d"], "rating"].mean() == pytest.approx(ANCHOR)
+
+
+def test_a_group_whose_wins_only_go_one_way_gets_no_interval():
+    # A pure order (here a 30-0 record, and a chain) bounds no gap at all.
+    for counts in (
+        pairs(("a", "b", 30, 0, 0)),
+        pairs(("a", "b", 12, 0, 0), ("b", "c", 9, 0, 0)),
+    ):
+        board = rated(counts)
+
+        assert board["rating_lower"].isna().all()
+        assert board["rating_upper"].isna().all()
+        assert (board["interval_note"] == ORDERED_ONLY_NOTE).all()
+        assert board["rating"].is_monotonic_decreasing
+
+
+def test_shared_ranks_count_an_open_side_as_unbounded():
+    # a unbounded above, z below: nobody is clearly ahead of a, and z is
+    # clearly ahead of nobody.
+    lower = pd.Series([1540.0, 960.0, 830.0, -math.inf])
+    upper = pd.Series([math.inf, 1190.0, 1070.0, 648.0])
+
+    assert list(shared_ranks(lower, upper)) == [1, 2, 2, 4]
 
 
 def test_agents_whose_intervals_overlap_share_a_rank():
@@ -508,6 +616,38 @@ def test_agents_of_different_comparison_groups_are_ranked_within_their_own_group
         expected = shared_ranks(group["rating_lower"], group["rating_upper"])
         assert list(group["rank"]) == list(expected)
     assert board["interval_note"].isna().all()
+
+
+def test_leaderboard_ranks_an_unbeaten_agent_first_with_an_open_interval(
+    engine, university_id
+):
+    strong = rout("ace", "mid", 24, 16) + rout("mid", "low", 24, 16)
+    strong += rout("ace", "low", 26, 14) + rout("champ", "ace", 30, 0)
+    import_text(
+        engine,
+        university_id,
+        jsonl(strong),
+        name="Strong",
+        kind="head_to_head",
+        file_name="strong.jsonl",
+    )
+
+    with read_session(engine) as session:
+        board = rated_leaderboard(session, university_id, bootstrap_rounds=100)
+
+    rows = board.set_index("agent")
+    assert list(board["agent"][:4]) == ["champ", "ace", "mid", "low"]
+    assert rows.loc["champ", "rating_upper"] == math.inf
+    assert rows.loc["champ", "interval_note"] == UNBOUNDED_ABOVE_NOTE
+    assert rows.loc["champ", "rank"] == 1
+    # 30 wins in a row put champ clearly above ace, by the likelihood bound.
+    assert rows.loc["champ", "rating_lower"] == pytest.approx(
+        rows.loc["ace", "rating"] + likelihood_gap(30), abs=1e-6
+    )
+    assert rows.loc["ace", "rank"] == 2
+    group = board[board["group"] == "group 1 (4 agents)"]
+    expected = shared_ranks(group["rating_lower"], group["rating_upper"])
+    assert list(group["rank"]) == list(expected)
 
 
 def test_importing_into_one_group_leaves_another_groups_intervals_alone(

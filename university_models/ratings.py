@@ -15,6 +15,12 @@ The method (written out for readers in ``docs/ratings.md``):
   disconnected comparison graph). The ratings of each connected group are
   centred on ``ANCHOR``; ratings of different groups are not comparable, and
   the groups are reported.
+* A rating the results do not bound is said so: within a group, the part
+  whose agents all beat and lost to each other (directly or through others)
+  is the group's core, and the group is centred on it; an agent outside it
+  (an unbeaten agent, a winless one) has an interval open on that side
+  (+inf / -inf) and a note, its other bound from the likelihood. A group
+  whose wins only go one way gets no interval.
 * 95% intervals come from a bootstrap over matches, per connected group:
   every resample draws as many matches as the group has, with replacement,
   which is a multinomial draw over the (pair, outcome) counts; each group has
@@ -38,9 +44,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
+from scipy.optimize import brentq, minimize
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import breadth_first_order, connected_components
+from scipy.stats import chi2
 from sqlalchemy import and_, case, func, select, union_all
 from sqlalchemy.orm import Session, aliased
 
@@ -91,6 +98,24 @@ ZERO_WIDTH = 1e-6
 
 #: What ``interval_note`` says when an agent has no interval.
 NO_INTERVAL_NOTE = "too few matches for an interval"
+
+#: What ``interval_note`` says for a group whose wins all go one way.
+ORDERED_ONLY_NOTE = (
+    "no interval: in this group wins only ever go one way, so no rating gap is bounded"
+)
+
+#: What ``interval_note`` says for an agent outside its group's core whose
+#: interval is open on one side (``rating_upper`` +inf, ``rating_lower``
+#: -inf), or on both.
+UNBOUNDED_ABOVE_NOTE = (
+    "unbounded above: the core of its group never beat it, directly or through others"
+)
+UNBOUNDED_BELOW_NOTE = (
+    "unbounded below: it never beat the core of its group, directly or through others"
+)
+UNBOUNDED_NOTE = (
+    "unbounded: its wins and losses never link it both ways to the core of its group"
+)
 
 #: The pair-count columns ``fit_ratings`` and ``bootstrap_intervals`` read.
 PAIR_COLUMNS = ["agent_a", "agent_b", "wins_a", "wins_b", "ties"]
@@ -164,6 +189,7 @@ class _PairTable:
         #: One row per pair: wins of a, wins of b, ties.
         self.cells = canonical[["wins_a", "wins_b", "ties"]].to_numpy(dtype=float)
         self.components = self._components()
+        self._identify()
 
     def _components(self) -> np.ndarray:
         size = len(self.agents)
@@ -174,6 +200,72 @@ class _PairTable:
         )
         _, labels = connected_components(graph, directed=False)
         return labels
+
+    def _identify(self) -> None:
+        """Which ratings the results pin down.
+
+        The win graph has an arrow from every agent to each agent it beat
+        (a draw: both ways). Within a comparison group, the likelihood has a
+        finite maximum only if every agent can be reached from every other
+        along arrows (the graph is strongly connected); otherwise some gap
+        between ratings grows without limit (an unbeaten agent's rating, or
+        a whole part that never lost to the rest) and only the ridge stops
+        it. Each group's CORE is its largest strongly connected part (equal
+        sizes: the one with the alphabetically first agent); the group is
+        centred on its core, and an agent outside it is unbounded above when
+        no arrow path leads from the core to it (the core never beat it,
+        directly or through others), unbounded below when no path leads
+        from it to the core. A group whose parts are all single agents (wins
+        only one way: a pure order) has no core worth the name: it is
+        centred on all its agents and flagged ``ordered_only``.
+
+        Sets ``strong`` (strongly connected part per agent), ``reference``
+        (the agents each group is centred on), ``open_above``,
+        ``open_below`` and ``ordered_only`` (one flag per agent).
+        """
+        size = len(self.agents)
+        beat = (self.cells[:, 0] + self.cells[:, 2]) > 0
+        lost = (self.cells[:, 1] + self.cells[:, 2]) > 0
+        source = np.concatenate([self.i[beat], self.j[lost]])
+        target = np.concatenate([self.j[beat], self.i[lost]])
+        self.wins_graph = csr_matrix(
+            (np.ones(len(source)), (source, target)), shape=(size, size)
+        )
+        _, self.strong = connected_components(
+            self.wins_graph, directed=True, connection="strong"
+        )
+        self.reference = np.zeros(size, dtype=bool)
+        self.open_above = np.zeros(size, dtype=bool)
+        self.open_below = np.zeros(size, dtype=bool)
+        self.ordered_only = np.zeros(size, dtype=bool)
+        beaten_by = None
+        for label in np.unique(self.components):
+            members = np.flatnonzero(self.components == label)
+            parts = self.strong[members]
+            # Largest part; equal sizes by their first (alphabetical) agent.
+            sizes = {part: int((parts == part).sum()) for part in np.unique(parts)}
+            first = {part: int(members[parts == part][0]) for part in sizes}
+            core_part = max(sizes, key=lambda part: (sizes[part], -first[part]))
+            core = members[parts == core_part]
+            if len(core) == len(members):
+                self.reference[members] = True
+                continue
+            if len(core) == 1:
+                self.reference[members] = True
+                self.ordered_only[members] = True
+                continue
+
+            self.reference[core] = True
+            if beaten_by is None:
+                beaten_by = self.wins_graph.transpose().tocsr()
+            below = breadth_first_order(
+                self.wins_graph, core[0], directed=True, return_predecessors=False
+            )
+            above = breadth_first_order(
+                beaten_by, core[0], directed=True, return_predecessors=False
+            )
+            self.open_above[members[~np.isin(members, below)]] = True
+            self.open_below[members[~np.isin(members, above)]] = True
 
     def matches_per_agent(self, cells: np.ndarray | None = None) -> np.ndarray:
         cells = self.cells if cells is None else cells
@@ -287,11 +379,14 @@ def _newton(
 
 
 def _to_ratings(table: _PairTable, theta: np.ndarray) -> np.ndarray:
-    """Elo-scale ratings, each connected group centred on ``ANCHOR``."""
+    """Elo-scale ratings, each connected group's core (``_PairTable.
+    _identify``; the whole group when it is strongly connected, as usual)
+    centred on ``ANCHOR``: a rating the results do not bound must not drag
+    the others."""
     centred = theta.copy()
     for label in np.unique(table.components):
         members = table.components == label
-        centred[members] -= centred[members].mean()
+        centred[members] -= centred[members & table.reference].mean()
     return ANCHOR + ELO_SCALE * centred
 
 
@@ -398,7 +493,17 @@ def bootstrap_intervals(
     No interval (NaN bounds and ``interval_note`` saying why) for a group
     with fewer than ``min_matches`` matches, nor for a group whose
     resamples all gave the same ratings (e.g. two agents that only drew): a
-    zero-width interval would read as certainty it does not have.
+    zero-width interval would read as certainty it does not have. Nor for a
+    group whose wins only ever go one way (``ORDERED_ONLY_NOTE``): the
+    results order its agents and bound no gap.
+
+    Ratings the results do not bound (``_PairTable._identify``): an agent
+    outside its group's core has ``rating_upper`` = +inf when the core never
+    beat it, ``rating_lower`` = -inf when it never beat the core (both when
+    neither), and ``interval_note`` says which. Its other bound is not taken
+    from the resamples, which only repeat the ridge's arbitrary value (a
+    30-0 record gave an interval a few points wide); it is the
+    likelihood-ratio bound ``_open_side_bounds``.
     """
     if rounds < MIN_BOOTSTRAP_ROUNDS:
         raise InvalidInput(
@@ -446,18 +551,32 @@ def bootstrap_intervals(
                 }
             )
         )
-        samples = _resample_group(group, rounds, seed)
+        if group.ordered_only.any():
+            for member in members:
+                notes[member] = ORDERED_ONLY_NOTE
+            continue
+
+        point = _fit_strengths(group, group.cells)
+        samples = _resample_group(group, rounds, seed, point)
         low, high = np.quantile(samples, [tail, 1.0 - tail], axis=0)
         position = {agent: k for k, agent in enumerate(group.agents)}
-        if np.all(high - low <= ZERO_WIDTH):
+        core = group.reference
+        if np.all(high[core] - low[core] <= ZERO_WIDTH):
             for member in members:
                 notes[member] = (
                     f"{NO_INTERVAL_NOTE} (every resample gave the same ratings)"
                 )
             continue
+        outside = ~core
+        if outside.any():
+            open_low, open_high = _open_side_bounds(
+                group, _to_ratings(group, point), confidence
+            )
+            low[outside], high[outside] = open_low[outside], open_high[outside]
         for member in members:
             k = position[table.agents[member]]
             lower[member], upper[member] = low[k], high[k]
+            notes[member] = _open_note(group, k)
 
     return pd.DataFrame(
         {
@@ -481,24 +600,180 @@ def _group_generator(agents: list[Any], seed: int) -> np.random.Generator:
     return np.random.default_rng([seed, *words])
 
 
-def _resample_group(table: _PairTable, rounds: int, seed: int) -> np.ndarray:
+def _resample_group(
+    table: _PairTable, rounds: int, seed: int, point: np.ndarray
+) -> np.ndarray:
     """``rounds`` bootstrap resamples of one connected group's ratings (one
-    row per resample, one column per agent of ``table``)."""
+    row per resample, one column per agent of ``table``), each refit
+    starting from ``point``, the group's fitted strengths."""
     generator = _group_generator(table.agents, seed)
     flat = table.cells.ravel()
     total = int(round(flat.sum()))
     probabilities = flat / flat.sum()
-    point = _fit_strengths(table, table.cells)
+    core = table.reference
     samples = np.empty((rounds, len(table.agents)))
     for round_number in range(rounds):
         # One resample at a time: memory stays one row of cells.
         draw = generator.multinomial(total, probabilities)
         cells = draw.reshape(table.cells.shape).astype(float)
         theta = _fit_strengths(table, cells, start=point)
-        # Centred over the whole group: a resample may leave an agent
-        # without matches, and the group is still the original one.
-        samples[round_number] = ANCHOR + ELO_SCALE * (theta - theta.mean())
+        # Centred on the original group's core: a resample may leave an
+        # agent without matches, and the group is still the original one.
+        samples[round_number] = ANCHOR + ELO_SCALE * (theta - theta[core].mean())
     return samples
+
+
+def _open_note(table: _PairTable, k: int) -> str | None:
+    """``interval_note`` of agent ``k`` of a group: which side is open."""
+    above, below = table.open_above[k], table.open_below[k]
+    if above and below:
+        return UNBOUNDED_NOTE
+    if above:
+        return UNBOUNDED_ABOVE_NOTE
+    if below:
+        return UNBOUNDED_BELOW_NOTE
+    return None
+
+
+def _open_side_bounds(
+    table: _PairTable, ratings: np.ndarray, confidence: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of the agents outside one group's core: (lower, upper), NaN
+    for the core.
+
+    Rule: the open side is infinite. The other side is a likelihood-ratio
+    bound, as is usual for ratings (logistic coefficients) the data
+    separate: a strongly connected part of the group that the core never
+    beat (open above) is moved down as a block, against the agents it beat
+    (the core at their fitted ratings, other such parts at their own lower
+    bounds), until the log-likelihood of those wins has fallen
+    ``chi2(1).ppf(confidence) / 2`` (1.92 at 95%) below its supremum; the
+    same upwards, against the agents that beat it, for a part that never
+    beat the core. Its losses (wins) are left out: they are against agents
+    whose ratings are unbounded in the same direction. A part without such
+    a win (loss) is open on both sides. The block moves as one because
+    gaps within a strongly connected part are bounded. For one agent that
+    beat an agent of the core n times and never lost: n = 5 gives a lower
+    bound 132 points above that agent, n = 30 472, n = 100,000 1,887.
+    """
+    size = len(table.agents)
+    lower = np.full(size, np.nan)
+    upper = np.full(size, np.nan)
+    lower[table.open_below] = -np.inf
+    upper[table.open_above] = np.inf
+    drop = float(chi2.ppf(confidence, 1)) / 2.0
+    order = _parts_in_order(table)
+
+    def reference(k: int, bound: np.ndarray) -> float:
+        return ratings[k] if table.reference[k] else bound[k]
+
+    # Lower bounds: a part after every part it beat, whose bounds it uses.
+    for part in reversed(order):
+        members = np.flatnonzero(table.strong == part)
+        if table.reference[members[0]] or not table.open_above[members[0]]:
+            continue
+        if table.open_below[members[0]]:
+            continue
+        gaps, counts = _part_results(table, part, ratings, lower, reference, won=True)
+        shift = _likelihood_shift(gaps, counts, drop)
+        lower[members] = ratings[members] + shift
+
+    # Upper bounds: a part after every part that beat it.
+    for part in order:
+        members = np.flatnonzero(table.strong == part)
+        if table.reference[members[0]] or not table.open_below[members[0]]:
+            continue
+        if table.open_above[members[0]]:
+            continue
+        gaps, counts = _part_results(table, part, ratings, upper, reference, won=False)
+        shift = _likelihood_shift(gaps, counts, drop)
+        upper[members] = ratings[members] - shift
+    return lower, upper
+
+
+def _parts_in_order(table: _PairTable) -> list[int]:
+    """The strongly connected parts, each before every part it beat (a
+    topological order of the win graph's parts, Kahn's algorithm; ties by
+    part number, so the order is stable)."""
+    parts = int(table.strong.max()) + 1 if len(table.strong) else 0
+    graph = table.wins_graph.tocoo()
+    edges = {
+        (int(a), int(b))
+        for a, b in zip(table.strong[graph.row], table.strong[graph.col], strict=True)
+        if a != b
+    }
+    beaten: dict[int, list[int]] = {part: [] for part in range(parts)}
+    waiting = [0] * parts
+    for a, b in sorted(edges):
+        beaten[a].append(b)
+        waiting[b] += 1
+    ready = [part for part in range(parts) if waiting[part] == 0]
+    order: list[int] = []
+    while ready:
+        part = ready.pop(0)
+        order.append(part)
+        for other in beaten[part]:
+            waiting[other] -= 1
+            if waiting[other] == 0:
+                ready.append(other)
+    return order
+
+
+def _part_results(
+    table: _PairTable,
+    part: int,
+    ratings: np.ndarray,
+    bound: np.ndarray,
+    reference,
+    *,
+    won: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The wins (``won``) or losses of one part's agents against agents
+    outside it, as (rating gap in the part's favour, count): the gap is
+    own rating minus the opponent's reference for wins, the opponent's
+    reference minus own rating for losses. Opponents whose reference is
+    infinite (unbounded the wrong way) tell nothing and are left out."""
+    mine_i = table.strong[table.i] == part
+    mine_j = table.strong[table.j] == part
+    gaps: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
+    for own, other, mine, column in (
+        (table.i, table.j, mine_i & ~mine_j, 0 if won else 1),
+        (table.j, table.i, mine_j & ~mine_i, 1 if won else 0),
+    ):
+        rows = np.flatnonzero(mine & (table.cells[:, column] > 0))
+        if not len(rows):
+            continue
+        references = np.array([reference(int(k), bound) for k in other[rows]])
+        known = np.isfinite(references)
+        rows, references = rows[known], references[known]
+        own_ratings = ratings[own[rows]]
+        gaps.append(own_ratings - references if won else references - own_ratings)
+        counts.append(table.cells[rows, column])
+    if not gaps:
+        return np.zeros(0), np.zeros(0)
+    return np.concatenate(gaps), np.concatenate(counts)
+
+
+def _likelihood_shift(gaps: np.ndarray, counts: np.ndarray, drop: float) -> float:
+    """The shift ``s`` (rating points) at which the log-likelihood of
+    winning every one of these results, sum of ``counts * log P(win)`` with
+    the gaps moved by ``s``, equals ``-drop``; -inf without results (then
+    nothing bounds the part). The log-likelihood rises with ``s`` towards
+    its supremum 0, so the root is unique."""
+    if not len(gaps) or counts.sum() <= 0:
+        return -np.inf
+
+    def excess(shift: float) -> float:
+        return -float(counts @ np.logaddexp(0.0, -(gaps + shift) / ELO_SCALE)) + drop
+
+    low = -float(gaps.max()) - 400.0
+    while excess(low) > 0:
+        low -= 400.0 + abs(low)
+    high = -float(gaps.min()) + 400.0
+    while excess(high) < 0:
+        high += 400.0 + abs(high)
+    return float(brentq(excess, low, high, xtol=1e-9))
 
 
 def shared_ranks(lower: pd.Series, upper: pd.Series) -> pd.Series:
@@ -713,10 +988,14 @@ def leaderboard(
       intervals over the completed pairwise matches in scope
       (``fit_ratings``, ``bootstrap_intervals``). ``bootstrap_rounds=0``
       skips the intervals (NaN bounds). A group with too few matches for an
-      interval has NaN bounds and ``interval_note`` says why (None
-      otherwise).
+      interval, or whose wins only go one way, has NaN bounds and
+      ``interval_note`` says why; an agent the results do not bound on one
+      side has that bound infinite and ``interval_note`` says which side
+      (None otherwise).
     * rank: WITHIN each comparison group (ratings of different groups are
-      on different scales): ``shared_ranks`` of the intervals, or, in a group
+      on different scales): ``shared_ranks`` of the intervals (an infinite
+      upper bound: nobody is clearly ahead; an infinite lower bound: ahead
+      of nobody), or, in a group
       without intervals, 1 + the number of the group's agents rated strictly
       higher. Agents without a rating (solo results only, or whose
       opponents were filtered out) come after every rated agent, ranked

@@ -8,6 +8,7 @@ university finds nothing.
 from __future__ import annotations
 
 import logging
+import math
 from datetime import date, timedelta
 from typing import Any
 
@@ -355,6 +356,10 @@ RATED_COLUMNS = [
 #: The ``group`` label of agents without a rating.
 UNRATED_GROUP = "no rating"
 
+#: How a page shows the open side of a rating interval (an infinite bound:
+#: see ``university_models.ratings.bootstrap_intervals``).
+UNBOUNDED = "unbounded"
+
 
 def results_version(
     session: Session, university_id: str, *, competition_id: str | None = None
@@ -441,6 +446,17 @@ def group_labels(component: pd.Series) -> pd.Series:
         for number in component
     ]
     return pd.Series(labels, index=component.index, dtype=object)
+
+
+def bound_label(value: Any) -> str | None:
+    """A rating bound as a person reads it: whole rating points,
+    ``UNBOUNDED`` for an open side (+inf or -inf: the results do not bound
+    the rating that way), None without an interval (NaN)."""
+    if value is None or pd.isna(value):
+        return None
+    if math.isinf(value):
+        return UNBOUNDED
+    return f"{value:.0f}"
 
 
 def _agents(count: int) -> str:
