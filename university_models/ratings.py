@@ -48,7 +48,7 @@ from scipy.optimize import brentq, minimize
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 from scipy.stats import chi2
-from sqlalchemy import and_, case, func, select, union_all
+from sqlalchemy import and_, func, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from university_models.errors import InvalidInput
@@ -136,6 +136,10 @@ LEADERBOARD_COLUMNS = [
     "average_score",
     "component",
     "interval_note",
+    "agent_type",
+    "specialization",
+    "win_rate",
+    "highest_score",
 ]
 
 
@@ -842,37 +846,61 @@ def pair_counts(
     and the bootstrap order and seed by what the results say, never by
     random ids.
     """
+    # Grouped per pair of agent ids over the matches and their two
+    # participants; only that aggregate, one row per pair, is joined to the
+    # agents for their names. The agents' table joins the matches only to
+    # apply a type or specialization filter (before grouping, so a filter
+    # also makes the grouping smaller). Grouping by name over every match
+    # joined to four tables took twice as long on PostgreSQL.
+    winner = CompetitionMatch.winner_participant_id
     first = aliased(CompetitionParticipant)
     second = aliased(CompetitionParticipant)
-    agent_one = aliased(UniversityAgent)
-    agent_two = aliased(UniversityAgent)
-    winner = CompetitionMatch.winner_participant_id
-    statement = (
+    per_pair = (
         select(
-            agent_one.name,
-            agent_two.name,
-            func.count().filter(winner == first.id),
-            func.count().filter(winner == second.id),
-            func.count().filter(winner.is_(None)),
+            first.agent_id.label("first"),
+            second.agent_id.label("second"),
+            func.count().filter(winner == first.id).label("wins_a"),
+            func.count().filter(winner == second.id).label("wins_b"),
+            func.count().filter(winner.is_(None)).label("ties"),
         )
         .select_from(CompetitionMatch)
         .join(Competition, Competition.id == CompetitionMatch.competition_id)
         .join(first, first.id == CompetitionMatch.participant1_id)
         .join(second, second.id == CompetitionMatch.participant2_id)
-        .join(agent_one, agent_one.id == first.agent_id)
-        .join(agent_two, agent_two.id == second.agent_id)
-        .where(
-            *_agent_filter(agent_one, agent_type, specialization),
-            *_agent_filter(agent_two, agent_type, specialization),
-        )
-        .group_by(agent_one.name, agent_two.name)
+        .group_by(first.agent_id, second.agent_id)
     )
-    statement = _match_scope(
-        statement,
+    if agent_type is not None or specialization is not None:
+        passing_one = aliased(UniversityAgent)
+        passing_two = aliased(UniversityAgent)
+        per_pair = (
+            per_pair.join(passing_one, passing_one.id == first.agent_id)
+            .join(passing_two, passing_two.id == second.agent_id)
+            .where(
+                *_agent_filter(passing_one, agent_type, specialization),
+                *_agent_filter(passing_two, agent_type, specialization),
+            )
+        )
+    per_pair = _match_scope(
+        per_pair,
         university_id,
         competition_id=competition_id,
         played_from=played_from,
         played_to=played_to,
+    ).subquery()
+
+    agent_one = aliased(UniversityAgent)
+    agent_two = aliased(UniversityAgent)
+    statement = (
+        select(
+            agent_one.name,
+            agent_two.name,
+            per_pair.c.wins_a,
+            per_pair.c.wins_b,
+            per_pair.c.ties,
+        )
+        .select_from(per_pair)
+        .join(agent_one, agent_one.id == per_pair.c.first)
+        .join(agent_two, agent_two.id == per_pair.c.second)
     )
     rows = session.execute(statement).all()
     frame = pd.DataFrame(rows, columns=PAIR_COLUMNS)
@@ -881,20 +909,55 @@ def pair_counts(
     return frame
 
 
-def _agent_results(
+#: The columns of ``agent_results``.
+AGENT_RESULT_COLUMNS = [
+    "agent_id",
+    "agent",
+    "agent_type",
+    "specialization",
+    "competition_id",
+    "matches",
+    "wins",
+    "draws",
+    "losses",
+    "score_sum",
+    "scored",
+    "highest_score",
+]
+
+
+def agent_results(
     session: Session,
     university_id: str,
     *,
-    competition_id: str | None,
-    agent_type: str | None,
-    specialization: str | None,
-    played_from: datetime | None,
-    played_to: datetime | None,
+    competition_id: str | None = None,
+    agent_type: str | None = None,
+    specialization: str | None = None,
+    played_from: datetime | None = None,
+    played_to: datetime | None = None,
 ) -> pd.DataFrame:
-    """Per agent and competition: matches, wins, draws, losses and the sum
-    and count of its own scores, aggregated in the database."""
+    """Per agent and competition: matches, wins, draws, losses, the sum,
+    count and highest of its own scores, with the agent's name, type and
+    specialization, in ONE aggregate in the database
+    (``AGENT_RESULT_COLUMNS``). The Leaderboard's records and ratings both
+    read it.
+
+    Rules: the same counting as ``refresh_agent_counters``: a draw is a
+    completed two-sided match without a winner; a solo match counts in
+    ``matches`` and the scores, in neither wins, draws nor losses. Only
+    completed matches of the university; an agent type or specialization
+    filter keeps the agents that pass it; ``played_from`` / ``played_to``
+    bound ``completed_at`` (inclusive). Rows of agents without a match in
+    scope are absent.
+    """
+    # Each match counts once for each of its sides: the two sides are
+    # aggregated per participant straight from the matches (no join on
+    # "participant1 OR participant2", which no index serves), glued with
+    # UNION ALL, and only those per-participant totals, a few rows per
+    # agent, are joined to the participants and agents.
+    winner = CompetitionMatch.winner_participant_id
     sides = []
-    for own_side, own_score, other_side in (
+    for own, own_score, other in (
         (
             CompetitionMatch.participant1_id,
             CompetitionMatch.participant1_score,
@@ -906,23 +969,26 @@ def _agent_results(
             CompetitionMatch.participant1_id,
         ),
     ):
-        winner = CompetitionMatch.winner_participant_id
-        pairwise = other_side.is_not(None)
+        pairwise = other.is_not(None)
         side = (
             select(
-                CompetitionParticipant.agent_id.label("agent_id"),
-                CompetitionMatch.competition_id.label("competition_id"),
-                case((and_(pairwise, winner == own_side), 1), else_=0).label("won"),
-                case((and_(pairwise, winner.is_(None)), 1), else_=0).label("drew"),
-                case(
-                    (and_(pairwise, winner.is_not(None), winner != own_side), 1),
-                    else_=0,
-                ).label("lost"),
-                own_score.label("score"),
+                own.label("participant_id"),
+                func.count().label("matches"),
+                func.count().filter(and_(pairwise, winner == own)).label("wins"),
+                func.count().filter(and_(pairwise, winner.is_(None))).label("draws"),
+                func.count()
+                .filter(and_(pairwise, winner.is_not(None), winner != own))
+                .label("losses"),
+                func.sum(own_score).label("score_sum"),
+                func.count(own_score).label("scored"),
+                func.max(own_score).label("highest_score"),
             )
             .select_from(CompetitionMatch)
             .join(Competition, Competition.id == CompetitionMatch.competition_id)
-            .join(CompetitionParticipant, CompetitionParticipant.id == own_side)
+            .where(own.is_not(None))
+            # The competition changes no group (see pair_counts): it lets
+            # SQLite read only this university's matches, by competition.
+            .group_by(CompetitionMatch.competition_id, own)
         )
         sides.append(
             _match_scope(
@@ -933,39 +999,43 @@ def _agent_results(
                 played_to=played_to,
             )
         )
-    results = union_all(*sides).subquery()
+    totals = union_all(*sides).subquery()
 
+    agent = UniversityAgent
+    participant = CompetitionParticipant
     statement = (
         select(
-            results.c.agent_id,
-            UniversityAgent.name,
-            results.c.competition_id,
-            func.count().label("matches"),
-            func.sum(results.c.won).label("wins"),
-            func.sum(results.c.drew).label("draws"),
-            func.sum(results.c.lost).label("losses"),
-            func.sum(results.c.score).label("score_sum"),
-            func.count(results.c.score).label("scored"),
+            agent.id,
+            agent.name,
+            agent.agent_type,
+            agent.specialization,
+            participant.competition_id,
+            func.sum(totals.c.matches),
+            func.sum(totals.c.wins),
+            func.sum(totals.c.draws),
+            func.sum(totals.c.losses),
+            func.sum(totals.c.score_sum),
+            func.sum(totals.c.scored),
+            func.max(totals.c.highest_score),
         )
-        .join(UniversityAgent, UniversityAgent.id == results.c.agent_id)
-        .where(*_agent_filter(UniversityAgent, agent_type, specialization))
-        .group_by(results.c.agent_id, UniversityAgent.name, results.c.competition_id)
+        .select_from(totals)
+        .join(participant, participant.id == totals.c.participant_id)
+        .join(agent, agent.id == participant.agent_id)
+        .where(*_agent_filter(agent, agent_type, specialization))
+        .group_by(
+            agent.id,
+            agent.name,
+            agent.agent_type,
+            agent.specialization,
+            participant.competition_id,
+        )
     )
-    rows = session.execute(statement).all()
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "agent_id",
-            "agent",
-            "competition_id",
-            "matches",
-            "wins",
-            "draws",
-            "losses",
-            "score_sum",
-            "scored",
-        ],
-    )
+    frame = pd.DataFrame(session.execute(statement).all(), columns=AGENT_RESULT_COLUMNS)
+    for column in ("matches", "wins", "draws", "losses", "scored"):
+        frame[column] = frame[column].astype(int)
+    for column in ("score_sum", "highest_score"):
+        frame[column] = frame[column].astype(float)
+    return frame
 
 
 def leaderboard(
@@ -1008,7 +1078,9 @@ def leaderboard(
     * points: wins, draws and losses priced by each competition's
       ``rules["points"]`` (default 3 / 1 / 0), summed over competitions.
     * average_score: the mean of the agent's own scores (unscored matches
-      left out), NaN when none.
+      left out), NaN when none; highest_score: the highest of them.
+    * win_rate: wins over two-sided matches (NaN without any).
+    * agent_type, specialization: the agent's, for the page's table.
     * component: the connected group of the comparison graph the agent
       belongs to (NaN without a rating), numbered in display order: 0 the
       largest, equal sizes by their alphabetically first agent name (not by
@@ -1032,7 +1104,7 @@ def leaderboard(
         "played_to": played_to,
     }
 
-    results = _agent_results(session, university_id, **scope)
+    results = agent_results(session, university_id, **scope)
     board = _results_by_agent(session, results)
     if board.empty:
         return pd.DataFrame(columns=LEADERBOARD_COLUMNS)
@@ -1074,17 +1146,22 @@ def leaderboard(
 
 
 def _results_by_agent(session: Session, results: pd.DataFrame) -> pd.DataFrame:
-    """Sum per-competition results to one row per agent, pricing points by
-    each competition's rules."""
+    """Sum per-competition results (``agent_results``) to one row per
+    agent, pricing points by each competition's rules; win rate, average and
+    highest score."""
     columns = [
         "agent_id",
         "agent",
+        "agent_type",
+        "specialization",
         "matches",
         "wins",
         "draws",
         "losses",
+        "win_rate",
         "points",
         "average_score",
+        "highest_score",
     ]
     if results.empty:
         return pd.DataFrame(columns=columns)
@@ -1108,18 +1185,29 @@ def _results_by_agent(session: Session, results: pd.DataFrame) -> pd.DataFrame:
         + results["draws"] * results["draw"]
         + results["losses"] * results["loss"]
     )
-    results["score_sum"] = results["score_sum"].astype(float)
 
-    board = results.groupby(["agent_id", "agent"], as_index=False)[
-        ["matches", "wins", "draws", "losses", "points", "score_sum", "scored"]
-    ].sum()
+    keys = ["agent_id", "agent", "agent_type", "specialization"]
+    board = results.groupby(keys, as_index=False, dropna=False).agg(
+        matches=("matches", "sum"),
+        wins=("wins", "sum"),
+        draws=("draws", "sum"),
+        losses=("losses", "sum"),
+        points=("points", "sum"),
+        score_sum=("score_sum", "sum"),
+        scored=("scored", "sum"),
+        highest_score=("highest_score", "max"),
+    )
     board["average_score"] = np.where(
         board["scored"] > 0,
         board["score_sum"] / board["scored"].where(board["scored"] > 0, 1),
         np.nan,
     )
+    two_sided = board["wins"] + board["draws"] + board["losses"]
+    board["win_rate"] = board["wins"] / two_sided.where(two_sided > 0)
     for column in ("matches", "wins", "draws", "losses"):
         board[column] = board[column].astype(int)
+    board["specialization"] = board["specialization"].astype(object)
+    board.loc[board["specialization"].isna(), "specialization"] = None
     return board[columns]
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, case, func, literal, or_, select, union_all
+from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from university_models.errors import NotFound
@@ -101,25 +101,13 @@ def require_competition(
     return competition
 
 
-def _match_conditions(
-    university_id: str,
-    *,
-    competition_id: str | None,
-    played_from: date | None,
-    played_to: date | None,
-) -> list[Any]:
+def _inclusive_times(
+    played_from: date | None, played_to: date | None
+) -> tuple[datetime | None, datetime | None]:
+    """UTC days, both included, as the inclusive time bounds the ratings
+    module takes: the end is the last microsecond of the last day."""
     start, end = day_range(played_from, played_to)
-    conditions: list[Any] = [
-        Competition.university_id == university_id,
-        CompetitionMatch.status == "completed",
-    ]
-    if competition_id:
-        conditions.append(CompetitionMatch.competition_id == competition_id)
-    if start is not None:
-        conditions.append(CompetitionMatch.completed_at >= start)
-    if end is not None:
-        conditions.append(CompetitionMatch.completed_at < end)
-    return conditions
+    return start, None if end is None else end - timedelta(microseconds=1)
 
 
 def match_records(
@@ -143,93 +131,46 @@ def match_records(
     range applies to ``completed_at`` (UTC days, both ends included). Rank
     is by win rate, then average score, best first; agents level on both
     share a rank (1, 2, 2, 4); agents without a two-sided match rank after
-    the others, by average score."""
-    mine = aliased(CompetitionParticipant)
-    own_score = case(
-        (
-            CompetitionMatch.participant1_id == mine.id,
-            CompetitionMatch.participant1_score,
-        ),
-        else_=CompetitionMatch.participant2_score,
-    )
-    pairwise = CompetitionMatch.participant2_id.is_not(None)
-    conditions = _match_conditions(
+    the others, by average score. Aggregated once in the database by
+    ``university_models.ratings.agent_results``, the aggregate the ratings
+    leaderboard reads too."""
+    from university_models.ratings import agent_results
+
+    start, end = _inclusive_times(played_from, played_to)
+    results = agent_results(
+        session,
         university_id,
-        competition_id=competition_id,
-        played_from=played_from,
-        played_to=played_to,
+        competition_id=competition_id or None,
+        agent_type=agent_type or None,
+        specialization=specialization or None,
+        played_from=start,
+        played_to=end,
     )
-    if agent_type:
-        conditions.append(UniversityAgent.agent_type == agent_type)
-    if specialization:
-        conditions.append(UniversityAgent.specialization == specialization)
-
-    rows = session.execute(
-        select(
-            UniversityAgent.id,
-            UniversityAgent.name,
-            UniversityAgent.agent_type,
-            UniversityAgent.specialization,
-            func.count(),
-            func.count().filter(
-                and_(pairwise, CompetitionMatch.winner_participant_id == mine.id)
-            ),
-            func.count().filter(
-                and_(pairwise, CompetitionMatch.winner_participant_id.is_(None))
-            ),
-            func.count().filter(
-                and_(
-                    pairwise,
-                    CompetitionMatch.winner_participant_id.is_not(None),
-                    CompetitionMatch.winner_participant_id != mine.id,
-                )
-            ),
-            func.avg(own_score),
-            func.max(own_score),
-        )
-        .select_from(CompetitionMatch)
-        .join(Competition, Competition.id == CompetitionMatch.competition_id)
-        .join(
-            mine,
-            or_(
-                CompetitionMatch.participant1_id == mine.id,
-                CompetitionMatch.participant2_id == mine.id,
-            ),
-        )
-        .join(UniversityAgent, UniversityAgent.id == mine.agent_id)
-        .where(*conditions)
-        .group_by(
-            UniversityAgent.id,
-            UniversityAgent.name,
-            UniversityAgent.agent_type,
-            UniversityAgent.specialization,
-        )
-    ).all()
-
-    records = pd.DataFrame(
-        rows,
-        columns=[
-            "agent_id",
-            "agent",
-            "agent_type",
-            "specialization",
-            "matches",
-            "wins",
-            "draws",
-            "losses",
-            "average_score",
-            "highest_score",
-        ],
-    )
-    if records.empty:
+    if results.empty:
         return pd.DataFrame(columns=RECORD_COLUMNS)
 
-    # One row per agent: the aggregate is bounded by the number of agents,
-    # so ranking it here is cheap.
+    # A few rows per agent (one per competition): bounded by the agents, so
+    # summing and ranking them here is cheap.
+    records = results.groupby(
+        ["agent_id", "agent", "agent_type", "specialization"],
+        as_index=False,
+        dropna=False,
+    ).agg(
+        matches=("matches", "sum"),
+        wins=("wins", "sum"),
+        draws=("draws", "sum"),
+        losses=("losses", "sum"),
+        score_sum=("score_sum", "sum"),
+        scored=("scored", "sum"),
+        highest_score=("highest_score", "max"),
+    )
+    records["specialization"] = records["specialization"].astype(object)
+    records.loc[records["specialization"].isna(), "specialization"] = None
     two_sided = records["wins"] + records["draws"] + records["losses"]
     records["win_rate"] = records["wins"] / two_sided.where(two_sided > 0)
-    records["average_score"] = records["average_score"].astype(float)
-    records["highest_score"] = records["highest_score"].astype(float)
+    records["average_score"] = records["score_sum"] / records["scored"].where(
+        records["scored"] > 0
+    )
     records["_rate"] = records["win_rate"].fillna(-1.0)
     records["_average"] = records["average_score"].fillna(float("-inf"))
     records = records.sort_values(
@@ -385,49 +326,35 @@ def rated_leaderboard(
 ) -> pd.DataFrame:
     """The ratings leaderboard (``university_models.ratings.leaderboard``:
     rating with its 95% interval, ranks shared within each comparison
-    group, points) with each agent's type, specialization, win rate and
-    highest score from ``match_records``, and the ``group`` label of
-    ``group_labels``.
+    group, points, each agent's type, specialization, win rate and highest
+    score) with the ``group`` label of ``group_labels``.
 
     Rules: the date range is UTC days, both ends included; the intervals
     use ``BOOTSTRAP_ROUNDS`` resamples unless told otherwise. Pages cache it
-    with ``results_version`` as the freshness of the key."""
+    with ``results_version`` as the freshness of the key. The matches are
+    aggregated once (``ratings.agent_results``) and counted per pair once
+    (``ratings.pair_counts``)."""
     from university_models.ratings import leaderboard
 
-    records = match_records(
-        session,
-        university_id,
-        competition_id=competition_id,
-        agent_type=agent_type,
-        specialization=specialization,
-        played_from=played_from,
-        played_to=played_to,
-    )
-    if records.empty:
-        # Nothing to rate; also spares ratings.leaderboard an empty merge.
-        return pd.DataFrame(columns=RATED_COLUMNS)
-
-    start, end = day_range(played_from, played_to)
+    start, end = _inclusive_times(played_from, played_to)
     board = leaderboard(
         session,
         university_id,
-        competition_id=competition_id,
-        agent_type=agent_type,
-        specialization=specialization,
+        competition_id=competition_id or None,
+        agent_type=agent_type or None,
+        specialization=specialization or None,
         played_from=start,
-        # The ratings take an inclusive end; the last microsecond of the day.
-        played_to=None if end is None else end - timedelta(microseconds=1),
+        played_to=end,
         bootstrap_rounds=(
             BOOTSTRAP_ROUNDS if bootstrap_rounds is None else bootstrap_rounds
         ),
     )
-    extra = records[
-        ["agent_id", "agent_type", "specialization", "win_rate", "highest_score"]
-    ]
-    merged = board.merge(extra, on="agent_id", how="left")
-    merged["group"] = group_labels(merged["component"])
-    merged.attrs = dict(board.attrs)
-    return merged[RATED_COLUMNS]
+    if board.empty:
+        return pd.DataFrame(columns=RATED_COLUMNS)
+    board["group"] = group_labels(board["component"])
+    rated = board[RATED_COLUMNS]
+    rated.attrs = dict(board.attrs)
+    return rated
 
 
 def group_labels(component: pd.Series) -> pd.Series:
