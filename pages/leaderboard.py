@@ -17,8 +17,6 @@ from university_models.ui import (
 )
 
 TOP_AGENTS = 15
-#: Completed matches in scope up to which the intervals are shown at once.
-INTERVALS_BY_DEFAULT_UP_TO = 50_000
 ALL = "All"
 
 st.title("Leaderboard")
@@ -61,12 +59,13 @@ intervals = st.toggle(
     "95% intervals and shared ranks",
     # On by default while the bootstrap is quick; a person asks for it on a
     # large result log.
-    value=version[0] <= INTERVALS_BY_DEFAULT_UP_TO,
+    value=leaderboard.intervals_by_default(version),
     key="leaderboard_intervals",
     help=(
         f"Resamples the results {leaderboard.BOOTSTRAP_ROUNDS} times (as the CSV "
         "export does); on by default up to "
-        f"{INTERVALS_BY_DEFAULT_UP_TO:,} matches. The answer is kept until a "
+        f"{leaderboard.INTERVALS_BY_DEFAULT_UP_TO:,} matches. The answer is kept "
+        "until a "
         "result changes."
     ),
 )
@@ -74,12 +73,12 @@ try:
     with st.spinner(
         "Resampling the results for the intervals…" if intervals else "Rating…"
     ):
+        # The same arguments an agent profile passes: one cached answer.
         board = cached_query(
             leaderboard.rated_leaderboard,
             university.id,
             freshness=version,
-            bootstrap_rounds=leaderboard.BOOTSTRAP_ROUNDS if intervals else 0,
-            **filters,
+            **leaderboard.leaderboard_arguments(intervals=intervals, **filters),
         )
 except Exception as error:  # noqa: BLE001  show_error tells refusals from bugs
     show_error(error)

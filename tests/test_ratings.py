@@ -4,6 +4,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import json
@@ -18,12 +19,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import chi2
 from sqlalchemy import event, select
+from streamlit.testing.v1 import AppTest
 
 from tests.factories import make_agent, make_university
+from university_models import ratings, ui
+from university_models.config import PROJECT_ROOT
 from university_models.db import read_session, transaction
 from university_models.errors import InvalidInput
 from university_models.importers import import_results
-from university_models.models import CompetitionMatch, University
+from university_models.models import CompetitionMatch, University, UniversityAgent
 from university_models.queries.leaderboard import (
     UNRATED_GROUP,
     match_records,
@@ -32,6 +36,7 @@ from university_models.queries.leaderboard import (
 from university_models.ratings import (
     ANCHOR,
     LEADERBOARD_COLUMNS,
+    MIN_BOOTSTRAP_ROUNDS,
     MIN_MATCHES_FOR_INTERVAL,
     NO_INTERVAL_NOTE,
     ORDERED_ONLY_NOTE,
@@ -770,6 +775,54 @@ def test_rated_leaderboard_reads_the_matches_once_per_aggregate_without_an_or_jo
     pd.testing.assert_frame_equal(
         records.loc[rows.index, columns], rows[columns], check_dtype=False
     )
+
+
+def test_agent_profile_reuses_the_leaderboard_pages_cached_ratings(
+    engine, university_id, monkeypatch
+):
+    # The fault: the profile called ratings.leaderboard itself, with other
+    # arguments than the Leaderboard page (so another cache entry): a fit
+    # and 200 resamples, 1.4 to 1.8 seconds, for every profile opened.
+    league(engine, university_id)
+    with read_session(engine) as session:
+        ann_id = session.scalars(
+            select(UniversityAgent.id).where(UniversityAgent.name == "ann")
+        ).one()
+    monkeypatch.setattr(
+        "university_models.queries.leaderboard.BOOTSTRAP_ROUNDS",
+        MIN_BOOTSTRAP_ROUNDS,
+    )
+    monkeypatch.setenv(
+        "UNIVERSITY_DATABASE_URL", engine.url.render_as_string(hide_password=False)
+    )
+    fits: list[dict] = []
+
+    @functools.wraps(ratings.leaderboard)
+    def counted(*args, **kwargs):
+        fits.append(kwargs)
+        return counted.__wrapped__(*args, **kwargs)
+
+    monkeypatch.setattr("university_models.ratings.leaderboard", counted)
+    ui.engine.clear()
+    ui.clear_caches()
+    try:
+        app = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"))
+        app.default_timeout = 60
+        app.query_params["university"] = university_id
+        app.switch_page("pages/leaderboard.py").run()
+        assert not app.exception
+        assert len(fits) == 1
+
+        app.switch_page("pages/agents.py").run()
+        app.selectbox(key="profile_agent").set_value(ann_id).run()
+        assert not app.exception
+        profile = "\n".join(str(element.value) for element in app.markdown)
+        assert "Rating **" in profile
+        assert "of 3 agents in its comparison group" in profile
+        assert len(fits) == 1  # the page's answer, from the cache
+    finally:
+        ui.engine.clear()
+        ui.clear_caches()
 
 
 def test_an_empty_university_has_an_empty_leaderboard(engine, university_id):

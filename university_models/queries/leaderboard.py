@@ -271,6 +271,43 @@ def competition_standings(
 #: export (the ratings module's default): one number, so both agree.
 BOOTSTRAP_ROUNDS = 200
 
+#: Completed matches in scope up to which the Leaderboard page (and the
+#: agent profile, which shares its cached answer) computes the intervals
+#: without being asked.
+INTERVALS_BY_DEFAULT_UP_TO = 50_000
+
+
+def leaderboard_arguments(
+    *,
+    competition_id: str | None = None,
+    agent_type: str | None = None,
+    specialization: str | None = None,
+    played_from: date | None = None,
+    played_to: date | None = None,
+    intervals: bool = True,
+) -> dict[str, Any]:
+    """The keyword arguments of ``rated_leaderboard`` as the pages pass them
+    to the cache, always built here, in one order, so that the Leaderboard
+    page and an agent profile asking for the same leaderboard share one
+    cached answer (one fit and bootstrap per university, not one per
+    profile)."""
+    return {
+        "bootstrap_rounds": BOOTSTRAP_ROUNDS if intervals else 0,
+        "competition_id": competition_id,
+        "agent_type": agent_type,
+        "specialization": specialization,
+        "played_from": played_from,
+        "played_to": played_to,
+    }
+
+
+def intervals_by_default(version: tuple) -> bool:
+    """Whether a page computes the intervals without being asked: up to
+    ``INTERVALS_BY_DEFAULT_UP_TO`` completed matches in scope (the first
+    element of ``results_version``)."""
+    return version[0] <= INTERVALS_BY_DEFAULT_UP_TO
+
+
 #: The columns of ``rated_leaderboard``, in order.
 RATED_COLUMNS = [
     "rank",
