@@ -822,3 +822,39 @@ def test_the_command_appends_with_the_flag_and_refuses_without_it(
     assert "already has a competition named 'Weekly'" in refused
     assert "agents created     0" in appended
     assert row_counts(engine)["competition_matches"] == 2
+
+
+def test_the_import_command_shows_its_progress_on_stderr(
+    engine, university_id, monkeypatch, capsys, tmp_path
+):
+    # The fault: a two-minute import printed nothing until it was done.
+    monkeypatch.setenv(
+        "UNIVERSITY_DATABASE_URL", engine.url.render_as_string(hide_password=False)
+    )
+    monkeypatch.setattr("university_models.importers.BATCH_SIZE", 2)
+    monkeypatch.setattr(
+        "university_models.commands.import_results.PROGRESS_EVERY_SECONDS", 0.0
+    )
+    results = tmp_path / "results.jsonl"
+    results.write_text(
+        jsonl([{"agent_a": "x", "agent_b": "y", "winner": "tie"}] * 5),
+        encoding="utf-8",
+    )
+
+    code = main(
+        [
+            *("import-results", str(results), "--university", "Import U"),
+            *("--competition", "Weekly", "--type", "head_to_head"),
+        ]
+    )
+
+    captured = capsys.readouterr()
+    assert code == 0
+    assert captured.err.splitlines() == [
+        f"import-results: checking the records of {results} ...",
+        "import-results: 2 of 5 matches written (40%)",
+        "import-results: 4 of 5 matches written (80%)",
+        "import-results: 5 of 5 matches written (100%)",
+    ]
+    # The report itself stays on stdout, as before.
+    assert "matches written    5" in captured.out

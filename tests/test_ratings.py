@@ -46,10 +46,10 @@ from university_models.ratings import (
     bootstrap_intervals,
     comparison_groups,
     fit_ratings,
+    interval_ranks,
     leaderboard,
     pair_counts,
     results_version,
-    shared_ranks,
 )
 from university_models.services.agents import update_agent
 from university_models.services.competitions import (
@@ -185,6 +185,24 @@ def test_disconnected_groups_are_reported_and_each_centred_on_the_anchor():
         group = ratings[ratings["agent"].isin(members)]
         assert set(group["component"]) == {number}
         assert group["rating"].mean() == pytest.approx(ANCHOR, abs=1e-6)
+
+
+def test_fit_ratings_lists_rows_by_group_then_rating_never_across_groups():
+    # The fault: rows were sorted by rating over all groups, though ratings
+    # of groups that never met are on different scales.
+    counts = pairs(("a", "b", 9, 1, 0), ("c", "d", 5, 4, 0), ("d", "e", 4, 5, 0))
+
+    ratings = fit_ratings(counts)
+
+    # a (about 1190) is rated higher than anyone of the larger group, yet
+    # listed after it: the larger group first, each by its own ratings.
+    assert list(ratings["component"]) == [0, 0, 0, 1, 1]
+    assert set(ratings["agent"][:3]) == {"c", "d", "e"}
+    assert ratings["rating"][:3].is_monotonic_decreasing
+    assert list(ratings["agent"][3:]) == ["a", "b"]
+    assert ratings["rating"].iloc[3] > ratings["rating"].iloc[0]
+    # One numbering for every caller: the leaderboard's groups are these.
+    assert comparison_groups(counts) == [["c", "d", "e"], ["a", "b"]]
 
 
 def test_a_group_that_never_lost_to_the_other_stays_finite():
@@ -394,13 +412,13 @@ def test_a_group_whose_wins_only_go_one_way_gets_no_interval():
         assert board["rating"].is_monotonic_decreasing
 
 
-def test_shared_ranks_count_an_open_side_as_unbounded():
+def test_interval_ranks_count_an_open_side_as_unbounded():
     # a unbounded above, z below: nobody is clearly ahead of a, and z is
     # clearly ahead of nobody.
     lower = pd.Series([1540.0, 960.0, 830.0, -math.inf])
     upper = pd.Series([math.inf, 1190.0, 1070.0, 648.0])
 
-    assert list(shared_ranks(lower, upper)) == [1, 2, 2, 4]
+    assert list(interval_ranks(lower, upper)) == [1, 2, 2, 4]
 
 
 def test_agents_whose_intervals_overlap_share_a_rank():
@@ -408,7 +426,7 @@ def test_agents_whose_intervals_overlap_share_a_rank():
     upper = pd.Series([1200.0, 1150.0, 1090.0, 800.0])
 
     # 1 and 2 overlap; 3 is below 1's lower bound only; 4 below everyone.
-    assert list(shared_ranks(lower, upper)) == [1, 1, 2, 4]
+    assert list(interval_ranks(lower, upper)) == [1, 1, 2, 4]
 
 
 # --- the leaderboard over a university ------------------------------------
@@ -622,7 +640,7 @@ def test_agents_of_different_comparison_groups_are_ranked_within_their_own_group
     assert rows.loc["low", "rank"] > 1
     # Each group's ranks are the shared ranks of its own intervals alone.
     for _, group in board.groupby("component"):
-        expected = shared_ranks(group["rating_lower"], group["rating_upper"])
+        expected = interval_ranks(group["rating_lower"], group["rating_upper"])
         assert list(group["rank"]) == list(expected)
     assert board["interval_note"].isna().all()
 
@@ -655,7 +673,7 @@ def test_leaderboard_ranks_an_unbeaten_agent_first_with_an_open_interval(
     )
     assert rows.loc["ace", "rank"] == 2
     group = board[board["group"] == "group 1 (4 agents)"]
-    expected = shared_ranks(group["rating_lower"], group["rating_upper"])
+    expected = interval_ranks(group["rating_lower"], group["rating_upper"])
     assert list(group["rank"]) == list(expected)
 
 

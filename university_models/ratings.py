@@ -118,7 +118,7 @@ UNBOUNDED_NOTE = (
 )
 
 #: The pair-count columns ``fit_ratings`` and ``bootstrap_intervals`` read.
-PAIR_COLUMNS = ["agent_a", "agent_b", "wins_a", "wins_b", "ties"]
+PAIR_COUNT_COLUMNS = ["agent_a", "agent_b", "wins_a", "wins_b", "ties"]
 
 #: The columns of ``leaderboard``, in order.
 LEADERBOARD_COLUMNS = [
@@ -148,12 +148,14 @@ class _PairTable:
     sorted, so that the same results always give the same arrays."""
 
     def __init__(self, pair_counts: pd.DataFrame) -> None:
-        missing = [name for name in PAIR_COLUMNS if name not in pair_counts.columns]
+        missing = [
+            name for name in PAIR_COUNT_COLUMNS if name not in pair_counts.columns
+        ]
         if missing:
             raise InvalidInput(
-                f"Pair counts need the columns {PAIR_COLUMNS}; missing {missing}."
+                f"Pair counts need the columns {PAIR_COUNT_COLUMNS}; missing {missing}."
             )
-        frame = pair_counts[PAIR_COLUMNS].copy()
+        frame = pair_counts[PAIR_COUNT_COLUMNS].copy()
         counts = frame[["wins_a", "wins_b", "ties"]].to_numpy(dtype=float)
         if not np.all(np.isfinite(counts)) or (counts < 0).any():
             raise InvalidInput(
@@ -780,12 +782,15 @@ def _likelihood_shift(gaps: np.ndarray, counts: np.ndarray, drop: float) -> floa
     return float(brentq(excess, low, high, xtol=1e-9))
 
 
-def shared_ranks(lower: pd.Series, upper: pd.Series) -> pd.Series:
-    """Rank = 1 + the number of agents whose lower bound is above this
-    agent's upper bound.
+def interval_ranks(lower: pd.Series, upper: pd.Series) -> pd.Series:
+    """Ranks from rating intervals: 1 + the number of agents whose lower
+    bound is above this agent's upper bound (not the tie-sharing ranks of
+    sort keys, ``standings.shared_ranks``).
 
     Rule: agents whose intervals overlap cannot be told apart, so they can
     share a rank; a rank only says "significantly behind that many agents".
+    An open side counts as unbounded: an upper bound of +inf has nobody
+    ahead, a lower bound of -inf is ahead of nobody.
     """
     lows = lower.to_numpy(dtype=float)
     highs = upper.to_numpy(dtype=float)
@@ -841,7 +846,7 @@ def pair_counts(
     Rule: with an agent type or specialization filter, only matches between
     two agents that both pass it count (ratings within the chosen
     population). ``played_from`` / ``played_to`` bound ``completed_at``
-    (inclusive). Columns: ``PAIR_COLUMNS``, agents by NAME (unique within a
+    (inclusive). Columns: ``PAIR_COUNT_COLUMNS``, agents by NAME (unique within a
     university: the agents service refuses a taken one), so that the fit
     and the bootstrap order and seed by what the results say, never by
     random ids.
@@ -903,7 +908,7 @@ def pair_counts(
         .join(agent_two, agent_two.id == per_pair.c.second)
     )
     rows = session.execute(statement).all()
-    frame = pd.DataFrame(rows, columns=PAIR_COLUMNS)
+    frame = pd.DataFrame(rows, columns=PAIR_COUNT_COLUMNS)
     for column in ("wins_a", "wins_b", "ties"):
         frame[column] = frame[column].astype(int)
     return frame
@@ -1063,7 +1068,7 @@ def leaderboard(
       side has that bound infinite and ``interval_note`` says which side
       (None otherwise).
     * rank: WITHIN each comparison group (ratings of different groups are
-      on different scales): ``shared_ranks`` of the intervals (an infinite
+      on different scales): ``interval_ranks`` of the intervals (an infinite
       upper bound: nobody is clearly ahead; an infinite lower bound: ahead
       of nobody), or, in a group
       without intervals, 1 + the number of the group's agents rated strictly
@@ -1214,7 +1219,7 @@ def _results_by_agent(session: Session, results: pd.DataFrame) -> pd.DataFrame:
 def _ranks(board: pd.DataFrame) -> pd.Series:
     """Ranks within each comparison group, then the unrated agents.
 
-    Rule: in a group whose agents all have an interval, ``shared_ranks`` of
+    Rule: in a group whose agents all have an interval, ``interval_ranks`` of
     the intervals; in a group without intervals (skipped, or too few
     matches), 1 + the number of the group's agents rated strictly higher.
     Agents without a rating form a block of their own, ranked from 1 by
@@ -1224,7 +1229,7 @@ def _ranks(board: pd.DataFrame) -> pd.Series:
     rated = board["rating"].notna()
     for _, group in board[rated].groupby("component"):
         if group["rating_lower"].notna().all():
-            ranks[group.index] = shared_ranks(
+            ranks[group.index] = interval_ranks(
                 group["rating_lower"], group["rating_upper"]
             )
         else:

@@ -42,7 +42,15 @@ RECORD_COLUMNS = [
     "highest_score",
 ]
 
-PAIR_COLUMNS = ["agent", "opponent", "matches", "wins", "draws", "losses", "win_rate"]
+WIN_RATE_COLUMNS = [
+    "agent",
+    "opponent",
+    "matches",
+    "wins",
+    "draws",
+    "losses",
+    "win_rate",
+]
 
 
 def competition_choices(session: Session, university_id: str) -> pd.DataFrame:
@@ -245,9 +253,9 @@ def pairwise_win_rates(
         .group_by(agent.name, opponent.name)
         .order_by(agent.name, opponent.name)
     ).all()
-    pairs = pd.DataFrame(rows, columns=PAIR_COLUMNS[:-1])
+    pairs = pd.DataFrame(rows, columns=WIN_RATE_COLUMNS[:-1])
     if pairs.empty:
-        return pd.DataFrame(columns=PAIR_COLUMNS)
+        return pd.DataFrame(columns=WIN_RATE_COLUMNS)
     for column in ("matches", "wins", "draws", "losses"):
         pairs[column] = pairs[column].astype(int)
     pairs["win_rate"] = (pairs["wins"] + pairs["draws"] / 2) / pairs["matches"]
