@@ -6,9 +6,10 @@ import json
 import pandas as pd
 import streamlit as st
 
-from university_models import ratings, ui
+from university_models import ui
 from university_models.models import AGENT_STATUSES, AGENT_TYPES
 from university_models.queries import agents as queries
+from university_models.queries import leaderboard
 from university_models.services import agents as agent_services
 from university_models.services import curriculum
 
@@ -294,13 +295,18 @@ with curriculum_tab:
                 )
 
 with record_tab:
-    # The same cached leaderboard the Leaderboard page shows: one fit per
-    # university, not one per agent.
-    # Keyed by the results' version too, so a new result shows at once.
+    # The Leaderboard page's own cached call, with its arguments when no
+    # filter is chosen (intervals as it computes them by default): one fit
+    # and bootstrap per university, shared, not one per profile. Keyed by
+    # the results' version too, so a new result shows at once.
+    version = ui.run_query(leaderboard.results_version, university.id)
     board = ui.cached_query(
-        ratings.leaderboard,
+        leaderboard.rated_leaderboard,
         university.id,
-        freshness=ui.run_query(ratings.results_version, university.id),
+        freshness=version,
+        **leaderboard.leaderboard_arguments(
+            intervals=leaderboard.intervals_by_default(version)
+        ),
     )
     mine = board[board["agent_id"] == agent_id]
     if mine.empty or pd.isna(mine.iloc[0]["rating"]):
@@ -314,11 +320,11 @@ with record_tab:
         group = board[
             (board["component"] == row["component"]) & board["rating"].notna()
         ]
-        interval = (
-            f" (95% interval {row['rating_lower']:.0f} to {row['rating_upper']:.0f})"
-            if pd.notna(row["rating_lower"])
-            else ""
-        )
+        bounds = [
+            leaderboard.bound_label(row[side])
+            for side in ("rating_lower", "rating_upper")
+        ]
+        interval = f" (95% interval {bounds[0]} to {bounds[1]})" if bounds[0] else ""
         st.markdown(
             f"Rating **{row['rating']:.0f}**{interval}, rank **{int(row['rank'])}** "
             f"of {len(group)} agents in its comparison group, over "

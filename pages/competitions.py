@@ -10,6 +10,7 @@ import streamlit as st
 from university_models import importers, ui
 from university_models.errors import DomainError
 from university_models.models import (
+    AGENT_TYPES,
     COMPETITION_STATUSES,
     COMPETITION_TYPES,
     PARTICIPANT_TYPES,
@@ -266,12 +267,23 @@ with st.expander("Import results", icon=":material/upload_file:"):
         "challenge, score`. Agents not in the university yet are created."
     )
     upload = st.file_uploader(
-        "Result file", type=["csv", "json", "jsonl"], key="import_file"
+        # The endings detect_format reads (.ndjson is JSON Lines too).
+        "Result file",
+        type=["csv", "json", "jsonl", "ndjson"],
+        key="import_file",
     )
     left, right = st.columns(2)
     import_name = left.text_input("Competition name", key="import_name")
     import_type = right.selectbox(
         "Competition type", COMPETITION_TYPES, index=1, key="import_type"
+    )
+    import_agent_type = st.selectbox(
+        "Type of the agents it creates",
+        AGENT_TYPES,
+        index=AGENT_TYPES.index("specialist"),
+        key="import_agent_type",
+        help="As --agent-type of the import-results command: agents of the file "
+        "that the university does not have yet are created with this type.",
     )
     append = st.checkbox(
         "Append to the existing competition of that name", key="import_append"
@@ -293,6 +305,7 @@ with st.expander("Import results", icon=":material/upload_file:"):
                 competition_name=import_name,
                 competition_type=import_type,
                 file_name=upload.name,
+                agent_type=import_agent_type,
                 append=append,
                 progress=_progress,
             )

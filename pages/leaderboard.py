@@ -17,8 +17,6 @@ from university_models.ui import (
 )
 
 TOP_AGENTS = 15
-#: Completed matches in scope up to which the intervals are shown at once.
-INTERVALS_BY_DEFAULT_UP_TO = 50_000
 ALL = "All"
 
 st.title("Leaderboard")
@@ -61,12 +59,13 @@ intervals = st.toggle(
     "95% intervals and shared ranks",
     # On by default while the bootstrap is quick; a person asks for it on a
     # large result log.
-    value=version[0] <= INTERVALS_BY_DEFAULT_UP_TO,
+    value=leaderboard.intervals_by_default(version),
     key="leaderboard_intervals",
     help=(
         f"Resamples the results {leaderboard.BOOTSTRAP_ROUNDS} times (as the CSV "
         "export does); on by default up to "
-        f"{INTERVALS_BY_DEFAULT_UP_TO:,} matches. The answer is kept until a "
+        f"{leaderboard.INTERVALS_BY_DEFAULT_UP_TO:,} matches. The answer is kept "
+        "until a "
         "result changes."
     ),
 )
@@ -74,12 +73,12 @@ try:
     with st.spinner(
         "Resampling the results for the intervals…" if intervals else "Rating…"
     ):
+        # The same arguments an agent profile passes: one cached answer.
         board = cached_query(
             leaderboard.rated_leaderboard,
             university.id,
             freshness=version,
-            bootstrap_rounds=leaderboard.BOOTSTRAP_ROUNDS if intervals else 0,
-            **filters,
+            **leaderboard.leaderboard_arguments(intervals=intervals, **filters),
         )
 except Exception as error:  # noqa: BLE001  show_error tells refusals from bugs
     show_error(error)
@@ -130,8 +129,13 @@ if not intervals:
     hidden += ["rating_lower", "rating_upper"]
 if not intervals or board["interval_note"].isna().all():
     hidden += ["interval_note"]
+shown = board.drop(columns=hidden).fillna({"specialization": ""})
+for bound in ("rating_lower", "rating_upper"):
+    if bound in shown:
+        # An open side is infinite: shown as "unbounded", the note says why.
+        shown[bound] = shown[bound].map(leaderboard.bound_label)
 st.dataframe(
-    board.drop(columns=hidden).fillna({"specialization": ""}),
+    shown,
     hide_index=True,
     column_config={
         "rank": st.column_config.NumberColumn(
@@ -144,8 +148,8 @@ st.dataframe(
             "interval", help="Why an agent has no 95% interval."
         ),
         "rating": st.column_config.NumberColumn("rating", format="%.0f"),
-        "rating_lower": st.column_config.NumberColumn("95% low", format="%.0f"),
-        "rating_upper": st.column_config.NumberColumn("95% high", format="%.0f"),
+        "rating_lower": st.column_config.TextColumn("95% low"),
+        "rating_upper": st.column_config.TextColumn("95% high"),
         "win_rate": st.column_config.ProgressColumn(
             "win rate", format="percent", min_value=0.0, max_value=1.0
         ),
@@ -177,13 +181,32 @@ if not rated.empty:
             x=chart["rating"],
             y=chart["agent"],
             mode="markers",
-            marker={"size": 10, "color": "#1e88e5"},
+            marker={
+                "size": 10,
+                "color": "#1e88e5",
+                "symbol": [
+                    "triangle-right"
+                    if upper == float("inf")
+                    else "triangle-left"
+                    if lower == float("-inf")
+                    else "circle"
+                    for lower, upper in zip(
+                        chart["rating_lower"], chart["rating_upper"], strict=True
+                    )
+                ],
+            },
             error_x={
                 "visible": intervals,
                 "type": "data",
                 "symmetric": False,
-                "array": (chart["rating_upper"] - chart["rating"]).fillna(0),
-                "arrayminus": (chart["rating"] - chart["rating_lower"]).fillna(0),
+                # An open side has no bar end: the marker points that way
+                # instead (below), and the table says "unbounded".
+                "array": (chart["rating_upper"] - chart["rating"])
+                .replace(float("inf"), float("nan"))
+                .fillna(0),
+                "arrayminus": (chart["rating"] - chart["rating_lower"])
+                .replace(float("inf"), float("nan"))
+                .fillna(0),
             },
             customdata=chart[["rank"]],
             hovertemplate="%{y}: %{x:.0f} (rank %{customdata[0]})<extra></extra>",

@@ -14,9 +14,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, func, select
+from streamlit.testing.v1 import AppTest
 
 from tests.factories import make_agent, make_university
+from university_models import ui
 from university_models.cli import main
+from university_models.config import PROJECT_ROOT
 from university_models.db import make_engine, read_session, transaction
 from university_models.errors import (
     InvalidInput,
@@ -645,6 +648,107 @@ def test_a_file_that_is_not_utf8_is_refused(engine, university_id):
     assert row_counts(engine) == before
 
 
+def test_a_truncated_json_line_is_reported_at_its_own_end_not_the_next_line(
+    engine, university_id
+):
+    # The fault: the line was decoded with its newline, so a record cut
+    # short was reported at "column 1", the start of a line after it.
+    cut = '{"agent_a": "a", "agent_b": "b"'
+    data = jsonl([{"agent_a": "a", "agent_b": "b", "winner": "tie"}]) + cut + "\r\n"
+    before = row_counts(engine)
+
+    with pytest.raises(InvalidInput) as refused:
+        run_import(engine, data, file_name="cut.jsonl")
+
+    assert (
+        f"line 2: not valid JSON (Expecting ',' delimiter at column {len(cut) + 1})"
+        in (str(refused.value))
+    )
+    assert row_counts(engine) == before
+
+
+def test_an_unclosed_csv_quote_is_reported_at_the_line_where_it_opened(
+    engine, university_id
+):
+    # The fault: the quote swallowed the rest of the file into one field,
+    # and the import said "column agent_b ... missing" about it.
+    data = (
+        "agent_a,agent_b,winner\n"
+        'a,"b\nc",tie\n'  # a quoted newline, closed: fine
+        '"d,e,tie\n'  # line 4: opened, never closed
+        "f,g,tie\nh,i,tie\n"
+    )
+    before = row_counts(engine)
+
+    with pytest.raises(InvalidInput) as refused:
+        run_import(engine, data, file_name="quotes.csv")
+
+    message = str(refused.value)
+    assert message.startswith("line 4: a quote opened in this record is never closed")
+    assert "missing" not in message
+    assert row_counts(engine) == before
+
+
+def test_text_that_is_not_utf8_is_reported_with_its_line_and_column(
+    engine, university_id
+):
+    # The fault: "invalid continuation byte at byte 1080 of a read block",
+    # no line at all. The bad byte sits past the first read block here.
+    good = "agent_a,agent_b,winner\n" + "a,b,tie\n" * 2000
+    data = (good + "a,").encode("utf-8") + b"\xc3(\n" + b"a,b,tie\n"
+    before = row_counts(engine)
+
+    for body in (data, b"\xef\xbb\xbf" + data):
+        with pytest.raises(InvalidInput) as refused:
+            run_import(engine, body, file_name="latin.csv")
+        assert str(refused.value).startswith(
+            "line 2002, column 3: not UTF-8 text (invalid continuation byte)"
+        )
+    assert row_counts(engine) == before
+
+
+def test_the_competitions_page_imports_an_ndjson_upload_with_the_chosen_agent_type(
+    engine, university_id, monkeypatch
+):
+    # The fault: the upload refused .ndjson (which the importer reads) and
+    # had no agent type (the command has --agent-type): every agent it
+    # created was a specialist.
+    monkeypatch.setenv(
+        "UNIVERSITY_DATABASE_URL", engine.url.render_as_string(hide_password=False)
+    )
+    ui.engine.clear()
+    ui.clear_caches()
+    data = jsonl([{"model_a": "x", "model_b": "y", "winner": "model_a"}] * 3)
+    try:
+        app = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"))
+        app.default_timeout = 60
+        app.query_params["university"] = university_id
+        app.switch_page("pages/competitions.py").run()
+        app.file_uploader(key="import_file").upload(
+            "judgments.ndjson", data.encode("utf-8"), "application/x-ndjson"
+        )
+        app.run()
+        app.text_input(key="import_name").input("Judged")
+        app.selectbox(key="import_type").set_value("head_to_head")
+        app.selectbox(key="import_agent_type").set_value("researcher")
+        next(button for button in app.button if button.label == "Import").click()
+        app.run()
+    finally:
+        ui.engine.clear()
+        ui.clear_caches()
+
+    assert not app.exception
+    assert not app.error
+    with read_session(engine) as session:
+        types = dict(
+            session.execute(
+                select(UniversityAgent.name, UniversityAgent.agent_type)
+            ).all()
+        )
+    assert types == {"x": "researcher", "y": "researcher"}
+    assert row_counts(engine)["competition_matches"] == 3
+
+
 def test_a_file_without_records_is_refused(engine, university_id):
     before = row_counts(engine)
 
@@ -787,3 +891,39 @@ def test_the_command_appends_with_the_flag_and_refuses_without_it(
     assert "already has a competition named 'Weekly'" in refused
     assert "agents created     0" in appended
     assert row_counts(engine)["competition_matches"] == 2
+
+
+def test_the_import_command_shows_its_progress_on_stderr(
+    engine, university_id, monkeypatch, capsys, tmp_path
+):
+    # The fault: a two-minute import printed nothing until it was done.
+    monkeypatch.setenv(
+        "UNIVERSITY_DATABASE_URL", engine.url.render_as_string(hide_password=False)
+    )
+    monkeypatch.setattr("university_models.importers.BATCH_SIZE", 2)
+    monkeypatch.setattr(
+        "university_models.commands.import_results.PROGRESS_EVERY_SECONDS", 0.0
+    )
+    results = tmp_path / "results.jsonl"
+    results.write_text(
+        jsonl([{"agent_a": "x", "agent_b": "y", "winner": "tie"}] * 5),
+        encoding="utf-8",
+    )
+
+    code = main(
+        [
+            *("import-results", str(results), "--university", "Import U"),
+            *("--competition", "Weekly", "--type", "head_to_head"),
+        ]
+    )
+
+    captured = capsys.readouterr()
+    assert code == 0
+    assert captured.err.splitlines() == [
+        f"import-results: checking the records of {results} ...",
+        "import-results: 2 of 5 matches written (40%)",
+        "import-results: 4 of 5 matches written (80%)",
+        "import-results: 5 of 5 matches written (100%)",
+    ]
+    # The report itself stays on stdout, as before.
+    assert "matches written    5" in captured.out

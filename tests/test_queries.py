@@ -552,8 +552,9 @@ def test_rated_leaderboard_adds_win_rate_and_highest_score_to_the_ratings(
     assert by_agent.loc["Lyceum Ada", "highest_score"] == pytest.approx(1.0)
     assert by_agent.loc["Lyceum Cyd", "agent_type"] == "researcher"
     assert board["rating"].notna().all()
-    # Both universities hold the same results at the same times.
-    assert version == other
+    # Both universities hold the same results; each has its own freshness
+    # (its last activity), and the cache key names the university anyway.
+    assert version[0] == other[0] == 4
 
 
 def test_rated_leaderboard_date_filter_includes_the_whole_last_day(

@@ -4,40 +4,61 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import json
 import math
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from scipy.stats import chi2
+from sqlalchemy import event, select
+from streamlit.testing.v1 import AppTest
 
 from tests.factories import make_agent, make_university
+from university_models import ratings, ui
+from university_models.config import PROJECT_ROOT
 from university_models.db import read_session, transaction
 from university_models.errors import InvalidInput
 from university_models.importers import import_results
-from university_models.models import UniversityAgent
-from university_models.queries.leaderboard import UNRATED_GROUP, rated_leaderboard
+from university_models.models import CompetitionMatch, University, UniversityAgent
+from university_models.queries.leaderboard import (
+    UNRATED_GROUP,
+    match_records,
+    rated_leaderboard,
+)
 from university_models.ratings import (
     ANCHOR,
     LEADERBOARD_COLUMNS,
+    MIN_BOOTSTRAP_ROUNDS,
     MIN_MATCHES_FOR_INTERVAL,
     NO_INTERVAL_NOTE,
+    ORDERED_ONLY_NOTE,
+    UNBOUNDED_ABOVE_NOTE,
+    UNBOUNDED_BELOW_NOTE,
+    UNBOUNDED_NOTE,
     bootstrap_intervals,
     comparison_groups,
     fit_ratings,
+    interval_ranks,
     leaderboard,
     pair_counts,
     results_version,
-    shared_ranks,
 )
-from university_models.services.competitions import find_competition
+from university_models.services.agents import update_agent
+from university_models.services.competitions import (
+    add_participant,
+    find_competition,
+    record_match_result,
+    schedule_competition,
+    start_competition,
+)
 
 
 def pairs(*rows) -> pd.DataFrame:
@@ -136,16 +157,20 @@ def test_ratings_do_not_depend_on_the_order_of_the_matches(matches, seed):
     assert np.allclose(first["rating"], second["rating"], rtol=0, atol=1e-9)
     assert first["rating"].notna().all()
 
-    # Agents numbered in another order (ids sort differently in another
-    # university) get the same ratings too.
+    # Agents numbered in another order get the same strengths too. Only
+    # where a group is anchored may move: a group that is not strongly
+    # connected is centred on its largest part, and between parts of equal
+    # size the alphabetically first wins, so names that sort the other way
+    # may shift the whole group by one constant.
     names = sorted({name for a, b, _ in matches for name in (a, b)})
     renamed = {name: f"{len(names) - n:02d}-{name}" for n, name in enumerate(names)}
     relabelled = fit_ratings(
         counts_of([(renamed[a], renamed[b], outcome) for a, b, outcome in shuffled])
     )
     again = by_agent(relabelled)
-    for agent, rating in by_agent(first).items():
-        assert again[renamed[agent]] == pytest.approx(rating, abs=1e-9)
+    for _, group in first.groupby("component"):
+        shifts = [again[renamed[row.agent]] - row.rating for row in group.itertuples()]
+        assert max(shifts) - min(shifts) < 1e-9
 
 
 def test_disconnected_groups_are_reported_and_each_centred_on_the_anchor():
@@ -160,6 +185,24 @@ def test_disconnected_groups_are_reported_and_each_centred_on_the_anchor():
         group = ratings[ratings["agent"].isin(members)]
         assert set(group["component"]) == {number}
         assert group["rating"].mean() == pytest.approx(ANCHOR, abs=1e-6)
+
+
+def test_fit_ratings_lists_rows_by_group_then_rating_never_across_groups():
+    # The fault: rows were sorted by rating over all groups, though ratings
+    # of groups that never met are on different scales.
+    counts = pairs(("a", "b", 9, 1, 0), ("c", "d", 5, 4, 0), ("d", "e", 4, 5, 0))
+
+    ratings = fit_ratings(counts)
+
+    # a (about 1190) is rated higher than anyone of the larger group, yet
+    # listed after it: the larger group first, each by its own ratings.
+    assert list(ratings["component"]) == [0, 0, 0, 1, 1]
+    assert set(ratings["agent"][:3]) == {"c", "d", "e"}
+    assert ratings["rating"][:3].is_monotonic_decreasing
+    assert list(ratings["agent"][3:]) == ["a", "b"]
+    assert ratings["rating"].iloc[3] > ratings["rating"].iloc[0]
+    # One numbering for every caller: the leaderboard's groups are these.
+    assert comparison_groups(counts) == [["c", "d", "e"], ["a", "b"]]
 
 
 def test_a_group_that_never_lost_to_the_other_stays_finite():
@@ -279,12 +322,111 @@ def test_another_groups_matches_never_change_a_groups_intervals(own, other):
     pd.testing.assert_frame_equal(together, alone, check_exact=False, atol=1e-9)
 
 
+#: A strongly connected core: b, c and d each won and lost against the others.
+CORE = [("b", "c", 6, 4, 1), ("c", "d", 5, 5, 0), ("b", "d", 7, 3, 0)]
+
+
+def likelihood_gap(results: int) -> float:
+    """Rating points above (below) its opponent at which ``results`` wins
+    (losses) in a row have a log-likelihood 1.92 (chi-square(1) 95% / 2)
+    below certainty: the likelihood-ratio bound of an unbeaten (winless)
+    agent against one fixed opponent."""
+    probability = math.exp(-chi2.ppf(0.95, 1) / 2 / results)
+    return 400.0 * math.log10(probability / (1.0 - probability))
+
+
+def rated(counts: pd.DataFrame) -> pd.DataFrame:
+    intervals = bootstrap_intervals(counts, rounds=100)
+    return fit_ratings(counts).merge(intervals, on="agent").set_index("agent")
+
+
+def test_an_unbeaten_agent_is_unbounded_above_with_a_likelihood_lower_bound():
+    # The fault: an unbeaten agent's rating is set by the ridge alone (it
+    # grew with every win: 1879 after 10, 2859 after 100,000), and its
+    # resamples only repeated that, so a 30-0 record got an interval a few
+    # points wide.
+    for wins in (5, 30, 100_000):
+        board = rated(pairs(("a", "b", wins, 0, 0), *CORE))
+
+        assert board.loc["a", "rating_upper"] == math.inf
+        assert board.loc["a", "interval_note"] == UNBOUNDED_ABOVE_NOTE
+        assert board.loc["a", "rating_lower"] - board.loc["b", "rating"] == (
+            pytest.approx(likelihood_gap(wins), abs=1e-6)
+        )
+        core = board.loc[["b", "c", "d"]]
+        assert core["interval_note"].isna().all()
+        assert np.isfinite(core[["rating_lower", "rating_upper"]]).all().all()
+
+
+def test_a_winless_agent_is_unbounded_below_with_a_likelihood_upper_bound():
+    board = rated(pairs(*CORE, ("z", "d", 0, 12, 0)))
+
+    assert board.loc["z", "rating_lower"] == -math.inf
+    assert board.loc["z", "interval_note"] == UNBOUNDED_BELOW_NOTE
+    assert board.loc["d", "rating"] - board.loc["z", "rating_upper"] == (
+        pytest.approx(likelihood_gap(12), abs=1e-6)
+    )
+
+
+def test_an_agent_that_only_beat_an_unbounded_agent_is_bounded_through_its_bound():
+    # x beat only a, which is itself unbeaten: x's lower bound stands on
+    # a's lower bound, not on a's arbitrary rating; y only lost to a, and
+    # nothing bounds it either way.
+    board = rated(
+        pairs(("a", "b", 30, 0, 0), *CORE, ("x", "a", 3, 0, 0), ("a", "y", 4, 0, 0))
+    )
+
+    assert board.loc["x", "rating_upper"] == math.inf
+    assert board.loc["x", "rating_lower"] == pytest.approx(
+        board.loc["a", "rating_lower"] + likelihood_gap(3), abs=1e-6
+    )
+    assert board.loc["y", "rating_lower"] == -math.inf
+    assert board.loc["y", "rating_upper"] == math.inf
+    assert board.loc["y", "interval_note"] == UNBOUNDED_NOTE
+
+
+def test_the_core_keeps_its_ratings_whatever_an_unbeaten_agents_record():
+    # The group is centred on its core: an unbounded rating no longer
+    # drags the mean, and with it every other rating of the group.
+    few = rated(pairs(("a", "b", 10, 0, 0), *CORE))
+    many = rated(pairs(("a", "b", 100_000, 0, 0), *CORE))
+
+    for agent in "bcd":
+        assert many.loc[agent, "rating"] == pytest.approx(
+            few.loc[agent, "rating"], abs=0.5
+        )
+    assert few.loc[["b", "c", "d"], "rating"].mean() == pytest.approx(ANCHOR)
+
+
+def test_a_group_whose_wins_only_go_one_way_gets_no_interval():
+    # A pure order (here a 30-0 record, and a chain) bounds no gap at all.
+    for counts in (
+        pairs(("a", "b", 30, 0, 0)),
+        pairs(("a", "b", 12, 0, 0), ("b", "c", 9, 0, 0)),
+    ):
+        board = rated(counts)
+
+        assert board["rating_lower"].isna().all()
+        assert board["rating_upper"].isna().all()
+        assert (board["interval_note"] == ORDERED_ONLY_NOTE).all()
+        assert board["rating"].is_monotonic_decreasing
+
+
+def test_interval_ranks_count_an_open_side_as_unbounded():
+    # a unbounded above, z below: nobody is clearly ahead of a, and z is
+    # clearly ahead of nobody.
+    lower = pd.Series([1540.0, 960.0, 830.0, -math.inf])
+    upper = pd.Series([math.inf, 1190.0, 1070.0, 648.0])
+
+    assert list(interval_ranks(lower, upper)) == [1, 2, 2, 4]
+
+
 def test_agents_whose_intervals_overlap_share_a_rank():
     lower = pd.Series([1100.0, 1080.0, 950.0, 700.0])
     upper = pd.Series([1200.0, 1150.0, 1090.0, 800.0])
 
     # 1 and 2 overlap; 3 is below 1's lower bound only; 4 below everyone.
-    assert list(shared_ranks(lower, upper)) == [1, 1, 2, 4]
+    assert list(interval_ranks(lower, upper)) == [1, 1, 2, 4]
 
 
 # --- the leaderboard over a university ------------------------------------
@@ -357,12 +499,10 @@ def test_pair_counts_are_aggregated_per_ordered_pair_in_the_database(
 
     with read_session(engine) as session:
         counts = pair_counts(session, university_id)
-        names = dict(
-            session.execute(select(UniversityAgent.id, UniversityAgent.name)).all()
-        )
 
+    # By agent name, not id: ids are random, names are what the results say.
     table = {
-        (names[row.agent_a], names[row.agent_b]): (row.wins_a, row.wins_b, row.ties)
+        (row.agent_a, row.agent_b): (row.wins_a, row.wins_b, row.ties)
         for row in counts.itertuples()
     }
     assert table == {
@@ -500,9 +640,41 @@ def test_agents_of_different_comparison_groups_are_ranked_within_their_own_group
     assert rows.loc["low", "rank"] > 1
     # Each group's ranks are the shared ranks of its own intervals alone.
     for _, group in board.groupby("component"):
-        expected = shared_ranks(group["rating_lower"], group["rating_upper"])
+        expected = interval_ranks(group["rating_lower"], group["rating_upper"])
         assert list(group["rank"]) == list(expected)
     assert board["interval_note"].isna().all()
+
+
+def test_leaderboard_ranks_an_unbeaten_agent_first_with_an_open_interval(
+    engine, university_id
+):
+    strong = rout("ace", "mid", 24, 16) + rout("mid", "low", 24, 16)
+    strong += rout("ace", "low", 26, 14) + rout("champ", "ace", 30, 0)
+    import_text(
+        engine,
+        university_id,
+        jsonl(strong),
+        name="Strong",
+        kind="head_to_head",
+        file_name="strong.jsonl",
+    )
+
+    with read_session(engine) as session:
+        board = rated_leaderboard(session, university_id, bootstrap_rounds=100)
+
+    rows = board.set_index("agent")
+    assert list(board["agent"][:4]) == ["champ", "ace", "mid", "low"]
+    assert rows.loc["champ", "rating_upper"] == math.inf
+    assert rows.loc["champ", "interval_note"] == UNBOUNDED_ABOVE_NOTE
+    assert rows.loc["champ", "rank"] == 1
+    # 30 wins in a row put champ clearly above ace, by the likelihood bound.
+    assert rows.loc["champ", "rating_lower"] == pytest.approx(
+        rows.loc["ace", "rating"] + likelihood_gap(30), abs=1e-6
+    )
+    assert rows.loc["ace", "rank"] == 2
+    group = board[board["group"] == "group 1 (4 agents)"]
+    expected = interval_ranks(group["rating_lower"], group["rating_upper"])
+    assert list(group["rank"]) == list(expected)
 
 
 def test_importing_into_one_group_leaves_another_groups_intervals_alone(
@@ -585,6 +757,92 @@ def test_rated_leaderboard_labels_each_agents_group_for_the_page_and_export(
     )
 
 
+def test_rated_leaderboard_reads_the_matches_once_per_aggregate_without_an_or_join(
+    engine, university_id
+):
+    # The fault: the page's leaderboard aggregated the matches three times
+    # (records joined "participant1 OR participant2", which no index
+    # serves, then the same per-agent counts again, then the pairs): 23 to
+    # 51 seconds on 1.1 million matches.
+    league(engine, university_id)
+    statements: list[str] = []
+
+    def seen(connection, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with read_session(engine) as session:
+            board = rated_leaderboard(session, university_id, bootstrap_rounds=0)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+    over_matches = [text for text in statements if "competition_matches" in text]
+    assert len(over_matches) == 2  # one per-agent aggregate, one per pair
+    assert not any(" OR " in text.upper() for text in over_matches)
+    # Win rate and highest score come from that one aggregate, and agree
+    # with the records the exports count.
+    rows = board.set_index("agent")
+    assert rows.loc["ann", "win_rate"] == pytest.approx(3 / 6)
+    assert rows.loc["bob", "highest_score"] == pytest.approx(2.0)
+    assert rows.loc["solo-only", "highest_score"] == pytest.approx(0.8)
+    assert math.isnan(rows.loc["solo-only", "win_rate"])
+    with read_session(engine) as session:
+        records = match_records(session, university_id).set_index("agent")
+    columns = ["matches", "wins", "draws", "losses", "win_rate", "highest_score"]
+    pd.testing.assert_frame_equal(
+        records.loc[rows.index, columns], rows[columns], check_dtype=False
+    )
+
+
+def test_agent_profile_reuses_the_leaderboard_pages_cached_ratings(
+    engine, university_id, monkeypatch
+):
+    # The fault: the profile called ratings.leaderboard itself, with other
+    # arguments than the Leaderboard page (so another cache entry): a fit
+    # and 200 resamples, 1.4 to 1.8 seconds, for every profile opened.
+    league(engine, university_id)
+    with read_session(engine) as session:
+        ann_id = session.scalars(
+            select(UniversityAgent.id).where(UniversityAgent.name == "ann")
+        ).one()
+    monkeypatch.setattr(
+        "university_models.queries.leaderboard.BOOTSTRAP_ROUNDS",
+        MIN_BOOTSTRAP_ROUNDS,
+    )
+    monkeypatch.setenv(
+        "UNIVERSITY_DATABASE_URL", engine.url.render_as_string(hide_password=False)
+    )
+    fits: list[dict] = []
+
+    @functools.wraps(ratings.leaderboard)
+    def counted(*args, **kwargs):
+        fits.append(kwargs)
+        return counted.__wrapped__(*args, **kwargs)
+
+    monkeypatch.setattr("university_models.ratings.leaderboard", counted)
+    ui.engine.clear()
+    ui.clear_caches()
+    try:
+        app = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"))
+        app.default_timeout = 60
+        app.query_params["university"] = university_id
+        app.switch_page("pages/leaderboard.py").run()
+        assert not app.exception
+        assert len(fits) == 1
+
+        app.switch_page("pages/agents.py").run()
+        app.selectbox(key="profile_agent").set_value(ann_id).run()
+        assert not app.exception
+        profile = "\n".join(str(element.value) for element in app.markdown)
+        assert "Rating **" in profile
+        assert "of 3 agents in its comparison group" in profile
+        assert len(fits) == 1  # the page's answer, from the cache
+    finally:
+        ui.engine.clear()
+        ui.clear_caches()
+
+
 def test_an_empty_university_has_an_empty_leaderboard(engine, university_id):
     with read_session(engine) as session:
         board = leaderboard(session, university_id)
@@ -619,3 +877,73 @@ def test_results_version_changes_when_results_change(engine, university_id):
     assert league_version == again
     assert appended != league_version
     assert scoped[0] == 9
+
+
+def played_match(engine, university_id) -> tuple[str, str, str]:
+    """A round robin of two agents, started: (match id, agent ids)."""
+    start = datetime(2030, 1, 1, tzinfo=UTC)
+    with transaction(engine) as session:
+        university = session.get(University, university_id)
+        ann = make_agent(session, university, name="ann")
+        bob = make_agent(session, university, name="bob")
+        competition = schedule_competition(
+            session,
+            university_id,
+            name="Pair",
+            competition_type="head_to_head",
+            scheduled_start=start,
+            scheduled_end=start + timedelta(days=1),
+        )
+        for agent in (ann, bob):
+            add_participant(session, competition.id, agent.id)
+        start_competition(session, competition.id)
+        match_id = session.scalars(
+            select(CompetitionMatch.id).where(
+                CompetitionMatch.competition_id == competition.id
+            )
+        ).one()
+    return match_id, ann.id, bob.id
+
+
+def test_results_version_changes_when_a_correction_swaps_the_scores_at_the_same_time(
+    engine, university_id
+):
+    # The fault: the version was (matches, latest completed_at, score sum,
+    # decided matches), which a correction that swaps the scores and keeps
+    # completed_at leaves as it was, so the page kept the old leaderboard.
+    match_id, _, _ = played_match(engine, university_id)
+    when = datetime(2030, 1, 1, 12, tzinfo=UTC)
+
+    def record(first: float, second: float) -> tuple:
+        with transaction(engine) as session:
+            record_match_result(
+                session,
+                match_id,
+                participant1_score=first,
+                participant2_score=second,
+                completed_at=when,
+            )
+        with read_session(engine) as session:
+            return results_version(session, university_id)
+
+    recorded = record(3.0, 1.0)
+    corrected = record(1.0, 3.0)
+
+    assert corrected[0] == recorded[0] == 1
+    assert corrected != recorded
+
+
+def test_results_version_changes_when_an_agents_specialization_changes(
+    engine, university_id
+):
+    # The Leaderboard filters by specialization: the cached table must follow.
+    _, ann_id, _ = played_match(engine, university_id)
+    with read_session(engine) as session:
+        before = results_version(session, university_id)
+
+    with transaction(engine) as session:
+        update_agent(session, ann_id, specialization="math")
+    with read_session(engine) as session:
+        after = results_version(session, university_id)
+
+    assert after != before

@@ -12,13 +12,15 @@ import random
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.conftest import unavailable
 from university_models.cli import main
 from university_models.config import published_data_dir
 from university_models.db import read_session
-from university_models.ratings import leaderboard
+from university_models.queries.leaderboard import BOOTSTRAP_ROUNDS
+from university_models.ratings import bootstrap_intervals, leaderboard
 from university_models.services.competitions import find_competition
 from university_models.services.universities import find_university
 from university_models.standings import compute_standings
@@ -131,6 +133,53 @@ def test_arena_hard_battles_all_imported_and_rated_independently_of_order(
         first.loc["gpt-4o", "rank"] == first.loc["claude-3-5-sonnet-20240620", "rank"]
     )
     assert first["rating"].idxmin() == "claude-3-haiku-20240307"
+
+
+def test_arena_hard_intervals_are_the_same_in_two_universities_and_on_either_engine(
+    engine, cli
+):
+    # The fault: the bootstrap was seeded and ordered by the agents' random
+    # ids, so the same file gave other "fixed seed" intervals in another
+    # university, and SQLite and PostgreSQL differed too.
+    battles = data_file("arena-hard-battles.jsonl")
+    code, output = cli("university", "create", "Second U", "--owner", "b@example.org")
+    assert code == 0, output
+    import_file(cli, battles, "Arena-Hard", "head_to_head")
+    code, output = cli(
+        *("import-results", str(battles), "--university", "Second U"),
+        *("--competition", "Arena-Hard", "--type", "head_to_head"),
+    )
+    assert code == 0, output
+
+    with read_session(engine) as session:
+        boards = [
+            leaderboard(session, find_university(session, name).id)
+            .set_index("agent")
+            .sort_index()
+            for name in (UNIVERSITY, "Second U")
+        ]
+    # What the file alone gives, without any database: the same on SQLite
+    # and on PostgreSQL, since both runs of this test compare with it.
+    sides = {"model_a": 0, "model_b": 1}
+    counts: dict[tuple[str, str], list[int]] = {}
+    for line in battles.read_text(encoding="utf-8").splitlines():
+        battle = json.loads(line)
+        cell = counts.setdefault((battle["model_a"], battle["model_b"]), [0, 0, 0])
+        cell[sides.get(battle["winner"], 2)] += 1
+    from_file = bootstrap_intervals(
+        pd.DataFrame(
+            [(a, b, *cell) for (a, b), cell in counts.items()],
+            columns=["agent_a", "agent_b", "wins_a", "wins_b", "ties"],
+        ),
+        rounds=BOOTSTRAP_ROUNDS,
+    ).set_index("agent")
+
+    columns = ["rating", "rating_lower", "rating_upper", "rank"]
+    pd.testing.assert_frame_equal(boards[0][columns], boards[1][columns])
+    for column in ("rating_lower", "rating_upper"):
+        pd.testing.assert_series_equal(
+            boards[0][column], from_file.loc[boards[0].index, column]
+        )
 
 
 def test_alpacaeval_average_scores_equal_the_published_win_rates(engine, cli):

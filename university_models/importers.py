@@ -8,7 +8,9 @@ How it reads a file (the rules are repeated in ``import_results``):
 
 * CSV (any quoting, CRLF or LF, UTF-8 with or without a byte-order mark),
   JSON Lines, or a JSON array of flat objects; the format comes from the file
-  name unless given. Column names are matched trimmed and in any case; columns
+  name unless given. CSV is read strictly: a quote never closed is refused at
+  the line its record starts on. Bytes that are not UTF-8 are refused naming
+  their line and column. Column names are matched trimmed and in any case; columns
   the importer does not know are ignored.
 * The file is read twice as a stream, never whole: the first pass checks
   every record and counts (agents, duplicates, ties, unscored tasks), so a
@@ -186,19 +188,59 @@ def read_records(text: io.TextIOBase, file_format: str) -> Iterator[tuple[str, d
     (line 12)"``) and ``record`` maps lower-case column names to values.
 
     The stream is read in pieces; nothing but the current record is held.
+    Text that is not UTF-8 is refused naming the line and column of the
+    first bad byte.
     """
     readers = {"csv": _csv_records, "jsonl": _json_lines, "json": _json_array}
+    start = _buffer_position(text)
     try:
         yield from readers[file_format](text)
     except UnicodeDecodeError as error:
+        place = _undecodable_place(text, start)
         raise InvalidInput(
-            f"The file is not UTF-8 text ({error.reason} at byte {error.start} of "
-            "a read block): save it as UTF-8 and import again."
+            f"{place or 'The file'}: not UTF-8 text ({error.reason}): save the file "
+            "as UTF-8 and import again."
         ) from error
 
 
+def _buffer_position(text: io.TextIOBase) -> int | None:
+    """Where the bytes under a text stream start, to read them again."""
+    try:
+        return text.buffer.tell()
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _undecodable_place(text: io.TextIOBase, start: int | None) -> str | None:
+    """ "line 7, column 3" of the first byte that is not UTF-8.
+
+    Why: the text layer decodes blocks of several kilobytes, so its error
+    says only "byte 1080 of a read block". The bytes are read again line
+    by line (a UTF-8 character never contains a newline byte, so each line
+    decodes on its own). None when the bytes cannot be read again."""
+    if start is None:
+        return None
+    try:
+        raw = text.buffer
+        raw.seek(start)
+        for number, line in enumerate(raw, start=1):
+            if number == 1 and line.startswith(b"\xef\xbb\xbf"):
+                line = line[3:]
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as error:
+                column = len(line[: error.start].decode("utf-8")) + 1
+                return f"line {number}, column {column}"
+    except (AttributeError, OSError, ValueError):
+        return None
+    return None
+
+
 def _csv_records(text: io.TextIOBase) -> Iterator[tuple[str, dict]]:
-    reader = csv.reader(text)
+    # Strict: a quote that is never closed is an error instead of a field
+    # that swallows the rest of the file (reported later, far away, as a
+    # missing column).
+    reader = csv.reader(text, strict=True)
     header: list[str] | None = None
     previous_line = 0
     try:
@@ -224,6 +266,14 @@ def _csv_records(text: io.TextIOBase) -> Iterator[tuple[str, dict]]:
             record = dict(zip(header, row, strict=False))
             yield f"line {first_line}", record
     except csv.Error as error:
+        if "unexpected end of data" in str(error):
+            # The file ended inside quotes: the quote opened in the record
+            # that starts after the last good one.
+            raise InvalidInput(
+                f"line {previous_line + 1}: a quote opened in this record is never "
+                "closed (the rest of the file would be one field): close it, and "
+                'write a quote inside a quoted field twice ("").'
+            ) from error
         raise InvalidInput(
             f"line {reader.line_num}: not valid CSV ({error}): fix the quoting."
         ) from error
@@ -234,7 +284,9 @@ def _json_lines(text: io.TextIOBase) -> Iterator[tuple[str, dict]]:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            # Without its line ending: a record cut short is reported at
+            # its own end, not at column 1 of a line after it.
+            value = json.loads(line.rstrip("\r\n"))
         except json.JSONDecodeError as error:
             hint = (
                 "this looks like a JSON array: import it with the json format"

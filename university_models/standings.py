@@ -327,7 +327,8 @@ def _rank_key(row: dict[str, Any], rules: CompetitionRules) -> tuple[float, ...]
 
 def shared_ranks(keys: list[tuple[float, ...]]) -> list[int]:
     """Competition ranks for sort keys (smaller is better): equal keys share a
-    rank and the next rank skips, as in 1, 2, 2, 4."""
+    rank and the next rank skips, as in 1, 2, 2, 4. (Ranks from rating
+    intervals are ``ratings.interval_ranks``.)"""
     ordered = sorted(keys)
     return [1 + bisect_left(ordered, key) for key in keys]
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import time
+from typing import TextIO
 
 from university_models.db import make_engine, transaction
 from university_models.importers import FORMATS, import_results
@@ -57,7 +60,40 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=_import)
 
 
+#: Seconds between two progress lines when stderr is not a terminal.
+PROGRESS_EVERY_SECONDS = 5.0
+
+
+class _ProgressLine:
+    """The importer's ``progress(done, total)`` as a line on stderr: on a
+    terminal one line rewritten in place after every batch; in a log a new
+    line at most every ``PROGRESS_EVERY_SECONDS``, and the last one."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.live = stream.isatty()
+        self.shown_at = time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        share = f" ({done / total:.0%})" if total else ""
+        line = f"import-results: {done:,} of {total:,} matches written{share}"
+        now = time.monotonic()
+        if self.live:
+            end = "\n" if done >= total else ""
+            print(f"\r{line}", end=end, file=self.stream, flush=True)
+        elif done >= total or now - self.shown_at >= PROGRESS_EVERY_SECONDS:
+            print(line, file=self.stream, flush=True)
+            self.shown_at = now
+
+
 def _import(args: argparse.Namespace) -> int:
+    # The first pass (checking every record) writes nothing and reports no
+    # progress: say what is happening before it starts.
+    print(
+        f"import-results: checking the records of {args.file} ...",
+        file=sys.stderr,
+        flush=True,
+    )
     engine = make_engine()
     try:
         with transaction(engine) as session:
@@ -70,6 +106,7 @@ def _import(args: argparse.Namespace) -> int:
                 file_format=args.file_format,
                 agent_type=args.agent_type,
                 append=args.append,
+                progress=_ProgressLine(sys.stderr),
             )
     finally:
         engine.dispose()

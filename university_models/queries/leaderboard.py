@@ -8,11 +8,12 @@ university finds nothing.
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+import math
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, case, func, literal, or_, select, union_all
+from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from university_models.errors import NotFound
@@ -41,7 +42,15 @@ RECORD_COLUMNS = [
     "highest_score",
 ]
 
-PAIR_COLUMNS = ["agent", "opponent", "matches", "wins", "draws", "losses", "win_rate"]
+WIN_RATE_COLUMNS = [
+    "agent",
+    "opponent",
+    "matches",
+    "wins",
+    "draws",
+    "losses",
+    "win_rate",
+]
 
 
 def competition_choices(session: Session, university_id: str) -> pd.DataFrame:
@@ -100,25 +109,13 @@ def require_competition(
     return competition
 
 
-def _match_conditions(
-    university_id: str,
-    *,
-    competition_id: str | None,
-    played_from: date | None,
-    played_to: date | None,
-) -> list[Any]:
+def _inclusive_times(
+    played_from: date | None, played_to: date | None
+) -> tuple[datetime | None, datetime | None]:
+    """UTC days, both included, as the inclusive time bounds the ratings
+    module takes: the end is the last microsecond of the last day."""
     start, end = day_range(played_from, played_to)
-    conditions: list[Any] = [
-        Competition.university_id == university_id,
-        CompetitionMatch.status == "completed",
-    ]
-    if competition_id:
-        conditions.append(CompetitionMatch.competition_id == competition_id)
-    if start is not None:
-        conditions.append(CompetitionMatch.completed_at >= start)
-    if end is not None:
-        conditions.append(CompetitionMatch.completed_at < end)
-    return conditions
+    return start, None if end is None else end - timedelta(microseconds=1)
 
 
 def match_records(
@@ -142,93 +139,46 @@ def match_records(
     range applies to ``completed_at`` (UTC days, both ends included). Rank
     is by win rate, then average score, best first; agents level on both
     share a rank (1, 2, 2, 4); agents without a two-sided match rank after
-    the others, by average score."""
-    mine = aliased(CompetitionParticipant)
-    own_score = case(
-        (
-            CompetitionMatch.participant1_id == mine.id,
-            CompetitionMatch.participant1_score,
-        ),
-        else_=CompetitionMatch.participant2_score,
-    )
-    pairwise = CompetitionMatch.participant2_id.is_not(None)
-    conditions = _match_conditions(
+    the others, by average score. Aggregated once in the database by
+    ``university_models.ratings.agent_results``, the aggregate the ratings
+    leaderboard reads too."""
+    from university_models.ratings import agent_results
+
+    start, end = _inclusive_times(played_from, played_to)
+    results = agent_results(
+        session,
         university_id,
-        competition_id=competition_id,
-        played_from=played_from,
-        played_to=played_to,
+        competition_id=competition_id or None,
+        agent_type=agent_type or None,
+        specialization=specialization or None,
+        played_from=start,
+        played_to=end,
     )
-    if agent_type:
-        conditions.append(UniversityAgent.agent_type == agent_type)
-    if specialization:
-        conditions.append(UniversityAgent.specialization == specialization)
-
-    rows = session.execute(
-        select(
-            UniversityAgent.id,
-            UniversityAgent.name,
-            UniversityAgent.agent_type,
-            UniversityAgent.specialization,
-            func.count(),
-            func.count().filter(
-                and_(pairwise, CompetitionMatch.winner_participant_id == mine.id)
-            ),
-            func.count().filter(
-                and_(pairwise, CompetitionMatch.winner_participant_id.is_(None))
-            ),
-            func.count().filter(
-                and_(
-                    pairwise,
-                    CompetitionMatch.winner_participant_id.is_not(None),
-                    CompetitionMatch.winner_participant_id != mine.id,
-                )
-            ),
-            func.avg(own_score),
-            func.max(own_score),
-        )
-        .select_from(CompetitionMatch)
-        .join(Competition, Competition.id == CompetitionMatch.competition_id)
-        .join(
-            mine,
-            or_(
-                CompetitionMatch.participant1_id == mine.id,
-                CompetitionMatch.participant2_id == mine.id,
-            ),
-        )
-        .join(UniversityAgent, UniversityAgent.id == mine.agent_id)
-        .where(*conditions)
-        .group_by(
-            UniversityAgent.id,
-            UniversityAgent.name,
-            UniversityAgent.agent_type,
-            UniversityAgent.specialization,
-        )
-    ).all()
-
-    records = pd.DataFrame(
-        rows,
-        columns=[
-            "agent_id",
-            "agent",
-            "agent_type",
-            "specialization",
-            "matches",
-            "wins",
-            "draws",
-            "losses",
-            "average_score",
-            "highest_score",
-        ],
-    )
-    if records.empty:
+    if results.empty:
         return pd.DataFrame(columns=RECORD_COLUMNS)
 
-    # One row per agent: the aggregate is bounded by the number of agents,
-    # so ranking it here is cheap.
+    # A few rows per agent (one per competition): bounded by the agents, so
+    # summing and ranking them here is cheap.
+    records = results.groupby(
+        ["agent_id", "agent", "agent_type", "specialization"],
+        as_index=False,
+        dropna=False,
+    ).agg(
+        matches=("matches", "sum"),
+        wins=("wins", "sum"),
+        draws=("draws", "sum"),
+        losses=("losses", "sum"),
+        score_sum=("score_sum", "sum"),
+        scored=("scored", "sum"),
+        highest_score=("highest_score", "max"),
+    )
+    records["specialization"] = records["specialization"].astype(object)
+    records.loc[records["specialization"].isna(), "specialization"] = None
     two_sided = records["wins"] + records["draws"] + records["losses"]
     records["win_rate"] = records["wins"] / two_sided.where(two_sided > 0)
-    records["average_score"] = records["average_score"].astype(float)
-    records["highest_score"] = records["highest_score"].astype(float)
+    records["average_score"] = records["score_sum"] / records["scored"].where(
+        records["scored"] > 0
+    )
     records["_rate"] = records["win_rate"].fillna(-1.0)
     records["_average"] = records["average_score"].fillna(float("-inf"))
     records = records.sort_values(
@@ -303,9 +253,9 @@ def pairwise_win_rates(
         .group_by(agent.name, opponent.name)
         .order_by(agent.name, opponent.name)
     ).all()
-    pairs = pd.DataFrame(rows, columns=PAIR_COLUMNS[:-1])
+    pairs = pd.DataFrame(rows, columns=WIN_RATE_COLUMNS[:-1])
     if pairs.empty:
-        return pd.DataFrame(columns=PAIR_COLUMNS)
+        return pd.DataFrame(columns=WIN_RATE_COLUMNS)
     for column in ("matches", "wins", "draws", "losses"):
         pairs[column] = pairs[column].astype(int)
     pairs["win_rate"] = (pairs["wins"] + pairs["draws"] / 2) / pairs["matches"]
@@ -328,6 +278,43 @@ def competition_standings(
 #: Bootstrap resamples behind the rating intervals of the page and the CSV
 #: export (the ratings module's default): one number, so both agree.
 BOOTSTRAP_ROUNDS = 200
+
+#: Completed matches in scope up to which the Leaderboard page (and the
+#: agent profile, which shares its cached answer) computes the intervals
+#: without being asked.
+INTERVALS_BY_DEFAULT_UP_TO = 50_000
+
+
+def leaderboard_arguments(
+    *,
+    competition_id: str | None = None,
+    agent_type: str | None = None,
+    specialization: str | None = None,
+    played_from: date | None = None,
+    played_to: date | None = None,
+    intervals: bool = True,
+) -> dict[str, Any]:
+    """The keyword arguments of ``rated_leaderboard`` as the pages pass them
+    to the cache, always built here, in one order, so that the Leaderboard
+    page and an agent profile asking for the same leaderboard share one
+    cached answer (one fit and bootstrap per university, not one per
+    profile)."""
+    return {
+        "bootstrap_rounds": BOOTSTRAP_ROUNDS if intervals else 0,
+        "competition_id": competition_id,
+        "agent_type": agent_type,
+        "specialization": specialization,
+        "played_from": played_from,
+        "played_to": played_to,
+    }
+
+
+def intervals_by_default(version: tuple) -> bool:
+    """Whether a page computes the intervals without being asked: up to
+    ``INTERVALS_BY_DEFAULT_UP_TO`` completed matches in scope (the first
+    element of ``results_version``)."""
+    return version[0] <= INTERVALS_BY_DEFAULT_UP_TO
+
 
 #: The columns of ``rated_leaderboard``, in order.
 RATED_COLUMNS = [
@@ -355,6 +342,10 @@ RATED_COLUMNS = [
 #: The ``group`` label of agents without a rating.
 UNRATED_GROUP = "no rating"
 
+#: How a page shows the open side of a rating interval (an infinite bound:
+#: see ``university_models.ratings.bootstrap_intervals``).
+UNBOUNDED = "unbounded"
+
 
 def results_version(
     session: Session, university_id: str, *, competition_id: str | None = None
@@ -380,49 +371,35 @@ def rated_leaderboard(
 ) -> pd.DataFrame:
     """The ratings leaderboard (``university_models.ratings.leaderboard``:
     rating with its 95% interval, ranks shared within each comparison
-    group, points) with each agent's type, specialization, win rate and
-    highest score from ``match_records``, and the ``group`` label of
-    ``group_labels``.
+    group, points, each agent's type, specialization, win rate and highest
+    score) with the ``group`` label of ``group_labels``.
 
     Rules: the date range is UTC days, both ends included; the intervals
     use ``BOOTSTRAP_ROUNDS`` resamples unless told otherwise. Pages cache it
-    with ``results_version`` as the freshness of the key."""
+    with ``results_version`` as the freshness of the key. The matches are
+    aggregated once (``ratings.agent_results``) and counted per pair once
+    (``ratings.pair_counts``)."""
     from university_models.ratings import leaderboard
 
-    records = match_records(
-        session,
-        university_id,
-        competition_id=competition_id,
-        agent_type=agent_type,
-        specialization=specialization,
-        played_from=played_from,
-        played_to=played_to,
-    )
-    if records.empty:
-        # Nothing to rate; also spares ratings.leaderboard an empty merge.
-        return pd.DataFrame(columns=RATED_COLUMNS)
-
-    start, end = day_range(played_from, played_to)
+    start, end = _inclusive_times(played_from, played_to)
     board = leaderboard(
         session,
         university_id,
-        competition_id=competition_id,
-        agent_type=agent_type,
-        specialization=specialization,
+        competition_id=competition_id or None,
+        agent_type=agent_type or None,
+        specialization=specialization or None,
         played_from=start,
-        # The ratings take an inclusive end; the last microsecond of the day.
-        played_to=None if end is None else end - timedelta(microseconds=1),
+        played_to=end,
         bootstrap_rounds=(
             BOOTSTRAP_ROUNDS if bootstrap_rounds is None else bootstrap_rounds
         ),
     )
-    extra = records[
-        ["agent_id", "agent_type", "specialization", "win_rate", "highest_score"]
-    ]
-    merged = board.merge(extra, on="agent_id", how="left")
-    merged["group"] = group_labels(merged["component"])
-    merged.attrs = dict(board.attrs)
-    return merged[RATED_COLUMNS]
+    if board.empty:
+        return pd.DataFrame(columns=RATED_COLUMNS)
+    board["group"] = group_labels(board["component"])
+    rated = board[RATED_COLUMNS]
+    rated.attrs = dict(board.attrs)
+    return rated
 
 
 def group_labels(component: pd.Series) -> pd.Series:
@@ -441,6 +418,17 @@ def group_labels(component: pd.Series) -> pd.Series:
         for number in component
     ]
     return pd.Series(labels, index=component.index, dtype=object)
+
+
+def bound_label(value: Any) -> str | None:
+    """A rating bound as a person reads it: whole rating points,
+    ``UNBOUNDED`` for an open side (+inf or -inf: the results do not bound
+    the rating that way), None without an interval (NaN)."""
+    if value is None or pd.isna(value):
+        return None
+    if math.isinf(value):
+        return UNBOUNDED
+    return f"{value:.0f}"
 
 
 def _agents(count: int) -> str:
