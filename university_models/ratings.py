@@ -50,6 +50,7 @@ from scipy.sparse.csgraph import breadth_first_order, connected_components
 from scipy.stats import chi2
 from sqlalchemy import and_, func, select, union_all
 from sqlalchemy.orm import Session, aliased
+from threadpoolctl import threadpool_limits
 
 from university_models.errors import InvalidInput
 from university_models.models import (
@@ -280,6 +281,11 @@ class _PairTable:
         return np.bincount(self.i, per_pair, size) + np.bincount(self.j, per_pair, size)
 
 
+# The fits solve many small dense systems: BLAS threads cost more to start
+# and synchronise than they save there, and they fight the server's other
+# work for the cores (a 300-agent bootstrap took 26 s with threads and 1.5 s
+# without, on two cores).
+@threadpool_limits.wrap(limits=1, user_api="blas")
 def _fit_strengths(
     table: _PairTable, cells: np.ndarray, start: np.ndarray | None = None
 ) -> np.ndarray:
