@@ -216,8 +216,8 @@ metrics[2].metric(
     f"{profile['competition_wins']} / {profile['competition_draws']}"
     f" / {profile['competition_losses']}",
 )
-# An agent that never finished a match has no score yet, not a score of 0.
-competed = profile["last_competed_at"] is not None
+# An agent without a scored match has no score yet, not a score of 0.
+competed = profile["scored_matches"] > 0
 metrics[3].metric(
     "Average score", f"{profile['average_score']:.3f}" if competed else "—"
 )

@@ -40,6 +40,7 @@ from university_models.models import (
     University,
     UniversityAgent,
 )
+from university_models.queries.overview import activity_timeline
 from university_models.services.competitions import (
     add_participant,
     schedule_competition,
@@ -123,6 +124,38 @@ def jsonl(rows: list[dict]) -> str:
 
 
 # --- formats ---------------------------------------------------------------
+
+
+def test_a_record_without_played_at_keeps_no_time_and_is_not_todays_activity(
+    engine, university_id
+):
+    rows = [{"agent_a": "a", "agent_b": "b", "winner": "model_a"}] * 3
+
+    report = run_import(engine, jsonl(rows), file_name="history.jsonl")
+
+    assert {m["completed_at"] for m in matches_of(engine, report.competition_id)} == {
+        None
+    }
+    with read_session(engine) as session:
+        timeline = activity_timeline(session, university_id, days=7)
+        agent = session.scalars(
+            select(UniversityAgent).where(UniversityAgent.name == "a")
+        ).one()
+        assert (agent.competition_wins, agent.last_competed_at) == (3, None)
+    assert timeline["matches_completed"].sum() == 0
+
+
+def test_a_match_played_in_the_future_is_refused_and_nothing_written(
+    engine, university_id
+):
+    later = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    rows = [{"agent_a": "a", "agent_b": "b", "winner": "tie", "played_at": later}]
+    before = row_counts(engine)
+
+    with pytest.raises(InvalidInput, match="line 1: column played_at .* future"):
+        run_import(engine, jsonl(rows), file_name="future.jsonl")
+
+    assert row_counts(engine) == before
 
 
 def test_csv_with_bom_crlf_and_quoted_commas_and_newlines_is_read(

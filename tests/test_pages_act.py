@@ -313,6 +313,29 @@ def click_agent_row(app: AppTest, row: int) -> AppTest:
     return app.run()
 
 
+def test_an_agent_without_a_scored_match_shows_no_score_rather_than_zero(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    ada, bob = make_agents(sqlite_configured, university_id, "Ada", "Bob")
+    competition_id = make_competition(
+        sqlite_configured, university_id, [ada, bob], start=True
+    )
+    app = open_page("agents")
+    app.selectbox(key="profile_agent").set_value(ada).run()
+    scores = {m.label: m.value for m in app.metric}
+    assert (scores["Average score"], scores["Highest score"]) == ("—", "—")
+
+    play_all(sqlite_configured, competition_id, complete=False)
+    st.cache_data.clear()
+    app = open_page("agents")
+    app.selectbox(key="profile_agent").set_value(ada).run()
+
+    scores = {m.label: m.value for m in app.metric}
+    # Ada played the first side of the only match and scored 2.
+    assert (scores["Average score"], scores["Highest score"]) == ("2.000", "2.000")
+
+
 def test_a_clicked_agent_stays_open_when_the_table_filters_change(sqlite_configured):
     university_id = make_university(sqlite_configured)
     _, bob, _ = make_agents(sqlite_configured, university_id, "Ada", "Bob", "Cy")

@@ -459,19 +459,29 @@ def university_id(engine) -> str:
 
 
 def league(engine, university_id) -> None:
-    """ann beats bob 3-1 and draws once, bob beats cy twice, cy beats ann
-    once; a solo competition where solo-only and ann are scored."""
+    """ann beats bob 3-1 and draws once (when is unknown), bob beats cy
+    twice in 2025, cy beats ann once in 2026; a solo competition where
+    solo-only and ann are scored."""
     rows = (
         [{"agent_a": "ann", "agent_b": "bob", "winner": "agent_a"}] * 3
         + [{"agent_a": "bob", "agent_b": "ann", "winner": "agent_a"}]
         + [{"agent_a": "ann", "agent_b": "bob", "winner": "tie"}]
-        + [{"agent_a": "bob", "agent_b": "cy", "score_a": 2, "score_b": 1}] * 2
+        + [
+            {
+                "agent_a": "bob",
+                "agent_b": "cy",
+                "score_a": 2,
+                "score_b": 1,
+                "played_at": "2025-06-01T00:00:00Z",
+            }
+        ]
+        * 2
         + [
             {
                 "agent_a": "cy",
                 "agent_b": "ann",
                 "winner": "agent_a",
-                "played_at": "2030-01-01T00:00:00Z",
+                "played_at": "2026-06-01T00:00:00Z",
             }
         ]
     )
@@ -554,17 +564,19 @@ def test_leaderboard_filters_by_competition_type_and_time(engine, university_id)
         students = leaderboard(
             session, university_id, agent_type="student", bootstrap_rounds=0
         )
-        before_2030 = leaderboard(
+        in_2025 = leaderboard(
             session,
             university_id,
-            played_to=datetime(2029, 12, 31, tzinfo=UTC),
+            played_to=datetime(2025, 12, 31, tzinfo=UTC),
             bootstrap_rounds=0,
         )
 
     assert sorted(only_tasks["agent"]) == ["ann", "solo-only"]
     assert only_tasks["rating"].isna().all()
     assert list(students["agent"]) == ["solo-only"]
-    cy = before_2030.set_index("agent").loc["cy"]
+    # Only the matches known to be played by then: not the undated ones.
+    assert sorted(in_2025["agent"]) == ["bob", "cy"]
+    cy = in_2025.set_index("agent").loc["cy"]
     assert (cy.wins, cy.losses) == (0, 2)
 
 
@@ -913,7 +925,7 @@ def test_results_version_changes_when_a_correction_swaps_the_scores_at_the_same_
     # decided matches), which a correction that swaps the scores and keeps
     # completed_at leaves as it was, so the page kept the old leaderboard.
     match_id, _, _ = played_match(engine, university_id)
-    when = datetime(2030, 1, 1, 12, tzinfo=UTC)
+    when = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
     def record(first: float, second: float) -> tuple:
         with transaction(engine) as session:

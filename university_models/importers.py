@@ -60,6 +60,7 @@ from university_models.services.competitions import (
     find_competition,
     schedule_competition,
 )
+from university_models.services.training_data import CLOCK_SKEW
 from university_models.services.universities import (
     find_university,
     lock_university_for_write,
@@ -485,7 +486,8 @@ def _round(value: Any, where: str) -> str | int | None:
 
 
 def _played_at(value: Any, where: str) -> datetime | None:
-    """An ISO 8601 time; naive times are read as UTC."""
+    """An ISO 8601 time; naive times are read as UTC; at most ``CLOCK_SKEW``
+    ahead of now."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str):
@@ -500,9 +502,16 @@ def _played_at(value: Any, where: str) -> datetime | None:
             f"{where}: column played_at is {value!r}: expected an ISO 8601 time "
             "such as 2024-05-01T12:30:00Z."
         ) from None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    moment = moment.astimezone(UTC)
+    # The clock-skew rule of recorded results: a match played in the future
+    # would hold the agents' last_competed_at hostage until that moment.
+    if moment > utcnow() + CLOCK_SKEW:
+        raise InvalidInput(
+            f"{where}: column played_at is {value!r}, which is in the future: "
+            "expected the time the match was played."
+        )
+    return moment
 
 
 def pairwise_record(
@@ -772,9 +781,12 @@ def import_results(
       a per-task record without a score is not written and is counted in
       ``skipped_unscored``; a record identical to one before it (after
       normalising) is written too and counted in ``duplicates``;
-    * a match's time is its ``played_at`` (naive times are UTC), else the
-      time of the import; the competition's scheduled and actual window runs
-      from the first to the last match (at least one second), it is
+    * a match's time (``started_at`` and ``completed_at``) is its
+      ``played_at`` (naive times are UTC); without one it has no time, since
+      when it was played is unknown (the import's time would show history as
+      today's activity). The competition's scheduled and actual window runs
+      from the first to the last match, or to the import's time when a
+      match has no time (at least one second), it is
       ``completed``, and its participants are ranked by the standings
       (points for pairwise types, mean score for solo and challenge);
     * the agents' counters are recomputed once per agent at the end.
@@ -853,7 +865,6 @@ def import_results(
                 open_text, file_format, competition_type, lower_is_better
             ),
             total=scan.writable,
-            import_time=import_time,
             progress=progress,
         )
 
@@ -972,7 +983,6 @@ def _write_matches(
     records: Iterator[tuple],
     *,
     total: int,
-    import_time: datetime,
     progress: Progress | None,
 ) -> int:
     """Insert one completed match per scored record, in batches."""
@@ -998,7 +1008,7 @@ def _write_matches(
         batch = []
 
     for item in records:
-        row = _match_row(item[0], participants, import_time)
+        row = _match_row(item[0], participants)
         if row is None:
             continue
         number += 1
@@ -1028,11 +1038,12 @@ def _new_ids(count: int) -> list[str]:
 
 
 def _match_row(
-    record: PairwiseRecord | TaskRecord,
-    participants: dict[str, str],
-    import_time: datetime,
+    record: PairwiseRecord | TaskRecord, participants: dict[str, str]
 ) -> dict[str, Any] | None:
-    moment = record.played_at or import_time
+    # A record without played_at was played at a time nobody knows: the
+    # match keeps no time rather than the import's, which would count
+    # history as today's activity.
+    moment = record.played_at
     if isinstance(record, PairwiseRecord):
         first = participants[record.agent_a]
         second = participants[record.agent_b]

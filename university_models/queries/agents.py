@@ -230,8 +230,31 @@ def curriculum_path_choices(session: Session, university_id: str) -> pd.DataFram
 def agent_profile(
     session: Session, university_id: str, agent_id: str
 ) -> dict[str, Any] | None:
-    """The agent's own row with its current path and level names, as a dict;
-    None when the agent is not in this university."""
+    """The agent's own row with its current path and level names, and
+    ``scored_matches``, how many completed matches gave it a score, as a
+    dict; None when the agent is not in this university."""
+    sides = CompetitionMatch.__table__
+    mine = select(CompetitionParticipant.id).where(
+        CompetitionParticipant.agent_id == agent_id
+    )
+    scored = (
+        select(func.count())
+        .select_from(sides)
+        .where(
+            sides.c.status == "completed",
+            or_(
+                and_(
+                    sides.c.participant1_id.in_(mine),
+                    sides.c.participant1_score.is_not(None),
+                ),
+                and_(
+                    sides.c.participant2_id.in_(mine),
+                    sides.c.participant2_score.is_not(None),
+                ),
+            ),
+        )
+        .scalar_subquery()
+    )
     row = (
         session.execute(
             select(
@@ -248,6 +271,7 @@ def agent_profile(
                 UniversityAgent.competition_wins,
                 UniversityAgent.competition_draws,
                 UniversityAgent.competition_losses,
+                scored.label("scored_matches"),
                 UniversityAgent.average_score,
                 UniversityAgent.highest_score,
                 UniversityAgent.current_challenge_index,
