@@ -419,15 +419,16 @@ def test_match_records_count_wins_draws_losses_and_rank(engine, two_universities
     by_agent = records.set_index("agent")
     ada = by_agent.loc["Lyceum Ada"]
     assert (ada.matches, ada.wins, ada.draws, ada.losses) == (3, 1, 1, 0)
-    assert ada.win_rate == pytest.approx(0.5)
+    # A draw is half a win.
+    assert ada.win_rate == pytest.approx(0.75)
     assert ada.highest_score == pytest.approx(1.0)
     assert ada.average_score == pytest.approx((1.0 + 0.5 + 0.8) / 3)
     bob = by_agent.loc["Lyceum Bob"]
     assert (bob.wins, bob.draws, bob.losses) == (1, 0, 1)
     cyd = by_agent.loc["Lyceum Cyd"]
     assert (cyd.wins, cyd.draws, cyd.losses) == (0, 1, 1)
-    # Ada and Bob both win half their two-sided matches; Ada's average is
-    # higher, so she ranks first.
+    # Ada (a win and a draw) is ahead of Bob (a win and a loss), who is
+    # ahead of Cyd (a draw and a loss).
     assert records["agent"].tolist() == ["Lyceum Ada", "Lyceum Bob", "Lyceum Cyd"]
     assert records["rank"].tolist() == [1, 2, 3]
 
@@ -548,7 +549,8 @@ def test_rated_leaderboard_adds_win_rate_and_highest_score_to_the_ratings(
     by_agent = board.set_index("agent")
     assert list(board.columns) == leaderboard.RATED_COLUMNS
     assert set(by_agent.index) == {"Lyceum Ada", "Lyceum Bob", "Lyceum Cyd"}
-    assert by_agent.loc["Lyceum Ada", "win_rate"] == pytest.approx(0.5)
+    # A win and a draw (half a win) in two two-sided matches.
+    assert by_agent.loc["Lyceum Ada", "win_rate"] == pytest.approx(0.75)
     assert by_agent.loc["Lyceum Ada", "highest_score"] == pytest.approx(1.0)
     assert by_agent.loc["Lyceum Cyd", "agent_type"] == "researcher"
     assert board["rating"].notna().all()

@@ -55,6 +55,7 @@ from university_models.ratings import (
 from university_models.services.agents import update_agent
 from university_models.services.competitions import (
     add_participant,
+    disqualify_participant,
     find_competition,
     record_match_result,
     schedule_competition,
@@ -796,7 +797,8 @@ def test_rated_leaderboard_reads_the_matches_once_per_aggregate_without_an_or_jo
     # Win rate and highest score come from that one aggregate, and agree
     # with the records the exports count.
     rows = board.set_index("agent")
-    assert rows.loc["ann", "win_rate"] == pytest.approx(3 / 6)
+    # Three wins and a draw (half a win) in six two-sided matches.
+    assert rows.loc["ann", "win_rate"] == pytest.approx((3 + 0.5) / 6)
     assert rows.loc["bob", "highest_score"] == pytest.approx(2.0)
     assert rows.loc["solo-only", "highest_score"] == pytest.approx(0.8)
     assert math.isnan(rows.loc["solo-only", "win_rate"])
@@ -981,3 +983,19 @@ def test_fits_solve_with_one_blas_thread(monkeypatch):
     fit_ratings(pairs(("a", "b", 5, 3, 1), ("b", "c", 4, 4, 2)))
 
     assert threads_seen and set(threads_seen) == {1}
+
+
+def test_a_walkover_gives_no_rating_evidence(engine, university_id):
+    match_id, ann, bob = played_match(engine, university_id)
+    with transaction(engine) as session:
+        match = session.get(CompetitionMatch, match_id)
+        bob_side = match.participant2_id
+        disqualify_participant(session, bob_side)
+
+    with read_session(engine) as session:
+        counts = pair_counts(session, university_id)
+        board = leaderboard(session, university_id, bootstrap_rounds=0)
+
+    # Ann won by walkover: a win in her record, nothing for the ratings.
+    assert counts.empty
+    assert board.set_index("agent").loc["ann", "wins"] == 1

@@ -48,7 +48,7 @@ from scipy.optimize import brentq, minimize
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 from scipy.stats import chi2
-from sqlalchemy import and_, func, select, union_all
+from sqlalchemy import and_, false, func, select, union_all
 from sqlalchemy.orm import Session, aliased
 from threadpoolctl import threadpool_limits
 
@@ -60,6 +60,7 @@ from university_models.models import (
     University,
     UniversityAgent,
 )
+from university_models.services.competitions import FORFEIT
 from university_models.standings import parse_rules
 
 log = logging.getLogger(__name__)
@@ -836,6 +837,23 @@ def _agent_filter(agent, agent_type: str | None, specialization: str | None) -> 
     return conditions
 
 
+def win_rate(wins: pd.Series, draws: pd.Series, losses: pd.Series) -> pd.Series:
+    """Wins plus half the draws over the two-sided matches; NaN without any.
+
+    Rule: a draw is half a win, as in the ratings and the pairwise heatmap,
+    so the three never disagree about the same matches."""
+    two_sided = wins + draws + losses
+    return (wins + 0.5 * draws) / two_sided.where(two_sided > 0)
+
+
+#: True for a match decided on the field, false for a walkover (a
+#: disqualified side's unplayed match, marked by the competitions service):
+#: a walkover says nothing about who plays better.
+PLAYED_ON_THE_FIELD = func.coalesce(
+    CompetitionMatch.match_config[FORFEIT].as_boolean(), false()
+).is_(false())
+
+
 def pair_counts(
     session: Session,
     university_id: str,
@@ -851,11 +869,12 @@ def pair_counts(
 
     Rule: with an agent type or specialization filter, only matches between
     two agents that both pass it count (ratings within the chosen
-    population). ``played_from`` / ``played_to`` bound ``completed_at``
-    (inclusive). Columns: ``PAIR_COUNT_COLUMNS``, agents by NAME (unique within a
-    university: the agents service refuses a taken one), so that the fit
-    and the bootstrap order and seed by what the results say, never by
-    random ids.
+    population). Walkovers (``PLAYED_ON_THE_FIELD`` false) do not count: the
+    standings give their points, the ratings measure play. ``played_from`` /
+    ``played_to`` bound ``completed_at`` (inclusive). Columns:
+    ``PAIR_COUNT_COLUMNS``, agents by NAME (unique within a university: the
+    agents service refuses a taken one), so that the fit and the bootstrap
+    order and seed by what the results say, never by random ids.
     """
     # Grouped per pair of agent ids over the matches and their two
     # participants; only that aggregate, one row per pair, is joined to the
@@ -878,6 +897,7 @@ def pair_counts(
         .join(Competition, Competition.id == CompetitionMatch.competition_id)
         .join(first, first.id == CompetitionMatch.participant1_id)
         .join(second, second.id == CompetitionMatch.participant2_id)
+        .where(PLAYED_ON_THE_FIELD)
         .group_by(first.agent_id, second.agent_id)
     )
     if agent_type is not None or specialization is not None:
@@ -1090,7 +1110,8 @@ def leaderboard(
       ``rules["points"]`` (default 3 / 1 / 0), summed over competitions.
     * average_score: the mean of the agent's own scores (unscored matches
       left out), NaN when none; highest_score: the highest of them.
-    * win_rate: wins over two-sided matches (NaN without any).
+    * win_rate: wins plus half the draws over two-sided matches (NaN
+      without any), as the pairwise heatmap counts them.
     * agent_type, specialization: the agent's, for the page's table.
     * component: the connected group of the comparison graph the agent
       belongs to (NaN without a rating), numbered in display order: 0 the
@@ -1213,8 +1234,7 @@ def _results_by_agent(session: Session, results: pd.DataFrame) -> pd.DataFrame:
         board["score_sum"] / board["scored"].where(board["scored"] > 0, 1),
         np.nan,
     )
-    two_sided = board["wins"] + board["draws"] + board["losses"]
-    board["win_rate"] = board["wins"] / two_sided.where(two_sided > 0)
+    board["win_rate"] = win_rate(board["wins"], board["draws"], board["losses"])
     for column in ("matches", "wins", "draws", "losses"):
         board[column] = board[column].astype(int)
     board["specialization"] = board["specialization"].astype(object)

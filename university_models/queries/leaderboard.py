@@ -135,14 +135,14 @@ def match_records(
     Rules: the same counting as ``refresh_agent_counters`` (a draw is a
     completed two-sided match without a winner; solo matches count in
     ``matches`` and the scores but in neither wins, draws nor losses);
-    ``win_rate`` is wins over two-sided matches (NaN without any); the date
+    ``win_rate`` is ``ratings.win_rate`` (a draw is half a win); the date
     range applies to ``completed_at`` (UTC days, both ends included). Rank
     is by win rate, then average score, best first; agents level on both
     share a rank (1, 2, 2, 4); agents without a two-sided match rank after
     the others, by average score. Aggregated once in the database by
     ``university_models.ratings.agent_results``, the aggregate the ratings
     leaderboard reads too."""
-    from university_models.ratings import agent_results
+    from university_models.ratings import agent_results, win_rate
 
     start, end = _inclusive_times(played_from, played_to)
     results = agent_results(
@@ -174,8 +174,7 @@ def match_records(
     )
     records["specialization"] = records["specialization"].astype(object)
     records.loc[records["specialization"].isna(), "specialization"] = None
-    two_sided = records["wins"] + records["draws"] + records["losses"]
-    records["win_rate"] = records["wins"] / two_sided.where(two_sided > 0)
+    records["win_rate"] = win_rate(records["wins"], records["draws"], records["losses"])
     records["average_score"] = records["score_sum"] / records["scored"].where(
         records["scored"] > 0
     )
