@@ -1787,3 +1787,38 @@ def test_cancel_cancels_unfinished_matches_and_keeps_results(engine):
     with transaction(engine) as session:
         cancel_competition(session, scheduled)
     assert competition_status(engine, scheduled) == "cancelled"
+
+
+# --- hostile input ---------------------------------------------------------
+
+
+def test_competition_name_and_description_with_nul_are_refused_on_both_engines(
+    engine,
+):
+    # PostgreSQL raised psycopg.DataError for a NUL in these text columns.
+    university_id, _ = make_scene(engine, agents=0)
+    refusals = {
+        "competition name": {"name": "Cup\x00"},
+        "competition description": {"description": "Rules:\n\x00"},
+        "benchmark id": {"benchmark_id": "mmlu\x00"},
+    }
+
+    for field, values in refusals.items():
+        arguments = {"name": "Cup", "competition_type": "solo", **window(), **values}
+        assert_refused(
+            engine,
+            InvalidInput,
+            lambda s, a=arguments: schedule_competition(s, university_id, **a),
+            rf"^The {field} .* holds the control character U\+0000 \(NUL\) at "
+            r"position \d+: remove it",
+        )
+    with pytest.raises(InvalidInput, match="one line of plain text"):
+        schedule(engine, university_id, name="Spring\nCup")
+
+    competition_id = schedule(
+        engine, university_id, name="Cup", description="  Line one\n\tLine two  "
+    )
+    with read_session(engine) as session:
+        assert session.get(Competition, competition_id).description == (
+            "Line one\n\tLine two"
+        )

@@ -725,6 +725,62 @@ def test_record_refuses_bad_values_and_changes_nothing(engine):
         )
 
 
+def test_curriculum_texts_with_nul_are_refused_on_both_engines(engine):
+    # PostgreSQL raised psycopg.DataError for a NUL in these text columns.
+    university_id, _agent = university_with_agent(engine)
+    _u, _a, path_id, _levels = scene(engine, [{}])
+    refusals = {
+        "description": lambda s: curriculum.create_path(
+            s, university_id, name="P", description="Intro\x00"
+        ),
+        "version": lambda s: curriculum.create_path(
+            s, university_id, name="P", version="1.0\x00"
+        ),
+        "level description": lambda s: curriculum.add_level(
+            s, path_id, name="L", challenges=[1], description="\x00"
+        ),
+        "theoretical content": lambda s: curriculum.add_level(
+            s, path_id, name="L", challenges=[1], theoretical_content="a\n\x00"
+        ),
+    }
+
+    for what, action in refusals.items():
+        message = refused(
+            engine, InvalidInput, action, match=r"U\+0000 \(NUL\) at position"
+        )
+        assert what.split()[-1] in message and "remove it" in message
+    for tags in (["nlp", "ma\x00th"], ["a\nb"]):
+        refused(
+            engine,
+            InvalidInput,
+            lambda s, t=tags: curriculum.create_path(
+                s, university_id, name="P", tags=t
+            ),
+            match=r"tag.*U\+00(00|0A)",
+        )
+        refused(
+            engine,
+            InvalidInput,
+            lambda s, t=tags: curriculum.add_level(
+                s, path_id, name="L", challenges=[1], tags=t
+            ),
+            match=r"tag.*U\+00(00|0A)",
+        )
+
+
+def test_level_content_keeps_its_tabs_line_breaks_and_indentation(engine):
+    _u, _a, path_id, _levels = scene(engine, [{}])
+    content = "    code block\n\tindented\r\nlast line\n"
+
+    with transaction(engine) as session:
+        level_id = curriculum.add_level(
+            session, path_id, name="L", challenges=[1], theoretical_content=content
+        ).id
+
+    with read_session(engine) as session:
+        assert session.get(CurriculumLevel, level_id).theoretical_content == content
+
+
 def test_record_refuses_a_result_older_than_the_previous_one(engine):
     _u, agent_id, path_id, (first, _second) = scene(engine)
     enrol(engine, agent_id, path_id)

@@ -42,6 +42,8 @@ from university_models.models import (
 from university_models.services.agents import refresh_agent_counters
 from university_models.services.training_data import CLOCK_SKEW
 from university_models.services.universities import (
+    clean_name,
+    clean_text,
     json_error_text,
     lock_university_for_write,
     storable_json,
@@ -283,12 +285,15 @@ def schedule_competition(
 ) -> Competition:
     """Schedule a competition in a university.
 
-    Rules: the name is trimmed, non-empty, at most 255 characters and unique
-    in the university ignoring case (the importer and the CLI find
-    competitions by name; a taken name is ``Conflict``, as for university,
-    agent and path names). The type is one of ``COMPETITION_TYPES``;
-    ``rules`` and ``evaluation_config`` are JSON objects (dicts or JSON text,
-    default ``{}``) and the rules must be ones ``parse_rules`` can apply.
+    Rules: the name is trimmed, non-empty, at most 255 characters, one line
+    without control characters (``clean_name``) and unique in the
+    university ignoring case (the importer and the CLI find competitions by
+    name; a taken name is ``Conflict``, as for university, agent and path
+    names); the description is free text whose only control characters are
+    tabs and line breaks, the benchmark id one line of at most 255
+    characters. The type is one of ``COMPETITION_TYPES``; ``rules`` and
+    ``evaluation_config`` are JSON objects (dicts or JSON text, default
+    ``{}``) and the rules must be ones ``parse_rules`` can apply.
     The window has time-zone aware ends, start strictly before end.
     ``max_participants`` (competitors) is a positive integer. Quota: the
     scheduled or active competitions whose windows overlap the new one
@@ -301,14 +306,11 @@ def schedule_competition(
     """
     university = lock_university_for_write(session, university_id)
 
-    name = name.strip() if isinstance(name, str) else ""
-    if not name:
-        raise InvalidInput("The competition name is empty: give it a name.")
-    if len(name) > 255:
-        raise InvalidInput(
-            f"The competition name {name[:40]!r}... has {len(name)} characters: "
-            "use at most 255."
-        )
+    name = clean_name(name, what="competition name")
+    description = clean_text(description, what="competition description")
+    benchmark_id = clean_text(
+        benchmark_id, what="benchmark id", max_length=255, single_line=True
+    )
     if competition_type not in COMPETITION_TYPES:
         raise InvalidInput(
             f"Competition type {competition_type!r} is unknown: use one of "

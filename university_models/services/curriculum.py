@@ -50,6 +50,7 @@ from university_models.services.training_data import CLOCK_SKEW
 from university_models.services.universities import (
     clean_name,
     lock_university_for_write,
+    refuse_control_characters,
     storable_json,
 )
 
@@ -111,17 +112,42 @@ def _json_list(value: Any, what: str, *, allow_none: bool = True) -> list | None
 
 
 def _optional_text(value: Any, what: str) -> str | None:
-    if value is not None and not isinstance(value, str):
+    """Free text kept as written (a level's content may start with an
+    indented block), refused unless text without control characters other
+    than tabs and line breaks (NUL above all: PostgreSQL cannot store it)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
         raise InvalidInput(f"The {what} {value!r} is not a text: give a text.")
-    return value
+    return refuse_control_characters(value, what=f"The {what}", single_line=False)
 
 
 def _tags(value: Any) -> list[str]:
+    """Rule: a list of non-empty one-line texts (no control character),
+    each trimmed."""
     tags = _json_list(value, "tags") or []
     for tag in tags:
         if not isinstance(tag, str) or not tag.strip():
             raise InvalidInput(f"The tag {tag!r} is not a non-empty text: fix it.")
+        refuse_control_characters(tag.strip(), what="The tag", single_line=True)
     return [tag.strip() for tag in tags]
+
+
+def _version(value: Any) -> str:
+    """Rule: one line of 1 to 20 characters without control characters,
+    trimmed."""
+    if (
+        not isinstance(value, str)
+        or not value.strip()
+        or len(value.strip()) > VERSION_MAX_LENGTH
+    ):
+        raise InvalidInput(
+            f"The version {value!r} must be a text of 1 to "
+            f"{VERSION_MAX_LENGTH} characters, such as '1.0.0'."
+        )
+    return refuse_control_characters(
+        value.strip(), what="The version", single_line=True
+    )
 
 
 def _aware(value: datetime, what: str) -> datetime:
@@ -281,8 +307,10 @@ def create_path(
     Rules: the name is trimmed, non-empty, at most 255 characters; the
     difficulty is one of the spec's four; the estimated duration is a whole
     number of hours above 0; the status is ``active``, ``draft`` or
-    ``archived``; the version is a non-empty text of at most 20 characters;
-    tags are a list of texts; ``prerequisites`` follows the format of
+    ``archived``; the version is one line of 1 to 20 characters; tags are
+    a list of non-empty one-line texts; the description is free text (tabs
+    and line breaks are its only control characters: NUL and the others
+    are refused); ``prerequisites`` follows the format of
     ``_validate_path_prerequisites`` and may only name paths of the same
     university; the name is unique in the university, in any case
     (``Conflict``), because people and the ``curriculum`` command find a path
@@ -315,15 +343,7 @@ def create_path(
             f"The path status {status!r} is unknown: choose one of "
             f"{', '.join(PATH_STATUSES)}."
         )
-    if (
-        not isinstance(version, str)
-        or not version.strip()
-        or len(version.strip()) > VERSION_MAX_LENGTH
-    ):
-        raise InvalidInput(
-            f"The version {version!r} must be a text of 1 to "
-            f"{VERSION_MAX_LENGTH} characters, such as '1.0.0'."
-        )
+    version = _version(version)
     if not isinstance(is_public, bool):
         raise InvalidInput(f"is_public {is_public!r} must be true or false.")
     cleaned = _validate_path_prerequisites(session, university_id, prerequisites)
@@ -337,7 +357,7 @@ def create_path(
         prerequisites=cleaned,
         tags=_tags(tags),
         status=status,
-        version=version.strip(),
+        version=version,
         is_public=is_public,
     )
     session.add(path)
@@ -408,9 +428,11 @@ def add_level(
     (objectives default to an empty list); ``passing_score`` and
     ``required_competency_score`` are in [0, 1]; ``time_limit_minutes`` is a
     whole number above 0 (shown to people, not enforced on results: a result
-    reports the time actually spent); prerequisite levels exist in the same
-    university; the level's name is unique in its path, in any case
-    (``Conflict``), because people tell levels apart by their names.
+    reports the time actually spent); the description and theoretical
+    content are free text whose only control characters are tabs and line
+    breaks; tags are non-empty one-line texts; prerequisite levels exist in
+    the same university; the level's name is unique in its path, in any
+    case (``Conflict``), because people tell levels apart by their names.
     """
     path = session.get(CurriculumPath, path_id)
     if path is None:
