@@ -204,8 +204,9 @@ def test_schedule_stores_a_scheduled_competition_and_accepts_json_text(engine):
         ({"evaluation_config": "[]"}, "evaluation_config must be a JSON object"),
         ({"scheduled_start": datetime(2026, 3, 1)}, "has no time zone"),
         ({"scheduled_end": START}, "is not before scheduled_end"),
-        ({"max_participants": 0}, "max_participants 0"),
-        ({"max_participants": True}, "max_participants True"),
+        ({"max_participants": 0}, r"max_participants\) 0 is below 1"),
+        ({"max_participants": True}, r"max_participants\) True is not a whole"),
+        ({"max_participants": 2**31}, r"max_participants\) 2147483648 is above"),
     ],
 )
 def test_schedule_refuses_bad_values(engine, values, message):
@@ -336,7 +337,16 @@ def test_add_participant_refusals_leave_rows_unchanged(engine):
         engine, InvalidInput, entering(agents[1], participant_type="coach"), "coach"
     )
     assert_refused(
-        engine, InvalidInput, entering(agents[1], seed_ranking=0), "seed_ranking 0"
+        engine,
+        InvalidInput,
+        entering(agents[1], seed_ranking=0),
+        r"The seed \(seed_ranking\) 0 is below 1",
+    )
+    assert_refused(
+        engine,
+        InvalidInput,
+        entering(agents[1], seed_ranking=2**31),
+        r"The seed \(seed_ranking\) 2147483648 is above 2,147,483,647",
     )
     assert_refused(
         engine, InvalidInput, entering(agents[1], seed_ranking=1), "Seed 1 is already"
@@ -1822,3 +1832,42 @@ def test_competition_name_and_description_with_nul_are_refused_on_both_engines(
         assert session.get(Competition, competition_id).description == (
             "Line one\n\tLine two"
         )
+
+
+def test_max_participants_at_the_database_integer_is_stored_on_both_engines(
+    engine,
+):
+    university_id, agents = make_scene(engine, agents=1)
+
+    competition_id, (participant_id,) = entered(
+        engine, university_id, agents, seeds=[2**31 - 1], max_participants=2**31 - 1
+    )
+
+    with read_session(engine) as session:
+        assert session.get(Competition, competition_id).max_participants == 2**31 - 1
+    assert _seed_of(engine, participant_id) == 2**31 - 1
+
+
+def test_seeds_after_a_seed_at_the_integer_limit_are_renumbered_not_overflowed(
+    engine,
+):
+    # Unseeded competitors got max(seed) + 1 = 2,147,483,648 at the start:
+    # OverflowError on SQLite, "integer out of range" on PostgreSQL.
+    university_id, agents = make_scene(engine, agents=3)
+    competition_id, participants = entered(
+        engine,
+        university_id,
+        agents,
+        seeds=[None, 2**31 - 1, 5],
+        competition_type="tournament",
+    )
+
+    with transaction(engine) as session:
+        start_competition(session, competition_id)
+
+    # The order is kept: 5, then 2,147,483,647, then the unseeded one.
+    assert [_seed_of(engine, p) for p in participants] == [3, 2, 1]
+    matches = matches_of(engine, competition_id)
+    assert [(m.participant1_id, m.participant2_id) for m in matches] == [
+        (participants[1], participants[0])
+    ]

@@ -702,6 +702,8 @@ BAD_RESULT_VALUES = [
     ({"minutes": -1}, "below 0"),
     ({"minutes": 1.5}, "not a whole number"),
     ({"minutes": True}, "not a whole number"),
+    ({"minutes": 2**31}, "minutes spent 2147483648 is above 2,147,483,647"),
+    ({"challenge_index": 2**31}, "challenge index 2147483648 is above"),
     ({"challenge_index": 2}, "beyond"),
     ({"challenge_index": -1}, "below 0"),
     ({"recorded_at": datetime(2026, 1, 1, 12, 0)}, "no time zone"),
@@ -723,6 +725,75 @@ def test_record_refuses_bad_values_and_changes_nothing(engine):
             ),
             match=match,
         )
+
+
+INTEGER_MAX = 2_147_483_647
+
+
+def test_hours_and_time_limits_past_the_database_integer_are_refused(engine):
+    # The CLI's --hours and --time-limit crashed with OverflowError (SQLite)
+    # or "integer out of range" (PostgreSQL).
+    university_id, _agent = university_with_agent(engine)
+    _u, _a, path_id, _levels = scene(engine, [{}])
+
+    for value, shown in [(INTEGER_MAX + 1, "2147483648"), (10**23, "1" + "0" * 23)]:
+        refused(
+            engine,
+            InvalidInput,
+            lambda s, v=value: curriculum.create_path(
+                s, university_id, name="Long", estimated_duration_hours=v
+            ),
+            match=f"^The estimated duration in hours {shown} is above 2,147,483,647 "
+            r"\(the largest whole number the database stores\): give a whole "
+            "number from 1 to 2,147,483,647.$",
+        )
+        refused(
+            engine,
+            InvalidInput,
+            lambda s, v=value: curriculum.add_level(
+                s, path_id, name="Long", challenges=[1], time_limit_minutes=v
+            ),
+            match=f"^The time limit in minutes {shown} is above 2,147,483,647",
+        )
+
+    with transaction(engine) as session:
+        path = curriculum.create_path(
+            session, university_id, name="Long", estimated_duration_hours=INTEGER_MAX
+        )
+        level = curriculum.add_level(
+            session,
+            path.id,
+            name="Long",
+            challenges=[1],
+            time_limit_minutes=INTEGER_MAX,
+        )
+        path_id, level_id = path.id, level.id
+    with read_session(engine) as session:
+        assert session.get(CurriculumPath, path_id).estimated_duration_hours == (
+            INTEGER_MAX
+        )
+        assert session.get(CurriculumLevel, level_id).time_limit_minutes == INTEGER_MAX
+
+
+def test_time_spent_on_a_level_cannot_pass_the_database_integer(engine):
+    # time_spent_minutes sums every result's minutes into an INTEGER column.
+    _u, agent_id, path_id, (first, _second) = scene(engine)
+    enrol(engine, agent_id, path_id)
+    record(engine, agent_id, first, 0, 0.5, minutes=INTEGER_MAX - 10)
+
+    message = refused(
+        engine,
+        InvalidInput,
+        lambda s: curriculum.record_challenge_result(
+            s, agent_id, first, challenge_index=1, score=0.5, minutes=11
+        ),
+        match="above 2,147,483,647",
+    )
+    assert "The minutes spent 11 would bring agent" in message
+    assert "give at most 10." in message
+
+    record(engine, agent_id, first, 1, 0.5, minutes=10)
+    assert progress_of(engine, agent_id, first).time_spent_minutes == INTEGER_MAX
 
 
 def test_curriculum_texts_with_nul_are_refused_on_both_engines(engine):

@@ -497,6 +497,10 @@ def test_bulk_approve_approves_none_when_any_is_refused(engine):
         run([chosen[0], foreign], 2)
     with pytest.raises(InvalidInput, match="list of ids"):
         run(chosen[0], 1)
+    with pytest.raises(InvalidInput, match="expected count 2147483648 is above"):
+        run(chosen, 2**31)
+    with pytest.raises(InvalidInput, match="expected count -1 is below 0"):
+        run(chosen, -1)
 
     assert proposals_state(engine) == before
 

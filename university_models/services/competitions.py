@@ -48,6 +48,10 @@ from university_models.services.universities import (
     lock_university_for_write,
     storable_json,
 )
+from university_models.services.validation import (
+    INTEGER_MAX,
+    whole_number,
+)
 from university_models.standings import (
     PAIRWISE_TYPES,
     CompetitionRules,
@@ -295,7 +299,8 @@ def schedule_competition(
     ``evaluation_config`` are JSON objects (dicts or JSON text, default
     ``{}``) and the rules must be ones ``parse_rules`` can apply.
     The window has time-zone aware ends, start strictly before end.
-    ``max_participants`` (competitors) is a positive integer. Quota: the
+    ``max_participants`` (competitors) is a whole number from 1 to
+    2,147,483,647 (``whole_number``). Quota: the
     scheduled or active competitions whose windows overlap the new one
     (a missing end counts as open-ended), plus the new one, may not exceed
     the university's ``max_concurrent_competitions``. With
@@ -327,15 +332,9 @@ def schedule_competition(
             f"scheduled_start {start.isoformat()} is not before scheduled_end "
             f"{end.isoformat()}: move the end after the start."
         )
-    if (
-        not isinstance(max_participants, int)
-        or isinstance(max_participants, bool)
-        or max_participants <= 0
-    ):
-        raise InvalidInput(
-            f"max_participants {max_participants!r} is not a positive integer: "
-            "give at least 1."
-        )
+    max_participants = whole_number(
+        max_participants, what="competitor limit (max_participants)"
+    )
 
     existing = find_competition(session, university_id, name)
     if existing is not None:
@@ -405,8 +404,9 @@ def add_participant(
     ``NotFound`` with the message of a missing one: isolation) and is not
     archived; each agent once per competition; at most ``max_participants``
     competitors (observers and judges do not count and do not play, nor
-    does a disqualified competitor); ``seed_ranking`` is a positive
-    integer, unique in the competition, and only competitors have one.
+    does a disqualified competitor); ``seed_ranking`` is a whole number from
+    1 to 2,147,483,647, unique in the competition, and only competitors
+    have one.
     With ``university_id``, a competition of another university is
     ``NotFound``.
     """
@@ -455,15 +455,7 @@ def add_participant(
                 f"A {participant_type} does not play, so it has no seed: leave "
                 f"seed_ranking {seed_ranking!r} out."
             )
-        if (
-            not isinstance(seed_ranking, int)
-            or isinstance(seed_ranking, bool)
-            or seed_ranking <= 0
-        ):
-            raise InvalidInput(
-                f"seed_ranking {seed_ranking!r} is not a positive integer: give "
-                "1 for the top seed, 2 for the next, ..."
-            )
+        seed_ranking = whole_number(seed_ranking, what="seed (seed_ranking)")
         if any(other.seed_ranking == seed_ranking for other in participants):
             raise InvalidInput(
                 f"Seed {seed_ranking} is already taken in {competition.name!r}: "
@@ -503,8 +495,10 @@ def start_competition(
     swapped when ``rules["legs"]`` is 2; tournament a single-elimination
     bracket (``bracket_positions``): unseeded competitors first get the seeds
     after the highest given seed, in join order, so that the bracket is
-    recorded in the data; byes go to the top seeds; a later-round match is
-    created once both of its feeders are decided. Competitors disqualified
+    recorded in the data (all are renumbered 1..n in that order when those
+    seeds would pass 2,147,483,647: ``_assign_missing_seeds``); byes go to
+    the top seeds; a later-round match is created once both of its feeders
+    are decided. Competitors disqualified
     before the start take no part (no match, no seed). Participants become
     active, ``actual_start`` is set (``started_at``, default now, not in
     the future beyond ``CLOCK_SKEW``). With
@@ -657,12 +651,24 @@ def bracket_positions(size: int) -> list[int]:
 
 
 def _assign_missing_seeds(competitors: list[CompetitionParticipant]) -> None:
+    """Give the unseeded competitors the seeds after the highest given seed,
+    in join order.
+
+    Rule: when those seeds would pass 2,147,483,647 (the largest the
+    database stores; a seed may be that large), every competitor is
+    renumbered 1..n in the same order instead: the bracket depends only on
+    the order of the seeds, so it is the same bracket."""
     given = [p.seed_ranking for p in competitors if p.seed_ranking is not None]
+    unseeded = [p for p in competitors if p.seed_ranking is None]
+    if max(given, default=0) + len(unseeded) > INTEGER_MAX:
+        order = _seeded([p for p in competitors if p.seed_ranking is not None])
+        for number, participant in enumerate(order + unseeded, start=1):
+            participant.seed_ranking = number
+        return
     next_seed = max(given, default=0)
-    for participant in competitors:
-        if participant.seed_ranking is None:
-            next_seed += 1
-            participant.seed_ranking = next_seed
+    for participant in unseeded:
+        next_seed += 1
+        participant.seed_ranking = next_seed
 
 
 def _seeded(competitors: list[CompetitionParticipant]) -> list[CompetitionParticipant]:

@@ -53,6 +53,10 @@ from university_models.services.universities import (
     refuse_control_characters,
     storable_json,
 )
+from university_models.services.validation import (
+    INTEGER_MAX,
+    whole_number,
+)
 
 log = logging.getLogger(__name__)
 
@@ -86,16 +90,9 @@ def _fraction(value: Any, what: str) -> float:
 
 
 def _whole_number(value: Any, what: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InvalidInput(
-            f"The {what} {value!r} is not a whole number: give an integer "
-            f"of at least {minimum}."
-        )
-    if value < minimum:
-        raise InvalidInput(
-            f"The {what} {value!r} is below {minimum}: give at least {minimum}."
-        )
-    return int(value)
+    """Rule: a whole number from ``minimum`` to 2,147,483,647, the largest
+    the database's INTEGER holds (``validation.whole_number``)."""
+    return whole_number(value, what=what, minimum=minimum)
 
 
 def _json_list(value: Any, what: str, *, allow_none: bool = True) -> list | None:
@@ -427,12 +424,13 @@ def add_level(
     its length; ``learning_objectives`` and ``practical_exercises`` are lists
     (objectives default to an empty list); ``passing_score`` and
     ``required_competency_score`` are in [0, 1]; ``time_limit_minutes`` is a
-    whole number above 0 (shown to people, not enforced on results: a result
-    reports the time actually spent); the description and theoretical
-    content are free text whose only control characters are tabs and line
-    breaks; tags are non-empty one-line texts; prerequisite levels exist in
-    the same university; the level's name is unique in its path, in any
-    case (``Conflict``), because people tell levels apart by their names.
+    whole number from 1 to 2,147,483,647 (shown to people, not enforced on
+    results: a result reports the time actually spent); the description and
+    theoretical content are free text whose only control characters are
+    tabs and line breaks; tags are non-empty one-line texts; prerequisite
+    levels exist in the same university; the level's name is unique in its
+    path, in any case (``Conflict``), because people tell levels apart by
+    their names.
     """
     path = session.get(CurriculumPath, path_id)
     if path is None:
@@ -985,12 +983,14 @@ def record_challenge_result(
     Rules:
 
     * ``score`` is a number in [0, 1] (bools, NaN and infinities refused);
-      ``minutes`` a whole number >= 0; ``challenge_index`` in
-      0..challenge_count-1; ``recorded_at`` (default now) is time-zone aware,
-      at most ``CLOCK_SKEW`` (five minutes, the rule of collecting training
-      data) ahead of now, since a future time would refuse every real result
-      until then, and not earlier than the level's previous result, so the
-      list stays in time order and "latest" means "last";
+      ``minutes`` a whole number from 0 to 2,147,483,647, and the level's
+      ``time_spent_minutes`` (every result's minutes) may not pass that
+      either; ``challenge_index`` in 0..challenge_count-1; ``recorded_at``
+      (default now) is time-zone aware, at most ``CLOCK_SKEW`` (five
+      minutes, the rule of collecting training data) ahead of now, since a
+      future time would refuse every real result until then, and not
+      earlier than the level's previous result, so the list stays in time
+      order and "latest" means "last";
     * the agent is not archived and has reached the level (see
       ``_refuse_unless_reached``); a completed level takes no more results,
       and a failed one none until it is retried;
@@ -1034,6 +1034,15 @@ def record_challenge_result(
                 f"The result time {when.isoformat()} is before the level's previous "
                 f"result at {previous.isoformat()}: record results in time order."
             )
+    spent = sum(result["minutes"] for result in results)
+    if spent + minutes > INTEGER_MAX:
+        # time_spent_minutes is an INTEGER column too.
+        raise InvalidInput(
+            f"The minutes spent {minutes} would bring agent {agent.name!r}'s "
+            f"time on level {level.level_number} to {spent + minutes} minutes, "
+            f"above {INTEGER_MAX:,} (the largest whole number the database "
+            f"stores): give at most {INTEGER_MAX - spent:,}."
+        )
     if progress.status == "completed":
         raise InvalidTransition(
             f"Level {level.level_number} {level.name!r} is already completed by "

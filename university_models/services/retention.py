@@ -89,7 +89,11 @@ def _is_due(university_row, now: datetime) -> int | None:
             (university_row.settings or {}).get("data_retention_days"),
         )
         return None
-    if university_row.last_activity_at < now - timedelta(days=days):
+    # Compared as elapsed time, not as now minus the period: a period of
+    # millions of days (up to 2,147,483,647 may be stored) would take that
+    # date before year 1, which Python cannot represent.
+    elapsed = now - university_row.last_activity_at
+    if days <= elapsed.days and elapsed > timedelta(days=days):
         return days
     return None
 
