@@ -4,6 +4,7 @@ their corrections, completion and cancellation, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -207,6 +208,7 @@ def test_schedule_stores_a_scheduled_competition_and_accepts_json_text(engine):
         ({"max_participants": 0}, r"max_participants\) 0 is below 1"),
         ({"max_participants": True}, r"max_participants\) True is not a whole"),
         ({"max_participants": 2**31}, r"max_participants\) 2147483648 is above"),
+        ({"rules": {"score_range": [10, 0]}}, r"score_range \[10, 0\]"),
     ],
 )
 def test_schedule_refuses_bad_values(engine, values, message):
@@ -1871,3 +1873,129 @@ def test_seeds_after_a_seed_at_the_integer_limit_are_renumbered_not_overflowed(
     assert [(m.participant1_id, m.participant2_id) for m in matches] == [
         (participants[1], participants[0])
     ]
+
+
+@pytest.mark.parametrize(
+    ("side", "first", "second", "shown"),
+    [
+        ("first", 1e308, 0, "1e+308"),
+        ("second", 0, -1e308, "-1e+308"),
+        ("first", 1_000_000_001, 0, "1000000001"),
+        ("second", 0, -1e9 - 0.5, "-1000000000.5"),
+    ],
+)
+def test_match_scores_past_a_billion_are_refused_naming_the_side(
+    engine, side, first, second, shown
+):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, _ = started(engine, university_id, agents)
+    match = matches_of(engine, competition_id)[0]
+    number = "1" if side == "first" else "2"
+
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: record_match_result(
+            session, match.id, participant1_score=first, participant2_score=second
+        ),
+        f"^The score of the {side} side \\(participant{number}_score\\) "
+        f"{re.escape(shown)} is outside -1,000,000,000 to 1,000,000,000 \\(the range "
+        "of a match score\\): give a score within it.$",
+    )
+
+    assert matches_of(engine, competition_id)[0].status == "scheduled"
+    assert agent_counters(engine, agents[0]) == (0, 0, 0)
+
+
+def test_a_solo_score_of_1e308_leaves_the_agents_average_untouched(engine):
+    # The tester's case: 1e308 and -5 were accepted and the average became
+    # 1.43e307. -5 stays allowed by default (rewards can be negative).
+    university_id, agents = make_scene(engine, agents=1)
+    competition_id, _ = started(
+        engine, university_id, agents, competition_type="solo", name="Solo"
+    )
+    match = matches_of(engine, competition_id)[0]
+
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: record_match_result(
+            session, match.id, participant1_score=1e308
+        ),
+        r"participant1_score\) 1e\+308 is outside",
+    )
+    record(engine, match.id, -5)
+
+    with read_session(engine) as session:
+        agent = session.get(UniversityAgent, agents[0])
+        assert (agent.average_score, agent.highest_score) == (-5.0, -5.0)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "named"),
+    [
+        (math.nan, 1, r"first side \(participant1_score\) nan is not a finite number"),
+        (1, math.inf, r"second side \(participant2_score\) inf is not a finite"),
+        (1, -math.inf, r"second side \(participant2_score\) -inf is not a finite"),
+    ],
+)
+def test_non_finite_match_scores_are_refused_naming_the_side(
+    engine, first, second, named
+):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, _ = started(engine, university_id, agents)
+    match = matches_of(engine, competition_id)[0]
+
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: record_match_result(
+            session, match.id, participant1_score=first, participant2_score=second
+        ),
+        named,
+    )
+    assert matches_of(engine, competition_id)[0].status == "scheduled"
+
+
+def test_a_score_range_in_the_rules_bounds_the_scores(engine):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, _ = started(
+        engine, university_id, agents, rules={"score_range": [0, 100]}
+    )
+    match = matches_of(engine, competition_id)[0]
+
+    for first, second, shown in [(-5, 3, "-5"), (50, 100.5, "100.5")]:
+        assert_refused(
+            engine,
+            InvalidInput,
+            lambda session, a=first, b=second: record_match_result(
+                session, match.id, participant1_score=a, participant2_score=b
+            ),
+            f"{shown} is outside 0 to 100 \\(the competition's score_range\\)",
+        )
+    recorded = record(engine, match.id, 0, 100)
+    assert (recorded.participant1_score, recorded.participant2_score) == (0.0, 100.0)
+
+
+@pytest.mark.parametrize(
+    "score_range",
+    [[1], [0, 1, 2], [5, 5], [0, 2e9], ["0", 1], [False, 1], {"min": 0}, "0-100"],
+)
+def test_a_score_range_that_cannot_be_applied_is_refused_at_scheduling(
+    engine, score_range
+):
+    university_id, _ = make_scene(engine, agents=0)
+
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: schedule_competition(
+            session,
+            university_id,
+            name="Cup",
+            competition_type="head_to_head",
+            rules={"score_range": score_range},
+            **window(),
+        ),
+        "rules score_range .* is not allowed: give \\[lowest, highest\\]",
+    )

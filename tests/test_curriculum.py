@@ -695,8 +695,9 @@ def test_a_level_below_the_passing_score_fails_and_the_agent_stays(engine):
 BAD_RESULT_VALUES = [
     ({"score": 1.5}, "1.5"),
     ({"score": -0.01}, "-0.01"),
-    ({"score": float("nan")}, "nan"),
-    ({"score": float("inf")}, "inf"),
+    ({"score": float("nan")}, "The score nan is not a finite number"),
+    ({"score": float("inf")}, "The score inf is not a finite number"),
+    ({"score": -math.inf}, "The score -inf is not a finite number"),
     ({"score": True}, "not a number"),
     ({"score": "0.5"}, "not a number"),
     ({"minutes": -1}, "below 0"),

@@ -50,6 +50,7 @@ from university_models.services.universities import (
 )
 from university_models.services.validation import (
     INTEGER_MAX,
+    number_text,
     whole_number,
 )
 from university_models.standings import (
@@ -69,6 +70,22 @@ OPEN_STATUSES = ("scheduled", "active")
 
 #: Matches that still wait for a result.
 UNFINISHED_MATCH_STATUSES = ("scheduled", "active")
+
+#: The largest magnitude of a match score: scores are from -1e9 to 1e9
+#: unless the competition's ``rules["score_range"]`` narrows them. Sums and
+#: means of a million such scores stay exact enough in a double, and a
+#: mistyped 1e308 cannot turn an agent's average into nonsense.
+MATCH_SCORE_LIMIT = 1e9
+
+#: The default ``(lowest, highest)`` match score.
+DEFAULT_SCORE_RANGE = (-MATCH_SCORE_LIMIT, MATCH_SCORE_LIMIT)
+
+#: How a refusal names each side's score: the Competitions page's words,
+#: then the argument's name.
+SCORE_WORDS = {
+    "participant1_score": "score of the first side (participant1_score)",
+    "participant2_score": "score of the second side (participant2_score)",
+}
 
 
 # --- reading and locking -------------------------------------------------
@@ -259,14 +276,80 @@ def _not_future(value: datetime, what: str) -> datetime:
     return value
 
 
-def _score(value: Any, what: str) -> float:
+def _range_text(limits: tuple[float, float]) -> str:
+    return " to ".join(
+        f"{int(bound):,}" if float(bound).is_integer() else f"{bound:g}"
+        for bound in limits
+    )
+
+
+def score_range(rules: dict[str, Any] | None) -> tuple[float, float]:
+    """The lowest and highest match score a competition's ``rules`` allow.
+
+    Rule: ``rules["score_range"]``, when given, is a list ``[lowest,
+    highest]`` of two finite numbers (not booleans) within -1e9 to 1e9,
+    lowest strictly below highest; without it scores are from -1e9 to 1e9
+    (``MATCH_SCORE_LIMIT``). Refused with ``InvalidInput`` naming the value
+    (``schedule_competition`` checks it before a competition is stored)."""
+    value = (rules or {}).get("score_range")
+    if value is None:
+        return DEFAULT_SCORE_RANGE
     if (
-        not isinstance(value, Real)
-        or isinstance(value, bool)
-        or not math.isfinite(float(value))
+        not isinstance(value, list | tuple)
+        or len(value) != 2
+        or not all(
+            isinstance(bound, Real)
+            and not isinstance(bound, bool)
+            and math.isfinite(float(bound))
+            and abs(float(bound)) <= MATCH_SCORE_LIMIT
+            for bound in value
+        )
+        or not float(value[0]) < float(value[1])
     ):
-        raise InvalidInput(f"{what} {value!r} is not a finite number: give one.")
-    return float(value)
+        raise InvalidInput(
+            f"rules score_range {value!r} is not allowed: give [lowest, highest], "
+            "two numbers from -1,000,000,000 to 1,000,000,000 with the lowest "
+            "first, such as [0, 100], or leave it out."
+        )
+    return float(value[0]), float(value[1])
+
+
+def match_score(
+    value: Any,
+    *,
+    what: str,
+    limits: tuple[float, float] = DEFAULT_SCORE_RANGE,
+) -> float:
+    """``value`` as a float; ``InvalidInput`` naming ``what`` (a noun phrase:
+    "score of the first side (participant1_score)") and the value
+    otherwise.
+
+    Rule: a match score is a finite number (not a boolean, NaN or an
+    infinity) from ``limits[0]`` to ``limits[1]`` inclusive: the
+    competition's ``score_range`` (``score_range``), by default -1e9 to 1e9.
+    ``record_match_result`` and the results importer check scores here."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise InvalidInput(
+            f"The {what} {value!r} is not a number: give a finite score from "
+            f"{_range_text(limits)}."
+        )
+    number = float(value)
+    if not math.isfinite(number):
+        raise InvalidInput(
+            f"The {what} {number_text(value)} is not a finite number: give a "
+            f"score from {_range_text(limits)}."
+        )
+    if not limits[0] <= number <= limits[1]:
+        where = (
+            "the competition's score_range"
+            if limits != DEFAULT_SCORE_RANGE
+            else "the range of a match score"
+        )
+        raise InvalidInput(
+            f"The {what} {number_text(value)} is outside {_range_text(limits)} "
+            f"({where}): give a score within it."
+        )
+    return number
 
 
 # --- scheduling ----------------------------------------------------------
@@ -297,7 +380,8 @@ def schedule_competition(
     tabs and line breaks, the benchmark id one line of at most 255
     characters. The type is one of ``COMPETITION_TYPES``; ``rules`` and
     ``evaluation_config`` are JSON objects (dicts or JSON text, default
-    ``{}``) and the rules must be ones ``parse_rules`` can apply.
+    ``{}``), the rules must be ones ``parse_rules`` can apply and their
+    ``score_range``, when given, one ``score_range`` accepts.
     The window has time-zone aware ends, start strictly before end.
     ``max_participants`` (competitors) is a whole number from 1 to
     2,147,483,647 (``whole_number``). Quota: the
@@ -323,6 +407,7 @@ def schedule_competition(
         )
     rules = _json_object(rules, "rules")
     parse_rules(rules, competition_type)
+    score_range(rules)
     evaluation_config = _json_object(evaluation_config, "evaluation_config")
 
     start = _aware(scheduled_start, "scheduled_start")
@@ -930,7 +1015,9 @@ def record_match_result(
 
     Rules: only in an active competition (a completed one takes corrections
     only, below), and not on a cancelled match.
-    Scores are finite numbers; a match with an opponent needs both, a solo
+    Scores are finite numbers from -1e9 to 1e9, or within the competition's
+    ``rules["score_range"]`` when it has one (``match_score``, refusing with
+    the side and the value); a match with an opponent needs both, a solo
     match only the first (and has no winner). The winner is the side with
     the better score (higher, or lower when ``rules["score_order"]`` is
     ``lower_is_better``). An explicit ``winner_participant_id`` must be one
@@ -1001,7 +1088,10 @@ def record_match_result(
             f"({match.started_at.isoformat()}): give a later time."
         )
 
-    first = _score(participant1_score, "participant1_score")
+    limits = score_range(competition.rules)
+    first = match_score(
+        participant1_score, what=SCORE_WORDS["participant1_score"], limits=limits
+    )
     if match.participant2_id is None:
         if participant2_score is not None or winner_participant_id is not None:
             raise InvalidInput(
@@ -1016,7 +1106,9 @@ def record_match_result(
                 f"Match {match.match_number} of {competition.name!r} has two "
                 "participants: give participant2_score too."
             )
-        second = _score(participant2_score, "participant2_score")
+        second = match_score(
+            participant2_score, what=SCORE_WORDS["participant2_score"], limits=limits
+        )
         winner = _winner(
             session, match, competition, rules, first, second, winner_participant_id
         )

@@ -82,7 +82,11 @@ def _fraction(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidInput(f"The {what} {value!r} is not a number: give 0 to 1.")
     value = float(value)
-    if not math.isfinite(value) or not 0.0 <= value <= 1.0:
+    if not math.isfinite(value):
+        raise InvalidInput(
+            f"The {what} {value!r} is not a finite number: give a number from 0 to 1."
+        )
+    if not 0.0 <= value <= 1.0:
         raise InvalidInput(
             f"The {what} {value!r} is outside [0, 1]: give a number from 0 to 1."
         )
