@@ -204,7 +204,11 @@ def test_schedule_stores_a_scheduled_competition_and_accepts_json_text(engine):
         ({"rules": {"points": {"win": "three"}}}, "points win 'three'"),
         ({"evaluation_config": "[]"}, "evaluation_config must be a JSON object"),
         ({"scheduled_start": datetime(2026, 3, 1)}, "has no time zone"),
-        ({"scheduled_end": START}, "is not before scheduled_end"),
+        (
+            {"scheduled_end": START},
+            "^The start 2026-03-01 09:00 UTC is not before the end 2026-03-01 "
+            "09:00 UTC: move the end after the start.$",
+        ),
         ({"max_participants": 0}, r"max_participants\) 0 is below 1"),
         ({"max_participants": True}, r"max_participants\) True is not a whole"),
         ({"max_participants": 2**31}, r"max_participants\) 2147483648 is above"),
@@ -263,7 +267,9 @@ def test_schedule_refuses_past_max_concurrent_and_names_the_overlapping(engine):
             competition_type="solo",
             **window(8, 2),
         ),
-        r"allows 2 concurrent competitions and 2 overlap .*'First', 'Second'",
+        r"allows 2 concurrent competitions and 2 overlap 2026-03-09 09:00 UTC to "
+        r"2026-03-11 09:00 UTC \('First', 'Second'\): move the window or raise "
+        r"max_concurrent_competitions\.$",
     )
     # Windows that only touch do not overlap; a later window is free.
     schedule(engine, university_id, name="Later", **window(15, 3))
@@ -1998,4 +2004,41 @@ def test_a_score_range_that_cannot_be_applied_is_refused_at_scheduling(
             **window(),
         ),
         "rules score_range .* is not allowed: give \\[lowest, highest\\]",
+    )
+
+
+def test_times_in_competition_refusals_read_as_the_pages_show_them(engine):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, _ = entered(engine, university_id, agents)
+    at_noon = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    with transaction(engine) as session:
+        start_competition(session, competition_id, started_at=at_noon)
+    match = matches_of(engine, competition_id)[0]
+    with transaction(engine) as session:
+        start_match(session, match.id, started_at=at_noon + timedelta(seconds=30))
+
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: record_match_result(
+            session,
+            match.id,
+            participant1_score=1,
+            participant2_score=0,
+            completed_at=at_noon,
+        ),
+        r"^completed_at 2026-03-01 12:00 UTC is before match 1 of 'Cup .*' started "
+        r"\(2026-03-01 12:00:30 UTC\): give a later time\.$",
+    )
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: record_match_result(
+            session,
+            match.id,
+            participant1_score=1,
+            participant2_score=0,
+            completed_at=datetime(2026, 3, 1, 13, 0),
+        ),
+        r"^completed_at 2026-03-01 13:00 has no time zone",
     )

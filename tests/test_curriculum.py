@@ -853,6 +853,43 @@ def test_level_content_keeps_its_tabs_line_breaks_and_indentation(engine):
         assert session.get(CurriculumLevel, level_id).theoretical_content == content
 
 
+def test_result_times_in_refusals_read_as_the_pages_show_them(engine):
+    _u, agent_id, path_id, (first, _second) = scene(engine)
+    enrol(engine, agent_id, path_id)
+    when = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    record(engine, agent_id, first, 0, 0.5, recorded_at=when)
+
+    refused(
+        engine,
+        InvalidInput,
+        lambda s: curriculum.record_challenge_result(
+            s,
+            agent_id,
+            first,
+            challenge_index=1,
+            score=0.5,
+            minutes=1,
+            recorded_at=when - timedelta(seconds=1),
+        ),
+        match=r"^The result time 2026-03-01 08:59:59 UTC is before the level's "
+        r"previous result at 2026-03-01 09:00 UTC: record results in time order\.$",
+    )
+    refused(
+        engine,
+        InvalidInput,
+        lambda s: curriculum.record_challenge_result(
+            s,
+            agent_id,
+            first,
+            challenge_index=1,
+            score=0.5,
+            minutes=1,
+            recorded_at=datetime(2026, 3, 1, 10, 0),
+        ),
+        match=r"^The result time 2026-03-01 10:00 has no time zone: give it in UTC\.$",
+    )
+
+
 def test_record_refuses_a_result_older_than_the_previous_one(engine):
     _u, agent_id, path_id, (first, _second) = scene(engine)
     enrol(engine, agent_id, path_id)

@@ -51,6 +51,7 @@ from university_models.services.universities import (
 from university_models.services.validation import (
     INTEGER_MAX,
     number_text,
+    shown_time,
     whole_number,
 )
 from university_models.standings import (
@@ -254,7 +255,7 @@ def _aware(value: Any, what: str) -> datetime:
         raise InvalidInput(f"{what} {value!r} is not a date and time: give one.")
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(
-            f"{what} {value.isoformat()} has no time zone: give it one (UTC)."
+            f"{what} {shown_time(value)} has no time zone: give it one (UTC)."
         )
     return value
 
@@ -268,10 +269,9 @@ def _not_future(value: datetime, what: str) -> datetime:
     latest = utcnow() + CLOCK_SKEW
     if value > latest:
         raise InvalidInput(
-            f"{what} {value.isoformat()} is in the future (more than "
+            f"{what} {shown_time(value)} is in the future (more than "
             f"{CLOCK_SKEW.total_seconds() / 60:g} minutes after now, "
-            f"{utcnow().isoformat(timespec='seconds')}): give the time it "
-            "happened."
+            f"{shown_time(utcnow())}): give the time it happened."
         )
     return value
 
@@ -414,8 +414,8 @@ def schedule_competition(
     end = _aware(scheduled_end, "scheduled_end")
     if not start < end:
         raise InvalidInput(
-            f"scheduled_start {start.isoformat()} is not before scheduled_end "
-            f"{end.isoformat()}: move the end after the start."
+            f"The start {shown_time(start)} is not before the end "
+            f"{shown_time(end)}: move the end after the start."
         )
     max_participants = whole_number(
         max_participants, what="competitor limit (max_participants)"
@@ -450,7 +450,7 @@ def schedule_competition(
         raise QuotaExceeded(
             f"University {university.name!r} allows "
             f"{university.max_concurrent_competitions} concurrent competitions and "
-            f"{len(overlapping)} overlap {start.isoformat()} to {end.isoformat()} "
+            f"{len(overlapping)} overlap {shown_time(start)} to {shown_time(end)} "
             f"({names}): move the window or raise max_concurrent_competitions."
         )
 
@@ -1083,9 +1083,9 @@ def record_match_result(
 
     if match.started_at is not None and completed_at < match.started_at:
         raise InvalidInput(
-            f"completed_at {completed_at.isoformat()} is before match "
+            f"completed_at {shown_time(completed_at)} is before match "
             f"{match.match_number} of {competition.name!r} started "
-            f"({match.started_at.isoformat()}): give a later time."
+            f"({shown_time(match.started_at)}): give a later time."
         )
 
     limits = score_range(competition.rules)

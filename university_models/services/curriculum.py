@@ -55,6 +55,7 @@ from university_models.services.universities import (
 )
 from university_models.services.validation import (
     INTEGER_MAX,
+    shown_time,
     whole_number,
 )
 
@@ -156,7 +157,7 @@ def _aware(value: datetime, what: str) -> datetime:
         raise InvalidInput(f"The {what} {value!r} is not a date and time.")
     if value.tzinfo is None:
         raise InvalidInput(
-            f"The {what} {value.isoformat()} has no time zone: give it in UTC."
+            f"The {what} {shown_time(value)} has no time zone: give it in UTC."
         )
     return value.astimezone(UTC)
 
@@ -1025,18 +1026,18 @@ def record_challenge_result(
     when = utcnow() if recorded_at is None else _aware(recorded_at, "result time")
     if when > utcnow() + CLOCK_SKEW:
         raise InvalidInput(
-            f"The result time {when.isoformat()} is in the future (more than "
+            f"The result time {shown_time(when)} is in the future (more than "
             f"{CLOCK_SKEW.total_seconds() / 60:g} minutes after now, "
-            f"{utcnow().isoformat(timespec='seconds')}): give the time the "
-            "result was recorded."
+            f"{shown_time(utcnow())}): give the time the result was recorded."
         )
     results = list(progress.challenge_results or [])
     if results:
         previous = datetime.fromisoformat(results[-1]["recorded_at"])
         if when < previous:
             raise InvalidInput(
-                f"The result time {when.isoformat()} is before the level's previous "
-                f"result at {previous.isoformat()}: record results in time order."
+                f"The result time {shown_time(when)} is before the level's "
+                f"previous result at {shown_time(previous)}: record results in "
+                "time order."
             )
     spent = sum(result["minutes"] for result in results)
     if spent + minutes > INTEGER_MAX:

@@ -46,7 +46,7 @@ from university_models.services.universities import (
     lock_university_for_write,
     refuse_control_characters,
 )
-from university_models.services.validation import whole_number
+from university_models.services.validation import shown_time, whole_number
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def _reason(value: Any, *, action: str) -> str:
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "an unknown time"
+    return shown_time(moment) if moment else "an unknown time"
 
 
 # --- reading and locking ----------------------------------------------------

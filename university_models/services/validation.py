@@ -1,4 +1,5 @@
-"""Checks every service shares: whole numbers the database can store.
+"""Checks every service shares: whole numbers the database can store, and
+times written the way people read them.
 
 Texts and JSON documents have their own shared checks next to the
 university rules (``clean_name``, ``clean_text``,
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from datetime import UTC, datetime
 from typing import Any
 
 from university_models.errors import InvalidInput
@@ -76,3 +78,22 @@ def whole_number(
             f"The {what} {shown} is above {maximum:,}{largest}: {allowed}."
         )
     return int(value)
+
+
+def shown_time(value: datetime) -> str:
+    """A time as the pages show it, for a message: "2026-12-04 08:00 UTC".
+
+    Rule: every time a service writes into a refusal goes through here, in
+    UTC, to the minute like the pages; the seconds are added only when they
+    are not zero ("2026-12-04 08:00:30 UTC"), so that two times less than
+    a minute apart still read differently. A time without a zone (itself the
+    mistake a refusal names) is written as given, without "UTC"."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        return _clock(value)
+    return f"{_clock(value.astimezone(UTC))} UTC"
+
+
+def _clock(value: datetime) -> str:
+    # isoformat, not strftime: it writes year 5 as 0005 on every platform.
+    spec = "seconds" if value.second or value.microsecond else "minutes"
+    return value.replace(tzinfo=None).isoformat(sep=" ", timespec=spec)
