@@ -251,6 +251,8 @@ def test_create_agent_refuses_at_max_agents_and_archived_agents_do_not_count(eng
         lambda s: create_agent(s, university_id, name="C", agent_type="student"),
     )
     assert "Athena" in message and "2 agents" in message
+    assert "its agent quota (max_agents) of 2" in message
+    assert "raise the agent quota to add another" in message
 
     with transaction(engine) as session:
         archive_agent(session, first)
@@ -314,6 +316,7 @@ def test_ensure_agents_refuses_the_whole_batch_when_it_does_not_fit(engine):
     )
     assert "3 agents are missing" in message
     assert "only 2 of its 3 agent slots remain" in message
+    assert "raise its agent quota (max_agents)" in message
 
     with transaction(engine) as session:
         ensure_agents(session, university_id, ["Ada", "B", "C"])

@@ -268,8 +268,8 @@ def test_schedule_refuses_past_max_concurrent_and_names_the_overlapping(engine):
             **window(8, 2),
         ),
         r"allows 2 concurrent competitions and 2 overlap 2026-03-09 09:00 UTC to "
-        r"2026-03-11 09:00 UTC \('First', 'Second'\): move the window or raise "
-        r"max_concurrent_competitions\.$",
+        r"2026-03-11 09:00 UTC \('First', 'Second'\): move the window or raise its "
+        r"concurrent competitions quota \(max_concurrent_competitions\)\.$",
     )
     # Windows that only touch do not overlap; a later window is free.
     schedule(engine, university_id, name="Later", **window(15, 3))
@@ -578,7 +578,9 @@ def test_start_refuses_when_university_has_max_active(engine):
         engine,
         QuotaExceeded,
         lambda session: start_competition(session, waiting),
-        "already has 1 active competitions \\('Running'\\)",
+        "already has 1 active competitions \\('Running'\\), its concurrent "
+        "competitions quota \\(max_concurrent_competitions\\): complete or cancel "
+        "one first, or raise the quota.$",
     )
     assert competition_status(engine, waiting) == "scheduled"
 

@@ -331,7 +331,7 @@ def test_update_university_refuses_max_agents_below_the_agents_in_use(engine):
         QuotaExceeded,
         lambda s: update_university(s, university_id, max_agents=2),
     )
-    assert "max_agents cannot be 2" in message
+    assert "The agent quota (max_agents) cannot be 2" in message
     assert "has 3 agents" in message
     assert load(engine, university_id).max_agents == 100
 
@@ -361,7 +361,11 @@ def test_update_university_refuses_fewer_concurrent_competitions_than_active(eng
         QuotaExceeded,
         lambda s: update_university(s, university_id, max_concurrent_competitions=1),
     )
-    assert "cannot be 1" in message and "2 active" in message
+    assert (
+        "concurrent competitions quota (max_concurrent_competitions) cannot be 1"
+        in (message)
+    )
+    assert "2 active" in message
 
     with transaction(engine) as session:
         update_university(session, university_id, max_concurrent_competitions=2)
@@ -377,7 +381,7 @@ def test_update_university_refuses_a_storage_quota_below_the_stored_data(engine)
         QuotaExceeded,
         lambda s: update_university(s, university_id, storage_quota_mb=1),
     )
-    assert "storage_quota_mb cannot be 1" in message
+    assert "The storage quota in MB (storage_quota_mb) cannot be 1" in message
     assert str(json_size_bytes({"text": "x" * (BYTES_PER_MB + 10)})) in message
 
     with transaction(engine) as session:
@@ -456,6 +460,25 @@ def test_the_longest_retention_period_leaves_an_archived_university_live(engine)
         due = find_due_universities(session, now=utcnow())
 
     assert university_id not in {result.university_id for result in due}
+
+
+def test_a_settings_value_that_disagrees_names_the_field_as_people_see_it(engine):
+    message = assert_refused(
+        engine,
+        InvalidInput,
+        lambda s: create_university(
+            s,
+            name="Athena",
+            owner_email="a@example.org",
+            max_agents=3,
+            settings={"max_agents": 5},
+        ),
+    )
+
+    assert message == (
+        "settings['max_agents'] is 5 but the agent quota (max_agents) is 3: set "
+        "the agent quota (max_agents) with its own field, not inside the settings."
+    )
 
 
 # --- status -----------------------------------------------------------------

@@ -34,6 +34,7 @@ from university_models.models import (
     UniversityAgent,
 )
 from university_models.services.universities import (
+    FIELD_WORDS,
     clean_name,
     clean_text,
     json_error_text,
@@ -279,8 +280,9 @@ def _refuse_full_university(session: Session, university: University) -> None:
     if agents >= university.max_agents:
         raise QuotaExceeded(
             f"University {university.name!r} already has {agents} agents that "
-            f"are not archived, its max_agents of {university.max_agents}: archive "
-            "an agent or raise max_agents to add another."
+            f"are not archived, its {FIELD_WORDS['max_agents']} of "
+            f"{university.max_agents}: archive an agent or raise the agent quota "
+            "to add another."
         )
 
 
@@ -399,8 +401,8 @@ def ensure_agents(
             raise QuotaExceeded(
                 f"{len(missing)} agents are missing from university "
                 f"{university.name!r} but only {free} of its {university.max_agents} "
-                "agent slots remain: raise max_agents or archive agents, then "
-                "import again. No agent was created."
+                f"agent slots remain: raise its {FIELD_WORDS['max_agents']} or "
+                "archive agents, then import again. No agent was created."
             )
 
     for key, name in missing.items():

@@ -42,6 +42,7 @@ from university_models.models import (
 from university_models.services.agents import refresh_agent_counters
 from university_models.services.training_data import CLOCK_SKEW
 from university_models.services.universities import (
+    FIELD_WORDS,
     clean_name,
     clean_text,
     json_error_text,
@@ -451,7 +452,8 @@ def schedule_competition(
             f"University {university.name!r} allows "
             f"{university.max_concurrent_competitions} concurrent competitions and "
             f"{len(overlapping)} overlap {shown_time(start)} to {shown_time(end)} "
-            f"({names}): move the window or raise max_concurrent_competitions."
+            f"({names}): move the window or raise its "
+            f"{FIELD_WORDS['max_concurrent_competitions']}."
         )
 
     competition = Competition(
@@ -609,7 +611,8 @@ def start_competition(
         raise QuotaExceeded(
             f"University {university.name!r} already has {len(active)} active "
             f"competitions ({', '.join(map(repr, sorted(active)))}), its "
-            f"max_concurrent_competitions: complete or cancel one first."
+            f"{FIELD_WORDS['max_concurrent_competitions']}: complete or cancel "
+            "one first, or raise the quota."
         )
 
     competitors = _competitors(session, competition)

@@ -256,8 +256,9 @@ def _merged_settings(
     for key, value in mirrored.items():
         if key in given and given[key] != value:
             raise InvalidInput(
-                f"settings[{key!r}] is {given[key]!r} but {key} is {value!r}: set "
-                f"{key} with its own field, not inside the settings."
+                f"settings[{key!r}] is {given[key]!r} but the {FIELD_WORDS[key]} "
+                f"is {value!r}: set the {FIELD_WORDS[key]} with its own field, not "
+                "inside the settings."
             )
     # Round-trip: the stored document is plain JSON, not shared with the
     # caller, and a value JSON cannot hold is refused here, not at flush.
@@ -508,9 +509,10 @@ def _refuse_quota_below_usage(
         agents = non_archived_agent_count(session, university.id)
         if mirrored["max_agents"] < agents:
             raise QuotaExceeded(
-                f"max_agents cannot be {mirrored['max_agents']}: university "
-                f"{university.name!r} has {agents} agents that are not archived. "
-                "Archive agents first or choose at least that many."
+                f"The {FIELD_WORDS['max_agents']} cannot be "
+                f"{mirrored['max_agents']}: university {university.name!r} has "
+                f"{agents} agents that are not archived. Archive agents first or "
+                "choose at least that many."
             )
 
     limit = mirrored["max_concurrent_competitions"]
@@ -523,9 +525,10 @@ def _refuse_quota_below_usage(
         )
         if limit < active:
             raise QuotaExceeded(
-                f"max_concurrent_competitions cannot be {limit}: university "
-                f"{university.name!r} has {active} active competitions. Complete "
-                "or cancel some first or choose at least that many."
+                f"The {FIELD_WORDS['max_concurrent_competitions']} cannot be "
+                f"{limit}: university {university.name!r} has {active} active "
+                "competitions. Complete or cancel some first or choose at least "
+                "that many."
             )
 
     if "storage_quota_mb" in changes:
@@ -533,9 +536,9 @@ def _refuse_quota_below_usage(
         used = storage_used_bytes(session, university.id)
         if quota_mb * BYTES_PER_MB < used:
             raise QuotaExceeded(
-                f"storage_quota_mb cannot be {quota_mb}: university "
-                f"{university.name!r} already stores {used} bytes of training data "
-                f"({used / BYTES_PER_MB:.2f} MB). Choose a larger quota."
+                f"The {FIELD_WORDS['storage_quota_mb']} cannot be {quota_mb}: "
+                f"university {university.name!r} already stores {used} bytes of "
+                f"training data ({used / BYTES_PER_MB:.2f} MB). Choose a larger quota."
             )
 
 
@@ -750,6 +753,6 @@ def check_storage_quota(
         raise QuotaExceeded(
             f"University {university.name!r} stores {used} bytes of training data; "
             f"a record of {additional_bytes} bytes would pass its storage quota of "
-            f"{university.storage_quota_mb} MB ({quota} bytes). Raise "
-            "storage_quota_mb or remove training data first."
+            f"{university.storage_quota_mb} MB ({quota} bytes). Raise the "
+            f"{FIELD_WORDS['storage_quota_mb']} or remove training data first."
         )
