@@ -18,6 +18,7 @@ from university_models.models import (
 from university_models.queries import agents as agent_queries
 from university_models.queries import competitions as queries
 from university_models.services import competitions as services
+from university_models.services.validation import INTEGER_MAX
 
 ANY = "(any)"
 
@@ -185,6 +186,7 @@ with st.expander("Schedule a competition", icon=":material/add:"):
         st.number_input(
             "Maximum participants",
             min_value=1,
+            max_value=INTEGER_MAX,
             value=8,
             key="competition_max_participants",
         )
@@ -543,7 +545,11 @@ with participants_tab:
                 key="participant_agent",
             )
             st.number_input(
-                "Seed (0 for none)", min_value=0, value=0, key="participant_seed"
+                "Seed (0 for none)",
+                min_value=0,
+                max_value=INTEGER_MAX,
+                value=0,
+                key="participant_seed",
             )
             st.selectbox(
                 "Takes part as",

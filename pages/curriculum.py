@@ -9,6 +9,7 @@ import streamlit as st
 from university_models.models import DIFFICULTY_LEVELS, PATH_STATUSES, PROGRESS_STATUSES
 from university_models.queries import curriculum
 from university_models.services import curriculum as curriculum_service
+from university_models.services.validation import INTEGER_MAX
 from university_models.ui import (
     STATUS_COLORS,
     cached_query,
@@ -37,7 +38,12 @@ with st.expander("Create a path", expanded=paths.empty, icon=":material/add:"):
         left, right = st.columns(2)
         left.selectbox("Difficulty", DIFFICULTY_LEVELS, key="new_path_difficulty")
         right.number_input(
-            "Estimated hours", min_value=1, value=40, step=1, key="new_path_hours"
+            "Estimated hours",
+            min_value=1,
+            max_value=INTEGER_MAX,
+            value=40,
+            step=1,
+            key="new_path_hours",
         )
         st.text_input(
             "Tags", key="new_path_tags", help="Separated by commas, e.g. nlp, math"
@@ -117,6 +123,7 @@ if not paths.empty:
             middle.number_input(
                 "Time limit (minutes)",
                 min_value=1,
+                max_value=INTEGER_MAX,
                 value=60,
                 step=5,
                 key="new_level_time_limit",

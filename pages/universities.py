@@ -14,6 +14,7 @@ from university_models.queries.universities import (
 )
 from university_models.services import retention
 from university_models.services import universities as services
+from university_models.services.validation import INTEGER_MAX
 
 #: Settings that have their own field in the form; the rest are edited as
 #: JSON.
@@ -72,15 +73,35 @@ with (
     right.selectbox("Isolation level", ISOLATION_LEVELS, key="new_university_isolation")
     st.text_area("Description (optional)", key="new_university_description", height=70)
     quotas = st.columns(4)
-    quotas[0].number_input("Agent quota", min_value=1, value=100, key="new_max_agents")
+    # The bounds are the services' (a whole number the database's INTEGER
+    # holds), so the box cannot take a value the save would refuse.
+    quotas[0].number_input(
+        "Agent quota",
+        min_value=1,
+        max_value=INTEGER_MAX,
+        value=100,
+        key="new_max_agents",
+    )
     quotas[1].number_input(
-        "Concurrent competitions", min_value=1, value=10, key="new_max_competitions"
+        "Concurrent competitions",
+        min_value=1,
+        max_value=INTEGER_MAX,
+        value=10,
+        key="new_max_competitions",
     )
     quotas[2].number_input(
-        "Storage quota (MB)", min_value=1, value=1024, key="new_storage_quota"
+        "Storage quota (MB)",
+        min_value=1,
+        max_value=INTEGER_MAX,
+        value=1024,
+        key="new_storage_quota",
     )
     quotas[3].number_input(
-        "Retention (days)", min_value=1, value=365, key="new_retention_days"
+        "Retention (days)",
+        min_value=1,
+        max_value=INTEGER_MAX,
+        value=365,
+        key="new_retention_days",
     )
     if st.form_submit_button("Create university", type="primary"):
         state = st.session_state
@@ -174,24 +195,36 @@ with st.form(f"edit_university_{selected.id}"):
     quotas[0].number_input(
         "Agent quota",
         min_value=1,
+        # A value stored before the bound (SQLite took more) still shows;
+        # saving it is refused with the bound named.
+        max_value=max(INTEGER_MAX, current["max_agents"]),
         value=current["max_agents"],
         key=f"edit_max_agents_{selected.id}",
     )
     quotas[1].number_input(
         "Concurrent competitions",
         min_value=1,
+        # A value stored before the bound (SQLite took more) still shows;
+        # saving it is refused with the bound named.
+        max_value=max(INTEGER_MAX, current["max_concurrent_competitions"]),
         value=current["max_concurrent_competitions"],
         key=f"edit_max_competitions_{selected.id}",
     )
     quotas[2].number_input(
         "Storage quota (MB)",
         min_value=1,
+        # A value stored before the bound (SQLite took more) still shows;
+        # saving it is refused with the bound named.
+        max_value=max(INTEGER_MAX, current["storage_quota_mb"]),
         value=current["storage_quota_mb"],
         key=f"edit_storage_quota_{selected.id}",
     )
     quotas[3].number_input(
         "Retention (days)",
         min_value=1,
+        # A value stored before the bound (SQLite took more) still shows;
+        # saving it is refused with the bound named.
+        max_value=max(INTEGER_MAX, current["data_retention_days"]),
         value=current["data_retention_days"],
         key=f"edit_retention_days_{selected.id}",
         help="An archived university inactive this long is moved to the archive.",

@@ -251,6 +251,8 @@ def test_create_agent_refuses_at_max_agents_and_archived_agents_do_not_count(eng
         lambda s: create_agent(s, university_id, name="C", agent_type="student"),
     )
     assert "Athena" in message and "2 agents" in message
+    assert "its agent quota (max_agents) of 2" in message
+    assert "raise the agent quota to add another" in message
 
     with transaction(engine) as session:
         archive_agent(session, first)
@@ -314,6 +316,7 @@ def test_ensure_agents_refuses_the_whole_batch_when_it_does_not_fit(engine):
     )
     assert "3 agents are missing" in message
     assert "only 2 of its 3 agent slots remain" in message
+    assert "raise its agent quota (max_agents)" in message
 
     with transaction(engine) as session:
         ensure_agents(session, university_id, ["Ada", "B", "C"])
@@ -507,6 +510,64 @@ def test_update_agent_changes_name_description_specialization_configuration(engi
         "logic",
     )
     assert agent.configuration == {"c": 3}
+
+
+def test_agent_description_and_specialization_with_nul_are_refused_on_both_engines(
+    engine,
+):
+    # PostgreSQL raised psycopg.DataError for a NUL in these text columns.
+    university_id = new_university(engine)
+    agent_id = new_agent(engine, university_id, description="kept", specialization="x")
+    refusals = {
+        "description": (
+            lambda s: create_agent(
+                s, university_id, name="Bob", agent_type="student", description="a\x00b"
+            )
+        ),
+        "specialization": (
+            lambda s: create_agent(
+                s,
+                university_id,
+                name="Bob",
+                agent_type="student",
+                specialization="\x00",
+            )
+        ),
+        "changed description": (
+            lambda s: update_agent(s, agent_id, description="line\n\x00")
+        ),
+        "changed specialization": (
+            lambda s: update_agent(s, agent_id, specialization="lo\x00gic")
+        ),
+    }
+
+    for field, action in refusals.items():
+        message = assert_refused(engine, InvalidInput, action, match=r"U\+0000 \(NUL\)")
+        assert field.split()[-1] in message
+        assert "remove it" in message
+    agent = load_agent(engine, agent_id)
+    assert (agent.description, agent.specialization) == ("kept", "x")
+
+
+def test_a_specialization_is_one_line_and_a_description_may_hold_line_breaks(
+    engine,
+):
+    university_id = new_university(engine)
+
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda s: create_agent(
+            s, university_id, name="Ada", agent_type="student", specialization="a\nb"
+        ),
+        match="The specialization 'a\\\\nb' holds the control character U\\+000A",
+    )
+    agent_id = new_agent(
+        engine, university_id, description="  First\n\tSecond  ", specialization=" "
+    )
+
+    agent = load_agent(engine, agent_id)
+    assert (agent.description, agent.specialization) == ("First\n\tSecond", None)
 
 
 def test_update_agent_may_change_the_case_of_its_own_name(engine):

@@ -4,6 +4,7 @@ their corrections, completion and cancellation, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -203,9 +204,15 @@ def test_schedule_stores_a_scheduled_competition_and_accepts_json_text(engine):
         ({"rules": {"points": {"win": "three"}}}, "points win 'three'"),
         ({"evaluation_config": "[]"}, "evaluation_config must be a JSON object"),
         ({"scheduled_start": datetime(2026, 3, 1)}, "has no time zone"),
-        ({"scheduled_end": START}, "is not before scheduled_end"),
-        ({"max_participants": 0}, "max_participants 0"),
-        ({"max_participants": True}, "max_participants True"),
+        (
+            {"scheduled_end": START},
+            "^The start 2026-03-01 09:00 UTC is not before the end 2026-03-01 "
+            "09:00 UTC: move the end after the start.$",
+        ),
+        ({"max_participants": 0}, r"max_participants\) 0 is below 1"),
+        ({"max_participants": True}, r"max_participants\) True is not a whole"),
+        ({"max_participants": 2**31}, r"max_participants\) 2147483648 is above"),
+        ({"rules": {"score_range": [10, 0]}}, r"score_range \[10, 0\]"),
     ],
 )
 def test_schedule_refuses_bad_values(engine, values, message):
@@ -260,7 +267,9 @@ def test_schedule_refuses_past_max_concurrent_and_names_the_overlapping(engine):
             competition_type="solo",
             **window(8, 2),
         ),
-        r"allows 2 concurrent competitions and 2 overlap .*'First', 'Second'",
+        r"allows 2 concurrent competitions and 2 overlap 2026-03-09 09:00 UTC to "
+        r"2026-03-11 09:00 UTC \('First', 'Second'\): move the window or raise its "
+        r"concurrent competitions quota \(max_concurrent_competitions\)\.$",
     )
     # Windows that only touch do not overlap; a later window is free.
     schedule(engine, university_id, name="Later", **window(15, 3))
@@ -336,7 +345,16 @@ def test_add_participant_refusals_leave_rows_unchanged(engine):
         engine, InvalidInput, entering(agents[1], participant_type="coach"), "coach"
     )
     assert_refused(
-        engine, InvalidInput, entering(agents[1], seed_ranking=0), "seed_ranking 0"
+        engine,
+        InvalidInput,
+        entering(agents[1], seed_ranking=0),
+        r"The seed \(seed_ranking\) 0 is below 1",
+    )
+    assert_refused(
+        engine,
+        InvalidInput,
+        entering(agents[1], seed_ranking=2**31),
+        r"The seed \(seed_ranking\) 2147483648 is above 2,147,483,647",
     )
     assert_refused(
         engine, InvalidInput, entering(agents[1], seed_ranking=1), "Seed 1 is already"
@@ -560,7 +578,9 @@ def test_start_refuses_when_university_has_max_active(engine):
         engine,
         QuotaExceeded,
         lambda session: start_competition(session, waiting),
-        "already has 1 active competitions \\('Running'\\)",
+        "already has 1 active competitions \\('Running'\\), its concurrent "
+        "competitions quota \\(max_concurrent_competitions\\): complete or cancel "
+        "one first, or raise the quota.$",
     )
     assert competition_status(engine, waiting) == "scheduled"
 
@@ -1787,3 +1807,240 @@ def test_cancel_cancels_unfinished_matches_and_keeps_results(engine):
     with transaction(engine) as session:
         cancel_competition(session, scheduled)
     assert competition_status(engine, scheduled) == "cancelled"
+
+
+# --- hostile input ---------------------------------------------------------
+
+
+def test_competition_name_and_description_with_nul_are_refused_on_both_engines(
+    engine,
+):
+    # PostgreSQL raised psycopg.DataError for a NUL in these text columns.
+    university_id, _ = make_scene(engine, agents=0)
+    refusals = {
+        "competition name": {"name": "Cup\x00"},
+        "competition description": {"description": "Rules:\n\x00"},
+        "benchmark id": {"benchmark_id": "mmlu\x00"},
+    }
+
+    for field, values in refusals.items():
+        arguments = {"name": "Cup", "competition_type": "solo", **window(), **values}
+        assert_refused(
+            engine,
+            InvalidInput,
+            lambda s, a=arguments: schedule_competition(s, university_id, **a),
+            rf"^The {field} .* holds the control character U\+0000 \(NUL\) at "
+            r"position \d+: remove it",
+        )
+    with pytest.raises(InvalidInput, match="one line of plain text"):
+        schedule(engine, university_id, name="Spring\nCup")
+
+    competition_id = schedule(
+        engine, university_id, name="Cup", description="  Line one\n\tLine two  "
+    )
+    with read_session(engine) as session:
+        assert session.get(Competition, competition_id).description == (
+            "Line one\n\tLine two"
+        )
+
+
+def test_max_participants_at_the_database_integer_is_stored_on_both_engines(
+    engine,
+):
+    university_id, agents = make_scene(engine, agents=1)
+
+    competition_id, (participant_id,) = entered(
+        engine, university_id, agents, seeds=[2**31 - 1], max_participants=2**31 - 1
+    )
+
+    with read_session(engine) as session:
+        assert session.get(Competition, competition_id).max_participants == 2**31 - 1
+    assert _seed_of(engine, participant_id) == 2**31 - 1
+
+
+def test_seeds_after_a_seed_at_the_integer_limit_are_renumbered_not_overflowed(
+    engine,
+):
+    # Unseeded competitors got max(seed) + 1 = 2,147,483,648 at the start:
+    # OverflowError on SQLite, "integer out of range" on PostgreSQL.
+    university_id, agents = make_scene(engine, agents=3)
+    competition_id, participants = entered(
+        engine,
+        university_id,
+        agents,
+        seeds=[None, 2**31 - 1, 5],
+        competition_type="tournament",
+    )
+
+    with transaction(engine) as session:
+        start_competition(session, competition_id)
+
+    # The order is kept: 5, then 2,147,483,647, then the unseeded one.
+    assert [_seed_of(engine, p) for p in participants] == [3, 2, 1]
+    matches = matches_of(engine, competition_id)
+    assert [(m.participant1_id, m.participant2_id) for m in matches] == [
+        (participants[1], participants[0])
+    ]
+
+
+@pytest.mark.parametrize(
+    ("side", "first", "second", "shown"),
+    [
+        ("first", 1e308, 0, "1e+308"),
+        ("second", 0, -1e308, "-1e+308"),
+        ("first", 1_000_000_001, 0, "1000000001"),
+        ("second", 0, -1e9 - 0.5, "-1000000000.5"),
+    ],
+)
+def test_match_scores_past_a_billion_are_refused_naming_the_side(
+    engine, side, first, second, shown
+):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, _ = started(engine, university_id, agents)
+    match = matches_of(engine, competition_id)[0]
+    number = "1" if side == "first" else "2"
+
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: record_match_result(
+            session, match.id, participant1_score=first, participant2_score=second
+        ),
+        f"^The score of the {side} side \\(participant{number}_score\\) "
+        f"{re.escape(shown)} is outside -1,000,000,000 to 1,000,000,000 \\(the range "
+        "of a match score\\): give a score within it.$",
+    )
+
+    assert matches_of(engine, competition_id)[0].status == "scheduled"
+    assert agent_counters(engine, agents[0]) == (0, 0, 0)
+
+
+def test_a_solo_score_of_1e308_leaves_the_agents_average_untouched(engine):
+    # The tester's case: 1e308 and -5 were accepted and the average became
+    # 1.43e307. -5 stays allowed by default (rewards can be negative).
+    university_id, agents = make_scene(engine, agents=1)
+    competition_id, _ = started(
+        engine, university_id, agents, competition_type="solo", name="Solo"
+    )
+    match = matches_of(engine, competition_id)[0]
+
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: record_match_result(
+            session, match.id, participant1_score=1e308
+        ),
+        r"participant1_score\) 1e\+308 is outside",
+    )
+    record(engine, match.id, -5)
+
+    with read_session(engine) as session:
+        agent = session.get(UniversityAgent, agents[0])
+        assert (agent.average_score, agent.highest_score) == (-5.0, -5.0)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "named"),
+    [
+        (math.nan, 1, r"first side \(participant1_score\) nan is not a finite number"),
+        (1, math.inf, r"second side \(participant2_score\) inf is not a finite"),
+        (1, -math.inf, r"second side \(participant2_score\) -inf is not a finite"),
+    ],
+)
+def test_non_finite_match_scores_are_refused_naming_the_side(
+    engine, first, second, named
+):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, _ = started(engine, university_id, agents)
+    match = matches_of(engine, competition_id)[0]
+
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: record_match_result(
+            session, match.id, participant1_score=first, participant2_score=second
+        ),
+        named,
+    )
+    assert matches_of(engine, competition_id)[0].status == "scheduled"
+
+
+def test_a_score_range_in_the_rules_bounds_the_scores(engine):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, _ = started(
+        engine, university_id, agents, rules={"score_range": [0, 100]}
+    )
+    match = matches_of(engine, competition_id)[0]
+
+    for first, second, shown in [(-5, 3, "-5"), (50, 100.5, "100.5")]:
+        assert_refused(
+            engine,
+            InvalidInput,
+            lambda session, a=first, b=second: record_match_result(
+                session, match.id, participant1_score=a, participant2_score=b
+            ),
+            f"{shown} is outside 0 to 100 \\(the competition's score_range\\)",
+        )
+    recorded = record(engine, match.id, 0, 100)
+    assert (recorded.participant1_score, recorded.participant2_score) == (0.0, 100.0)
+
+
+@pytest.mark.parametrize(
+    "score_range",
+    [[1], [0, 1, 2], [5, 5], [0, 2e9], ["0", 1], [False, 1], {"min": 0}, "0-100"],
+)
+def test_a_score_range_that_cannot_be_applied_is_refused_at_scheduling(
+    engine, score_range
+):
+    university_id, _ = make_scene(engine, agents=0)
+
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: schedule_competition(
+            session,
+            university_id,
+            name="Cup",
+            competition_type="head_to_head",
+            rules={"score_range": score_range},
+            **window(),
+        ),
+        "rules score_range .* is not allowed: give \\[lowest, highest\\]",
+    )
+
+
+def test_times_in_competition_refusals_read_as_the_pages_show_them(engine):
+    university_id, agents = make_scene(engine, agents=2)
+    competition_id, _ = entered(engine, university_id, agents)
+    at_noon = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    with transaction(engine) as session:
+        start_competition(session, competition_id, started_at=at_noon)
+    match = matches_of(engine, competition_id)[0]
+    with transaction(engine) as session:
+        start_match(session, match.id, started_at=at_noon + timedelta(seconds=30))
+
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: record_match_result(
+            session,
+            match.id,
+            participant1_score=1,
+            participant2_score=0,
+            completed_at=at_noon,
+        ),
+        r"^completed_at 2026-03-01 12:00 UTC is before match 1 of 'Cup .*' started "
+        r"\(2026-03-01 12:00:30 UTC\): give a later time\.$",
+    )
+    assert_refused(
+        engine,
+        InvalidInput,
+        lambda session: record_match_result(
+            session,
+            match.id,
+            participant1_score=1,
+            participant2_score=0,
+            completed_at=datetime(2026, 3, 1, 13, 0),
+        ),
+        r"^completed_at 2026-03-01 13:00 has no time zone",
+    )

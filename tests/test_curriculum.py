@@ -695,13 +695,16 @@ def test_a_level_below_the_passing_score_fails_and_the_agent_stays(engine):
 BAD_RESULT_VALUES = [
     ({"score": 1.5}, "1.5"),
     ({"score": -0.01}, "-0.01"),
-    ({"score": float("nan")}, "nan"),
-    ({"score": float("inf")}, "inf"),
+    ({"score": float("nan")}, "The score nan is not a finite number"),
+    ({"score": float("inf")}, "The score inf is not a finite number"),
+    ({"score": -math.inf}, "The score -inf is not a finite number"),
     ({"score": True}, "not a number"),
     ({"score": "0.5"}, "not a number"),
     ({"minutes": -1}, "below 0"),
     ({"minutes": 1.5}, "not a whole number"),
     ({"minutes": True}, "not a whole number"),
+    ({"minutes": 2**31}, "minutes spent 2147483648 is above 2,147,483,647"),
+    ({"challenge_index": 2**31}, "challenge index 2147483648 is above"),
     ({"challenge_index": 2}, "beyond"),
     ({"challenge_index": -1}, "below 0"),
     ({"recorded_at": datetime(2026, 1, 1, 12, 0)}, "no time zone"),
@@ -723,6 +726,168 @@ def test_record_refuses_bad_values_and_changes_nothing(engine):
             ),
             match=match,
         )
+
+
+INTEGER_MAX = 2_147_483_647
+
+
+def test_hours_and_time_limits_past_the_database_integer_are_refused(engine):
+    # The CLI's --hours and --time-limit crashed with OverflowError (SQLite)
+    # or "integer out of range" (PostgreSQL).
+    university_id, _agent = university_with_agent(engine)
+    _u, _a, path_id, _levels = scene(engine, [{}])
+
+    for value, shown in [(INTEGER_MAX + 1, "2147483648"), (10**23, "1" + "0" * 23)]:
+        refused(
+            engine,
+            InvalidInput,
+            lambda s, v=value: curriculum.create_path(
+                s, university_id, name="Long", estimated_duration_hours=v
+            ),
+            match=f"^The estimated duration in hours {shown} is above 2,147,483,647 "
+            r"\(the largest whole number the database stores\): give a whole "
+            "number from 1 to 2,147,483,647.$",
+        )
+        refused(
+            engine,
+            InvalidInput,
+            lambda s, v=value: curriculum.add_level(
+                s, path_id, name="Long", challenges=[1], time_limit_minutes=v
+            ),
+            match=f"^The time limit in minutes {shown} is above 2,147,483,647",
+        )
+
+    with transaction(engine) as session:
+        path = curriculum.create_path(
+            session, university_id, name="Long", estimated_duration_hours=INTEGER_MAX
+        )
+        level = curriculum.add_level(
+            session,
+            path.id,
+            name="Long",
+            challenges=[1],
+            time_limit_minutes=INTEGER_MAX,
+        )
+        path_id, level_id = path.id, level.id
+    with read_session(engine) as session:
+        assert session.get(CurriculumPath, path_id).estimated_duration_hours == (
+            INTEGER_MAX
+        )
+        assert session.get(CurriculumLevel, level_id).time_limit_minutes == INTEGER_MAX
+
+
+def test_time_spent_on_a_level_cannot_pass_the_database_integer(engine):
+    # time_spent_minutes sums every result's minutes into an INTEGER column.
+    _u, agent_id, path_id, (first, _second) = scene(engine)
+    enrol(engine, agent_id, path_id)
+    record(engine, agent_id, first, 0, 0.5, minutes=INTEGER_MAX - 10)
+
+    message = refused(
+        engine,
+        InvalidInput,
+        lambda s: curriculum.record_challenge_result(
+            s, agent_id, first, challenge_index=1, score=0.5, minutes=11
+        ),
+        match="above 2,147,483,647",
+    )
+    assert "The minutes spent 11 would bring agent" in message
+    assert "give at most 10." in message
+
+    record(engine, agent_id, first, 1, 0.5, minutes=10)
+    assert progress_of(engine, agent_id, first).time_spent_minutes == INTEGER_MAX
+
+
+def test_curriculum_texts_with_nul_are_refused_on_both_engines(engine):
+    # PostgreSQL raised psycopg.DataError for a NUL in these text columns.
+    university_id, _agent = university_with_agent(engine)
+    _u, _a, path_id, _levels = scene(engine, [{}])
+    refusals = {
+        "description": lambda s: curriculum.create_path(
+            s, university_id, name="P", description="Intro\x00"
+        ),
+        "version": lambda s: curriculum.create_path(
+            s, university_id, name="P", version="1.0\x00"
+        ),
+        "level description": lambda s: curriculum.add_level(
+            s, path_id, name="L", challenges=[1], description="\x00"
+        ),
+        "theoretical content": lambda s: curriculum.add_level(
+            s, path_id, name="L", challenges=[1], theoretical_content="a\n\x00"
+        ),
+    }
+
+    for what, action in refusals.items():
+        message = refused(
+            engine, InvalidInput, action, match=r"U\+0000 \(NUL\) at position"
+        )
+        assert what.split()[-1] in message and "remove it" in message
+    for tags in (["nlp", "ma\x00th"], ["a\nb"]):
+        refused(
+            engine,
+            InvalidInput,
+            lambda s, t=tags: curriculum.create_path(
+                s, university_id, name="P", tags=t
+            ),
+            match=r"tag.*U\+00(00|0A)",
+        )
+        refused(
+            engine,
+            InvalidInput,
+            lambda s, t=tags: curriculum.add_level(
+                s, path_id, name="L", challenges=[1], tags=t
+            ),
+            match=r"tag.*U\+00(00|0A)",
+        )
+
+
+def test_level_content_keeps_its_tabs_line_breaks_and_indentation(engine):
+    _u, _a, path_id, _levels = scene(engine, [{}])
+    content = "    code block\n\tindented\r\nlast line\n"
+
+    with transaction(engine) as session:
+        level_id = curriculum.add_level(
+            session, path_id, name="L", challenges=[1], theoretical_content=content
+        ).id
+
+    with read_session(engine) as session:
+        assert session.get(CurriculumLevel, level_id).theoretical_content == content
+
+
+def test_result_times_in_refusals_read_as_the_pages_show_them(engine):
+    _u, agent_id, path_id, (first, _second) = scene(engine)
+    enrol(engine, agent_id, path_id)
+    when = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    record(engine, agent_id, first, 0, 0.5, recorded_at=when)
+
+    refused(
+        engine,
+        InvalidInput,
+        lambda s: curriculum.record_challenge_result(
+            s,
+            agent_id,
+            first,
+            challenge_index=1,
+            score=0.5,
+            minutes=1,
+            recorded_at=when - timedelta(seconds=1),
+        ),
+        match=r"^The result time 2026-03-01 08:59:59 UTC is before the level's "
+        r"previous result at 2026-03-01 09:00 UTC: record results in time order\.$",
+    )
+    refused(
+        engine,
+        InvalidInput,
+        lambda s: curriculum.record_challenge_result(
+            s,
+            agent_id,
+            first,
+            challenge_index=1,
+            score=0.5,
+            minutes=1,
+            recorded_at=datetime(2026, 3, 1, 10, 0),
+        ),
+        match=r"^The result time 2026-03-01 10:00 has no time zone: give it in UTC\.$",
+    )
 
 
 def test_record_refuses_a_result_older_than_the_previous_one(engine):

@@ -1351,3 +1351,36 @@ def test_an_agent_renamed_to_a_taken_name_is_refused_and_kept(sqlite_configured)
     assert app.text_input(key=f"edit_agent_name_{ada}").value == "bob"
     with read_session(sqlite_configured) as session:
         assert session.get(UniversityAgent, ada).name == "Ada"
+
+
+def test_whole_number_boxes_stop_at_the_largest_integer_the_database_stores(
+    sqlite_configured,
+):
+    # A box without a maximum let a form send 99999999999999999999999, which
+    # crashed the save (OverflowError on SQLite, out of range on PostgreSQL).
+    university_id = make_university(sqlite_configured)
+    (ada,) = make_agents(sqlite_configured, university_id, "Ada")
+    competition_id = make_competition(sqlite_configured, university_id, [ada])
+    boxes = {
+        "universities": [
+            "new_max_agents",
+            "new_max_competitions",
+            "new_storage_quota",
+            "new_retention_days",
+            f"edit_max_agents_{university_id}",
+            f"edit_max_competitions_{university_id}",
+            f"edit_storage_quota_{university_id}",
+            f"edit_retention_days_{university_id}",
+        ],
+        "competitions": ["competition_max_participants", "participant_seed"],
+    }
+
+    for page, keys in boxes.items():
+        app = open_page(page, university=university_id)
+        if page == "competitions":
+            app.selectbox(key="competition_open").set_value(competition_id).run()
+        for key in keys:
+            box = app.number_input(key=key)
+            assert (key, box.max) == (key, 2_147_483_647)
+            assert box.min in (0, 1)
+        assert not app.exception

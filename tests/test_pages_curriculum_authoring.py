@@ -506,3 +506,18 @@ def test_command_refusals_exit_1_and_write_nothing_on_both_engines(configured, c
     assert "has no challenges" in errors
     assert "already has a path named 'Basics'" in errors
     assert counts(configured) == (1, 0)
+
+
+def test_hours_and_time_limit_boxes_stop_at_the_largest_integer_the_database_stores(
+    sqlite_configured,
+):
+    # The service refuses more (an INTEGER column); the box cannot take it.
+    university_id = make_university(sqlite_configured)
+    make_path(sqlite_configured, university_id)
+
+    app = open_curriculum()
+
+    assert not app.exception
+    for key in ("new_path_hours", "new_level_time_limit"):
+        box = app.number_input(key=key)
+        assert (key, box.min, box.max) == (key, 1, 2_147_483_647)

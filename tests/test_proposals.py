@@ -34,6 +34,7 @@ from university_models.services.training_data import (
     collect_training_data,
     reject_record,
 )
+from university_models.services.validation import shown_time
 
 
 def row_counts(engine: Engine) -> dict[str, int]:
@@ -398,7 +399,7 @@ def test_a_decided_proposal_refuses_another_decision_naming_who_and_when(engine)
     rejected = propose(engine, ids)
     approve(engine, approved, by="ada@example.org")
     reject(engine, rejected, by="bob@example.org")
-    when = get(engine, approved).validated_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+    when = shown_time(get(engine, approved).validated_at)
     before = proposals_state(engine)
 
     with pytest.raises(
@@ -497,6 +498,10 @@ def test_bulk_approve_approves_none_when_any_is_refused(engine):
         run([chosen[0], foreign], 2)
     with pytest.raises(InvalidInput, match="list of ids"):
         run(chosen[0], 1)
+    with pytest.raises(InvalidInput, match="expected count 2147483648 is above"):
+        run(chosen, 2**31)
+    with pytest.raises(InvalidInput, match="expected count -1 is below 0"):
+        run(chosen, -1)
 
     assert proposals_state(engine) == before
 

@@ -362,6 +362,28 @@ def test_collect_refusals_name_the_value_and_write_nothing(engine):
     assert row_counts(engine) == before
 
 
+def test_collection_times_in_refusals_read_as_the_pages_show_them(engine):
+    ids = scene(engine)
+    before = row_counts(engine)
+
+    for values, message in [
+        (
+            {"collected_at": datetime(2099, 12, 4, 8, 0, tzinfo=UTC)},
+            "^The collection time 2099-12-04 08:00 UTC is in the future; give the "
+            "time the data was produced.$",
+        ),
+        (
+            {"collected_at": datetime(2026, 1, 2, 3, 4, 5)},
+            "^The collection time 2026-01-02 03:04:05 has no time zone; give it "
+            r"one \(UTC\).$",
+        ),
+    ]:
+        with pytest.raises(InvalidInput, match=message):
+            collect(engine, ids, **values)
+
+    assert row_counts(engine) == before
+
+
 def test_collect_refuses_nul_in_raw_data_metadata_and_source_id(engine):
     # Both engines stored NUL in JSON, but PostgreSQL then failed to merge a
     # rejection into such metadata ("unsupported Unicode escape sequence").

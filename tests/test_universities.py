@@ -3,6 +3,8 @@ quota and the ``university`` command, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -28,6 +30,7 @@ from university_models.models import (
 )
 from university_models.services.agents import create_agent, update_agent
 from university_models.services.curriculum import create_path
+from university_models.services.retention import find_due_universities
 from university_models.services.universities import (
     BYTES_PER_MB,
     check_storage_quota,
@@ -40,6 +43,7 @@ from university_models.services.universities import (
     storage_used_bytes,
     update_university,
 )
+from university_models.services.validation import INTEGER_MAX
 
 
 def row_counts(engine: Engine) -> dict[str, int]:
@@ -327,7 +331,7 @@ def test_update_university_refuses_max_agents_below_the_agents_in_use(engine):
         QuotaExceeded,
         lambda s: update_university(s, university_id, max_agents=2),
     )
-    assert "max_agents cannot be 2" in message
+    assert "The agent quota (max_agents) cannot be 2" in message
     assert "has 3 agents" in message
     assert load(engine, university_id).max_agents == 100
 
@@ -357,7 +361,11 @@ def test_update_university_refuses_fewer_concurrent_competitions_than_active(eng
         QuotaExceeded,
         lambda s: update_university(s, university_id, max_concurrent_competitions=1),
     )
-    assert "cannot be 1" in message and "2 active" in message
+    assert (
+        "concurrent competitions quota (max_concurrent_competitions) cannot be 1"
+        in (message)
+    )
+    assert "2 active" in message
 
     with transaction(engine) as session:
         update_university(session, university_id, max_concurrent_competitions=2)
@@ -373,12 +381,104 @@ def test_update_university_refuses_a_storage_quota_below_the_stored_data(engine)
         QuotaExceeded,
         lambda s: update_university(s, university_id, storage_quota_mb=1),
     )
-    assert "storage_quota_mb cannot be 1" in message
+    assert "The storage quota in MB (storage_quota_mb) cannot be 1" in message
     assert str(json_size_bytes({"text": "x" * (BYTES_PER_MB + 10)})) in message
 
     with transaction(engine) as session:
         update_university(session, university_id, storage_quota_mb=2)
     assert load(engine, university_id).storage_quota_mb == 2
+
+
+#: The quotas and the retention period, with the words refusals name them by.
+QUOTA_FIELDS = {
+    "max_agents": "agent quota (max_agents)",
+    "max_concurrent_competitions": (
+        "concurrent competitions quota (max_concurrent_competitions)"
+    ),
+    "storage_quota_mb": "storage quota in MB (storage_quota_mb)",
+    "data_retention_days": "retention period in days (data_retention_days)",
+}
+
+
+@pytest.mark.parametrize("field", list(QUOTA_FIELDS))
+def test_a_quota_past_the_database_integer_is_refused_naming_field_and_value(
+    engine, field
+):
+    # SQLite's driver raised OverflowError and PostgreSQL "integer out of
+    # range" (or, for the retention period kept in JSON, nothing at all).
+    university_id = new_university(engine)
+    before = load(engine, university_id)
+
+    for value, shown in [
+        (INTEGER_MAX + 1, "2147483648"),
+        (99999999999999999999999, "99999999999999999999999"),
+        (10**5000, "100000000000... (5,001 digits)"),
+    ]:
+        for action in (
+            lambda s, v=value: create_university(
+                s, name="Big", owner_email="big@example.org", **{field: v}
+            ),
+            lambda s, v=value: update_university(s, university_id, **{field: v}),
+        ):
+            message = assert_refused(engine, InvalidInput, action)
+            assert message == (
+                f"The {QUOTA_FIELDS[field]} {shown} is above 2,147,483,647 (the "
+                "largest whole number the database stores): give a whole number "
+                "from 1 to 2,147,483,647."
+            )
+
+    after = load(engine, university_id)
+    assert getattr(after, field) == getattr(before, field)
+    assert after.last_activity_at == before.last_activity_at
+
+
+def test_quotas_at_the_database_integer_are_stored_on_both_engines(engine):
+    quotas = dict.fromkeys(QUOTA_FIELDS, INTEGER_MAX)
+    university_id = new_university(engine, **quotas)
+
+    university = load(engine, university_id)
+    assert {field: getattr(university, field) for field in QUOTA_FIELDS} == quotas
+
+    with transaction(engine) as session:
+        update_university(session, university_id, **dict.fromkeys(QUOTA_FIELDS, 1))
+    university = load(engine, university_id)
+    assert {field: getattr(university, field) for field in QUOTA_FIELDS} == (
+        dict.fromkeys(QUOTA_FIELDS, 1)
+    )
+
+
+def test_the_longest_retention_period_leaves_an_archived_university_live(engine):
+    # now - timedelta(days=2_147_483_647) is before year 1: OverflowError.
+    university_id = new_university(engine, data_retention_days=INTEGER_MAX)
+    with transaction(engine) as session:
+        set_university_status(session, university_id, "archived")
+        session.get(University, university_id).last_activity_at = utcnow() - (
+            timedelta(days=3650)
+        )
+
+    with read_session(engine) as session:
+        due = find_due_universities(session, now=utcnow())
+
+    assert university_id not in {result.university_id for result in due}
+
+
+def test_a_settings_value_that_disagrees_names_the_field_as_people_see_it(engine):
+    message = assert_refused(
+        engine,
+        InvalidInput,
+        lambda s: create_university(
+            s,
+            name="Athena",
+            owner_email="a@example.org",
+            max_agents=3,
+            settings={"max_agents": 5},
+        ),
+    )
+
+    assert message == (
+        "settings['max_agents'] is 5 but the agent quota (max_agents) is 3: set "
+        "the agent quota (max_agents) with its own field, not inside the settings."
+    )
 
 
 # --- status -----------------------------------------------------------------
@@ -626,8 +726,119 @@ def test_cli_refuses_a_duplicate_or_invalid_university_and_changes_nothing(
     )
 
     assert code == 1
-    assert "max_agents must be a whole number above 0" in capsys.readouterr().err
+    assert "The agent quota (max_agents) 0 is below 1" in capsys.readouterr().err
     assert row_counts(configured) == before
+
+
+#: One whole number past PostgreSQL's INTEGER, as typed in the issue.
+TOO_BIG = "99999999999999999999999"
+
+
+def test_cli_refuses_integers_past_the_database_in_one_line_and_writes_nothing(
+    configured, capsys
+):
+    assert cli.main(["university", "create", "Athena", "--owner", "a@b.org"]) == 0
+    create_path = ["curriculum", "create-path", "--university", "Athena"]
+    assert cli.main([*create_path, "--name", "Basics"]) == 0
+    capsys.readouterr()
+    before = row_counts(configured)
+    refused = {
+        "agent quota (max_agents)": ["--max-agents", TOO_BIG],
+        "concurrent competitions quota (max_concurrent_competitions)": [
+            "--max-concurrent-competitions",
+            TOO_BIG,
+        ],
+        "storage quota in MB (storage_quota_mb)": ["--storage-quota-mb", TOO_BIG],
+        "retention period in days (data_retention_days)": [
+            "--data-retention-days",
+            TOO_BIG,
+        ],
+    }
+    commands = {
+        words: ["university", "create", "CLI U", "--owner", "a@b.org", *options]
+        for words, options in refused.items()
+    }
+    commands["estimated duration in hours"] = [
+        *create_path,
+        "--name",
+        "Long",
+        "--hours",
+        TOO_BIG,
+    ]
+    commands["time limit in minutes"] = [
+        "curriculum",
+        "add-level",
+        "--university",
+        "Athena",
+        "--path",
+        "Basics",
+        "--name",
+        "One",
+        "--challenge",
+        "2 + 2?",
+        "--time-limit",
+        TOO_BIG,
+    ]
+
+    for words, argv in commands.items():
+        code = cli.main(argv)
+
+        output = capsys.readouterr()
+        assert code == 1, words
+        assert output.out == ""
+        assert output.err.splitlines() == [
+            f"error: The {words} {TOO_BIG} is above 2,147,483,647 (the largest "
+            "whole number the database stores): give a whole number from 1 to "
+            "2,147,483,647."
+        ]
+    assert row_counts(configured) == before
+
+
+@pytest.mark.parametrize("value", ["abc", "1.5", "9" * 5000])
+def test_cli_arguments_argparse_cannot_read_are_one_error_line(
+    configured, capsys, value
+):
+    # 5,000 digits pass Python's int() limit (4,300): a ValueError argparse
+    # reports like any other unreadable number.
+    with pytest.raises(SystemExit) as exited:
+        cli.main(
+            ["university", "create", "U", "--owner", "a@b.org", "--max-agents", value]
+        )
+
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert exited.value.code == 2
+    assert errors == [
+        "python -m university_models university create: error: argument "
+        f"--max-agents: invalid int value: {value!r}"
+    ]
+    assert row_counts(configured)["universities"] == 0
+
+
+def test_the_command_from_the_issue_prints_one_line_without_a_traceback(configured):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "university_models",
+            "university",
+            "create",
+            "CLI U",
+            "--owner",
+            "a@b.org",
+            "--max-agents",
+            TOO_BIG,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith("error: The agent quota (max_agents) 9999")
+    assert row_counts(configured)["universities"] == 0
 
 
 def test_cli_lists_universities_as_a_table(configured, capsys):

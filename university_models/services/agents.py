@@ -34,7 +34,9 @@ from university_models.models import (
     UniversityAgent,
 )
 from university_models.services.universities import (
+    FIELD_WORDS,
     clean_name,
+    clean_text,
     json_error_text,
     lock_university_for_write,
     non_archived_agent_count,
@@ -236,25 +238,21 @@ def _configuration(value: Any) -> dict[str, Any]:
 
 
 def _specialization(value: Any) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidInput(f"The specialization must be text, not {value!r}.")
-    value = value.strip()
-    if len(value) > SPECIALIZATION_MAX_LENGTH:
-        raise InvalidInput(
-            f"The specialization {value[:40]!r}... has {len(value)} characters: "
-            f"shorten it to at most {SPECIALIZATION_MAX_LENGTH}."
-        )
-    return value or None
+    """Rule: one line of text (no control character), trimmed, at most 100
+    characters; blank means none."""
+    return clean_text(
+        value,
+        what="specialization",
+        max_length=SPECIALIZATION_MAX_LENGTH,
+        single_line=True,
+    )
 
 
 def _description(value: Any) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidInput(f"The description must be text, not {value!r}.")
-    return value.strip() or None
+    """Rule: free text, trimmed (blank means none), that may hold tabs and
+    line breaks but no other control character (NUL above all, which
+    PostgreSQL cannot store)."""
+    return clean_text(value, what="description")
 
 
 def _refuse_taken_agent_name(
@@ -282,8 +280,9 @@ def _refuse_full_university(session: Session, university: University) -> None:
     if agents >= university.max_agents:
         raise QuotaExceeded(
             f"University {university.name!r} already has {agents} agents that "
-            f"are not archived, its max_agents of {university.max_agents}: archive "
-            "an agent or raise max_agents to add another."
+            f"are not archived, its {FIELD_WORDS['max_agents']} of "
+            f"{university.max_agents}: archive an agent or raise the agent quota "
+            "to add another."
         )
 
 
@@ -308,7 +307,9 @@ def create_agent(
     * ``configuration`` is a JSON object: a dict, or a JSON string that
       parses to one (``None`` means ``{}``); lists, strings and numbers are
       refused;
-    * ``specialization`` is at most 100 characters;
+    * ``specialization`` is one line of at most 100 characters and the
+      description free text; neither holds a control character other than
+      tabs and line breaks in the description (``clean_text``);
     * the university's non-archived agents stay within ``max_agents``
       (``QuotaExceeded``). The university's row lock makes the count and the
       insert atomic against other sessions.
@@ -400,8 +401,8 @@ def ensure_agents(
             raise QuotaExceeded(
                 f"{len(missing)} agents are missing from university "
                 f"{university.name!r} but only {free} of its {university.max_agents} "
-                "agent slots remain: raise max_agents or archive agents, then "
-                "import again. No agent was created."
+                f"agent slots remain: raise its {FIELD_WORDS['max_agents']} or "
+                "archive agents, then import again. No agent was created."
             )
 
     for key, name in missing.items():

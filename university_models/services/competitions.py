@@ -42,9 +42,18 @@ from university_models.models import (
 from university_models.services.agents import refresh_agent_counters
 from university_models.services.training_data import CLOCK_SKEW
 from university_models.services.universities import (
+    FIELD_WORDS,
+    clean_name,
+    clean_text,
     json_error_text,
     lock_university_for_write,
     storable_json,
+)
+from university_models.services.validation import (
+    INTEGER_MAX,
+    number_text,
+    shown_time,
+    whole_number,
 )
 from university_models.standings import (
     PAIRWISE_TYPES,
@@ -63,6 +72,22 @@ OPEN_STATUSES = ("scheduled", "active")
 
 #: Matches that still wait for a result.
 UNFINISHED_MATCH_STATUSES = ("scheduled", "active")
+
+#: The largest magnitude of a match score: scores are from -1e9 to 1e9
+#: unless the competition's ``rules["score_range"]`` narrows them. Sums and
+#: means of a million such scores stay exact enough in a double, and a
+#: mistyped 1e308 cannot turn an agent's average into nonsense.
+MATCH_SCORE_LIMIT = 1e9
+
+#: The default ``(lowest, highest)`` match score.
+DEFAULT_SCORE_RANGE = (-MATCH_SCORE_LIMIT, MATCH_SCORE_LIMIT)
+
+#: How a refusal names each side's score: the Competitions page's words,
+#: then the argument's name.
+SCORE_WORDS = {
+    "participant1_score": "score of the first side (participant1_score)",
+    "participant2_score": "score of the second side (participant2_score)",
+}
 
 
 # --- reading and locking -------------------------------------------------
@@ -231,7 +256,7 @@ def _aware(value: Any, what: str) -> datetime:
         raise InvalidInput(f"{what} {value!r} is not a date and time: give one.")
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(
-            f"{what} {value.isoformat()} has no time zone: give it one (UTC)."
+            f"{what} {shown_time(value)} has no time zone: give it one (UTC)."
         )
     return value
 
@@ -245,22 +270,87 @@ def _not_future(value: datetime, what: str) -> datetime:
     latest = utcnow() + CLOCK_SKEW
     if value > latest:
         raise InvalidInput(
-            f"{what} {value.isoformat()} is in the future (more than "
+            f"{what} {shown_time(value)} is in the future (more than "
             f"{CLOCK_SKEW.total_seconds() / 60:g} minutes after now, "
-            f"{utcnow().isoformat(timespec='seconds')}): give the time it "
-            "happened."
+            f"{shown_time(utcnow())}): give the time it happened."
         )
     return value
 
 
-def _score(value: Any, what: str) -> float:
+def _range_text(limits: tuple[float, float]) -> str:
+    return " to ".join(
+        f"{int(bound):,}" if float(bound).is_integer() else f"{bound:g}"
+        for bound in limits
+    )
+
+
+def score_range(rules: dict[str, Any] | None) -> tuple[float, float]:
+    """The lowest and highest match score a competition's ``rules`` allow.
+
+    Rule: ``rules["score_range"]``, when given, is a list ``[lowest,
+    highest]`` of two finite numbers (not booleans) within -1e9 to 1e9,
+    lowest strictly below highest; without it scores are from -1e9 to 1e9
+    (``MATCH_SCORE_LIMIT``). Refused with ``InvalidInput`` naming the value
+    (``schedule_competition`` checks it before a competition is stored)."""
+    value = (rules or {}).get("score_range")
+    if value is None:
+        return DEFAULT_SCORE_RANGE
     if (
-        not isinstance(value, Real)
-        or isinstance(value, bool)
-        or not math.isfinite(float(value))
+        not isinstance(value, list | tuple)
+        or len(value) != 2
+        or not all(
+            isinstance(bound, Real)
+            and not isinstance(bound, bool)
+            and math.isfinite(float(bound))
+            and abs(float(bound)) <= MATCH_SCORE_LIMIT
+            for bound in value
+        )
+        or not float(value[0]) < float(value[1])
     ):
-        raise InvalidInput(f"{what} {value!r} is not a finite number: give one.")
-    return float(value)
+        raise InvalidInput(
+            f"rules score_range {value!r} is not allowed: give [lowest, highest], "
+            "two numbers from -1,000,000,000 to 1,000,000,000 with the lowest "
+            "first, such as [0, 100], or leave it out."
+        )
+    return float(value[0]), float(value[1])
+
+
+def match_score(
+    value: Any,
+    *,
+    what: str,
+    limits: tuple[float, float] = DEFAULT_SCORE_RANGE,
+) -> float:
+    """``value`` as a float; ``InvalidInput`` naming ``what`` (a noun phrase:
+    "score of the first side (participant1_score)") and the value
+    otherwise.
+
+    Rule: a match score is a finite number (not a boolean, NaN or an
+    infinity) from ``limits[0]`` to ``limits[1]`` inclusive: the
+    competition's ``score_range`` (``score_range``), by default -1e9 to 1e9.
+    ``record_match_result`` and the results importer check scores here."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise InvalidInput(
+            f"The {what} {value!r} is not a number: give a finite score from "
+            f"{_range_text(limits)}."
+        )
+    number = float(value)
+    if not math.isfinite(number):
+        raise InvalidInput(
+            f"The {what} {number_text(value)} is not a finite number: give a "
+            f"score from {_range_text(limits)}."
+        )
+    if not limits[0] <= number <= limits[1]:
+        where = (
+            "the competition's score_range"
+            if limits != DEFAULT_SCORE_RANGE
+            else "the range of a match score"
+        )
+        raise InvalidInput(
+            f"The {what} {number_text(value)} is outside {_range_text(limits)} "
+            f"({where}): give a score within it."
+        )
+    return number
 
 
 # --- scheduling ----------------------------------------------------------
@@ -283,14 +373,19 @@ def schedule_competition(
 ) -> Competition:
     """Schedule a competition in a university.
 
-    Rules: the name is trimmed, non-empty, at most 255 characters and unique
-    in the university ignoring case (the importer and the CLI find
-    competitions by name; a taken name is ``Conflict``, as for university,
-    agent and path names). The type is one of ``COMPETITION_TYPES``;
-    ``rules`` and ``evaluation_config`` are JSON objects (dicts or JSON text,
-    default ``{}``) and the rules must be ones ``parse_rules`` can apply.
+    Rules: the name is trimmed, non-empty, at most 255 characters, one line
+    without control characters (``clean_name``) and unique in the
+    university ignoring case (the importer and the CLI find competitions by
+    name; a taken name is ``Conflict``, as for university, agent and path
+    names); the description is free text whose only control characters are
+    tabs and line breaks, the benchmark id one line of at most 255
+    characters. The type is one of ``COMPETITION_TYPES``; ``rules`` and
+    ``evaluation_config`` are JSON objects (dicts or JSON text, default
+    ``{}``), the rules must be ones ``parse_rules`` can apply and their
+    ``score_range``, when given, one ``score_range`` accepts.
     The window has time-zone aware ends, start strictly before end.
-    ``max_participants`` (competitors) is a positive integer. Quota: the
+    ``max_participants`` (competitors) is a whole number from 1 to
+    2,147,483,647 (``whole_number``). Quota: the
     scheduled or active competitions whose windows overlap the new one
     (a missing end counts as open-ended), plus the new one, may not exceed
     the university's ``max_concurrent_competitions``. With
@@ -301,14 +396,11 @@ def schedule_competition(
     """
     university = lock_university_for_write(session, university_id)
 
-    name = name.strip() if isinstance(name, str) else ""
-    if not name:
-        raise InvalidInput("The competition name is empty: give it a name.")
-    if len(name) > 255:
-        raise InvalidInput(
-            f"The competition name {name[:40]!r}... has {len(name)} characters: "
-            "use at most 255."
-        )
+    name = clean_name(name, what="competition name")
+    description = clean_text(description, what="competition description")
+    benchmark_id = clean_text(
+        benchmark_id, what="benchmark id", max_length=255, single_line=True
+    )
     if competition_type not in COMPETITION_TYPES:
         raise InvalidInput(
             f"Competition type {competition_type!r} is unknown: use one of "
@@ -316,24 +408,19 @@ def schedule_competition(
         )
     rules = _json_object(rules, "rules")
     parse_rules(rules, competition_type)
+    score_range(rules)
     evaluation_config = _json_object(evaluation_config, "evaluation_config")
 
     start = _aware(scheduled_start, "scheduled_start")
     end = _aware(scheduled_end, "scheduled_end")
     if not start < end:
         raise InvalidInput(
-            f"scheduled_start {start.isoformat()} is not before scheduled_end "
-            f"{end.isoformat()}: move the end after the start."
+            f"The start {shown_time(start)} is not before the end "
+            f"{shown_time(end)}: move the end after the start."
         )
-    if (
-        not isinstance(max_participants, int)
-        or isinstance(max_participants, bool)
-        or max_participants <= 0
-    ):
-        raise InvalidInput(
-            f"max_participants {max_participants!r} is not a positive integer: "
-            "give at least 1."
-        )
+    max_participants = whole_number(
+        max_participants, what="competitor limit (max_participants)"
+    )
 
     existing = find_competition(session, university_id, name)
     if existing is not None:
@@ -364,8 +451,9 @@ def schedule_competition(
         raise QuotaExceeded(
             f"University {university.name!r} allows "
             f"{university.max_concurrent_competitions} concurrent competitions and "
-            f"{len(overlapping)} overlap {start.isoformat()} to {end.isoformat()} "
-            f"({names}): move the window or raise max_concurrent_competitions."
+            f"{len(overlapping)} overlap {shown_time(start)} to {shown_time(end)} "
+            f"({names}): move the window or raise its "
+            f"{FIELD_WORDS['max_concurrent_competitions']}."
         )
 
     competition = Competition(
@@ -403,8 +491,9 @@ def add_participant(
     ``NotFound`` with the message of a missing one: isolation) and is not
     archived; each agent once per competition; at most ``max_participants``
     competitors (observers and judges do not count and do not play, nor
-    does a disqualified competitor); ``seed_ranking`` is a positive
-    integer, unique in the competition, and only competitors have one.
+    does a disqualified competitor); ``seed_ranking`` is a whole number from
+    1 to 2,147,483,647, unique in the competition, and only competitors
+    have one.
     With ``university_id``, a competition of another university is
     ``NotFound``.
     """
@@ -453,15 +542,7 @@ def add_participant(
                 f"A {participant_type} does not play, so it has no seed: leave "
                 f"seed_ranking {seed_ranking!r} out."
             )
-        if (
-            not isinstance(seed_ranking, int)
-            or isinstance(seed_ranking, bool)
-            or seed_ranking <= 0
-        ):
-            raise InvalidInput(
-                f"seed_ranking {seed_ranking!r} is not a positive integer: give "
-                "1 for the top seed, 2 for the next, ..."
-            )
+        seed_ranking = whole_number(seed_ranking, what="seed (seed_ranking)")
         if any(other.seed_ranking == seed_ranking for other in participants):
             raise InvalidInput(
                 f"Seed {seed_ranking} is already taken in {competition.name!r}: "
@@ -501,8 +582,10 @@ def start_competition(
     swapped when ``rules["legs"]`` is 2; tournament a single-elimination
     bracket (``bracket_positions``): unseeded competitors first get the seeds
     after the highest given seed, in join order, so that the bracket is
-    recorded in the data; byes go to the top seeds; a later-round match is
-    created once both of its feeders are decided. Competitors disqualified
+    recorded in the data (all are renumbered 1..n in that order when those
+    seeds would pass 2,147,483,647: ``_assign_missing_seeds``); byes go to
+    the top seeds; a later-round match is created once both of its feeders
+    are decided. Competitors disqualified
     before the start take no part (no match, no seed). Participants become
     active, ``actual_start`` is set (``started_at``, default now, not in
     the future beyond ``CLOCK_SKEW``). With
@@ -528,7 +611,8 @@ def start_competition(
         raise QuotaExceeded(
             f"University {university.name!r} already has {len(active)} active "
             f"competitions ({', '.join(map(repr, sorted(active)))}), its "
-            f"max_concurrent_competitions: complete or cancel one first."
+            f"{FIELD_WORDS['max_concurrent_competitions']}: complete or cancel "
+            "one first, or raise the quota."
         )
 
     competitors = _competitors(session, competition)
@@ -655,12 +739,24 @@ def bracket_positions(size: int) -> list[int]:
 
 
 def _assign_missing_seeds(competitors: list[CompetitionParticipant]) -> None:
+    """Give the unseeded competitors the seeds after the highest given seed,
+    in join order.
+
+    Rule: when those seeds would pass 2,147,483,647 (the largest the
+    database stores; a seed may be that large), every competitor is
+    renumbered 1..n in the same order instead: the bracket depends only on
+    the order of the seeds, so it is the same bracket."""
     given = [p.seed_ranking for p in competitors if p.seed_ranking is not None]
+    unseeded = [p for p in competitors if p.seed_ranking is None]
+    if max(given, default=0) + len(unseeded) > INTEGER_MAX:
+        order = _seeded([p for p in competitors if p.seed_ranking is not None])
+        for number, participant in enumerate(order + unseeded, start=1):
+            participant.seed_ranking = number
+        return
     next_seed = max(given, default=0)
-    for participant in competitors:
-        if participant.seed_ranking is None:
-            next_seed += 1
-            participant.seed_ranking = next_seed
+    for participant in unseeded:
+        next_seed += 1
+        participant.seed_ranking = next_seed
 
 
 def _seeded(competitors: list[CompetitionParticipant]) -> list[CompetitionParticipant]:
@@ -922,7 +1018,9 @@ def record_match_result(
 
     Rules: only in an active competition (a completed one takes corrections
     only, below), and not on a cancelled match.
-    Scores are finite numbers; a match with an opponent needs both, a solo
+    Scores are finite numbers from -1e9 to 1e9, or within the competition's
+    ``rules["score_range"]`` when it has one (``match_score``, refusing with
+    the side and the value); a match with an opponent needs both, a solo
     match only the first (and has no winner). The winner is the side with
     the better score (higher, or lower when ``rules["score_order"]`` is
     ``lower_is_better``). An explicit ``winner_participant_id`` must be one
@@ -988,12 +1086,15 @@ def record_match_result(
 
     if match.started_at is not None and completed_at < match.started_at:
         raise InvalidInput(
-            f"completed_at {completed_at.isoformat()} is before match "
+            f"completed_at {shown_time(completed_at)} is before match "
             f"{match.match_number} of {competition.name!r} started "
-            f"({match.started_at.isoformat()}): give a later time."
+            f"({shown_time(match.started_at)}): give a later time."
         )
 
-    first = _score(participant1_score, "participant1_score")
+    limits = score_range(competition.rules)
+    first = match_score(
+        participant1_score, what=SCORE_WORDS["participant1_score"], limits=limits
+    )
     if match.participant2_id is None:
         if participant2_score is not None or winner_participant_id is not None:
             raise InvalidInput(
@@ -1008,7 +1109,9 @@ def record_match_result(
                 f"Match {match.match_number} of {competition.name!r} has two "
                 "participants: give participant2_score too."
             )
-        second = _score(participant2_score, "participant2_score")
+        second = match_score(
+            participant2_score, what=SCORE_WORDS["participant2_score"], limits=limits
+        )
         winner = _winner(
             session, match, competition, rules, first, second, winner_participant_id
         )

@@ -50,7 +50,13 @@ from university_models.services.training_data import CLOCK_SKEW
 from university_models.services.universities import (
     clean_name,
     lock_university_for_write,
+    refuse_control_characters,
     storable_json,
+)
+from university_models.services.validation import (
+    INTEGER_MAX,
+    shown_time,
+    whole_number,
 )
 
 log = logging.getLogger(__name__)
@@ -77,7 +83,11 @@ def _fraction(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidInput(f"The {what} {value!r} is not a number: give 0 to 1.")
     value = float(value)
-    if not math.isfinite(value) or not 0.0 <= value <= 1.0:
+    if not math.isfinite(value):
+        raise InvalidInput(
+            f"The {what} {value!r} is not a finite number: give a number from 0 to 1."
+        )
+    if not 0.0 <= value <= 1.0:
         raise InvalidInput(
             f"The {what} {value!r} is outside [0, 1]: give a number from 0 to 1."
         )
@@ -85,16 +95,9 @@ def _fraction(value: Any, what: str) -> float:
 
 
 def _whole_number(value: Any, what: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InvalidInput(
-            f"The {what} {value!r} is not a whole number: give an integer "
-            f"of at least {minimum}."
-        )
-    if value < minimum:
-        raise InvalidInput(
-            f"The {what} {value!r} is below {minimum}: give at least {minimum}."
-        )
-    return int(value)
+    """Rule: a whole number from ``minimum`` to 2,147,483,647, the largest
+    the database's INTEGER holds (``validation.whole_number``)."""
+    return whole_number(value, what=what, minimum=minimum)
 
 
 def _json_list(value: Any, what: str, *, allow_none: bool = True) -> list | None:
@@ -111,17 +114,42 @@ def _json_list(value: Any, what: str, *, allow_none: bool = True) -> list | None
 
 
 def _optional_text(value: Any, what: str) -> str | None:
-    if value is not None and not isinstance(value, str):
+    """Free text kept as written (a level's content may start with an
+    indented block), refused unless text without control characters other
+    than tabs and line breaks (NUL above all: PostgreSQL cannot store it)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
         raise InvalidInput(f"The {what} {value!r} is not a text: give a text.")
-    return value
+    return refuse_control_characters(value, what=f"The {what}", single_line=False)
 
 
 def _tags(value: Any) -> list[str]:
+    """Rule: a list of non-empty one-line texts (no control character),
+    each trimmed."""
     tags = _json_list(value, "tags") or []
     for tag in tags:
         if not isinstance(tag, str) or not tag.strip():
             raise InvalidInput(f"The tag {tag!r} is not a non-empty text: fix it.")
+        refuse_control_characters(tag.strip(), what="The tag", single_line=True)
     return [tag.strip() for tag in tags]
+
+
+def _version(value: Any) -> str:
+    """Rule: one line of 1 to 20 characters without control characters,
+    trimmed."""
+    if (
+        not isinstance(value, str)
+        or not value.strip()
+        or len(value.strip()) > VERSION_MAX_LENGTH
+    ):
+        raise InvalidInput(
+            f"The version {value!r} must be a text of 1 to "
+            f"{VERSION_MAX_LENGTH} characters, such as '1.0.0'."
+        )
+    return refuse_control_characters(
+        value.strip(), what="The version", single_line=True
+    )
 
 
 def _aware(value: datetime, what: str) -> datetime:
@@ -129,7 +157,7 @@ def _aware(value: datetime, what: str) -> datetime:
         raise InvalidInput(f"The {what} {value!r} is not a date and time.")
     if value.tzinfo is None:
         raise InvalidInput(
-            f"The {what} {value.isoformat()} has no time zone: give it in UTC."
+            f"The {what} {shown_time(value)} has no time zone: give it in UTC."
         )
     return value.astimezone(UTC)
 
@@ -281,8 +309,10 @@ def create_path(
     Rules: the name is trimmed, non-empty, at most 255 characters; the
     difficulty is one of the spec's four; the estimated duration is a whole
     number of hours above 0; the status is ``active``, ``draft`` or
-    ``archived``; the version is a non-empty text of at most 20 characters;
-    tags are a list of texts; ``prerequisites`` follows the format of
+    ``archived``; the version is one line of 1 to 20 characters; tags are
+    a list of non-empty one-line texts; the description is free text (tabs
+    and line breaks are its only control characters: NUL and the others
+    are refused); ``prerequisites`` follows the format of
     ``_validate_path_prerequisites`` and may only name paths of the same
     university; the name is unique in the university, in any case
     (``Conflict``), because people and the ``curriculum`` command find a path
@@ -315,15 +345,7 @@ def create_path(
             f"The path status {status!r} is unknown: choose one of "
             f"{', '.join(PATH_STATUSES)}."
         )
-    if (
-        not isinstance(version, str)
-        or not version.strip()
-        or len(version.strip()) > VERSION_MAX_LENGTH
-    ):
-        raise InvalidInput(
-            f"The version {version!r} must be a text of 1 to "
-            f"{VERSION_MAX_LENGTH} characters, such as '1.0.0'."
-        )
+    version = _version(version)
     if not isinstance(is_public, bool):
         raise InvalidInput(f"is_public {is_public!r} must be true or false.")
     cleaned = _validate_path_prerequisites(session, university_id, prerequisites)
@@ -337,7 +359,7 @@ def create_path(
         prerequisites=cleaned,
         tags=_tags(tags),
         status=status,
-        version=version.strip(),
+        version=version,
         is_public=is_public,
     )
     session.add(path)
@@ -407,10 +429,13 @@ def add_level(
     its length; ``learning_objectives`` and ``practical_exercises`` are lists
     (objectives default to an empty list); ``passing_score`` and
     ``required_competency_score`` are in [0, 1]; ``time_limit_minutes`` is a
-    whole number above 0 (shown to people, not enforced on results: a result
-    reports the time actually spent); prerequisite levels exist in the same
-    university; the level's name is unique in its path, in any case
-    (``Conflict``), because people tell levels apart by their names.
+    whole number from 1 to 2,147,483,647 (shown to people, not enforced on
+    results: a result reports the time actually spent); the description and
+    theoretical content are free text whose only control characters are
+    tabs and line breaks; tags are non-empty one-line texts; prerequisite
+    levels exist in the same university; the level's name is unique in its
+    path, in any case (``Conflict``), because people tell levels apart by
+    their names.
     """
     path = session.get(CurriculumPath, path_id)
     if path is None:
@@ -963,12 +988,14 @@ def record_challenge_result(
     Rules:
 
     * ``score`` is a number in [0, 1] (bools, NaN and infinities refused);
-      ``minutes`` a whole number >= 0; ``challenge_index`` in
-      0..challenge_count-1; ``recorded_at`` (default now) is time-zone aware,
-      at most ``CLOCK_SKEW`` (five minutes, the rule of collecting training
-      data) ahead of now, since a future time would refuse every real result
-      until then, and not earlier than the level's previous result, so the
-      list stays in time order and "latest" means "last";
+      ``minutes`` a whole number from 0 to 2,147,483,647, and the level's
+      ``time_spent_minutes`` (every result's minutes) may not pass that
+      either; ``challenge_index`` in 0..challenge_count-1; ``recorded_at``
+      (default now) is time-zone aware, at most ``CLOCK_SKEW`` (five
+      minutes, the rule of collecting training data) ahead of now, since a
+      future time would refuse every real result until then, and not
+      earlier than the level's previous result, so the list stays in time
+      order and "latest" means "last";
     * the agent is not archived and has reached the level (see
       ``_refuse_unless_reached``); a completed level takes no more results,
       and a failed one none until it is retried;
@@ -999,19 +1026,28 @@ def record_challenge_result(
     when = utcnow() if recorded_at is None else _aware(recorded_at, "result time")
     if when > utcnow() + CLOCK_SKEW:
         raise InvalidInput(
-            f"The result time {when.isoformat()} is in the future (more than "
+            f"The result time {shown_time(when)} is in the future (more than "
             f"{CLOCK_SKEW.total_seconds() / 60:g} minutes after now, "
-            f"{utcnow().isoformat(timespec='seconds')}): give the time the "
-            "result was recorded."
+            f"{shown_time(utcnow())}): give the time the result was recorded."
         )
     results = list(progress.challenge_results or [])
     if results:
         previous = datetime.fromisoformat(results[-1]["recorded_at"])
         if when < previous:
             raise InvalidInput(
-                f"The result time {when.isoformat()} is before the level's previous "
-                f"result at {previous.isoformat()}: record results in time order."
+                f"The result time {shown_time(when)} is before the level's "
+                f"previous result at {shown_time(previous)}: record results in "
+                "time order."
             )
+    spent = sum(result["minutes"] for result in results)
+    if spent + minutes > INTEGER_MAX:
+        # time_spent_minutes is an INTEGER column too.
+        raise InvalidInput(
+            f"The minutes spent {minutes} would bring agent {agent.name!r}'s "
+            f"time on level {level.level_number} to {spent + minutes} minutes, "
+            f"above {INTEGER_MAX:,} (the largest whole number the database "
+            f"stores): give at most {INTEGER_MAX - spent:,}."
+        )
     if progress.status == "completed":
         raise InvalidTransition(
             f"Level {level.level_number} {level.name!r} is already completed by "

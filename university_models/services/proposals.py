@@ -46,6 +46,7 @@ from university_models.services.universities import (
     lock_university_for_write,
     refuse_control_characters,
 )
+from university_models.services.validation import shown_time, whole_number
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ def _reason(value: Any, *, action: str) -> str:
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "an unknown time"
+    return shown_time(moment) if moment else "an unknown time"
 
 
 # --- reading and locking ----------------------------------------------------
@@ -390,10 +391,7 @@ def bulk_approve(
     decided_by = _decider(decided_by)
     if isinstance(proposal_ids, str):
         raise InvalidInput("proposal_ids must be a list of ids, not one string.")
-    if isinstance(expected_count, bool) or not isinstance(expected_count, int):
-        raise InvalidInput(
-            f"The expected count must be a whole number, not {expected_count!r}."
-        )
+    expected_count = whole_number(expected_count, what="expected count", minimum=0)
     wanted = list(dict.fromkeys(proposal_ids))
     if len(wanted) != expected_count:
         raise Conflict(

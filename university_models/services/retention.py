@@ -34,6 +34,7 @@ from university_models.models import (
 )
 from university_models.services.agents import refresh_agent_counters
 from university_models.services.universities import UNIVERSITY_NAMES_LOCK_KEY
+from university_models.services.validation import shown_time
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,11 @@ def _is_due(university_row, now: datetime) -> int | None:
             (university_row.settings or {}).get("data_retention_days"),
         )
         return None
-    if university_row.last_activity_at < now - timedelta(days=days):
+    # Compared as elapsed time, not as now minus the period: a period of
+    # millions of days (up to 2,147,483,647 may be stored) would take that
+    # date before year 1, which Python cannot represent.
+    elapsed = now - university_row.last_activity_at
+    if days <= elapsed.days and elapsed > timedelta(days=days):
         return days
     return None
 
@@ -105,7 +110,7 @@ def find_due_universities(session: Session, *, now: datetime) -> list[ArchiveRes
     universities: it is how the job finds the ones to move.
     """
     if now.tzinfo is None:
-        raise InvalidInput(f"now={now.isoformat()} has no time zone: give it one")
+        raise InvalidInput(f"now={shown_time(now)} has no time zone: give it one")
 
     # The retention period lives in each university's JSON settings, so the
     # status filter runs in SQL and the period comparison per candidate.
@@ -176,7 +181,7 @@ def archive_university(session: Session, university_id: str, *, now: datetime) -
         raise Conflict(
             f"University {university.name!r} is no longer due for archiving "
             f"(status {university.status}, last activity "
-            f"{university.last_activity_at.isoformat()}): run the archive again."
+            f"{shown_time(university.last_activity_at)}): run the archive again."
         )
 
     archived_at = literal(now, type_=UTCDateTime)

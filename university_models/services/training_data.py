@@ -71,6 +71,7 @@ from university_models.services.universities import (
     refuse_control_characters,
     storable_json,
 )
+from university_models.services.validation import shown_time
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +273,7 @@ def _aware(value: Any, *, what: str) -> datetime:
         raise InvalidInput(f"{what} must be a date and time, not {value!r}.")
     if value.tzinfo is None:
         raise InvalidInput(
-            f"{what} {value.isoformat()} has no time zone; give it one (UTC)."
+            f"{what} {shown_time(value)} has no time zone; give it one (UTC)."
         )
     return value
 
@@ -362,7 +363,7 @@ def collect_training_data(
         _aware(collected_at, what="The collection time")
         if collected_at > utcnow() + CLOCK_SKEW:
             raise InvalidInput(
-                f"The collection time {collected_at.isoformat()} is in the future; "
+                f"The collection time {shown_time(collected_at)} is in the future; "
                 "give the time the data was produced."
             )
     agent = _agent_of(session, university_id, agent_id)

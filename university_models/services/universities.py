@@ -34,6 +34,7 @@ from university_models.models import (
     UniversityAgent,
     User,
 )
+from university_models.services.validation import whole_number
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,19 @@ BYTES_PER_MB = 1024 * 1024
 
 #: Settings keys that mirror a column or argument and must always equal it.
 MIRRORED_SETTINGS = ("max_agents", "max_concurrent_competitions", "data_retention_days")
+
+#: How a refusal names each quota and the retention period: the words of
+#: the Universities page's field, then the argument's name, which is also
+#: the command line's option (``max_agents``, ``--max-agents``), so that a
+#: person recognises the field wherever they typed it.
+FIELD_WORDS = {
+    "max_agents": "agent quota (max_agents)",
+    "max_concurrent_competitions": (
+        "concurrent competitions quota (max_concurrent_competitions)"
+    ),
+    "storage_quota_mb": "storage quota in MB (storage_quota_mb)",
+    "data_retention_days": "retention period in days (data_retention_days)",
+}
 
 #: The fields ``update_university`` accepts.
 UPDATABLE_FIELDS = frozenset(
@@ -212,11 +226,11 @@ def normalise_email(value: Any) -> str:
     return email
 
 
-def _positive_int(value: Any, *, what: str) -> int:
-    # bool is an int subclass; True as "1 agent" is surely a mistake.
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidInput(f"{what} must be a whole number above 0, not {value!r}.")
-    return value
+def _quota(value: Any, field: str) -> int:
+    """A quota or the retention period: a whole number from 1 to
+    2,147,483,647 (``whole_number``), refused in the words of
+    ``FIELD_WORDS``."""
+    return whole_number(value, what=FIELD_WORDS[field])
 
 
 def _isolation_level(value: Any) -> str:
@@ -242,8 +256,9 @@ def _merged_settings(
     for key, value in mirrored.items():
         if key in given and given[key] != value:
             raise InvalidInput(
-                f"settings[{key!r}] is {given[key]!r} but {key} is {value!r}: set "
-                f"{key} with its own field, not inside the settings."
+                f"settings[{key!r}] is {given[key]!r} but the {FIELD_WORDS[key]} "
+                f"is {value!r}: set the {FIELD_WORDS[key]} with its own field, not "
+                "inside the settings."
             )
     # Round-trip: the stored document is plain JSON, not shared with the
     # caller, and a value JSON cannot hold is refused here, not at flush.
@@ -349,8 +364,11 @@ def create_university(
       ``max_agents``, ``max_concurrent_competitions`` and
       ``data_retention_days`` always equal the arguments (a given settings
       value that disagrees is refused: set them with their own argument);
-    * quotas and the retention period are whole numbers above 0; the
-      isolation level is one of ``ISOLATION_LEVELS``.
+    * quotas and the retention period are whole numbers from 1 to
+      2,147,483,647 (``whole_number``: the database's INTEGER); refusals
+      name them as the page and the command line do (``FIELD_WORDS``:
+      "agent quota (max_agents)"); the isolation level is one of
+      ``ISOLATION_LEVELS``.
     """
     name = clean_name(name, what="university name")
     email = normalise_email(owner_email)
@@ -368,15 +386,13 @@ def create_university(
     description = clean_text(description, what="description")
     isolation_level = _isolation_level(isolation_level)
     mirrored = {
-        "max_agents": _positive_int(max_agents, what="max_agents"),
-        "max_concurrent_competitions": _positive_int(
-            max_concurrent_competitions, what="max_concurrent_competitions"
+        "max_agents": _quota(max_agents, "max_agents"),
+        "max_concurrent_competitions": _quota(
+            max_concurrent_competitions, "max_concurrent_competitions"
         ),
-        "data_retention_days": _positive_int(
-            data_retention_days, what="data_retention_days"
-        ),
+        "data_retention_days": _quota(data_retention_days, "data_retention_days"),
     }
-    storage_quota_mb = _positive_int(storage_quota_mb, what="storage_quota_mb")
+    storage_quota_mb = _quota(storage_quota_mb, "storage_quota_mb")
     merged = _merged_settings(DEFAULT_SETTINGS, settings, mirrored)
     tenant_id = clean_text(
         tenant_id, what="tenant id", max_length=NAME_MAX_LENGTH, single_line=True
@@ -463,7 +479,7 @@ def update_university(
     }
     for key in MIRRORED_SETTINGS:
         if key in changes:
-            mirrored[key] = _positive_int(changes[key], what=key)
+            mirrored[key] = _quota(changes[key], key)
     _refuse_quota_below_usage(session, university, mirrored, changes)
 
     if "storage_quota_mb" in changes:
@@ -493,9 +509,10 @@ def _refuse_quota_below_usage(
         agents = non_archived_agent_count(session, university.id)
         if mirrored["max_agents"] < agents:
             raise QuotaExceeded(
-                f"max_agents cannot be {mirrored['max_agents']}: university "
-                f"{university.name!r} has {agents} agents that are not archived. "
-                "Archive agents first or choose at least that many."
+                f"The {FIELD_WORDS['max_agents']} cannot be "
+                f"{mirrored['max_agents']}: university {university.name!r} has "
+                f"{agents} agents that are not archived. Archive agents first or "
+                "choose at least that many."
             )
 
     limit = mirrored["max_concurrent_competitions"]
@@ -508,19 +525,20 @@ def _refuse_quota_below_usage(
         )
         if limit < active:
             raise QuotaExceeded(
-                f"max_concurrent_competitions cannot be {limit}: university "
-                f"{university.name!r} has {active} active competitions. Complete "
-                "or cancel some first or choose at least that many."
+                f"The {FIELD_WORDS['max_concurrent_competitions']} cannot be "
+                f"{limit}: university {university.name!r} has {active} active "
+                "competitions. Complete or cancel some first or choose at least "
+                "that many."
             )
 
     if "storage_quota_mb" in changes:
-        quota_mb = _positive_int(changes["storage_quota_mb"], what="storage_quota_mb")
+        quota_mb = _quota(changes["storage_quota_mb"], "storage_quota_mb")
         used = storage_used_bytes(session, university.id)
         if quota_mb * BYTES_PER_MB < used:
             raise QuotaExceeded(
-                f"storage_quota_mb cannot be {quota_mb}: university "
-                f"{university.name!r} already stores {used} bytes of training data "
-                f"({used / BYTES_PER_MB:.2f} MB). Choose a larger quota."
+                f"The {FIELD_WORDS['storage_quota_mb']} cannot be {quota_mb}: "
+                f"university {university.name!r} already stores {used} bytes of "
+                f"training data ({used / BYTES_PER_MB:.2f} MB). Choose a larger quota."
             )
 
 
@@ -735,6 +753,6 @@ def check_storage_quota(
         raise QuotaExceeded(
             f"University {university.name!r} stores {used} bytes of training data; "
             f"a record of {additional_bytes} bytes would pass its storage quota of "
-            f"{university.storage_quota_mb} MB ({quota} bytes). Raise "
-            "storage_quota_mb or remove training data first."
+            f"{university.storage_quota_mb} MB ({quota} bytes). Raise the "
+            f"{FIELD_WORDS['storage_quota_mb']} or remove training data first."
         )
