@@ -590,6 +590,18 @@ MALFORMED = [
         id="csv-score-not-a-number",
     ),
     pytest.param(
+        "csv",
+        "agent_a,agent_b,score_a,score_b\na,b,1,1e308\n",
+        r"line 2: column score_b is '1e308': expected a score from -1,000,000,000",
+        id="csv-score-past-the-limit",
+    ),
+    pytest.param(
+        "jsonl",
+        '{"agent_a": "a", "agent_b": "b", "score_a": NaN, "score_b": 1}\n',
+        r"line 1: column score_a is nan: expected a finite number",
+        id="jsonl-score-not-finite",
+    ),
+    pytest.param(
         "jsonl",
         '{"agent_a": "a", "agent_b": "b", "winner": "tie"}\n\n{"agent_a": "a",\n',
         r"line 3: not valid JSON",

@@ -56,6 +56,7 @@ from university_models.models import (
 )
 from university_models.services.agents import ensure_agents, refresh_agent_counters
 from university_models.services.competitions import (
+    MATCH_SCORE_LIMIT,
     add_participant,
     find_competition,
     schedule_competition,
@@ -445,7 +446,8 @@ def _trimmed_name(value: str) -> tuple[str, str]:
 
 
 def _number(value: Any, column: str, where: str) -> float | None:
-    """A finite number, or None for an empty value."""
+    """A score: a finite number within ``MATCH_SCORE_LIMIT`` either way (the
+    rule ``record_match_result`` applies), or None for an empty value."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
@@ -459,6 +461,11 @@ def _number(value: Any, column: str, where: str) -> float | None:
     if not math.isfinite(number):
         raise InvalidInput(
             f"{where}: column {column} is {value!r}: expected a finite number."
+        )
+    if abs(number) > MATCH_SCORE_LIMIT:
+        raise InvalidInput(
+            f"{where}: column {column} is {value!r}: expected a score from "
+            "-1,000,000,000 to 1,000,000,000."
         )
     return number
 
