@@ -1142,13 +1142,7 @@ def record_match_result(
         # Only bracket matches advance a bracket: an imported tournament's
         # matches have no slot, and no bracket to fill in.
         touched |= _reconcile_bracket(session, competition)
-    agent_ids = session.scalars(
-        select(CompetitionParticipant.agent_id).where(
-            CompetitionParticipant.id.in_(touched)
-        )
-    ).all()
-    for agent_id in sorted(set(agent_ids)):
-        refresh_agent_counters(session, agent_id)
+    _refresh_participants(session, touched)
     if correcting_completed:
         _rank_competitors(session, competition)
     log.info(
@@ -1159,6 +1153,20 @@ def record_match_result(
         second,
     )
     return match
+
+
+def _refresh_participants(session: Session, participant_ids: set[str]) -> None:
+    """Recompute the counters of the agents behind these participants.
+
+    Agents are refreshed in id order so that two transactions touching the
+    same agents lock their rows in the same order."""
+    agent_ids = session.scalars(
+        select(CompetitionParticipant.agent_id).where(
+            CompetitionParticipant.id.in_(participant_ids)
+        )
+    ).all()
+    for agent_id in sorted(set(agent_ids)):
+        refresh_agent_counters(session, agent_id)
 
 
 def _winner(
@@ -1354,13 +1362,7 @@ def disqualify_participant(
         # Walkovers: the opponents go on and the next rounds fill in.
         touched |= _reconcile_bracket(session, competition)
 
-    agent_ids = session.scalars(
-        select(CompetitionParticipant.agent_id).where(
-            CompetitionParticipant.id.in_(touched)
-        )
-    ).all()
-    for agent_id in sorted(set(agent_ids)):
-        refresh_agent_counters(session, agent_id)
+    _refresh_participants(session, touched)
     log.info("disqualified %s from competition %s", participant.id, competition.id)
     return participant
 
