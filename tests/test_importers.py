@@ -22,6 +22,7 @@ from university_models.cli import main
 from university_models.config import PROJECT_ROOT
 from university_models.db import make_engine, read_session, transaction
 from university_models.errors import (
+    Conflict,
     InvalidInput,
     InvalidTransition,
     NotFound,
@@ -508,7 +509,7 @@ def test_a_taken_competition_name_is_refused_unless_appending(engine, university
     report = run_import(engine, first, file_name="r.jsonl", name="Cup")
     before = row_counts(engine)
 
-    with pytest.raises(InvalidInput, match="already has a competition named 'Cup'"):
+    with pytest.raises(Conflict, match="already has a competition called 'Cup'"):
         run_import(engine, more, file_name="r.jsonl", name="cup")
     assert row_counts(engine) == before
     with pytest.raises(InvalidInput, match="is head_to_head, not solo"):
@@ -933,7 +934,7 @@ def test_the_command_appends_with_the_flag_and_refuses_without_it(
 
     assert "matches written    1" in first
     assert "agents created     2" in first
-    assert "already has a competition named 'Weekly'" in refused
+    assert "already has a competition called 'Weekly'" in refused
     assert "agents created     0" in appended
     assert row_counts(engine)["competition_matches"] == 2
 

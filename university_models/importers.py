@@ -45,7 +45,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from university_models.db import utcnow
-from university_models.errors import InvalidInput
+from university_models.errors import Conflict, InvalidInput
 from university_models.models import (
     COMPETITION_TYPES,
     Competition,
@@ -817,8 +817,8 @@ def import_results(
     lock_university_for_write(session, university.id)
     existing = find_competition(session, university.id, competition_name)
     if existing is not None and not append:
-        raise InvalidInput(
-            f"University {university.name!r} already has a competition named "
+        raise Conflict(
+            f"University {university.name!r} already has a competition called "
             f"{existing.name!r}: choose another name, or append to it."
         )
     if existing is not None and existing.competition_type != competition_type:
