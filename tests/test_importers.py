@@ -973,3 +973,42 @@ def test_the_import_command_shows_its_progress_on_stderr(
     ]
     # The report itself stays on stdout, as before.
     assert "matches written    5" in captured.out
+
+
+def test_appending_keeps_to_the_competitions_score_order_and_score_range(
+    engine, university_id
+):
+    with transaction(engine) as session:
+        schedule_competition(
+            session,
+            university_id,
+            name="Timed",
+            competition_type="head_to_head",
+            rules={"score_order": "lower_is_better", "score_range": [0, 100]},
+            scheduled_start=datetime(2026, 1, 5, tzinfo=UTC),
+            scheduled_end=datetime(2026, 1, 6, tzinfo=UTC),
+        )
+    before = row_counts(engine)
+
+    with pytest.raises(
+        InvalidInput,
+        match=r"line 3: column score_b is '150': expected a score from 0 to 100 "
+        r"\(its score_range\)",
+    ):
+        run_import(
+            engine,
+            "agent_a,agent_b,score_a,score_b\na,b,10,20\na,b,10,150\n",
+            file_name="times.csv",
+            name="Timed",
+            append=True,
+        )
+    assert row_counts(engine) == before
+
+    report = run_import(
+        engine,
+        "agent_a,agent_b,score_a,score_b\na,b,10,20\n",
+        file_name="times.csv",
+        name="Timed",
+        append=True,
+    )
+    assert [m["winner"] for m in matches_of(engine, report.competition_id)] == ["a"]

@@ -56,10 +56,12 @@ from university_models.models import (
 )
 from university_models.services.agents import ensure_agents, refresh_agent_counters
 from university_models.services.competitions import (
-    MATCH_SCORE_LIMIT,
+    DEFAULT_SCORE_RANGE,
     add_participant,
     find_competition,
+    range_text,
     schedule_competition,
+    score_range,
 )
 from university_models.services.training_data import CLOCK_SKEW
 from university_models.services.universities import (
@@ -445,9 +447,15 @@ def _trimmed_name(value: str) -> tuple[str, str]:
     return name, name.lower()
 
 
-def _number(value: Any, column: str, where: str) -> float | None:
-    """A score: a finite number within ``MATCH_SCORE_LIMIT`` either way (the
-    rule ``record_match_result`` applies), or None for an empty value."""
+def _number(
+    value: Any,
+    column: str,
+    where: str,
+    limits: tuple[float, float] = DEFAULT_SCORE_RANGE,
+) -> float | None:
+    """A score: a finite number from ``limits[0]`` to ``limits[1]`` (the
+    rule ``record_match_result`` applies: the competition's ``score_range``,
+    by default -1e9 to 1e9), or None for an empty value."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
@@ -462,10 +470,11 @@ def _number(value: Any, column: str, where: str) -> float | None:
         raise InvalidInput(
             f"{where}: column {column} is {value!r}: expected a finite number."
         )
-    if abs(number) > MATCH_SCORE_LIMIT:
+    if not limits[0] <= number <= limits[1]:
+        within = "" if limits == DEFAULT_SCORE_RANGE else " (its score_range)"
         raise InvalidInput(
             f"{where}: column {column} is {value!r}: expected a score from "
-            "-1,000,000,000 to 1,000,000,000."
+            f"{range_text(limits)}{within}."
         )
     return number
 
@@ -522,7 +531,11 @@ def _played_at(value: Any, where: str) -> datetime | None:
 
 
 def pairwise_record(
-    record: dict, where: str, *, lower_is_better: bool = False
+    record: dict,
+    where: str,
+    *,
+    lower_is_better: bool = False,
+    limits: tuple[float, float] = DEFAULT_SCORE_RANGE,
 ) -> tuple[PairwiseRecord, str, str]:
     """Check and normalise one pairwise record; returns it with the two
     names as written.
@@ -532,7 +545,8 @@ def pairwise_record(
     ``agent_b``/``model_b``, ``tie``, ``tie (bothbad)``, any case) or
     ``score_a`` and ``score_b``, the higher score winning (the lower with
     ``lower_is_better``) and equal scores a tie; given both, they must
-    agree. Without scores a win scores 1 / 0 and a tie 0.5 / 0.5.
+    agree; given scores lie within ``limits``. Without scores a win scores
+    1 / 0 and a tie 0.5 / 0.5.
     """
     name_a, key_a = _agent_name(record, SIDE_A_COLUMNS, where)
     name_b, key_b = _agent_name(record, SIDE_B_COLUMNS, where)
@@ -542,8 +556,8 @@ def pairwise_record(
             "different agents."
         )
 
-    score_a = _number(record.get("score_a"), "score_a", where)
-    score_b = _number(record.get("score_b"), "score_b", where)
+    score_a = _number(record.get("score_a"), "score_a", where, limits)
+    score_b = _number(record.get("score_b"), "score_b", where, limits)
     if (score_a is None) != (score_b is None):
         missing = "score_b" if score_b is None else "score_a"
         raise InvalidInput(
@@ -599,12 +613,15 @@ def pairwise_record(
     return normalised, name_a, name_b
 
 
-def task_record(record: dict, where: str) -> tuple[TaskRecord, str]:
+def task_record(
+    record: dict, where: str, *, limits: tuple[float, float] = DEFAULT_SCORE_RANGE
+) -> tuple[TaskRecord, str]:
     """Check and normalise one per-task record; returns it with the name as
     written.
 
     Rules: ``agent`` (or ``model``) names the agent, ``challenge`` the task
-    (kept as text), ``score`` is a finite number or empty (not scored).
+    (kept as text), ``score`` is a finite number within ``limits`` or empty
+    (not scored).
     """
     name, key = _agent_name(record, AGENT_COLUMNS, where)
     challenge = _identifier(record.get("challenge"), "challenge", where)
@@ -615,7 +632,7 @@ def task_record(record: dict, where: str) -> tuple[TaskRecord, str]:
     normalised = TaskRecord(
         agent=key,
         challenge=challenge,
-        score=_number(record.get("score"), "score", where),
+        score=_number(record.get("score"), "score", where, limits),
         round=_round(record.get("round"), where),
         played_at=_played_at(record.get("played_at"), where),
     )
@@ -732,15 +749,21 @@ class _Scan:
 
 
 def _normalised_records(
-    open_text: Callable, file_format: str, competition_type: str, lower_is_better: bool
+    open_text: Callable,
+    file_format: str,
+    competition_type: str,
+    lower_is_better: bool,
+    limits: tuple[float, float],
 ) -> Iterator[tuple]:
     """``(record, *agent names as written)`` for every record of the file."""
     with open_text() as text:
         for where, record in read_records(text, file_format):
             if competition_type in PAIRWISE_TYPES:
-                yield pairwise_record(record, where, lower_is_better=lower_is_better)
+                yield pairwise_record(
+                    record, where, lower_is_better=lower_is_better, limits=limits
+                )
             else:
-                yield task_record(record, where)
+                yield task_record(record, where, limits=limits)
 
 
 def _resolve_university(session: Session, university_name_or_id: str) -> University:
@@ -775,7 +798,9 @@ def import_results(
     * the university must exist (by id, or by name in any case); an unknown
       one is refused listing the names there are;
     * a competition name already used in the university is refused unless
-      ``append``; appending needs the competition to be of the same type;
+      ``append``; appending needs the competition to be of the same type,
+      and its rules hold (``score_order`` decides the winner, scores must
+      lie within ``score_range``);
     * pairwise types (head_to_head, tournament) read pairwise records, solo
       and challenge read per-task records (see ``pairwise_record`` and
       ``task_record``); every record must be well formed, else the import is
@@ -826,15 +851,18 @@ def import_results(
             f"Competition {existing.name!r} is {existing.competition_type}, not "
             f"{competition_type}: import with --type {existing.competition_type}."
         )
+    # Appending keeps to the competition's rules: which score wins, and
+    # which scores it allows.
     lower_is_better = (
         existing is not None
         and parse_rules(existing.rules, existing.competition_type).lower_is_better
     )
+    limits = score_range(existing.rules if existing is not None else None)
 
     with _rewindable(source) as open_text:
         scan = _Scan()
         for item in _normalised_records(
-            open_text, file_format, competition_type, lower_is_better
+            open_text, file_format, competition_type, lower_is_better, limits
         ):
             scan.see(item)
         if scan.records == 0:
@@ -869,7 +897,7 @@ def import_results(
             competition,
             participants,
             _normalised_records(
-                open_text, file_format, competition_type, lower_is_better
+                open_text, file_format, competition_type, lower_is_better, limits
             ),
             total=scan.writable,
             progress=progress,

@@ -277,7 +277,9 @@ def _not_future(value: datetime, what: str) -> datetime:
     return value
 
 
-def _range_text(limits: tuple[float, float]) -> str:
+def range_text(limits: tuple[float, float]) -> str:
+    """Score limits as a person reads them: "0 to 100", "-1,000,000,000 to
+    1,000,000,000"."""
     return " to ".join(
         f"{int(bound):,}" if float(bound).is_integer() else f"{bound:g}"
         for bound in limits
@@ -332,13 +334,13 @@ def match_score(
     if isinstance(value, bool) or not isinstance(value, Real):
         raise InvalidInput(
             f"The {what} {value!r} is not a number: give a finite score from "
-            f"{_range_text(limits)}."
+            f"{range_text(limits)}."
         )
     number = float(value)
     if not math.isfinite(number):
         raise InvalidInput(
             f"The {what} {number_text(value)} is not a finite number: give a "
-            f"score from {_range_text(limits)}."
+            f"score from {range_text(limits)}."
         )
     if not limits[0] <= number <= limits[1]:
         where = (
@@ -347,7 +349,7 @@ def match_score(
             else "the range of a match score"
         )
         raise InvalidInput(
-            f"The {what} {number_text(value)} is outside {_range_text(limits)} "
+            f"The {what} {number_text(value)} is outside {range_text(limits)} "
             f"({where}): give a score within it."
         )
     return number
