@@ -267,13 +267,36 @@ def test_schedule_refuses_past_max_concurrent_and_names_the_overlapping(engine):
             competition_type="solo",
             **window(8, 2),
         ),
-        r"allows 2 concurrent competitions and 2 overlap 2026-03-09 09:00 UTC to "
-        r"2026-03-11 09:00 UTC \('First', 'Second'\): move the window or raise its "
-        r"concurrent competitions quota \(max_concurrent_competitions\)\.$",
+        r"allows 2 concurrent competitions and 2 already run at 2026-03-09 09:00 "
+        r"UTC \('First', 'Second'\), within the window 2026-03-09 09:00 UTC to "
+        r"2026-03-11 09:00 UTC: move the window or raise its concurrent "
+        r"competitions quota \(max_concurrent_competitions\)\.$",
     )
     # Windows that only touch do not overlap; a later window is free.
     schedule(engine, university_id, name="Later", **window(15, 3))
     schedule(engine, university_id, name="Touching", **window(18, 3))
+
+
+def test_schedule_counts_only_competitions_running_at_the_same_moment(engine):
+    university_id, _ = make_scene(engine, agents=0, max_concurrent_competitions=2)
+    schedule(engine, university_id, name="Early", **window(0, 5))
+    schedule(engine, university_id, name="Late", **window(10, 5))
+
+    # Both overlap the new window, but never each other: at most two run at once.
+    schedule(engine, university_id, name="Long", **window(2, 10))
+
+    assert_refused(
+        engine,
+        QuotaExceeded,
+        lambda session: schedule_competition(
+            session,
+            university_id,
+            name="Another",
+            competition_type="solo",
+            **window(1, 20),
+        ),
+        r"2 already run at 2026-03-03 09:00 UTC \('Early', 'Long'\)",
+    )
 
 
 def test_a_suspended_university_refuses_scheduling(engine):

@@ -387,10 +387,12 @@ def schedule_competition(
     ``score_range``, when given, one ``score_range`` accepts.
     The window has time-zone aware ends, start strictly before end.
     ``max_participants`` (competitors) is a whole number from 1 to
-    2,147,483,647 (``whole_number``). Quota: the
-    scheduled or active competitions whose windows overlap the new one
-    (a missing end counts as open-ended), plus the new one, may not exceed
-    the university's ``max_concurrent_competitions``. With
+    2,147,483,647 (``whole_number``). Quota: at no moment of the new
+    window may the scheduled or active competitions running then (a missing
+    start or end counts as open-ended; windows that only touch do not
+    overlap), plus the new one, exceed the university's
+    ``max_concurrent_competitions``; the refusal names the busiest moment
+    and the competitions running at it (``_busiest_moment``). With
     ``records_history=True`` the quota is not checked (every other rule
     is): the competition records matches played elsewhere and its caller
     completes it in the same transaction (``importers.import_results``), so
@@ -442,20 +444,18 @@ def schedule_competition(
         )
         .order_by(Competition.scheduled_start, Competition.name)
     ).all()
-    # TODO: this counts every competition overlapping the new window, even
-    # two that never overlap each other; a sweep over the window's start and
-    # end points would find the true peak and refuse less often.
+    moment, running = _busiest_moment(overlapping, start, end)
     if (
         not records_history
-        and len(overlapping) + 1 > university.max_concurrent_competitions
+        and len(running) + 1 > university.max_concurrent_competitions
     ):
-        names = ", ".join(repr(other.name) for other in overlapping)
+        names = ", ".join(repr(other.name) for other in running)
         raise QuotaExceeded(
             f"University {university.name!r} allows "
             f"{university.max_concurrent_competitions} concurrent competitions and "
-            f"{len(overlapping)} overlap {shown_time(start)} to {shown_time(end)} "
-            f"({names}): move the window or raise its "
-            f"{FIELD_WORDS['max_concurrent_competitions']}."
+            f"{len(running)} already run at {shown_time(moment)} ({names}), within "
+            f"the window {shown_time(start)} to {shown_time(end)}: move the window "
+            f"or raise its {FIELD_WORDS['max_concurrent_competitions']}."
         )
 
     competition = Competition(
@@ -475,6 +475,34 @@ def schedule_competition(
     session.flush()
     log.info("scheduled %s competition %s in %s", competition_type, name, university_id)
     return competition
+
+
+def _busiest_moment(
+    competitions: list[Competition], start: datetime, end: datetime
+) -> tuple[datetime, list[Competition]]:
+    """The moment of the window ``[start, end)`` at which most of these
+    competitions run, and those competitions (in the order given).
+
+    Every competition given overlaps the window; each is clipped to it (a
+    missing start or end reaches the window's edge). The count only rises
+    where a competition starts, so the busiest moment is one of the clipped
+    starts; windows are half-open, so one ending as another starts does not
+    run with it. Quadratic, but over the few open competitions of one
+    university's window."""
+    clipped = [
+        (
+            max(start, other.scheduled_start or start),
+            min(end, other.scheduled_end or end),
+            other,
+        )
+        for other in competitions
+    ]
+    busiest: tuple[datetime, list[Competition]] = (start, [])
+    for moment, _, _ in clipped:
+        running = [other for begins, ends, other in clipped if begins <= moment < ends]
+        if len(running) > len(busiest[1]):
+            busiest = (moment, running)
+    return busiest
 
 
 def add_participant(
