@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -58,6 +59,7 @@ from university_models.models import (
     University,
     UniversityAgent,
 )
+from university_models.queries.overview import overview_metrics
 from university_models.services.agents import refresh_agent_counters
 
 LYCEUM, ATHENAEUM, COLLEGIUM, OLD_ACADEMY = (spec.name for spec in DEMO_UNIVERSITIES)
@@ -393,6 +395,71 @@ def test_demo_proposals_are_in_every_state(demo):
     assert ("implemented", "completed") in pairs
     assert ("approved", "failed") in pairs
     assert any(len(history or []) >= 2 for history in histories), "a reopening"
+
+
+def test_demo_history_runs_in_order_and_the_overview_has_a_week_ago(demo):
+    engine, _ = demo
+    with read_session(engine) as session:
+        lyceum = university_ids(session)[LYCEUM]
+        first_study = dict(
+            session.execute(
+                select(AgentProgress.agent_id, func.min(AgentProgress.started_at))
+                .join(UniversityAgent)
+                .where(UniversityAgent.university_id == lyceum)
+                .group_by(AgentProgress.agent_id)
+            ).all()
+        )
+        agents_created = dict(
+            session.execute(
+                select(UniversityAgent.id, UniversityAgent.created_at).where(
+                    UniversityAgent.university_id == lyceum
+                )
+            ).all()
+        )
+        competitions = session.execute(
+            select(Competition.created_at, Competition.scheduled_start).where(
+                Competition.university_id == lyceum,
+                # Imported history is created when it is imported.
+                Competition.name.not_in([real.competition for real in REAL_RESULTS]),
+            )
+        ).all()
+        records = session.execute(
+            select(
+                TrainingDataCollection.collected_at, TrainingDataCollection.validated_at
+            ).where(
+                TrainingDataCollection.university_id == lyceum,
+                TrainingDataCollection.validated_at.is_not(None),
+            )
+        ).all()
+        proposals = session.scalars(
+            select(ImprovementProposal).where(
+                ImprovementProposal.university_id == lyceum
+            )
+        ).all()
+        metrics = overview_metrics(session, lyceum)
+        proposal_times = [
+            (
+                proposal.created_at,
+                [datetime.fromisoformat(e["at"]) for e in proposal.validation_results],
+                proposal.validated_at,
+                proposal.implemented_at,
+            )
+            for proposal in proposals
+        ]
+
+    assert first_study
+    for agent_id, started in first_study.items():
+        assert agents_created[agent_id] < started
+    assert all(created < start for created, start in competitions)
+    assert records and all(collected < validated for collected, validated in records)
+    for created, decisions, validated, implemented in proposal_times:
+        times = [created, *decisions, *([implemented] if implemented else [])]
+        assert times == sorted(times)
+        assert validated is None or validated in decisions
+    # Seven days ago the demo already had the agents it built; those of the
+    # imported results arrive with the import, today.
+    assert 0 < metrics["agents"].previous < metrics["agents"].value
+    assert metrics["mean_competency"].previous is not None
 
 
 def test_demo_imports_arena_hard_and_la_liga(demo):

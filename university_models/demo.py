@@ -47,8 +47,13 @@ from university_models.models import (
     GENERATORS,
     SOURCE_TYPES,
     AgentProgress,
+    Competition,
     CompetitionMatch,
     CompetitionParticipant,
+    CurriculumLevel,
+    CurriculumPath,
+    ImprovementProposal,
+    TrainingDataCollection,
     University,
     UniversityAgent,
 )
@@ -726,11 +731,6 @@ class _UniversityBuilder:
         self.agents: dict[str, list] = {agent_type: [] for agent_type in AGENT_TYPES}
 
     def build(self) -> None:
-        # TODO: agents, paths, competitions and proposals get created_at =
-        # the build time, and review decisions validated_at = the build time,
-        # because the services stamp utcnow() and take no time for them; so
-        # "seven days ago" on the Overview shows no agents yet. Results,
-        # matches and training records do carry times spread over the past.
         self.now = utcnow()
         self._university()
         self._agents()
@@ -739,6 +739,7 @@ class _UniversityBuilder:
         self._training_data()
         self._proposals()
         self._agent_statuses()
+        self._settle_history()
         if self.spec.status != "active":
             # Last: a suspended or archived university takes no other write.
             set_university_status(self.session, self.university.id, self.spec.status)
@@ -1326,6 +1327,96 @@ class _UniversityBuilder:
             start_implementation(session, proposal_id)
             ending = "completed"
         finish_implementation(session, proposal_id, succeeded=ending == "completed")
+
+    # --- history --------------------------------------------------------------
+
+    def _settle_history(self) -> None:
+        """Move the times the services stamped at build time back into the
+        weeks of history the demo tells.
+
+        Rule: the services stamp the moment of the call (``utcnow``) where
+        they take no time, and the demo builds its history in one
+        transaction; left so, every agent, path, competition and decision
+        would be minutes old and the Overview's seven-day changes would
+        count the whole demo as new. So, before anything else of the history:
+        the university 90 days ago, its paths and levels 75, its agents 55
+        to 60; a competition three days before it was due to start (its
+        participants an hour later); a review decision one to 72 hours after
+        its record was collected; a proposal some hours after the record it
+        came from (else 5 to 25 days ago), each decision of its history some
+        hours after the one before, never later than a minute ago. Times the
+        services took from the demo (results, matches, collection) stay."""
+        rng = self.rng
+        session = self.session
+        university_id = self.university.id
+        latest = self.now - timedelta(minutes=1)
+
+        def hours_after(moment: datetime, low: float, high: float) -> datetime:
+            return min(moment + timedelta(hours=rng.uniform(low, high)), latest)
+
+        self.university.created_at = self.now - timedelta(days=90)
+        for path in session.scalars(
+            select(CurriculumPath).where(CurriculumPath.university_id == university_id)
+        ):
+            path.created_at = self.now - timedelta(days=75)
+            for level in session.scalars(
+                select(CurriculumLevel).where(
+                    CurriculumLevel.curriculum_path_id == path.id
+                )
+            ):
+                level.created_at = path.created_at
+        for agent in session.scalars(
+            select(UniversityAgent).where(
+                UniversityAgent.university_id == university_id
+            )
+        ):
+            agent.created_at = self.now - timedelta(days=rng.uniform(55, 60))
+
+        for competition in session.scalars(
+            select(Competition).where(Competition.university_id == university_id)
+        ):
+            due = competition.scheduled_start or self.now
+            created = min(due, self.now) - timedelta(days=3)
+            competition.created_at = created
+            for participant in competition.participants:
+                participant.joined_at = created + timedelta(hours=1)
+
+        for record in session.scalars(
+            select(TrainingDataCollection).where(
+                TrainingDataCollection.university_id == university_id,
+                TrainingDataCollection.validated_at.is_not(None),
+            )
+        ):
+            record.validated_at = hours_after(record.collected_at, 1, 72)
+
+        for proposal in session.scalars(
+            select(ImprovementProposal).where(
+                ImprovementProposal.university_id == university_id
+            )
+        ):
+            self._settle_proposal(proposal, hours_after)
+
+    def _settle_proposal(
+        self, proposal: ImprovementProposal, hours_after: Callable
+    ) -> None:
+        """A proposal's created, decided and implemented times, in order."""
+        source = proposal.source_record
+        if source is not None:
+            moment = hours_after(source.collected_at, 1, 24)
+        else:
+            moment = self.now - timedelta(days=self.rng.uniform(5, 25))
+        proposal.created_at = moment
+
+        history = []
+        for entry in proposal.validation_results or []:
+            moment = hours_after(moment, 2, 36)
+            history.append({**entry, "at": moment.isoformat()})
+        proposal.validation_results = history
+        if proposal.validated_at is not None:
+            # The last approval or rejection (a reopening clears it).
+            proposal.validated_at = datetime.fromisoformat(history[-1]["at"])
+        if proposal.implemented_at is not None:
+            proposal.implemented_at = hours_after(moment, 12, 96)
 
 
 def _raw_document(rng: random.Random, data_type: str, *, flaws: int) -> dict:
