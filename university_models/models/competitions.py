@@ -149,6 +149,10 @@ class CompetitionMatch(Base):
         # (agent counters, standings) without scanning every match.
         Index("idx_matches_participant2", "participant2_id"),
         Index("idx_matches_status", "status"),
+        # Not in the spec (migration 0004): a competition's completed matches
+        # by completion time, read without the table by the Overview's
+        # matches-completed timeline.
+        Index("idx_matches_completed", "competition_id", "status", "completed_at"),
     )
 
     id: Mapped[str] = id_column()
