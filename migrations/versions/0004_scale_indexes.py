@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-12-05
+Create Date: 2026-12-04
 
 Measured on PostgreSQL 15 with one university of 1,000,000 training records
 and 500,000 matches (docs/schema.md, "Performance at scale"): without these
