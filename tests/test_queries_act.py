@@ -163,10 +163,17 @@ def test_recent_matches_name_each_outcome_from_the_agents_side(
 
     with read_session(engine) as session:
         record = agent_queries.agent_recent_matches(session, a, ada)
+        scored = {
+            name: agent_queries.agent_profile(session, a, agent)["scored_matches"]
+            for name, agent in (("Ada", ada), ("Bob", bob), ("Cy", cy))
+        }
 
     outcomes = dict(zip(record["opponent"].fillna("-"), record["outcome"], strict=True))
     assert outcomes == {"Bob": "win", "Cy": "draw", "-": "solo"}
     assert record.loc[record["outcome"] == "win", "own_score"].tolist() == [2.0]
+    # Scored matches count either side of a match (a round robin of three
+    # puts each agent first once and second once) and solo runs.
+    assert scored == {"Ada": 3, "Bob": 2, "Cy": 2}
 
 
 def test_training_summary_and_proposals_of_one_agent(engine, two_universities):

@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ScalarSelect, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from university_models.models import (
@@ -233,28 +233,27 @@ def agent_profile(
     """The agent's own row with its current path and level names, and
     ``scored_matches``, how many completed matches gave it a score, as a
     dict; None when the agent is not in this university."""
-    sides = CompetitionMatch.__table__
     mine = select(CompetitionParticipant.id).where(
         CompetitionParticipant.agent_id == agent_id
     )
-    scored = (
-        select(func.count())
-        .select_from(sides)
-        .where(
-            sides.c.status == "completed",
-            or_(
-                and_(
-                    sides.c.participant1_id.in_(mine),
-                    sides.c.participant1_score.is_not(None),
-                ),
-                and_(
-                    sides.c.participant2_id.in_(mine),
-                    sides.c.participant2_score.is_not(None),
-                ),
-            ),
+
+    def scored_as(side, score) -> ScalarSelect:
+        return (
+            select(func.count())
+            .where(
+                CompetitionMatch.status == "completed",
+                side.in_(mine),
+                score.is_not(None),
+            )
+            .scalar_subquery()
         )
-        .scalar_subquery()
-    )
+
+    # One count per side, added: an agent is one participant of a
+    # competition, so it never holds both sides of a match, and each count
+    # reads the index of its side instead of a scan for "either side".
+    scored = scored_as(
+        CompetitionMatch.participant1_id, CompetitionMatch.participant1_score
+    ) + scored_as(CompetitionMatch.participant2_id, CompetitionMatch.participant2_score)
     row = (
         session.execute(
             select(

@@ -88,24 +88,28 @@ def list_competitions(
     of COMPETITION_STATUSES with active promoted, since that is what a person
     watches), each by scheduled start, newest first.
     """
+    # Counted per competition of the page (correlated), not grouped over
+    # every competition of every university before the page is chosen.
     participants = (
-        select(
-            CompetitionParticipant.competition_id.label("competition_id"),
-            func.count().label("participants"),
-        )
-        .group_by(CompetitionParticipant.competition_id)
-        .subquery()
+        select(func.count())
+        .where(CompetitionParticipant.competition_id == Competition.id)
+        .correlate(Competition)
+        .scalar_subquery()
     )
     matches = (
-        select(
-            CompetitionMatch.competition_id.label("competition_id"),
-            func.count().label("matches"),
-            func.count()
-            .filter(CompetitionMatch.status == "completed")
-            .label("completed_matches"),
+        select(func.count())
+        .where(CompetitionMatch.competition_id == Competition.id)
+        .correlate(Competition)
+        .scalar_subquery()
+    )
+    completed_matches = (
+        select(func.count())
+        .where(
+            CompetitionMatch.competition_id == Competition.id,
+            CompetitionMatch.status == "completed",
         )
-        .group_by(CompetitionMatch.competition_id)
-        .subquery()
+        .correlate(Competition)
+        .scalar_subquery()
     )
     winner = aliased(UniversityAgent)
     status_order = case(
@@ -124,13 +128,11 @@ def list_competitions(
             Competition.actual_start,
             Competition.actual_end,
             Competition.max_participants,
-            func.coalesce(participants.c.participants, 0),
-            func.coalesce(matches.c.matches, 0),
-            func.coalesce(matches.c.completed_matches, 0),
+            participants,
+            matches,
+            completed_matches,
             winner.name,
         )
-        .outerjoin(participants, participants.c.competition_id == Competition.id)
-        .outerjoin(matches, matches.c.competition_id == Competition.id)
         .outerjoin(winner, winner.id == Competition.winner_agent_id)
         .where(
             *_scope(
