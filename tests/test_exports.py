@@ -249,6 +249,22 @@ def test_any_page_size_gives_the_same_rows_in_the_same_order(
     assert "".join(paged) == "".join(whole)
 
 
+@pytest.mark.parametrize("page_size", [1, 2, 3, 1000])
+def test_matches_report_goes_competition_by_competition_in_name_order(
+    engine, two_universities, page_size
+):
+    first, _ = two_universities
+    chunks, expected = export(
+        engine, "matches", first.university_id, page_size=page_size
+    )
+    rows = parse(chunks)
+
+    keys = [(row["competition"], int(row["match_number"])) for row in rows]
+    assert len(rows) == expected
+    assert len({row["competition"] for row in rows}) > 1
+    assert keys == sorted(keys)
+
+
 # ---------------------------------------------------------------------------
 # The command
 

@@ -33,7 +33,7 @@ import math
 import re
 import shlex
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -703,6 +703,48 @@ def _keyset_pages(
         last = tuple(rows[-1][width:])
 
 
+def _pages(
+    session: Session,
+    report: str,
+    university_id: str,
+    filters: ExportFilters,
+    page_size: int,
+) -> Iterator[list[list[Any]]]:
+    """The report's rows in its order, a page at a time.
+
+    The matches report is ordered by competition name, a column of another
+    table, so one keyset over all the university's matches would sort every
+    match for each page; it is paged one competition after another instead
+    (competitions by name and id, each one's matches by number and id
+    through its own index), which gives the same rows in the same order."""
+    if report != "matches":
+        yield from _keyset_pages(
+            session, _PLANS[report](university_id, filters), page_size
+        )
+        return
+
+    competition_ids = session.scalars(
+        select(Competition.id)
+        .where(
+            Competition.university_id == university_id,
+            *(
+                [Competition.id == filters.competition_id]
+                if filters.competition_id is not None
+                else []
+            ),
+        )
+        .order_by(Competition.name, Competition.id)
+    ).all()
+    for competition_id in competition_ids:
+        plan = _matches_plan(
+            university_id, replace(filters, competition_id=competition_id)
+        )
+        within = (CompetitionMatch.match_number, CompetitionMatch.id)
+        yield from _keyset_pages(
+            session, _Plan(plan.statement, within, plan.to_row), page_size
+        )
+
+
 def csv_chunks(
     session: Session,
     report: str,
@@ -747,8 +789,7 @@ def _generate(session, report, university_id, filters, columns, page_size, progr
                 progress(written)
         return
 
-    plan = _PLANS[report](university_id, filters)
-    for rows in _keyset_pages(session, plan, page_size):
+    for rows in _pages(session, report, university_id, filters, page_size):
         written += len(rows)
         yield csv_text(rows)
         if progress is not None:
