@@ -436,5 +436,9 @@ with settings_tab, st.form("agent_status"):
             lambda session: agent_services.set_agent_status(
                 session, agent_id, new_status, university_id=university.id
             ),
-            success=f"{profile['name']} is now {new_status}.",
+            success=(
+                f"{profile['name']} is now {new_status}."
+                if new_status != profile["status"]
+                else f"{profile['name']} is already {new_status}: nothing changed."
+            ),
         )

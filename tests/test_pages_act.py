@@ -968,6 +968,23 @@ def test_changing_an_agents_status_from_its_profile(sqlite_configured):
         assert session.get(UniversityAgent, ada).status == "idle"
 
 
+def test_choosing_the_status_an_agent_has_says_nothing_changed(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    (ada,) = make_agents(sqlite_configured, university_id, "Ada")
+    app = change_status(open_page("agents"), ada, "active")
+
+    assert "Ada is already active: nothing changed." in texts(app.success)
+
+
+def test_a_success_low_on_the_page_also_shows_as_a_toast(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    (ada,) = make_agents(sqlite_configured, university_id, "Ada")
+    app = change_status(open_page("agents"), ada, "idle")
+
+    # The profile's settings sit far below the top, where the success box is.
+    assert "Ada is now idle." in texts(app.toast)
+
+
 def test_archiving_an_agent_in_an_open_competition_is_refused(sqlite_configured):
     university_id = make_university(sqlite_configured)
     ada, bob = make_agents(sqlite_configured, university_id, "Ada", "Bob")

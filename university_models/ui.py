@@ -520,8 +520,8 @@ def run_write(
     refusal rolls it back, is shown next to the form (``where``) and keeps
     what was typed; a success clears the cached queries, forgets the
     ``reset_keys`` widgets (so the form is empty for the next entry), and
-    reruns the page, which shows the success message at the top
-    (``show_flash``)."""
+    reruns the page, which shows the success message at the top and as a
+    toast (``show_flash``)."""
     from university_models.db import transaction
 
     try:
@@ -543,10 +543,14 @@ def run_write(
 
 
 def show_flash() -> None:
-    """Show (once) the success message the last ``run_write`` left."""
+    """Show (once) the success message the last ``run_write`` left: at the
+    top of the page, where it stays, and as a toast, which shows wherever
+    the person has scrolled (a form low on a long page, such as a profile's
+    settings, is far below the top)."""
     message = st.session_state.pop(_FLASH_KEY, None)
     if message:
         st.success(literal(message), icon=":material/check_circle:")
+        st.toast(literal(message), icon=":material/check_circle:")
 
 
 def parse_json_object(text: str, *, field: str) -> dict[str, Any]:
