@@ -46,12 +46,11 @@ path_names = dict(zip(paths["id"], paths["name"], strict=True))
 
 with st.expander("Create an agent", icon=":material/add:"), st.form("create_agent"):
     left, right = st.columns(2)
-    left.text_input("Name", key="agent_name", max_chars=255)
+    left.text_input("Name", key="agent_name")
     right.selectbox("Type", AGENT_TYPES, key="agent_type")
     left.text_input(
         "Specialization (optional)",
         key="agent_specialization",
-        max_chars=100,
         placeholder="e.g. mathematics",
     )
     right.selectbox(
@@ -378,14 +377,11 @@ with proposals_tab:
 with settings_tab, st.form(f"agent_settings_{agent_id}"):
     st.markdown("**Name, specialization, description and configuration**")
     left, right = st.columns(2)
-    left.text_input(
-        "Name", value=profile["name"], key=f"edit_agent_name_{agent_id}", max_chars=255
-    )
+    left.text_input("Name", value=profile["name"], key=f"edit_agent_name_{agent_id}")
     right.text_input(
         "Specialization",
         value=profile["specialization"] or "",
         key=f"edit_agent_specialization_{agent_id}",
-        max_chars=100,
     )
     st.text_area(
         "Description",

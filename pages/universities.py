@@ -65,7 +65,7 @@ with (
     st.form("create_university"),
 ):
     left, right = st.columns(2)
-    left.text_input("Name", key="new_university_name", max_chars=255)
+    left.text_input("Name", key="new_university_name")
     right.text_input(
         "Owner's e-mail", key="new_university_owner", placeholder="dean@example.org"
     )
@@ -177,9 +177,7 @@ other_settings = {
 with st.form(f"edit_university_{selected.id}"):
     st.markdown("**Quotas and settings**")
     left, right = st.columns(2)
-    left.text_input(
-        "Name", value=current["name"], key=f"edit_name_{selected.id}", max_chars=255
-    )
+    left.text_input("Name", value=current["name"], key=f"edit_name_{selected.id}")
     right.selectbox(
         "Isolation level",
         ISOLATION_LEVELS,

@@ -934,6 +934,22 @@ def test_creating_an_agent_enrolled_in_a_path(sqlite_configured):
     assert app.dataframe[0].value["curriculum_path"].tolist() == ["Reasoning"]
 
 
+def test_a_pasted_name_past_the_limit_is_kept_and_refused_with_its_length(
+    sqlite_configured,
+):
+    # A widget limit (max_chars) would drop a pasted over-long name without a
+    # word; the service's refusal says what to change.
+    make_university(sqlite_configured)
+    app = open_page("agents")
+    app.text_input(key="agent_name").input("x" * 300)
+    submit_agent(app)
+
+    assert not app.exception
+    assert "has 300 characters: shorten it to at most 255" in texts(app.error)
+    assert app.text_input(key="agent_name").value == "x" * 300
+    assert count(sqlite_configured, UniversityAgent) == 0
+
+
 def test_a_refused_enrolment_creates_no_agent_either(sqlite_configured):
     university_id = make_university(sqlite_configured)
     with transaction(sqlite_configured) as session:
