@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from university_models import ui
+from university_models import ui, wording
 from university_models.models import AGENT_STATUSES, AGENT_TYPES
 from university_models.queries import agents as queries
 from university_models.queries import leaderboard
@@ -326,8 +326,9 @@ with record_tab:
         interval = f" (95% interval {bounds[0]} to {bounds[1]})" if bounds[0] else ""
         st.markdown(
             f"Rating **{row['rating']:.0f}**{interval}, rank **{int(row['rank'])}** "
-            f"of {len(group)} agents in its comparison group, over "
-            f"{int(row['matches'])} matches."
+            f"of {len(group)} agents in its comparison group, from "
+            f"{wording.counted(int(row['rated_matches']), 'match', 'matches')} "
+            "against other agents."
         )
     matches = ui.cached_query(
         queries.agent_recent_matches, university.id, agent_id=agent_id

@@ -124,7 +124,9 @@ if groups:
         + "."
     )
 
-hidden = ["agent_id", "component"]
+# rated_matches serves the agent profile's sentence; matches, wins, draws
+# and losses already say it here.
+hidden = ["agent_id", "component", "rated_matches"]
 if not intervals:
     hidden += ["rating_lower", "rating_upper"]
 if not intervals or board["interval_note"].isna().all():

@@ -868,6 +868,7 @@ def test_an_agent_profile_shows_its_rating_record_and_data(demo):
         ).first()
         university_id, agent_id = agent.university_id, agent.id
         wins = agent.competition_wins
+        agent_draws, agent_losses = agent.competition_draws, agent.competition_losses
     app = open_page("agents", university=university_id)
     app.selectbox(key="profile_agent").set_value(agent_id).run()
 
@@ -876,6 +877,10 @@ def test_an_agent_profile_shows_its_rating_record_and_data(demo):
     assert re.search(r"Rating \*\*\d+\*\* \(95% interval \d+ to \d+\), rank", profile)
     # Ranks count within the agent's comparison group, not across groups.
     assert re.search(r"rank \*\*\d+\*\* of \d+ agents in its comparison group", profile)
+    # The sentence counts the matches the rating rests on: pairwise ones, not
+    # solo runs, so never more than the agent's wins, draws and losses.
+    rated = re.search(r"from (\d+) match(?:es)? against other agents", profile)
+    assert rated and int(rated.group(1)) <= wins + agent_draws + agent_losses
     assert any(
         m.label == "W / D / L" and m.value.startswith(f"{wins} /") for m in app.metric
     )

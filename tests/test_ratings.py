@@ -537,6 +537,8 @@ def test_leaderboard_has_ratings_records_points_and_solo_agents_last(
     rows = {row.agent: row for row in board.itertuples()}
     assert (rows["ann"].wins, rows["ann"].draws, rows["ann"].losses) == (3, 1, 2)
     assert rows["ann"].matches == 7  # six pairwise and one solo task
+    # The rating is fitted on the pairwise ones only; unrated agents have 0.
+    assert (rows["ann"].rated_matches, rows["solo-only"].rated_matches) == (6, 0)
     assert rows["ann"].points == 3 * 3 + 1
     assert (rows["bob"].wins, rows["bob"].draws, rows["bob"].losses) == (3, 1, 3)
     assert rows["cy"].points == 3
@@ -999,3 +1001,4 @@ def test_a_walkover_gives_no_rating_evidence(engine, university_id):
     # Ann won by walkover: a win in her record, nothing for the ratings.
     assert counts.empty
     assert board.set_index("agent").loc["ann", "wins"] == 1
+    assert board.set_index("agent").loc["ann", "rated_matches"] == 0

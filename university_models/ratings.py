@@ -142,6 +142,7 @@ LEADERBOARD_COLUMNS = [
     "specialization",
     "win_rate",
     "highest_score",
+    "rated_matches",
 ]
 
 
@@ -1143,7 +1144,7 @@ def leaderboard(
 
     # By name: the same results rate the same in any university.
     pairs = pair_counts(session, university_id, **scope)
-    ratings = fit_ratings(pairs).drop(columns=["matches"])
+    ratings = fit_ratings(pairs).rename(columns={"matches": "rated_matches"})
     if bootstrap_rounds and len(ratings):
         intervals = bootstrap_intervals(pairs, rounds=bootstrap_rounds, seed=seed)
         ratings = ratings.merge(intervals, on="agent")
@@ -1153,6 +1154,7 @@ def leaderboard(
         ratings["interval_note"] = None
     board = board.merge(ratings, on="agent", how="left")
     board["component"] = board["component"].astype(float)
+    board["rated_matches"] = board["rated_matches"].fillna(0).astype(int)
 
     board["rank"] = _ranks(board)
     board = board.sort_values(

@@ -326,6 +326,7 @@ RATED_COLUMNS = [
     "rating_lower",
     "rating_upper",
     "matches",
+    "rated_matches",
     "wins",
     "draws",
     "losses",
