@@ -6,6 +6,7 @@ database, and still built when the real data files are missing."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import datetime
@@ -500,6 +501,25 @@ def test_demo_imports_arena_hard_and_la_liga(demo):
     assert barcelona_draws == 7
     assert summary.counts[LYCEUM]["imported matches"] == 1348
     assert any("La Liga 2019/20" in line for line in summary.lines)
+    # The summary's agents are the university's, the imported ones included.
+    for name in (LYCEUM, ATHENAEUM):
+        with read_session(engine) as session:
+            agents = session.scalar(
+                select(func.count())
+                .select_from(UniversityAgent)
+                .join(University)
+                .where(University.name == name)
+            )
+        assert summary.counts[name]["agents"] == agents
+
+
+def test_demo_summary_counts_one_thing_in_the_singular(demo, capsys):
+    _, summary = demo
+    line = next(line for line in summary.lines if "curriculum path" in line)
+    assert "1 curriculum paths" not in "\n".join(summary.lines)
+    assert re.search(
+        r"\d+ curriculum paths?, \d+ learners?, \d+ challenge result", line
+    )
 
 
 def test_demo_keeps_universities_apart(demo):

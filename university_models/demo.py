@@ -99,6 +99,7 @@ from university_models.services.universities import (
     create_university,
     set_university_status,
 )
+from university_models.wording import counted_plural
 
 log = logging.getLogger(__name__)
 
@@ -709,6 +710,8 @@ def _import_real_results(
     counts["imported matches"] = (
         counts.get("imported matches", 0) + import_report.matches_written
     )
+    # The summary counts the university's agents, the imported ones too.
+    counts["agents"] = counts.get("agents", 0) + import_report.agents_created
     report(
         f"{real.university}: imported {real.competition} ({real.description}): "
         f"{import_report.matches_written} matches, "
@@ -822,8 +825,10 @@ class _UniversityBuilder:
             results += done
         self.counts["challenge results"] = results
         self.report(
-            f"{self.spec.name}: {self.counts['curriculum paths']} curriculum paths, "
-            f"{len(learners)} learners, {results} challenge results"
+            f"{self.spec.name}: "
+            f"{counted_plural(self.counts['curriculum paths'], 'curriculum paths')}, "
+            f"{counted_plural(len(learners), 'learners')}, "
+            f"{counted_plural(results, 'challenge results')}"
         )
 
     def _path(self, demo_path: DemoPath):

@@ -6,3 +6,12 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
     (``plural`` for irregular ones: ``counted(2, "university",
     "universities")``)."""
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def counted_plural(count: int, plural: str) -> str:
+    """``count`` with a noun given in the plural, as counts keyed by their
+    plural are: "1 curriculum path", "3 curriculum paths", "1 match"."""
+    if count == 1:
+        singular = plural[:-2] if plural.endswith(("ches", "shes")) else plural[:-1]
+        return f"1 {singular}"
+    return f"{count} {plural}"

@@ -6,6 +6,7 @@ import argparse
 
 from university_models.db import make_engine
 from university_models.demo import build_demo, load_demo_if_empty
+from university_models.wording import counted_plural
 
 
 def register(subparsers) -> None:
@@ -56,7 +57,9 @@ def _demo(args: argparse.Namespace) -> int:
         engine.dispose()
 
     for name in summary.universities:
-        counts = ", ".join(f"{n} {what}" for what, n in summary.counts[name].items())
+        counts = ", ".join(
+            counted_plural(n, what) for what, n in summary.counts[name].items()
+        )
         print(f"{name}: {counts}")
     for line in summary.skipped:
         print(f"skipped: {line}")
