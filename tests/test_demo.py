@@ -6,7 +6,6 @@ database, and still built when the real data files are missing."""
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from collections.abc import Iterator
 from datetime import datetime
@@ -513,13 +512,11 @@ def test_demo_imports_arena_hard_and_la_liga(demo):
         assert summary.counts[name]["agents"] == agents
 
 
-def test_demo_summary_counts_one_thing_in_the_singular(demo, capsys):
+def test_demo_summary_counts_one_thing_in_the_singular(demo):
     _, summary = demo
-    line = next(line for line in summary.lines if "curriculum path" in line)
-    assert "1 curriculum paths" not in "\n".join(summary.lines)
-    assert re.search(
-        r"\d+ curriculum paths?, \d+ learners?, \d+ challenge result", line
-    )
+    # The small universities have one path each.
+    assert any("1 curriculum path," in line for line in summary.lines)
+    assert not any("1 curriculum paths" in line for line in summary.lines)
 
 
 def test_demo_keeps_universities_apart(demo):
