@@ -35,6 +35,7 @@ from university_models.services.competitions import (
     complete_competition,
     disqualify_participant,
     find_competition,
+    match_score,
     record_match_result,
     round_robin_rounds,
     schedule_competition,
@@ -1681,6 +1682,14 @@ def test_complete_refuses_unfinished_matches_and_names_how_many(engine):
     )
     assert competition_status(engine, competition_id) == "active"
 
+    record(engine, matches_of(engine, competition_id)[1].id, 1, 0)
+    assert_refused(
+        engine,
+        InvalidTransition,
+        lambda session: complete_competition(session, competition_id),
+        "has 1 unfinished match:",
+    )
+
 
 def test_complete_with_force_cancels_unfinished_matches(engine):
     university_id, agents = make_scene(engine, agents=3)
@@ -2067,3 +2076,11 @@ def test_times_in_competition_refusals_read_as_the_pages_show_them(engine):
         ),
         r"^completed_at 2026-03-01 13:00 has no time zone",
     )
+
+
+def test_a_refused_whole_float_score_reads_as_typed():
+    # A form's number input gives floats: 1e12 is "1000000000000", not ".0".
+    with pytest.raises(
+        InvalidInput, match=r"^The score 1000000000000 is outside -1,000,000,000"
+    ):
+        match_score(1e12, what="score")

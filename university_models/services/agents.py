@@ -527,9 +527,9 @@ def set_agent_status(
             raise InvalidTransition(
                 f"Agent {agent.name!r} competes in "
                 f"{', '.join(repr(n) for n in still_playing)}, which are not "
-                "finished: disqualify it from them (Competitions page, "
-                "disqualify_participant), or complete or cancel them, before "
-                "archiving."
+                "finished: disqualify it from them (Competitions page, a "
+                "competition's Participants tab), or complete or cancel them, "
+                "before archiving."
             )
     elif agent.status == "archived":
         _refuse_full_university(session, university)

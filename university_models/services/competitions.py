@@ -61,6 +61,7 @@ from university_models.standings import (
     compute_standings,
     parse_rules,
 )
+from university_models.wording import counted
 
 log = logging.getLogger(__name__)
 
@@ -1440,9 +1441,9 @@ def complete_competition(
     ]
     if unfinished and not force:
         raise InvalidTransition(
-            f"Competition {competition.name!r} has {len(unfinished)} unfinished "
-            "matches: record their results first, or complete with force to "
-            "cancel them."
+            f"Competition {competition.name!r} has "
+            f"{counted(len(unfinished), 'unfinished match', 'unfinished matches')}: "
+            "record their results first, or complete with force to cancel them."
         )
     for match in unfinished:
         match.status = "cancelled"

@@ -28,11 +28,14 @@ _DIGITS_SHOWN = 30
 
 
 def number_text(value: Any) -> str:
-    """A number as it was given, for a message: ``repr`` ("1e+308", "nan",
-    "-5"), except that a whole number of more than 30 digits is shortened
-    to its first digits and its length ("123456789012... (5,001 digits)"):
-    Python refuses to write out more than 4,300 digits, and nobody reads
-    them."""
+    """A number as it was given, for a message: ``repr`` ("nan", "-5"),
+    except that a float is written to 15 significant digits as a person
+    would type it ("1000000000000", not "1000000000000.0"; "1e+308";
+    "0.25"), and a whole number of more than 30 digits is shortened to its
+    first digits and its length ("123456789012... (5,001 digits)"): Python
+    refuses to write out more than 4,300 digits, and nobody reads them."""
+    if isinstance(value, float):
+        return format(value, ".15g")
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         return repr(value)
     value = int(value)
