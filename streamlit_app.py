@@ -17,14 +17,30 @@ st.set_page_config(
     layout="wide",
 )
 
+overview = st.Page(
+    "pages/overview.py",
+    title="Overview",
+    icon=":material/dashboard:",
+    default=True,
+    # Served at the root; this name only has to differ from the one below.
+    url_path="home",
+)
+
+
+def _to_overview() -> None:
+    # Every other page lives at /<its name>, so people type /overview too.
+    st.switch_page(overview, query_params=st.query_params.to_dict())
+
+
 navigation = st.navigation(
     {
         "Watch": [
+            overview,
             st.Page(
-                "pages/overview.py",
+                _to_overview,
                 title="Overview",
-                icon=":material/dashboard:",
-                default=True,
+                url_path="overview",
+                visibility="hidden",
             ),
             st.Page(
                 "pages/leaderboard.py",

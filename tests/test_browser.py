@@ -231,6 +231,16 @@ def test_a_link_to_a_page_opens_the_real_app_on_a_fresh_server(
         assert f"university={university_id}" in page.url
 
 
+def test_the_overview_opens_at_its_own_name_too(server, demo_database, page):
+    _, university_id = demo_database
+    page.goto(f"{server}/overview?university={university_id}")
+    page.get_by_role("heading", name="Overview", level=1).wait_for()
+    wait_until_idle(page)
+
+    assert page.get_by_text("does not seem to exist").count() == 0
+    assert f"university={university_id}" in page.url
+
+
 def test_creating_an_agent_in_the_browser(server, demo_database, page):
     _, university_id = demo_database
     open_page(page, server, university_id, "agents")
