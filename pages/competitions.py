@@ -68,6 +68,9 @@ COMPLETE_WORDS = {
 }
 RESULT_KEYS = ("result_match", "result_score1", "result_score2", "result_winner")
 CANCEL_KEY = "competition_cancel_pending"
+#: (competition id, participant id) of a disqualification awaiting its
+#: confirmation.
+DISQUALIFY_KEY = "participant_disqualify_pending"
 
 st.title("Competitions")
 university = ui.select_university()
@@ -400,6 +403,10 @@ competition_id = st.selectbox(
     format_func=lambda i: "Choose a competition" if i is None else choices[i],
     key="competition_open",
 )
+# A disqualification question belongs to one competition: it is dropped as
+# soon as another one (or none) is open, even one without a Disqualify button.
+if st.session_state.get(DISQUALIFY_KEY, (competition_id,))[0] != competition_id:
+    del st.session_state[DISQUALIFY_KEY]
 if competition_id is None:
     st.caption("Choose a competition to see its participants, matches and actions.")
     st.stop()
@@ -511,29 +518,47 @@ with participants_tab:
             zip(playing["participant_id"], playing["agent"], strict=True)
         )
         chosen_columns = st.columns([3, 1])
-        chosen_columns[0].selectbox(
+        chosen = chosen_columns[0].selectbox(
             "Competitor to disqualify",
             list(competitor_names),
             format_func=competitor_names.get,
             key="participant_disqualify_choice",
         )
         disqualify_area = st.container()
+        # Disqualifying cannot be undone: it asks once more, for this
+        # competitor only, so a question left open never applies to another.
+        if st.session_state.get(DISQUALIFY_KEY) not in (None, (competition_id, chosen)):
+            del st.session_state[DISQUALIFY_KEY]
         if chosen_columns[1].button(
-            "Disqualify",
-            icon=":material/block:",
-            key="participant_disqualify",
-            help="Its results so far stand; its unplayed matches are forfeited "
-            "to its opponents (cancelled where there is no opponent).",
+            "Disqualify...", icon=":material/block:", key="participant_disqualify"
         ):
-            target = st.session_state.participant_disqualify_choice
-            ui.run_write(
-                lambda session: services.disqualify_participant(
-                    session, target, university_id=university.id
-                ),
-                success=f"{competitor_names[target]} disqualified from "
-                f"{detail['name']}.",
-                where=disqualify_area,
+            st.session_state[DISQUALIFY_KEY] = (competition_id, chosen)
+        if st.session_state.get(DISQUALIFY_KEY) == (competition_id, chosen):
+            disqualify_area.warning(
+                f"Disqualify {ui.literal(competitor_names[chosen])} from "
+                f"{ui.literal(detail['name'])}? Its results so far stand; its "
+                "unplayed matches are forfeited to its opponents (cancelled where "
+                "there is no opponent). It cannot be undone.",
+                icon=":material/warning:",
             )
+            confirm, keep = disqualify_area.columns(2)
+            if keep.button("Keep the competitor", key="participant_disqualify_keep"):
+                del st.session_state[DISQUALIFY_KEY]
+                st.rerun()
+            if confirm.button(
+                "Confirm: disqualify",
+                type="primary",
+                key="participant_disqualify_confirm",
+            ):
+                ui.run_write(
+                    lambda session: services.disqualify_participant(
+                        session, chosen, university_id=university.id
+                    ),
+                    success=f"{competitor_names[chosen]} disqualified from "
+                    f"{detail['name']}.",
+                    where=disqualify_area,
+                    reset_keys=(DISQUALIFY_KEY,),
+                )
     if detail["status"] == "scheduled":
         entered = set(participants["agent_id"])
         free = [agent for agent in agents["id"] if agent not in entered]

@@ -291,3 +291,94 @@ def test_recording_through_the_service_still_moves_the_picker(sqlite_configured)
 
     assert not app.exception
     assert app.selectbox(key="result_match").value == second
+
+
+# -- Disqualify asks once more --------------------------------------------------------
+
+
+def participant_of(engine, competition_id: str, name: str) -> str:
+    with read_session(engine) as session:
+        return session.scalars(
+            select(CompetitionParticipant.id)
+            .join(UniversityAgent)
+            .where(
+                CompetitionParticipant.competition_id == competition_id,
+                UniversityAgent.name == name,
+            )
+        ).one()
+
+
+def disqualified(engine) -> list[str]:
+    with read_session(engine) as session:
+        return list(
+            session.scalars(
+                select(UniversityAgent.name)
+                .join(CompetitionParticipant)
+                .where(CompetitionParticipant.status == "disqualified")
+            )
+        )
+
+
+def test_one_click_on_disqualify_writes_nothing_and_names_the_competitor(
+    configured,
+):
+    university_id = make_university(configured)
+    agent_ids = make_agents(configured, university_id, "Ada", "Bob", "Cyd")
+    competition_id = make_competition(configured, university_id, agent_ids, start=True)
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+    app.selectbox(key="participant_disqualify_choice").set_value(
+        participant_of(configured, competition_id, "Bob")
+    ).run()
+
+    app.button(key="participant_disqualify").click().run()
+
+    assert not app.exception
+    question = texts(app.warning)
+    assert "Disqualify Bob from Cup?" in question
+    assert "results so far stand" in question
+    assert "forfeited to its opponents" in question
+    assert disqualified(configured) == []
+
+    app.button(key="participant_disqualify_confirm").click().run()
+
+    assert not app.exception
+    assert "Bob disqualified from Cup." in texts(app.success)
+    assert disqualified(configured) == ["Bob"]
+
+
+def test_a_pending_disqualification_is_dropped_by_another_choice_or_keep(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    agent_ids = make_agents(sqlite_configured, university_id, "Ada", "Bob", "Cyd")
+    competition_id = make_competition(
+        sqlite_configured, university_id, agent_ids, start=True
+    )
+    other_id = make_competition(
+        sqlite_configured, university_id, agent_ids, name="Other"
+    )
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+    app.button(key="participant_disqualify").click().run()
+    assert "Disqualify Ada" in texts(app.warning)
+
+    # Another competitor: the question about Ada is gone, not moved to Bob.
+    app.selectbox(key="participant_disqualify_choice").set_value(
+        participant_of(sqlite_configured, competition_id, "Bob")
+    ).run()
+    assert not app.warning
+    assert not [b for b in app.button if b.key == "participant_disqualify_confirm"]
+
+    # Another competition and back: gone too.
+    app.button(key="participant_disqualify").click().run()
+    app.selectbox(key="competition_open").set_value(other_id).run()
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+    assert not app.warning
+
+    app.button(key="participant_disqualify").click().run()
+    app.button(key="participant_disqualify_keep").click().run()
+
+    assert not app.exception
+    assert not app.warning
+    assert disqualified(sqlite_configured) == []
