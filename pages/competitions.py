@@ -434,10 +434,11 @@ st.markdown(
 )
 
 # Status actions: which ones show depends on the status; the service still
-# decides whether the change is allowed.
+# decides whether the change is allowed. Each shown action takes the next
+# column, so the visible ones start at the left whatever the status.
 action_area = st.container()
-buttons = st.columns(4)
-if detail["status"] == "scheduled" and buttons[0].button(
+slots = iter(st.columns(4))
+if detail["status"] == "scheduled" and next(slots).button(
     "Start", icon=":material/play_arrow:", type="primary", key="competition_start"
 ):
     ui.run_write(
@@ -446,10 +447,12 @@ if detail["status"] == "scheduled" and buttons[0].button(
         where=action_area,
     )
 if detail["status"] == "active":
-    force = buttons[2].checkbox(
+    complete_slot, force_slot = next(slots), next(slots)
+    # The box shows right of Complete but is read before Complete acts.
+    force = force_slot.checkbox(
         "Cancel unplayed matches", key="competition_force", help="Complete anyway."
     )
-    if buttons[1].button(
+    if complete_slot.button(
         "Complete", icon=":material/flag:", type="primary", key="competition_complete"
     ):
         ui.run_write(
@@ -465,7 +468,7 @@ if detail["status"] == "active":
 # Cancelling cannot be undone: it asks once more, for this competition only.
 if st.session_state.get(CANCEL_KEY) not in (None, competition_id):
     del st.session_state[CANCEL_KEY]
-if detail["status"] in ("scheduled", "active") and buttons[3].button(
+if detail["status"] in ("scheduled", "active") and next(slots).button(
     "Cancel competition...", icon=":material/cancel:", key="competition_cancel"
 ):
     st.session_state[CANCEL_KEY] = competition_id

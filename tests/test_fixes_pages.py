@@ -382,3 +382,55 @@ def test_a_pending_disqualification_is_dropped_by_another_choice_or_keep(
     assert not app.exception
     assert not app.warning
     assert disqualified(sqlite_configured) == []
+
+
+# -- Status actions start at the left --------------------------------------------------
+
+
+def row_of_actions(app) -> list[list[str]]:
+    """The keys of the widgets in each column of the row that holds the
+    Cancel competition button, column by column."""
+
+    def rows(block):
+        children = list(block.children.values())
+        if children and all(getattr(c, "type", "") == "column" for c in children):
+            yield [
+                [w.key for w in (*column.button, *column.checkbox)]
+                for column in children
+            ]
+        for child in children:
+            if hasattr(child, "children"):
+                yield from rows(child)
+
+    return next(
+        row
+        for row in rows(app.main)
+        if any("competition_cancel" in keys for keys in row)
+    )
+
+
+def test_the_status_actions_start_in_the_first_column(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    agent_ids = make_agents(sqlite_configured, university_id, "Ada", "Bob")
+    scheduled = make_competition(sqlite_configured, university_id, agent_ids)
+    active = make_competition(
+        sqlite_configured, university_id, agent_ids, name="Live", start=True
+    )
+    app = open_page("competitions")
+
+    app.selectbox(key="competition_open").set_value(scheduled).run()
+    assert row_of_actions(app) == [
+        ["competition_start"],
+        ["competition_cancel"],
+        [],
+        [],
+    ]
+
+    app.selectbox(key="competition_open").set_value(active).run()
+    assert not app.exception
+    assert row_of_actions(app) == [
+        ["competition_complete"],
+        ["competition_force"],
+        ["competition_cancel"],
+        [],
+    ]
