@@ -194,16 +194,24 @@ with st.expander("Schedule a competition", icon=":material/add:"):
             key="competition_max_participants",
         )
         st.multiselect(
-            "Participants (in seed order: the first you pick is seed 1)",
+            "Participants",
             list(agents["id"]),
             format_func=lambda i: agent_names[i],
             key="competition_participants",
             placeholder="Choose agents",
         )
+        # Seeds matter only to a tournament (its bracket and the higher_seed
+        # tie-break), so only a tournament starts ticked; the label does not
+        # promise seeds the box would not store.
         st.checkbox(
-            "Seed them in the order picked",
+            "Seed them in the order picked (the first is seed 1)",
             value=competition_type == "tournament",
             key=f"competition_seeded_{competition_type}",
+            help="Seeds place a tournament's bracket (seed 1 meets the last "
+            "seed) and decide its drawn matches under the higher_seed "
+            "tie-break. A round robin, solo or challenge competition does not "
+            "use them. Unticked, nobody gets a seed; a tournament then seeds "
+            "its competitors in the order they joined when it starts.",
         )
         if st.form_submit_button("Schedule competition", type="primary"):
             state = st.session_state

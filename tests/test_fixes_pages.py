@@ -15,6 +15,7 @@ from tests.test_pages_act import (
     make_competition,
     make_university,
     open_page,
+    submit_schedule,
     texts,
 )
 from tests.test_queries import build_scene
@@ -434,3 +435,50 @@ def test_the_status_actions_start_in_the_first_column(sqlite_configured):
         ["competition_cancel"],
         [],
     ]
+
+
+# -- The schedule form promises seeds only when the box is ticked ---------------------
+
+
+def seeds_by_name(engine) -> dict[str, int | None]:
+    with read_session(engine) as session:
+        return dict(
+            session.execute(
+                select(UniversityAgent.name, CompetitionParticipant.seed_ranking).join(
+                    CompetitionParticipant
+                )
+            ).all()
+        )
+
+
+def test_seeds_are_promised_and_stored_only_when_the_box_is_ticked(configured):
+    university_id = make_university(configured)
+    ada, bob = make_agents(configured, university_id, "Ada", "Bob")
+    app = open_page("competitions")
+    app.selectbox(key="competition_type").set_value("head_to_head").run()
+    participants = app.multiselect(key="competition_participants")
+    assert "seed" not in participants.label.lower()
+
+    # A round robin does not use seeds: the box starts unticked, none stored.
+    assert app.checkbox(key="competition_seeded_head_to_head").value is False
+    app.text_input(key="competition_name").input("League")
+    participants.select(bob).select(ada)
+    submit_schedule(app)
+    assert not app.exception
+    assert seeds_by_name(configured) == {"Ada": None, "Bob": None}
+
+
+def test_a_tournament_starts_seeded_in_the_order_picked(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    ada, bob = make_agents(sqlite_configured, university_id, "Ada", "Bob")
+    app = open_page("competitions")
+    app.selectbox(key="competition_type").set_value("tournament").run()
+
+    seeded = app.checkbox(key="competition_seeded_tournament")
+    assert seeded.value is True
+    assert "the first is seed 1" in seeded.label
+    app.text_input(key="competition_name").input("Cup")
+    app.multiselect(key="competition_participants").select(bob).select(ada)
+    submit_schedule(app)
+    assert not app.exception
+    assert seeds_by_name(sqlite_configured) == {"Bob": 1, "Ada": 2}
