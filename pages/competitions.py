@@ -519,6 +519,14 @@ with participants_tab:
         st.dataframe(
             participants.drop(columns=["participant_id", "agent_id"]),
             hide_index=True,
+            # No seed, or no final score and ranking before the end.
+            placeholder=ui.MISSING,
+            # The form's words: "Seed", "Takes part as".
+            column_config={
+                "participant_type": "takes part as",
+                "seed_ranking": "seed",
+                "final_score": "final score",
+            },
         )
     playing = participants[
         (participants["participant_type"] == "competitor")
@@ -623,7 +631,19 @@ with matches_tab:
         st.dataframe(
             matches.drop(columns=["id", "participant1_id", "participant2_id"]),
             hide_index=True,
-            column_config={"completed_at": ui.utc_column("completed")},
+            # A solo match has no second side, an unplayed one no scores.
+            placeholder=ui.MISSING,
+            # The result form's words ("Score of the first side") and the
+            # bracket's ("walkover").
+            column_config={
+                "match_number": "match",
+                "agent1": "first side",
+                "agent2": "second side",
+                "participant1_score": "score of the first side",
+                "participant2_score": "score of the second side",
+                "forfeit": "walkover",
+                "completed_at": ui.utc_column("completed"),
+            },
         )
 
     waiting_to_start = matches[matches["status"] == "scheduled"]

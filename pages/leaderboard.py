@@ -9,6 +9,7 @@ import streamlit as st
 from university_models.models import AGENT_TYPES
 from university_models.queries import leaderboard
 from university_models.ui import (
+    MISSING,
     cached_query,
     run_query,
     select_university,
@@ -252,6 +253,19 @@ if standings is not None:
             ),
             hide_index=True,
             key="standings_table",
+            # An unseeded competitor has no seed.
+            placeholder=MISSING,
+            # The words of the table above and of the competition's
+            # participants ("seed").
+            column_config={
+                "seed_ranking": "seed",
+                "score_for": "score for",
+                "score_against": "score against",
+                "score_difference": "score difference",
+                "average_score": st.column_config.NumberColumn(
+                    "average", format="%.3f"
+                ),
+            },
         )
 
 st.subheader(f"Pairwise win rates in {name}")

@@ -6,6 +6,8 @@ list`` shows the ids that dashboard links need."""
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from tests import test_pages_act
@@ -19,7 +21,7 @@ from tests.test_pages_act import (
     texts,
 )
 from tests.test_queries import build_scene
-from university_models import cli
+from university_models import cli, ui
 from university_models.db import read_session, transaction
 from university_models.models import (
     Competition,
@@ -482,3 +484,91 @@ def test_a_tournament_starts_seeded_in_the_order_picked(sqlite_configured):
     submit_schedule(app)
     assert not app.exception
     assert seeds_by_name(sqlite_configured) == {"Bob": 1, "Ada": 2}
+
+
+# -- Tables show spaced labels and a dash for a missing value -------------------------
+
+
+def headers(table) -> list[str]:
+    """The column headers a person reads over an ``st.dataframe``."""
+    config = json.loads(table.proto.columns)
+    return [config.get(name, {}).get("label", name) for name in table.value.columns]
+
+
+def table_with(app, column: str):
+    """The one table on the page that has ``column``."""
+    [table] = [t for t in app.dataframe if column in t.value.columns]
+    return table
+
+
+def test_competition_and_profile_tables_show_labels_and_dashes(configured):
+    university_id = make_university(configured)
+    ada, bob = make_agents(configured, university_id, "Ada", "Bob")
+    league = make_competition(configured, university_id, [ada, bob], start=True)
+    make_competition(
+        configured,
+        university_id,
+        [ada],
+        name="Alone",
+        competition_type="solo",
+        start=True,
+    )
+    with transaction(configured) as session:
+        for match in session.scalars(select(CompetitionMatch)):
+            competitions.record_match_result(
+                session,
+                match.id,
+                participant1_score=2.0,
+                participant2_score=None if match.participant2_id is None else 1.0,
+            )
+
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(league).run()
+    assert not app.exception
+    participants = table_with(app, "participant_type")
+    assert headers(participants) == [
+        "agent",
+        "takes part as",
+        "seed",
+        "status",
+        "final score",
+        "ranking",
+    ]
+    matches = table_with(app, "participant1_score")
+    assert headers(matches) == [
+        "match",
+        "round",
+        "first side",
+        "second side",
+        "score of the first side",
+        "score of the second side",
+        "winner",
+        "status",
+        "completed (UTC)",
+        "walkover",
+    ]
+    for table in (participants, matches):
+        assert not [h for h in headers(table) if "_" in h]
+        # Display only: the frame keeps its missing values, shown as a dash.
+        assert table.proto.placeholder == ui.MISSING
+
+    app = open_page("agents")
+    app.selectbox(key="profile_agent").set_value(ada).run()
+    assert not app.exception
+    record = table_with(app, "own_score")
+    assert "own score" in headers(record) and "opponent's score" in headers(record)
+    assert not [h for h in headers(record) if "_" in h]
+    assert record.proto.placeholder == ui.MISSING
+    # The solo match has no opponent: missing in the frame, a dash on screen.
+    assert record.value["opponent"].isna().any()
+
+    app = open_page("leaderboard")
+    [box] = [box for box in app.selectbox if box.label == "Competition"]
+    box.select(league).run()
+    assert not app.exception
+    standings = table_with(app, "score_for")
+    assert {"seed", "score for", "score against", "score difference"} <= set(
+        headers(standings)
+    )
+    assert not [h for h in headers(standings) if "_" in h]
+    assert standings.proto.placeholder == ui.MISSING
