@@ -173,11 +173,16 @@ if len(chart_groups) > 1:
     rated = rated[rated["group"] == chart_group]
 rated = rated.head(TOP_AGENTS)
 if not rated.empty:
-    st.subheader(
-        f"Top {len(rated)} ratings"
-        + (" with their 95% intervals" if intervals else "")
-        + (f" in {rated['group'].iloc[0]}" if len(chart_groups) > 1 else "")
+    # The title says only what is drawn: no intervals promised for agents
+    # that have none or whose interval is open on a side.
+    title, drawn = leaderboard.chart_heading(
+        rated,
+        intervals=intervals,
+        group=rated["group"].iloc[0] if len(chart_groups) > 1 else None,
     )
+    st.subheader(title)
+    if drawn:
+        st.caption(drawn)
     chart = rated.iloc[::-1]
     figure = go.Figure(
         go.Scatter(
