@@ -1,8 +1,10 @@
 """Faults a user test found on the pages and the CLI, each pinned: results
 typed one after another go to the next unplayed match, refusals name the
 form's labels, a JSON box refuses NaN, an empty rejection reason is refused
-before the confirmation, the import explains its words, and ``university
-list`` shows the ids that dashboard links need."""
+before the confirmation, the import explains its words, ``university
+list`` shows the ids that dashboard links need, Disqualify asks once more,
+the status actions start at the left, seeds are promised only when stored,
+and tables are headed in words with a dash for a missing value."""
 
 from __future__ import annotations
 
