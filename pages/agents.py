@@ -340,7 +340,14 @@ with record_tab:
         st.dataframe(
             matches,
             hide_index=True,
-            column_config={"completed_at": ui.utc_column("completed")},
+            # A solo match has no opponent and no opponent's score.
+            placeholder=ui.MISSING,
+            column_config={
+                "match_number": "match",
+                "own_score": "own score",
+                "opponent_score": "opponent's score",
+                "completed_at": ui.utc_column("completed"),
+            },
         )
 
 with data_tab:

@@ -68,6 +68,9 @@ COMPLETE_WORDS = {
 }
 RESULT_KEYS = ("result_match", "result_score1", "result_score2", "result_winner")
 CANCEL_KEY = "competition_cancel_pending"
+#: (competition id, participant id) of a disqualification awaiting its
+#: confirmation.
+DISQUALIFY_KEY = "participant_disqualify_pending"
 
 st.title("Competitions")
 university = ui.select_university()
@@ -191,16 +194,24 @@ with st.expander("Schedule a competition", icon=":material/add:"):
             key="competition_max_participants",
         )
         st.multiselect(
-            "Participants (in seed order: the first you pick is seed 1)",
+            "Participants",
             list(agents["id"]),
             format_func=lambda i: agent_names[i],
             key="competition_participants",
             placeholder="Choose agents",
         )
+        # Seeds matter only to a tournament (its bracket and the higher_seed
+        # tie-break), so only a tournament starts ticked; the label does not
+        # promise seeds the box would not store.
         st.checkbox(
-            "Seed them in the order picked",
+            "Seed them in the order picked (the first is seed 1)",
             value=competition_type == "tournament",
             key=f"competition_seeded_{competition_type}",
+            help="Seeds place a tournament's bracket (seed 1 meets the last "
+            "seed) and decide its drawn matches under the higher_seed "
+            "tie-break. A round robin, solo or challenge competition does not "
+            "use them. Unticked, nobody gets a seed; a tournament then seeds "
+            "its competitors in the order they joined when it starts.",
         )
         if st.form_submit_button("Schedule competition", type="primary"):
             state = st.session_state
@@ -400,6 +411,10 @@ competition_id = st.selectbox(
     format_func=lambda i: "Choose a competition" if i is None else choices[i],
     key="competition_open",
 )
+# A disqualification question belongs to one competition: it is dropped as
+# soon as another one (or none) is open, even one without a Disqualify button.
+if st.session_state.get(DISQUALIFY_KEY, (competition_id,))[0] != competition_id:
+    del st.session_state[DISQUALIFY_KEY]
 if competition_id is None:
     st.caption("Choose a competition to see its participants, matches and actions.")
     st.stop()
@@ -427,10 +442,11 @@ st.markdown(
 )
 
 # Status actions: which ones show depends on the status; the service still
-# decides whether the change is allowed.
+# decides whether the change is allowed. Each shown action takes the next
+# column, so the visible ones start at the left whatever the status.
 action_area = st.container()
-buttons = st.columns(4)
-if detail["status"] == "scheduled" and buttons[0].button(
+slots = iter(st.columns(4))
+if detail["status"] == "scheduled" and next(slots).button(
     "Start", icon=":material/play_arrow:", type="primary", key="competition_start"
 ):
     ui.run_write(
@@ -439,10 +455,12 @@ if detail["status"] == "scheduled" and buttons[0].button(
         where=action_area,
     )
 if detail["status"] == "active":
-    force = buttons[2].checkbox(
+    complete_slot, force_slot = next(slots), next(slots)
+    # The box shows right of Complete but is read before Complete acts.
+    force = force_slot.checkbox(
         "Cancel unplayed matches", key="competition_force", help="Complete anyway."
     )
-    if buttons[1].button(
+    if complete_slot.button(
         "Complete", icon=":material/flag:", type="primary", key="competition_complete"
     ):
         ui.run_write(
@@ -458,7 +476,7 @@ if detail["status"] == "active":
 # Cancelling cannot be undone: it asks once more, for this competition only.
 if st.session_state.get(CANCEL_KEY) not in (None, competition_id):
     del st.session_state[CANCEL_KEY]
-if detail["status"] in ("scheduled", "active") and buttons[3].button(
+if detail["status"] in ("scheduled", "active") and next(slots).button(
     "Cancel competition...", icon=":material/cancel:", key="competition_cancel"
 ):
     st.session_state[CANCEL_KEY] = competition_id
@@ -501,6 +519,14 @@ with participants_tab:
         st.dataframe(
             participants.drop(columns=["participant_id", "agent_id"]),
             hide_index=True,
+            # No seed, or no final score and ranking before the end.
+            placeholder=ui.MISSING,
+            # The form's words: "Seed", "Takes part as".
+            column_config={
+                "participant_type": "takes part as",
+                "seed_ranking": "seed",
+                "final_score": "final score",
+            },
         )
     playing = participants[
         (participants["participant_type"] == "competitor")
@@ -511,29 +537,47 @@ with participants_tab:
             zip(playing["participant_id"], playing["agent"], strict=True)
         )
         chosen_columns = st.columns([3, 1])
-        chosen_columns[0].selectbox(
+        chosen = chosen_columns[0].selectbox(
             "Competitor to disqualify",
             list(competitor_names),
             format_func=competitor_names.get,
             key="participant_disqualify_choice",
         )
         disqualify_area = st.container()
+        # Disqualifying cannot be undone: it asks once more, for this
+        # competitor only, so a question left open never applies to another.
+        if st.session_state.get(DISQUALIFY_KEY) not in (None, (competition_id, chosen)):
+            del st.session_state[DISQUALIFY_KEY]
         if chosen_columns[1].button(
-            "Disqualify",
-            icon=":material/block:",
-            key="participant_disqualify",
-            help="Its results so far stand; its unplayed matches are forfeited "
-            "to its opponents (cancelled where there is no opponent).",
+            "Disqualify...", icon=":material/block:", key="participant_disqualify"
         ):
-            target = st.session_state.participant_disqualify_choice
-            ui.run_write(
-                lambda session: services.disqualify_participant(
-                    session, target, university_id=university.id
-                ),
-                success=f"{competitor_names[target]} disqualified from "
-                f"{detail['name']}.",
-                where=disqualify_area,
+            st.session_state[DISQUALIFY_KEY] = (competition_id, chosen)
+        if st.session_state.get(DISQUALIFY_KEY) == (competition_id, chosen):
+            disqualify_area.warning(
+                f"Disqualify {ui.literal(competitor_names[chosen])} from "
+                f"{ui.literal(detail['name'])}? Its results so far stand; its "
+                "unplayed matches are forfeited to its opponents (cancelled where "
+                "there is no opponent). It cannot be undone.",
+                icon=":material/warning:",
             )
+            confirm, keep = disqualify_area.columns(2)
+            if keep.button("Keep the competitor", key="participant_disqualify_keep"):
+                del st.session_state[DISQUALIFY_KEY]
+                st.rerun()
+            if confirm.button(
+                "Confirm: disqualify",
+                type="primary",
+                key="participant_disqualify_confirm",
+            ):
+                ui.run_write(
+                    lambda session: services.disqualify_participant(
+                        session, chosen, university_id=university.id
+                    ),
+                    success=f"{competitor_names[chosen]} disqualified from "
+                    f"{detail['name']}.",
+                    where=disqualify_area,
+                    reset_keys=(DISQUALIFY_KEY,),
+                )
     if detail["status"] == "scheduled":
         entered = set(participants["agent_id"])
         free = [agent for agent in agents["id"] if agent not in entered]
@@ -587,7 +631,19 @@ with matches_tab:
         st.dataframe(
             matches.drop(columns=["id", "participant1_id", "participant2_id"]),
             hide_index=True,
-            column_config={"completed_at": ui.utc_column("completed")},
+            # A solo match has no second side, an unplayed one no scores.
+            placeholder=ui.MISSING,
+            # The result form's words ("Score of the first side") and the
+            # bracket's ("walkover").
+            column_config={
+                "match_number": "match",
+                "agent1": "first side",
+                "agent2": "second side",
+                "participant1_score": "score of the first side",
+                "participant2_score": "score of the second side",
+                "forfeit": "walkover",
+                "completed_at": ui.utc_column("completed"),
+            },
         )
 
     waiting_to_start = matches[matches["status"] == "scheduled"]

@@ -9,6 +9,7 @@ import streamlit as st
 from university_models.models import AGENT_TYPES
 from university_models.queries import leaderboard
 from university_models.ui import (
+    MISSING,
     cached_query,
     run_query,
     select_university,
@@ -172,11 +173,16 @@ if len(chart_groups) > 1:
     rated = rated[rated["group"] == chart_group]
 rated = rated.head(TOP_AGENTS)
 if not rated.empty:
-    st.subheader(
-        f"Top {len(rated)} ratings"
-        + (" with their 95% intervals" if intervals else "")
-        + (f" in {rated['group'].iloc[0]}" if len(chart_groups) > 1 else "")
+    # The title says only what is drawn: no intervals promised for agents
+    # that have none or whose interval is open on a side.
+    title, drawn = leaderboard.chart_heading(
+        rated,
+        intervals=intervals,
+        group=rated["group"].iloc[0] if len(chart_groups) > 1 else None,
     )
+    st.subheader(title)
+    if drawn:
+        st.caption(drawn)
     chart = rated.iloc[::-1]
     figure = go.Figure(
         go.Scatter(
@@ -252,6 +258,19 @@ if standings is not None:
             ),
             hide_index=True,
             key="standings_table",
+            # An unseeded competitor has no seed.
+            placeholder=MISSING,
+            # The words of the table above and of the competition's
+            # participants ("seed").
+            column_config={
+                "seed_ranking": "seed",
+                "score_for": "score for",
+                "score_against": "score against",
+                "score_difference": "score difference",
+                "average_score": st.column_config.NumberColumn(
+                    "average", format="%.3f"
+                ),
+            },
         )
 
 st.subheader(f"Pairwise win rates in {name}")

@@ -1,10 +1,14 @@
 """Faults a user test found on the pages and the CLI, each pinned: results
 typed one after another go to the next unplayed match, refusals name the
 form's labels, a JSON box refuses NaN, an empty rejection reason is refused
-before the confirmation, the import explains its words, and ``university
-list`` shows the ids that dashboard links need."""
+before the confirmation, the import explains its words, ``university
+list`` shows the ids that dashboard links need, Disqualify asks once more,
+the status actions start at the left, seeds are promised only when stored,
+and tables are headed in words with a dash for a missing value."""
 
 from __future__ import annotations
+
+import json
 
 from sqlalchemy import select
 
@@ -15,10 +19,11 @@ from tests.test_pages_act import (
     make_competition,
     make_university,
     open_page,
+    submit_schedule,
     texts,
 )
 from tests.test_queries import build_scene
-from university_models import cli
+from university_models import cli, ui
 from university_models.db import read_session, transaction
 from university_models.models import (
     Competition,
@@ -291,3 +296,281 @@ def test_recording_through_the_service_still_moves_the_picker(sqlite_configured)
 
     assert not app.exception
     assert app.selectbox(key="result_match").value == second
+
+
+# -- Disqualify asks once more --------------------------------------------------------
+
+
+def participant_of(engine, competition_id: str, name: str) -> str:
+    with read_session(engine) as session:
+        return session.scalars(
+            select(CompetitionParticipant.id)
+            .join(UniversityAgent)
+            .where(
+                CompetitionParticipant.competition_id == competition_id,
+                UniversityAgent.name == name,
+            )
+        ).one()
+
+
+def disqualified(engine) -> list[str]:
+    with read_session(engine) as session:
+        return list(
+            session.scalars(
+                select(UniversityAgent.name)
+                .join(CompetitionParticipant)
+                .where(CompetitionParticipant.status == "disqualified")
+            )
+        )
+
+
+def test_one_click_on_disqualify_writes_nothing_and_names_the_competitor(
+    configured,
+):
+    university_id = make_university(configured)
+    agent_ids = make_agents(configured, university_id, "Ada", "Bob", "Cyd")
+    competition_id = make_competition(configured, university_id, agent_ids, start=True)
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+    app.selectbox(key="participant_disqualify_choice").set_value(
+        participant_of(configured, competition_id, "Bob")
+    ).run()
+
+    app.button(key="participant_disqualify").click().run()
+
+    assert not app.exception
+    question = texts(app.warning)
+    assert "Disqualify Bob from Cup?" in question
+    assert "results so far stand" in question
+    assert "forfeited to its opponents" in question
+    assert disqualified(configured) == []
+
+    app.button(key="participant_disqualify_confirm").click().run()
+
+    assert not app.exception
+    assert "Bob disqualified from Cup." in texts(app.success)
+    assert disqualified(configured) == ["Bob"]
+
+
+def test_a_pending_disqualification_is_dropped_by_another_choice_or_keep(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    agent_ids = make_agents(sqlite_configured, university_id, "Ada", "Bob", "Cyd")
+    competition_id = make_competition(
+        sqlite_configured, university_id, agent_ids, start=True
+    )
+    other_id = make_competition(
+        sqlite_configured, university_id, agent_ids, name="Other"
+    )
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+    app.button(key="participant_disqualify").click().run()
+    assert "Disqualify Ada" in texts(app.warning)
+
+    # Another competitor: the question about Ada is gone, not moved to Bob.
+    app.selectbox(key="participant_disqualify_choice").set_value(
+        participant_of(sqlite_configured, competition_id, "Bob")
+    ).run()
+    assert not app.warning
+    assert not [b for b in app.button if b.key == "participant_disqualify_confirm"]
+
+    # Another competition and back: gone too.
+    app.button(key="participant_disqualify").click().run()
+    app.selectbox(key="competition_open").set_value(other_id).run()
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+    assert not app.warning
+
+    app.button(key="participant_disqualify").click().run()
+    app.button(key="participant_disqualify_keep").click().run()
+
+    assert not app.exception
+    assert not app.warning
+    assert disqualified(sqlite_configured) == []
+
+
+# -- Status actions start at the left --------------------------------------------------
+
+
+def row_of_actions(app) -> list[list[str]]:
+    """The keys of the widgets in each column of the row that holds the
+    Cancel competition button, column by column."""
+
+    def rows(block):
+        children = list(block.children.values())
+        if children and all(getattr(c, "type", "") == "column" for c in children):
+            yield [
+                [w.key for w in (*column.button, *column.checkbox)]
+                for column in children
+            ]
+        for child in children:
+            if hasattr(child, "children"):
+                yield from rows(child)
+
+    return next(
+        row
+        for row in rows(app.main)
+        if any("competition_cancel" in keys for keys in row)
+    )
+
+
+def test_the_status_actions_start_in_the_first_column(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    agent_ids = make_agents(sqlite_configured, university_id, "Ada", "Bob")
+    scheduled = make_competition(sqlite_configured, university_id, agent_ids)
+    active = make_competition(
+        sqlite_configured, university_id, agent_ids, name="Live", start=True
+    )
+    app = open_page("competitions")
+
+    app.selectbox(key="competition_open").set_value(scheduled).run()
+    assert row_of_actions(app) == [
+        ["competition_start"],
+        ["competition_cancel"],
+        [],
+        [],
+    ]
+
+    app.selectbox(key="competition_open").set_value(active).run()
+    assert not app.exception
+    assert row_of_actions(app) == [
+        ["competition_complete"],
+        ["competition_force"],
+        ["competition_cancel"],
+        [],
+    ]
+
+
+# -- The schedule form promises seeds only when the box is ticked ---------------------
+
+
+def seeds_by_name(engine) -> dict[str, int | None]:
+    with read_session(engine) as session:
+        return dict(
+            session.execute(
+                select(UniversityAgent.name, CompetitionParticipant.seed_ranking).join(
+                    CompetitionParticipant
+                )
+            ).all()
+        )
+
+
+def test_seeds_are_promised_and_stored_only_when_the_box_is_ticked(configured):
+    university_id = make_university(configured)
+    ada, bob = make_agents(configured, university_id, "Ada", "Bob")
+    app = open_page("competitions")
+    app.selectbox(key="competition_type").set_value("head_to_head").run()
+    participants = app.multiselect(key="competition_participants")
+    assert "seed" not in participants.label.lower()
+
+    # A round robin does not use seeds: the box starts unticked, none stored.
+    assert app.checkbox(key="competition_seeded_head_to_head").value is False
+    app.text_input(key="competition_name").input("League")
+    participants.select(bob).select(ada)
+    submit_schedule(app)
+    assert not app.exception
+    assert seeds_by_name(configured) == {"Ada": None, "Bob": None}
+
+
+def test_a_tournament_starts_seeded_in_the_order_picked(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    ada, bob = make_agents(sqlite_configured, university_id, "Ada", "Bob")
+    app = open_page("competitions")
+    app.selectbox(key="competition_type").set_value("tournament").run()
+
+    seeded = app.checkbox(key="competition_seeded_tournament")
+    assert seeded.value is True
+    assert "the first is seed 1" in seeded.label
+    app.text_input(key="competition_name").input("Cup")
+    app.multiselect(key="competition_participants").select(bob).select(ada)
+    submit_schedule(app)
+    assert not app.exception
+    assert seeds_by_name(sqlite_configured) == {"Bob": 1, "Ada": 2}
+
+
+# -- Tables show spaced labels and a dash for a missing value -------------------------
+
+
+def headers(table) -> list[str]:
+    """The column headers a person reads over an ``st.dataframe``."""
+    config = json.loads(table.proto.columns)
+    return [config.get(name, {}).get("label", name) for name in table.value.columns]
+
+
+def table_with(app, column: str):
+    """The one table on the page that has ``column``."""
+    [table] = [t for t in app.dataframe if column in t.value.columns]
+    return table
+
+
+def test_competition_and_profile_tables_show_labels_and_dashes(configured):
+    university_id = make_university(configured)
+    ada, bob = make_agents(configured, university_id, "Ada", "Bob")
+    league = make_competition(configured, university_id, [ada, bob], start=True)
+    make_competition(
+        configured,
+        university_id,
+        [ada],
+        name="Alone",
+        competition_type="solo",
+        start=True,
+    )
+    with transaction(configured) as session:
+        for match in session.scalars(select(CompetitionMatch)):
+            competitions.record_match_result(
+                session,
+                match.id,
+                participant1_score=2.0,
+                participant2_score=None if match.participant2_id is None else 1.0,
+            )
+
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(league).run()
+    assert not app.exception
+    participants = table_with(app, "participant_type")
+    assert headers(participants) == [
+        "agent",
+        "takes part as",
+        "seed",
+        "status",
+        "final score",
+        "ranking",
+    ]
+    matches = table_with(app, "participant1_score")
+    assert headers(matches) == [
+        "match",
+        "round",
+        "first side",
+        "second side",
+        "score of the first side",
+        "score of the second side",
+        "winner",
+        "status",
+        "completed (UTC)",
+        "walkover",
+    ]
+    for table in (participants, matches):
+        assert not [h for h in headers(table) if "_" in h]
+        # Display only: the frame keeps its missing values, shown as a dash.
+        assert table.proto.placeholder == ui.MISSING
+
+    app = open_page("agents")
+    app.selectbox(key="profile_agent").set_value(ada).run()
+    assert not app.exception
+    record = table_with(app, "own_score")
+    assert "own score" in headers(record) and "opponent's score" in headers(record)
+    assert not [h for h in headers(record) if "_" in h]
+    assert record.proto.placeholder == ui.MISSING
+    # The solo match has no opponent: missing in the frame, a dash on screen.
+    assert record.value["opponent"].isna().any()
+
+    app = open_page("leaderboard")
+    [box] = [box for box in app.selectbox if box.label == "Competition"]
+    box.select(league).run()
+    assert not app.exception
+    standings = table_with(app, "score_for")
+    assert {"seed", "score for", "score against", "score difference"} <= set(
+        headers(standings)
+    )
+    assert not [h for h in headers(standings) if "_" in h]
+    assert standings.proto.placeholder == ui.MISSING

@@ -525,6 +525,7 @@ def test_a_match_is_put_in_play_and_a_competitor_disqualified_from_the_page(
         ).one()
     app.selectbox(key="participant_disqualify_choice").set_value(cyd).run()
     app.button(key="participant_disqualify").click().run()
+    app.button(key="participant_disqualify_confirm").click().run()
     assert not app.exception
     assert "Cyd disqualified" in texts(app.success)
     with read_session(sqlite_configured) as session:

@@ -591,6 +591,49 @@ def test_training_data_queue_pages_in_the_query(configured):
     assert "showing 10 from row 51" in page_text(app)
 
 
+def test_a_chart_without_finite_intervals_is_not_titled_with_them(configured):
+    with transaction(configured) as session:
+        university = make_university(session, name="Young")
+        competition = Competition(
+            university=university,
+            name="Opener",
+            competition_type="head_to_head",
+            rules={},
+            evaluation_config={},
+        )
+        session.add(competition)
+        session.flush()
+        agents = [
+            make_agent(session, university, name=name) for name in ("Ann", "Ben", "Cat")
+        ]
+        seats = [
+            CompetitionParticipant(competition=competition, agent_id=agent.id)
+            for agent in agents
+        ]
+        session.add_all(seats)
+        session.flush()
+        # Three matches, too few for an interval.
+        for number, (one, two) in enumerate([(0, 1), (1, 2), (0, 2)], start=1):
+            add_match(
+                session,
+                competition,
+                number,
+                seats[one],
+                seats[two],
+                (1, 0),
+                seats[one],
+                days_ago=1,
+            )
+
+    app = open_page("pages/leaderboard.py")
+    assert not app.exception
+    assert app.toggle(key="leaderboard_intervals").value is True
+    titles = [str(element.value) for element in app.subheader]
+    assert "Top 3 ratings" in titles
+    assert not [title for title in titles if "interval" in title]
+    assert "No 95% interval for 3 agents" in page_text(app)
+
+
 def test_leaderboard_warns_when_ratings_fall_into_separate_groups(configured):
     with transaction(configured) as session:
         university = make_university(session, name="Split")

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+import pandas as pd
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -799,3 +800,53 @@ def test_training_data_queries_ignore_other_universities(engine, two_universitie
         assert training_data.anonymization_coverage(session, empty_id).empty
         assert training_data.source_type_matrix(session, empty_id)["records"].sum() == 0
         assert training_data.review_count(session, second.university_id) == 3
+
+
+# -- The ratings chart's title ------------------------------------------------------
+
+INF = math.inf
+
+
+def chart_of(*bounds: tuple[float, float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "rating_lower": [low for low, _ in bounds],
+            "rating_upper": [high for _, high in bounds],
+        }
+    )
+
+
+def test_the_chart_title_promises_intervals_only_when_every_one_is_finite():
+    nan = math.nan
+    heading = leaderboard.chart_heading
+
+    assert heading(chart_of((1, 2), (3, 4)), intervals=True) == (
+        "Top 2 ratings with their 95% intervals",
+        None,
+    )
+    assert heading(chart_of((nan, nan)), intervals=False) == ("Top 1 ratings", None)
+    assert heading(chart_of((1, 2)), intervals=True, group="group 1 (2 agents)")[0] == (
+        "Top 1 ratings with their 95% intervals in group 1 (2 agents)"
+    )
+
+    # Too few matches: nothing but the ratings is drawn, and the title says so.
+    title, note = heading(chart_of((nan, nan), (nan, nan)), intervals=True)
+    assert title == "Top 2 ratings"
+    assert note == (
+        "No 95% interval for 2 agents (see the interval column): only the "
+        "rating is drawn."
+    )
+
+    # An unbeaten agent's interval is open above, a winless one's below.
+    title, note = heading(
+        chart_of((1, INF), (2, 3), (-INF, 0), (nan, nan)),
+        intervals=True,
+        group="group 2 (4 agents)",
+    )
+    assert title == "Top 4 ratings in group 2 (4 agents), 1 with a 95% interval"
+    assert note.startswith("2 agents with a side the results do not bound")
+    assert "▶ unbounded above, ◀ unbounded below" in note
+    assert note.endswith(
+        "No 95% interval for 1 agent (see the interval column): "
+        "only the rating is drawn."
+    )

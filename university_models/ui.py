@@ -191,6 +191,12 @@ def format_utc(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+#: What a table shows in an empty cell (``st.dataframe(placeholder=...)``)
+#: instead of Streamlit's grey "None": the bracket's mark for a missing side.
+#: Display only: the DataFrame and its CSV keep the missing value.
+MISSING = "—"
+
+
 def utc_column(label: str, **kwargs: Any):
     """A ``st.column_config.DatetimeColumn`` labelled and shown in UTC."""
     return st.column_config.DatetimeColumn(

@@ -12,6 +12,7 @@ import math
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
@@ -429,6 +430,44 @@ def bound_label(value: Any) -> str | None:
     if math.isinf(value):
         return UNBOUNDED
     return f"{value:.0f}"
+
+
+def chart_heading(
+    chart: pd.DataFrame, *, intervals: bool, group: str | None = None
+) -> tuple[str, str | None]:
+    """The title of the ratings chart of ``chart``'s agents (of ``group``
+    when the page shows one group of several) and, when some of them have
+    no finite interval, a line saying what is drawn instead.
+
+    Rules: the chart draws a bar to each finite bound, a triangle pointing
+    to an open side (+inf or -inf, see docs/ratings.md) and the rating alone
+    without an interval (NaN: too few matches, wins only one way, or the
+    intervals turned off). So the title promises "their 95% intervals" only
+    when every agent has both bounds finite, and otherwise counts those that
+    have."""
+    title = f"Top {len(chart)} ratings"
+    where = f" in {group}" if group else ""
+    if not intervals:
+        return title + where, None
+    lower = chart["rating_lower"].astype(float)
+    upper = chart["rating_upper"].astype(float)
+    bounded = int((np.isfinite(lower) & np.isfinite(upper)).sum())
+    if bounded == len(chart):
+        return f"{title} with their 95% intervals{where}", None
+    title += where + (f", {bounded} with a 95% interval" if bounded else "")
+    notes = []
+    if (open_sides := int((np.isinf(lower) | np.isinf(upper)).sum())) > 0:
+        notes.append(
+            f"{_agents(open_sides).capitalize()} with a side the results do not "
+            "bound: a triangle points that way (▶ unbounded above, ◀ unbounded "
+            "below) and a bar goes only to a finite bound."
+        )
+    if (without := len(chart) - bounded - open_sides) > 0:
+        notes.append(
+            f"No 95% interval for {_agents(without)} (see the interval column): "
+            "only the rating is drawn."
+        )
+    return title, " ".join(notes)
 
 
 def _agents(count: int) -> str:
