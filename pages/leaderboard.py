@@ -132,7 +132,7 @@ if not intervals:
     hidden += ["rating_lower", "rating_upper"]
 if not intervals or board["interval_note"].isna().all():
     hidden += ["interval_note"]
-shown = board.drop(columns=hidden).fillna({"specialization": ""})
+shown = board.drop(columns=hidden)
 for bound in ("rating_lower", "rating_upper"):
     if bound in shown:
         # An open side is infinite: shown as "unbounded", the note says why.
@@ -160,6 +160,7 @@ st.dataframe(
         "highest_score": st.column_config.NumberColumn("highest", format="%.3f"),
         "agent_type": "type",
     },
+    placeholder=MISSING,
     key="leaderboard_table",
 )
 

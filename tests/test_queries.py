@@ -824,9 +824,9 @@ def test_the_chart_title_promises_intervals_only_when_every_one_is_finite():
         "Top 2 ratings with their 95% intervals",
         None,
     )
-    assert heading(chart_of((nan, nan)), intervals=False) == ("Top 1 ratings", None)
+    assert heading(chart_of((nan, nan)), intervals=False) == ("Top 1 rating", None)
     assert heading(chart_of((1, 2)), intervals=True, group="group 1 (2 agents)")[0] == (
-        "Top 1 ratings with their 95% intervals in group 1 (2 agents)"
+        "Top 1 rating with its 95% interval in group 1 (2 agents)"
     )
 
     # Too few matches: nothing but the ratings is drawn, and the title says so.

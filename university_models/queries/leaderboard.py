@@ -25,6 +25,7 @@ from university_models.models import (
     UniversityAgent,
 )
 from university_models.queries.time_buckets import day_range
+from university_models.wording import counted
 
 log = logging.getLogger(__name__)
 
@@ -415,7 +416,7 @@ def group_labels(component: pd.Series) -> pd.Series:
     labels = [
         UNRATED_GROUP
         if pd.isna(number)
-        else f"group {int(number) + 1} ({_agents(int(sizes[number]))})"
+        else f"group {int(number) + 1} ({counted(int(sizes[number]), 'agent')})"
         for number in component
     ]
     return pd.Series(labels, index=component.index, dtype=object)
@@ -445,7 +446,7 @@ def chart_heading(
     intervals turned off). So the title promises "their 95% intervals" only
     when every agent has both bounds finite, and otherwise counts those that
     have."""
-    title = f"Top {len(chart)} ratings"
+    title = f"Top {counted(len(chart), 'rating')}"
     where = f" in {group}" if group else ""
     if not intervals:
         return title + where, None
@@ -453,22 +454,19 @@ def chart_heading(
     upper = chart["rating_upper"].astype(float)
     bounded = int((np.isfinite(lower) & np.isfinite(upper)).sum())
     if bounded == len(chart):
-        return f"{title} with their 95% intervals{where}", None
+        theirs = "its 95% interval" if len(chart) == 1 else "their 95% intervals"
+        return f"{title} with {theirs}{where}", None
     title += where + (f", {bounded} with a 95% interval" if bounded else "")
     notes = []
     if (open_sides := int((np.isinf(lower) | np.isinf(upper)).sum())) > 0:
         notes.append(
-            f"{_agents(open_sides).capitalize()} with a side the results do not "
-            "bound: a triangle points that way (▶ unbounded above, ◀ unbounded "
+            f"{counted(open_sides, 'agent').capitalize()} with a side the results "
+            "do not bound: a triangle points that way (▶ unbounded above, ◀ unbounded "
             "below) and a bar goes only to a finite bound."
         )
     if (without := len(chart) - bounded - open_sides) > 0:
         notes.append(
-            f"No 95% interval for {_agents(without)} (see the interval column): "
-            "only the rating is drawn."
+            f"No 95% interval for {counted(without, 'agent')} (see the interval "
+            "column): only the rating is drawn."
         )
     return title, " ".join(notes)
-
-
-def _agents(count: int) -> str:
-    return "1 agent" if count == 1 else f"{count} agents"
