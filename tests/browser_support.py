@@ -142,3 +142,21 @@ def full_page_screenshot(page, path: Path, *, width: int = 1400) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size({"width": width, "height": 900})
+
+
+#: Where a failed browser test leaves a picture of its page (git ignores it).
+FAILURES = PROJECT_ROOT / "tests" / "artifacts" / "failures"
+
+
+def describe_failed_page(page, test_name: str) -> str:
+    """A failed test's page for its report: the address, the messages on it
+    (success, warning, error) and a full-page screenshot's path."""
+    picture = FAILURES / f"{test_name}.png"
+    try:
+        picture.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=picture, full_page=True)
+        messages = page.locator('[data-testid="stAlert"]').all_inner_texts()
+    except Exception as error:  # noqa: BLE001  the test's own failure matters more
+        return f"{page.url}: the page could not be read ({error})"
+    shown = "\n".join(f"  - {text}" for text in messages) or "  (none)"
+    return f"address: {page.url}\nscreenshot: {picture}\nmessages:\n{shown}"

@@ -38,6 +38,21 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    # A failed browser test adds what its page showed to the report, for a
+    # failure seen only in CI's log (tests/browser_support.py).
+    report = yield
+    page = item.funcargs.get("page") if report.when == "call" else None
+    if report.failed and page is not None:
+        from tests.browser_support import describe_failed_page
+
+        report.sections.append(
+            ("page at the failure", describe_failed_page(page, item.name))
+        )
+    return report
+
+
 def pytest_sessionfinish(session, exitstatus) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if STRICT and reporter is not None and reporter.stats.get("skipped"):
