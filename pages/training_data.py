@@ -234,11 +234,17 @@ st.caption(
     "lowest quality first. Select rows to act on them only."
 )
 
-# Ticking rows turns "Apply to" to them, clearing the ticks turns it back;
-# otherwise the person's own choice stands.
-if st.session_state.get(SELECTION_KEY) != selected:
-    st.session_state[SELECTION_KEY] = selected
-    st.session_state["queue_scope"] = "selected" if selected else "matching"
+# Ticking rows turns "Apply to" to them; without ticks it is all matching
+# records. Otherwise the person's own choice stands. No ticks is checked on
+# every run, not only when the ticks change: Streamlit forgets the radio's
+# value after a run that does not draw it (a visit to another page, a filter
+# matching nothing) while the remembered ticks stay, and the radio then came
+# back on its first option, "the 0 selected rows".
+if not selected:
+    st.session_state["queue_scope"] = "matching"
+elif st.session_state.get(SELECTION_KEY) != selected:
+    st.session_state["queue_scope"] = "selected"
+st.session_state[SELECTION_KEY] = selected
 columns = st.columns([2, 2, 3])
 scope = columns[0].radio(
     "Apply to",

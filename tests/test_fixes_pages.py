@@ -291,3 +291,25 @@ def test_recording_through_the_service_still_moves_the_picker(sqlite_configured)
 
     assert not app.exception
     assert app.selectbox(key="result_match").value == second
+
+
+def test_apply_to_without_ticks_is_all_matching_after_a_visit_elsewhere(
+    sqlite_configured,
+):
+    # Streamlit forgot the "Apply to" radio on a run that did not draw it,
+    # while the page still remembered "no ticks": back on the page, the radio
+    # stood on "the 0 selected rows" and the review asked to select rows.
+    with transaction(sqlite_configured) as session:
+        scene = build_scene(session, "Lyceum")
+    app = open_page("training_data", university=scene.university_id)
+    assert app.radio(key="queue_scope").value == "matching"
+    app.switch_page("pages/overview.py").run()
+    app.switch_page("pages/training_data.py").run()
+    app.selectbox(key="queue_status").select("All").run()
+    app.radio(key="queue_action").set_value("validate").run()
+
+    assert app.radio(key="queue_scope").value == "matching"
+    app.button(key="queue_review").click().run()
+    assert not app.exception
+    assert not any("Select rows in the table first" in w.value for w in app.warning)
+    assert any("validate **3** training records" in w.value for w in app.warning)
