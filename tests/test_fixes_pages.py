@@ -6,7 +6,7 @@ list`` shows the ids that dashboard links need."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests import test_pages_act
 from tests.test_pages_act import (
@@ -17,6 +17,7 @@ from tests.test_pages_act import (
     open_page,
     texts,
 )
+from tests.test_pages_watch import tick_rows
 from tests.test_queries import build_scene
 from university_models import cli
 from university_models.db import read_session, transaction
@@ -291,6 +292,52 @@ def test_recording_through_the_service_still_moves_the_picker(sqlite_configured)
 
     assert not app.exception
     assert app.selectbox(key="result_match").value == second
+
+
+def rejected_count(engine, university_id: str) -> int:
+    with read_session(engine) as session:
+        return len(
+            session.scalars(
+                select(TrainingDataCollection.id).where(
+                    TrainingDataCollection.university_id == university_id,
+                    TrainingDataCollection.validation_status == "rejected",
+                )
+            ).all()
+        )
+
+
+def test_a_bulk_change_the_preview_knows_is_refused_offers_no_confirm(
+    sqlite_configured,
+):
+    with transaction(sqlite_configured) as session:
+        scene = build_scene(session, "Lyceum", scale=2)
+        # Two rejected records, the user's case (the scene has none).
+        session.execute(
+            update(TrainingDataCollection)
+            .where(TrainingDataCollection.validation_status == "anonymized")
+            .values(validation_status="rejected", anonymized=False)
+        )
+    app = open_page("training_data", university=scene.university_id)
+    app.selectbox(key="queue_status").select("rejected").run()
+    assert len(app.dataframe[0].value) == 2
+    tick_rows(app, [0, 1])
+    app.radio(key="queue_action").set_value("anonymize").run()
+    app.button(key="queue_review").click().run()
+
+    assert not app.exception
+    assert not [b for b in app.button if b.key == "queue_confirm"]
+    assert any(
+        "2 rejected of them cannot be anonymized" in c.value
+        and "until you untick those rows" in c.value
+        for c in app.caption
+    )
+
+    # Applied to all matching records, the advice is to narrow the filters.
+    app.radio(key="queue_scope").set_value("matching").run()
+    app.button(key="queue_review").click().run()
+    assert not [b for b in app.button if b.key == "queue_confirm"]
+    assert any("until you narrow the filters" in c.value for c in app.caption)
+    assert rejected_count(sqlite_configured, scene.university_id) == 2
 
 
 def test_apply_to_without_ticks_is_all_matching_after_a_visit_elsewhere(
