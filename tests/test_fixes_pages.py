@@ -13,8 +13,11 @@ from tests.test_pages_act import (
     count,
     make_agents,
     make_competition,
+    make_proposals,
     make_university,
     open_page,
+    open_proposals,
+    statuses,
     texts,
 )
 from tests.test_pages_watch import tick_rows
@@ -360,3 +363,32 @@ def test_apply_to_without_ticks_is_all_matching_after_a_visit_elsewhere(
     assert not app.exception
     assert not any("Select rows in the table first" in w.value for w in app.warning)
     assert any("validate **3** training records" in w.value for w in app.warning)
+
+
+def test_a_bulk_approval_is_dropped_when_a_proposal_is_decided_on_the_page(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    first, _ = make_proposals(sqlite_configured, university_id, "A", "B")
+    app = open_proposals(decider="Bob")
+    app.button(key="bulk_approve_start").click().run()
+    assert "Approve **2** pending proposals as **Bob**?" in texts(app.warning)
+
+    app.text_input(key=f"reject_reason_{first}").input("Duplicate")
+    app.button(key=f"reject_{first}").click().run()
+
+    assert not app.exception
+    assert "Rejected 'A'." in texts(app.success)
+    assert not [b for b in app.button if b.key == "bulk_approve_confirm"]
+    assert app.button(key="bulk_approve_start").label == (
+        "Approve the 1 pending proposal..."
+    )
+    app.button(key="bulk_approve_start").click().run()
+    assert "Approve **1** pending proposal as **Bob**?" in texts(app.warning)
+    app.button(key="bulk_approve_confirm").click().run()
+    assert not app.exception
+    assert "Approved 1 proposal." in texts(app.success)
+    assert statuses(sqlite_configured) == {
+        "A": ("rejected", "Bob"),
+        "B": ("approved", "Bob"),
+    }
