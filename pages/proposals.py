@@ -91,10 +91,17 @@ scope = {
 
 pending = int(by_status.get("pending", 0))
 bulk_area = st.container()
-# A confirmation started for another university (before switching in the
-# sidebar) is dropped rather than applied here.
-if st.session_state.get(BULK_KEY, {}).get("university") not in (None, university.id):
-    del st.session_state[BULK_KEY]
+# The confirmation belongs to the pending proposals it was made for: when
+# they change (a decision on this page, new proposals, another university in
+# the sidebar) it is dropped, and the button offers the new count, rather
+# than confirming a list the service would refuse whole.
+confirmed = st.session_state.get(BULK_KEY)
+if confirmed is not None:
+    still_pending = ui.cached_query(
+        queries.pending_proposal_ids, university.id, limit=BULK_LIMIT
+    )
+    if confirmed["university"] != university.id or confirmed["ids"] != still_pending:
+        del st.session_state[BULK_KEY]
 if pending and BULK_KEY not in st.session_state:
     shown = min(pending, BULK_LIMIT)
     if bulk_area.button(

@@ -234,11 +234,17 @@ st.caption(
     "lowest quality first. Select rows to act on them only."
 )
 
-# Ticking rows turns "Apply to" to them, clearing the ticks turns it back;
-# otherwise the person's own choice stands.
-if st.session_state.get(SELECTION_KEY) != selected:
-    st.session_state[SELECTION_KEY] = selected
-    st.session_state["queue_scope"] = "selected" if selected else "matching"
+# Ticking rows turns "Apply to" to them; without ticks it is all matching
+# records. Otherwise the person's own choice stands. No ticks is checked on
+# every run, not only when the ticks change: Streamlit forgets the radio's
+# value after a run that does not draw it (a visit to another page, a filter
+# matching nothing) while the remembered ticks stay, and the radio then came
+# back on its first option, "the 0 selected rows".
+if not selected:
+    st.session_state["queue_scope"] = "matching"
+elif st.session_state.get(SELECTION_KEY) != selected:
+    st.session_state["queue_scope"] = "selected"
+st.session_state[SELECTION_KEY] = selected
 columns = st.columns([2, 2, 3])
 scope = columns[0].radio(
     "Apply to",
@@ -284,6 +290,8 @@ if st.button("Review the change", type="primary", key="queue_review"):
             "reason": reason.strip(),
             "count": shown.count,
             "by_status": dict(shown.by_status),
+            # The service's own answer to what would be refused.
+            "blocked": dict(shown.blocked),
             # Pins exactly these records in these states: the service
             # refuses the change when anything else would be changed.
             "token": shown.token,
@@ -301,34 +309,38 @@ if pending and (
     st.session_state.pop(PENDING_KEY, None)
     pending = None
 if pending:
-    allowed, done = ACTIONS[pending["action"]]
-    blocked = {
-        name: count
-        for name, count in pending["by_status"].items()
-        if count and name not in allowed
-    }
+    _, done = ACTIONS[pending["action"]]
+    blocked = pending["blocked"]
     because = (
         f" with the reason “{literal(pending['reason'])}”"
         if pending["action"] == "reject"
         else ""
     )
     with st.container(border=True):
+        ahead = "It cannot go ahead as it is." if blocked else "Confirm to go ahead."
         st.warning(
             f"This will {pending['action']} **{pending['count']}** training "
-            f"records of {literal(university.name)}{because}. Confirm to go ahead.",
+            f"records of {literal(university.name)}{because}. {ahead}",
             icon=":material/warning:",
         )
         if blocked:
+            # The service would refuse the whole change, so no Confirm button
+            # is offered; the advice names what the person can change.
             listed = ", ".join(f"{n} {name}" for name, n in blocked.items())
+            narrow = (
+                "untick those rows"
+                if "record_ids" in pending["filters"]
+                else "narrow the filters"
+            )
             st.caption(
                 f"{listed} of them cannot be {done}: the change will be refused "
-                "until you narrow the filters."
+                f"until you {narrow}."
             )
         confirm, cancel = st.columns(2)
         if cancel.button("Cancel", key="queue_cancel"):
             st.session_state.pop(PENDING_KEY, None)
             st.rerun()
-        if confirm.button(
+        if not blocked and confirm.button(
             f"Confirm: {pending['action']} {pending['count']} records",
             type="primary",
             key="queue_confirm",

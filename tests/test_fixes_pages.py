@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests import test_pages_act
 from tests.test_pages_act import (
     count,
     make_agents,
     make_competition,
+    make_proposals,
     make_university,
     open_page,
+    open_proposals,
+    statuses,
     submit_schedule,
     texts,
 )
+from tests.test_pages_watch import tick_rows
 from tests.test_queries import build_scene
 from university_models import cli, ui
 from university_models.db import read_session, transaction
@@ -574,3 +578,100 @@ def test_competition_and_profile_tables_show_labels_and_dashes(configured):
     )
     assert not [h for h in headers(standings) if "_" in h]
     assert standings.proto.placeholder == ui.MISSING
+
+
+def rejected_count(engine, university_id: str) -> int:
+    with read_session(engine) as session:
+        return len(
+            session.scalars(
+                select(TrainingDataCollection.id).where(
+                    TrainingDataCollection.university_id == university_id,
+                    TrainingDataCollection.validation_status == "rejected",
+                )
+            ).all()
+        )
+
+
+def test_a_bulk_change_the_preview_knows_is_refused_offers_no_confirm(
+    sqlite_configured,
+):
+    with transaction(sqlite_configured) as session:
+        scene = build_scene(session, "Lyceum", scale=2)
+        # Two rejected records, the user's case (the scene has none).
+        session.execute(
+            update(TrainingDataCollection)
+            .where(TrainingDataCollection.validation_status == "anonymized")
+            .values(validation_status="rejected", anonymized=False)
+        )
+    app = open_page("training_data", university=scene.university_id)
+    app.selectbox(key="queue_status").select("rejected").run()
+    assert len(app.dataframe[0].value) == 2
+    tick_rows(app, [0, 1])
+    app.radio(key="queue_action").set_value("anonymize").run()
+    app.button(key="queue_review").click().run()
+
+    assert not app.exception
+    assert not [b for b in app.button if b.key == "queue_confirm"]
+    assert any(
+        "2 rejected of them cannot be anonymized" in c.value
+        and "until you untick those rows" in c.value
+        for c in app.caption
+    )
+
+    # Applied to all matching records, the advice is to narrow the filters.
+    app.radio(key="queue_scope").set_value("matching").run()
+    app.button(key="queue_review").click().run()
+    assert not [b for b in app.button if b.key == "queue_confirm"]
+    assert any("until you narrow the filters" in c.value for c in app.caption)
+    assert rejected_count(sqlite_configured, scene.university_id) == 2
+
+
+def test_apply_to_without_ticks_is_all_matching_after_a_visit_elsewhere(
+    sqlite_configured,
+):
+    # Streamlit forgot the "Apply to" radio on a run that did not draw it,
+    # while the page still remembered "no ticks": back on the page, the radio
+    # stood on "the 0 selected rows" and the review asked to select rows.
+    with transaction(sqlite_configured) as session:
+        scene = build_scene(session, "Lyceum")
+    app = open_page("training_data", university=scene.university_id)
+    assert app.radio(key="queue_scope").value == "matching"
+    app.switch_page("pages/overview.py").run()
+    app.switch_page("pages/training_data.py").run()
+    app.selectbox(key="queue_status").select("All").run()
+    app.radio(key="queue_action").set_value("validate").run()
+
+    assert app.radio(key="queue_scope").value == "matching"
+    app.button(key="queue_review").click().run()
+    assert not app.exception
+    assert not any("Select rows in the table first" in w.value for w in app.warning)
+    assert any("validate **3** training records" in w.value for w in app.warning)
+
+
+def test_a_bulk_approval_is_dropped_when_a_proposal_is_decided_on_the_page(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    first, _ = make_proposals(sqlite_configured, university_id, "A", "B")
+    app = open_proposals(decider="Bob")
+    app.button(key="bulk_approve_start").click().run()
+    assert "Approve **2** pending proposals as **Bob**?" in texts(app.warning)
+
+    app.text_input(key=f"reject_reason_{first}").input("Duplicate")
+    app.button(key=f"reject_{first}").click().run()
+
+    assert not app.exception
+    assert "Rejected 'A'." in texts(app.success)
+    assert not [b for b in app.button if b.key == "bulk_approve_confirm"]
+    assert app.button(key="bulk_approve_start").label == (
+        "Approve the 1 pending proposal..."
+    )
+    app.button(key="bulk_approve_start").click().run()
+    assert "Approve **1** pending proposal as **Bob**?" in texts(app.warning)
+    app.button(key="bulk_approve_confirm").click().run()
+    assert not app.exception
+    assert "Approved 1 proposal." in texts(app.success)
+    assert statuses(sqlite_configured) == {
+        "A": ("rejected", "Bob"),
+        "B": ("approved", "Bob"),
+    }

@@ -342,9 +342,10 @@ def test_training_data_bulk_refusal_changes_nothing_and_says_why(configured):
     app.run()
     app.button(key="queue_review").click().run()
     assert any("validate **3** training records" in w.value for w in app.warning)
-    app.button(key="queue_confirm").click().run()
+    # The preview already knows the service would refuse: no Confirm button.
     assert not app.exception
-    assert any("cannot be validated" in e.value for e in app.error)
+    assert not [b for b in app.button if b.key == "queue_confirm"]
+    assert any("cannot be validated" in c.value for c in app.caption)
     assert status_counts(configured, first.university_id) == before
 
     # Rejecting needs a reason: refused before the confirmation, nothing
