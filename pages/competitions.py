@@ -157,7 +157,7 @@ with st.expander("Schedule a competition", icon=":material/add:"):
     competition_type = st.selectbox("Type", COMPETITION_TYPES, key="competition_type")
     start_default = _next_hour()
     with st.form("schedule_competition"):
-        st.text_input("Name", key="competition_name", max_chars=255)
+        st.text_input("Name", key="competition_name")
         left, right = st.columns(2)
         left.text_area(
             "Rules (JSON object)",
