@@ -476,34 +476,30 @@ if detail["status"] == "active":
 # Cancelling cannot be undone: it asks once more, for this competition only.
 if st.session_state.get(CANCEL_KEY) not in (None, competition_id):
     del st.session_state[CANCEL_KEY]
-if detail["status"] in ("scheduled", "active") and next(slots).button(
+cancellable = detail["status"] in ("scheduled", "active")
+if cancellable and next(slots).button(
     "Cancel competition...", icon=":material/cancel:", key="competition_cancel"
 ):
     st.session_state[CANCEL_KEY] = competition_id
-if st.session_state.get(CANCEL_KEY) == competition_id and detail["status"] in (
-    "scheduled",
-    "active",
-):
-    action_area.warning(
+if (
+    cancellable
+    and st.session_state.get(CANCEL_KEY) == competition_id
+    and ui.confirmed(
+        action_area,
         f"Cancel {ui.literal(detail['name'])}? Its unplayed matches are "
         "cancelled and it cannot be started again.",
-        icon=":material/warning:",
+        state_key=CANCEL_KEY,
+        confirm="Confirm: cancel the competition",
+        keep="Keep it",
+        key="competition_cancel",
     )
-    confirm, keep = action_area.columns(2)
-    if keep.button("Keep it", key="competition_cancel_keep"):
-        del st.session_state[CANCEL_KEY]
-        st.rerun()
-    if confirm.button(
-        "Confirm: cancel the competition",
-        type="primary",
-        key="competition_cancel_confirm",
-    ):
-        ui.run_write(
-            lambda session: services.cancel_competition(session, competition_id),
-            success=f"{detail['name']} cancelled.",
-            where=action_area,
-            reset_keys=(CANCEL_KEY,),
-        )
+):
+    ui.run_write(
+        lambda session: services.cancel_competition(session, competition_id),
+        success=f"{detail['name']} cancelled.",
+        where=action_area,
+        reset_keys=(CANCEL_KEY,),
+    )
 
 # Tracked tabs: after recording a result the page reruns on the same tab.
 participants_tab, matches_tab, bracket_tab, settings_tab = st.tabs(
@@ -552,32 +548,27 @@ with participants_tab:
             "Disqualify...", icon=":material/block:", key="participant_disqualify"
         ):
             st.session_state[DISQUALIFY_KEY] = (competition_id, chosen)
-        if st.session_state.get(DISQUALIFY_KEY) == (competition_id, chosen):
-            disqualify_area.warning(
-                f"Disqualify {ui.literal(competitor_names[chosen])} from "
-                f"{ui.literal(detail['name'])}? Its results so far stand; its "
-                "unplayed matches are forfeited to its opponents (cancelled where "
-                "there is no opponent). It cannot be undone.",
-                icon=":material/warning:",
+        pending = st.session_state.get(DISQUALIFY_KEY) == (competition_id, chosen)
+        if pending and ui.confirmed(
+            disqualify_area,
+            f"Disqualify {ui.literal(competitor_names[chosen])} from "
+            f"{ui.literal(detail['name'])}? Its results so far stand; its "
+            "unplayed matches are forfeited to its opponents (cancelled where "
+            "there is no opponent). It cannot be undone.",
+            state_key=DISQUALIFY_KEY,
+            confirm="Confirm: disqualify",
+            keep="Keep the competitor",
+            key="participant_disqualify",
+        ):
+            ui.run_write(
+                lambda session: services.disqualify_participant(
+                    session, chosen, university_id=university.id
+                ),
+                success=f"{competitor_names[chosen]} disqualified from "
+                f"{detail['name']}.",
+                where=disqualify_area,
+                reset_keys=(DISQUALIFY_KEY,),
             )
-            confirm, keep = disqualify_area.columns(2)
-            if keep.button("Keep the competitor", key="participant_disqualify_keep"):
-                del st.session_state[DISQUALIFY_KEY]
-                st.rerun()
-            if confirm.button(
-                "Confirm: disqualify",
-                type="primary",
-                key="participant_disqualify_confirm",
-            ):
-                ui.run_write(
-                    lambda session: services.disqualify_participant(
-                        session, chosen, university_id=university.id
-                    ),
-                    success=f"{competitor_names[chosen]} disqualified from "
-                    f"{detail['name']}.",
-                    where=disqualify_area,
-                    reset_keys=(DISQUALIFY_KEY,),
-                )
     if detail["status"] == "scheduled":
         entered = set(participants["agent_id"])
         free = [agent for agent in agents["id"] if agent not in entered]

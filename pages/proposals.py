@@ -120,18 +120,15 @@ if pending and BULK_KEY not in st.session_state:
         st.rerun()
 if BULK_KEY in st.session_state:
     ids = st.session_state[BULK_KEY]["ids"]
-    bulk_area.warning(
+    if ui.confirmed(
+        bulk_area,
         f"Approve **{len(ids)}** pending proposal{'' if len(ids) == 1 else 's'} "
         f"as **{ui.literal(decider) if decider else '(nobody)'}**? "
         "This cannot be undone from this page.",
-        icon=":material/warning:",
-    )
-    confirm, cancel = bulk_area.columns(2)
-    if cancel.button("Cancel", key="bulk_approve_cancel"):
-        del st.session_state[BULK_KEY]
-        st.rerun()
-    if confirm.button(
-        f"Confirm: approve {len(ids)}", type="primary", key="bulk_approve_confirm"
+        state_key=BULK_KEY,
+        confirm=f"Confirm: approve {len(ids)}",
+        keep="Cancel",
+        key="bulk_approve",
     ):
         if not decider:
             bulk_area.error(

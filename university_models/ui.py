@@ -548,6 +548,30 @@ def run_write(
     st.rerun()
 
 
+def confirmed(
+    area: Any,
+    question: str,
+    *,
+    state_key: str,
+    confirm: str,
+    keep: str,
+    key: str,
+) -> bool:
+    """Ask ``question`` (markdown, already escaped) in ``area`` with a
+    confirm and a keep button; True when the person confirmed.
+
+    Rule: what cannot be undone asks once more. The page stores what the
+    question is about under ``state_key`` and calls this while it is there;
+    the keep button forgets it and redraws the page. The buttons' keys are
+    ``{key}_confirm`` and ``{key}_keep``."""
+    area.warning(question, icon=":material/warning:")
+    confirm_column, keep_column = area.columns(2)
+    if keep_column.button(keep, key=f"{key}_keep"):
+        del st.session_state[state_key]
+        st.rerun()
+    return confirm_column.button(confirm, type="primary", key=f"{key}_confirm")
+
+
 def show_flash() -> None:
     """Show (once) the success message the last ``run_write`` left: at the
     top of the page, where it stays, and as a toast, which shows wherever
