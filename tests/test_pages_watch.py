@@ -592,27 +592,35 @@ def test_training_data_queue_pages_in_the_query(configured):
     assert "showing 10 from row 51" in page_text(app)
 
 
+def _seated_competition(session, university_name, name, agent_names):
+    """A head-to-head competition of a new university with one seat an agent."""
+    university = make_university(session, name=university_name)
+    competition = Competition(
+        university=university,
+        name=name,
+        competition_type="head_to_head",
+        rules={},
+        evaluation_config={},
+    )
+    session.add(competition)
+    session.flush()
+    seats = [
+        CompetitionParticipant(
+            competition=competition,
+            agent_id=make_agent(session, university, name=agent_name).id,
+        )
+        for agent_name in agent_names
+    ]
+    session.add_all(seats)
+    session.flush()
+    return competition, seats
+
+
 def test_a_chart_without_finite_intervals_is_not_titled_with_them(configured):
     with transaction(configured) as session:
-        university = make_university(session, name="Young")
-        competition = Competition(
-            university=university,
-            name="Opener",
-            competition_type="head_to_head",
-            rules={},
-            evaluation_config={},
+        competition, seats = _seated_competition(
+            session, "Young", "Opener", ("Ann", "Ben", "Cat")
         )
-        session.add(competition)
-        session.flush()
-        agents = [
-            make_agent(session, university, name=name) for name in ("Ann", "Ben", "Cat")
-        ]
-        seats = [
-            CompetitionParticipant(competition=competition, agent_id=agent.id)
-            for agent in agents
-        ]
-        session.add_all(seats)
-        session.flush()
         # Three matches, too few for an interval.
         for number, (one, two) in enumerate([(0, 1), (1, 2), (0, 2)], start=1):
             add_match(
@@ -637,26 +645,9 @@ def test_a_chart_without_finite_intervals_is_not_titled_with_them(configured):
 
 def test_leaderboard_warns_when_ratings_fall_into_separate_groups(configured):
     with transaction(configured) as session:
-        university = make_university(session, name="Split")
-        competition = Competition(
-            university=university,
-            name="Two Pools",
-            competition_type="head_to_head",
-            rules={},
-            evaluation_config={},
+        competition, seats = _seated_competition(
+            session, "Split", "Two Pools", ("Ann", "Ben", "Cat", "Dan")
         )
-        session.add(competition)
-        session.flush()
-        agents = [
-            make_agent(session, university, name=name)
-            for name in ("Ann", "Ben", "Cat", "Dan")
-        ]
-        seats = [
-            CompetitionParticipant(competition=competition, agent_id=agent.id)
-            for agent in agents
-        ]
-        session.add_all(seats)
-        session.flush()
         # Ann and Ben: twelve matches, enough for an interval; Cat and Dan
         # one, too few.
         for number in range(1, 13):
