@@ -338,6 +338,14 @@ with st.expander("Import results", icon=":material/upload_file:"):
                 columns=["competition_id"]
             ),
             hide_index=True,
+            column_config={
+                "agents_created": "agents created",
+                "matches_written": "matches written",
+                "skipped_unscored": "unscored tasks skipped",
+                "elapsed_seconds": st.column_config.NumberColumn(
+                    "seconds", format="%.2f"
+                ),
+            },
         )
 
 

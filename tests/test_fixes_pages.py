@@ -580,6 +580,31 @@ def test_competition_and_profile_tables_show_labels_and_dashes(configured):
     assert standings.proto.placeholder == ui.MISSING
 
 
+def test_the_last_import_table_shows_spaced_labels(sqlite_configured):
+    make_university(sqlite_configured)
+    app = open_page("competitions")
+    app.file_uploader(key="import_file").upload(
+        "battles.jsonl", test_pages_act.arena_battles(5), "application/json"
+    )
+    app.run()
+    app.text_input(key="import_name").input("Arena sample")
+    app.selectbox(key="import_type").set_value("head_to_head")
+    next(b for b in app.button if b.label == "Import").click()
+    app.run()
+
+    assert not app.exception
+    report = table_with(app, "agents_created")
+    assert headers(report) == [
+        "records",
+        "agents created",
+        "matches written",
+        "duplicates",
+        "ties",
+        "unscored tasks skipped",
+        "seconds",
+    ]
+
+
 def rejected_count(engine, university_id: str) -> int:
     with read_session(engine) as session:
         return len(
