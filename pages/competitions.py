@@ -419,8 +419,10 @@ competition_id = st.selectbox(
     format_func=lambda i: "Choose a competition" if i is None else choices[i],
     key="competition_open",
 )
-# A disqualification question belongs to one competition: it is dropped as
-# soon as another one (or none) is open, even one without a Disqualify button.
+# A cancel or disqualification question belongs to one competition: it is
+# dropped as soon as another one (or none) is open, even one without the button.
+if st.session_state.get(CANCEL_KEY, competition_id) != competition_id:
+    del st.session_state[CANCEL_KEY]
 if st.session_state.get(DISQUALIFY_KEY, (competition_id,))[0] != competition_id:
     del st.session_state[DISQUALIFY_KEY]
 if competition_id is None:
@@ -482,8 +484,6 @@ if detail["status"] == "active":
             where=action_area,
         )
 # Cancelling cannot be undone: it asks once more, for this competition only.
-if st.session_state.get(CANCEL_KEY) not in (None, competition_id):
-    del st.session_state[CANCEL_KEY]
 cancellable = detail["status"] in ("scheduled", "active")
 if cancellable and next(slots).button(
     "Cancel competition...", icon=":material/cancel:", key="competition_cancel"

@@ -1139,6 +1139,27 @@ def test_keeping_a_competition_at_the_cancel_question_changes_nothing(
         assert session.get(Competition, competition_id).status == "scheduled"
 
 
+def test_the_cancel_question_is_dropped_when_no_competition_is_open(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    (ada,) = make_agents(sqlite_configured, university_id, "Ada")
+    competition_id = make_competition(sqlite_configured, university_id, [ada])
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+    app.button(key="competition_cancel").click().run()
+    assert app.warning, "the question is asked"
+
+    # Away to no competition and back: the question is not asked again.
+    app.selectbox(key="competition_open").set_value(None).run()
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+
+    assert not app.exception
+    assert not app.warning
+    with read_session(sqlite_configured) as session:
+        assert session.get(Competition, competition_id).status == "scheduled"
+
+
 def test_a_taken_seed_is_refused_and_adds_nobody(sqlite_configured):
     university_id = make_university(sqlite_configured)
     ada, bob = make_agents(sqlite_configured, university_id, "Ada", "Bob")
