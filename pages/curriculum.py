@@ -145,11 +145,14 @@ if not paths.empty:
 
         with st.form("path_status"):
             current = paths.loc[paths["id"] == authored, "status"].iloc[0]
+            # One box per path and status: a choice made for one path, or
+            # before the status changed, is not offered for another.
+            status_key = f"path_status_choice_{authored}_{current}"
             st.selectbox(
                 f"Status (now {current})",
                 PATH_STATUSES,
                 index=PATH_STATUSES.index(current),
-                key="path_status_choice",
+                key=status_key,
                 help="Only an active path takes enrolments; an archived one "
                 "takes no new levels.",
             )
@@ -190,7 +193,7 @@ if not paths.empty:
     if status_clicked:
         run_write(
             lambda session: curriculum_service.set_path_status(
-                session, authored, st.session_state.path_status_choice
+                session, authored, st.session_state[status_key]
             ),
             success=lambda path: f"{path.name} is now {path.status}.",
             where=status_feedback,

@@ -305,7 +305,7 @@ def test_setting_a_path_status_from_the_page(sqlite_configured):
     path_id = make_path(sqlite_configured, university_id)
     app = open_curriculum()
 
-    app.selectbox(key="path_status_choice").set_value("draft")
+    status_box(app).set_value("draft")
     app.button(key=SET_STATUS).click()
     app.run()
 
@@ -313,6 +313,36 @@ def test_setting_a_path_status_from_the_page(sqlite_configured):
     assert "Basics is now draft" in texts(app.success)
     with read_session(sqlite_configured) as session:
         assert session.get(CurriculumPath, path_id).status == "draft"
+
+
+def status_box(app):
+    """The path status box of the Curriculum page's authoring form."""
+    [box] = [box for box in app.selectbox if box.label.startswith("Status (now")]
+    return box
+
+
+def test_the_status_box_follows_the_chosen_path(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    first = make_path(sqlite_configured, university_id)
+    second = make_path(sqlite_configured, university_id, name="Advanced")
+    app = open_curriculum()
+    app.selectbox(key="authoring_path").set_value(first).run()
+    status_box(app).set_value("draft")
+    app.button(key=SET_STATUS).click()
+    app.run()
+
+    # The other path, active: its box shows its own status, and setting it
+    # without a new choice keeps it active.
+    app.selectbox(key="authoring_path").set_value(second).run()
+    assert status_box(app).label == "Status (now active)"
+    assert status_box(app).value == "active"
+    app.button(key=SET_STATUS).click()
+    app.run()
+
+    assert not app.exception
+    with read_session(sqlite_configured) as session:
+        assert session.get(CurriculumPath, first).status == "draft"
+        assert session.get(CurriculumPath, second).status == "active"
 
 
 def test_creating_a_path_and_a_level_on_the_page_on_both_engines(configured):
