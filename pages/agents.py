@@ -239,18 +239,19 @@ with curriculum_tab:
     if position is None or position["status"] == "not_enrolled":
         st.info("Not enrolled in a curriculum path: enrol it below.")
     elif position["path_completed"]:
-        st.success(f"Completed every level of **{position['path_name']}**.")
+        st.success(f"Completed every level of **{ui.literal(position['path_name'])}**.")
     else:
         st.write(
-            f"Path **{position['path_name']}**, level "
+            f"Path **{ui.literal(position['path_name'])}**, level "
             f"**{position['level_number']} of {position['level_count']}** "
-            f"({position['level_name']}): {position['status'].replace('_', ' ')}, "
+            f"({ui.literal(position['level_name'])}): "
+            f"{position['status'].replace('_', ' ')}, "
             f"attempt {position['attempt']}, "
             f"{position['challenges_completed']} of "
             f"{position['total_challenges']} challenges done."
         )
     if position is not None and position["blocker"]:
-        st.warning(f"Stuck: {position['blocker']}", icon=":material/block:")
+        st.warning(f"Stuck: {ui.literal(position['blocker'])}", icon=":material/block:")
     levels = ui.cached_query(
         queries.agent_level_progress, university.id, agent_id=agent_id
     )

@@ -11,6 +11,7 @@ from university_models.queries import leaderboard
 from university_models.ui import (
     MISSING,
     cached_query,
+    literal,
     run_query,
     select_university,
     show_error,
@@ -114,7 +115,7 @@ groups = board.attrs.get("groups")
 if groups:
 
     def describe(names):
-        shown = ", ".join(names[:4])
+        shown = ", ".join(literal(name) for name in names[:4])
         more = f" and {len(names) - 4} more" if len(names) > 4 else ""
         return f"{len(names)} agents ({shown}{more})"
 
@@ -238,7 +239,7 @@ if filters["competition_id"] is None:
     st.stop()
 
 name = competition_names[filters["competition_id"]]
-st.subheader(f"Standings of {name}")
+st.subheader(f"Standings of {literal(name)}")
 try:
     standings = cached_query(
         leaderboard.competition_standings,
@@ -274,7 +275,7 @@ if standings is not None:
             },
         )
 
-st.subheader(f"Pairwise win rates in {name}")
+st.subheader(f"Pairwise win rates in {literal(name)}")
 pairs = cached_query(
     leaderboard.pairwise_win_rates,
     university.id,

@@ -36,7 +36,7 @@ from university_models.models import (
     TrainingDataCollection,
     UniversityAgent,
 )
-from university_models.services import competitions
+from university_models.services import competitions, curriculum
 
 # The Act pages' fixtures: the app pointed at the test's database.
 configured = test_pages_act.configured
@@ -700,3 +700,47 @@ def test_a_bulk_approval_is_dropped_when_a_proposal_is_decided_on_the_page(
         "A": ("rejected", "Bob"),
         "B": ("approved", "Bob"),
     }
+
+
+# -- Names from people read as typed in every heading and sentence --------------------
+
+
+def test_path_level_competition_and_group_names_are_shown_literally(configured):
+    university_id = make_university(configured)
+    ada, bob, cat, dan = make_agents(
+        configured, university_id, "Ada", "**Bob**", "Cat", "[Dan](x)"
+    )
+    with transaction(configured) as session:
+        path = curriculum.create_path(session, university_id, name="**Core**")
+        curriculum.add_level(
+            session, path.id, name="# One", challenges=[{"prompt": "Say hello"}]
+        )
+        curriculum.enrol_agent(session, bob, path.id)
+    # Two competitions that never share an agent: two rating groups.
+    cup = make_competition(
+        configured, university_id, [ada, bob], name="Cup **b**", start=True
+    )
+    make_competition(configured, university_id, [cat, dan], name="Other", start=True)
+    with transaction(configured) as session:
+        for match in session.scalars(select(CompetitionMatch)):
+            competitions.record_match_result(
+                session, match.id, participant1_score=2.0, participant2_score=1.0
+            )
+
+    app = open_page("agents")
+    app.selectbox(key="profile_agent").set_value(bob).run()
+    assert not app.exception
+    position = next(m.value for m in app.markdown if m.value.startswith("Path "))
+    assert ui.literal("**Core**") in position and ui.literal("# One") in position
+
+    app = open_page("leaderboard")
+    assert not app.exception
+    [warning] = app.warning
+    assert ui.literal("**Bob**") in warning.value
+    assert ui.literal("[Dan](x)") in warning.value
+    [box] = [box for box in app.selectbox if box.label == "Competition"]
+    box.select(cup).run()
+    assert not app.exception
+    headings = [element.value for element in app.subheader]
+    assert f"Standings of {ui.literal('Cup **b**')}" in headings
+    assert f"Pairwise win rates in {ui.literal('Cup **b**')}" in headings
