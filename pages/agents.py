@@ -131,9 +131,8 @@ elif total == 0:
 else:
     st.caption(f"Matching agents: {total}. Showing {len(table)} from row {offset + 1}.")
     st.caption("Click a row to open that agent's profile below.")
-    clicked = st.dataframe(
+    clicked = ui.show_table(
         table.drop(columns=["id"]),
-        hide_index=True,
         width="stretch",
         on_select="rerun",
         selection_mode="single-row",
@@ -258,9 +257,8 @@ with curriculum_tab:
     if levels.empty:
         st.caption("No level started yet.")
     else:
-        st.dataframe(
+        ui.show_table(
             levels,
-            hide_index=True,
             column_config={
                 "best_score": st.column_config.ProgressColumn(
                     "best score", min_value=0.0, max_value=1.0, format="%.2f"
@@ -338,11 +336,8 @@ with record_tab:
         st.info("No completed match yet: add the agent to a competition.")
     else:
         st.caption("The latest 20 completed matches.")
-        st.dataframe(
+        ui.show_table(
             matches,
-            hide_index=True,
-            # A solo match has no opponent and no opponent's score.
-            placeholder=ui.MISSING,
             column_config={
                 "match_number": "match",
                 "own_score": "own score",
@@ -361,9 +356,8 @@ with data_tab:
         records = int(summary["records"].sum())
         mean = (summary["mean_quality"] * summary["records"]).sum() / records
         st.write(f"**{records}** training records, mean quality **{mean:.2f}**.")
-        st.dataframe(
+        ui.show_table(
             summary,
-            hide_index=True,
             column_config={
                 "mean_quality": st.column_config.NumberColumn(format="%.3f"),
                 "lowest_quality": st.column_config.NumberColumn(format="%.3f"),
@@ -377,9 +371,8 @@ with proposals_tab:
     if proposals.empty:
         st.info("No proposal has come from this agent's data yet.")
     else:
-        st.dataframe(
+        ui.show_table(
             proposals.drop(columns=["id"]),
-            hide_index=True,
             column_config={"created_at": ui.utc_column("created")},
         )
 

@@ -333,11 +333,10 @@ with st.expander("Import results", icon=":material/upload_file:"):
         bar.empty()
     if IMPORT_REPORT_KEY in st.session_state:
         st.markdown("**Last import**")
-        st.dataframe(
+        ui.show_table(
             pd.DataFrame([st.session_state[IMPORT_REPORT_KEY]]).drop(
                 columns=["competition_id"]
             ),
-            hide_index=True,
             column_config={
                 "agents_created": "agents created",
                 "matches_written": "matches written",
@@ -391,9 +390,8 @@ if counts["competitions"].sum() == 0:
 if table.empty:
     st.info("No competition matches these filters. Clear a filter to see more.")
 else:
-    st.dataframe(
+    ui.show_table(
         table.drop(columns=["id"]),
-        hide_index=True,
         width="stretch",
         column_config={
             "competition_type": "type",
@@ -520,11 +518,8 @@ with participants_tab:
     if participants.empty:
         st.info("No participants yet.")
     else:
-        st.dataframe(
+        ui.show_table(
             participants.drop(columns=["participant_id", "agent_id"]),
-            hide_index=True,
-            # No seed, or no final score and ranking before the end.
-            placeholder=ui.MISSING,
             # The form's words: "Seed", "Takes part as".
             column_config={
                 "participant_type": "takes part as",
@@ -627,11 +622,8 @@ with matches_tab:
             else "This competition has no matches."
         )
     else:
-        st.dataframe(
+        ui.show_table(
             matches.drop(columns=["id", "participant1_id", "participant2_id"]),
-            hide_index=True,
-            # A solo match has no second side, an unplayed one no scores.
-            placeholder=ui.MISSING,
             # The result form's words ("Score of the first side") and the
             # bracket's ("walkover").
             column_config={

@@ -9,12 +9,12 @@ import streamlit as st
 from university_models.models import AGENT_TYPES
 from university_models.queries import leaderboard
 from university_models.ui import (
-    MISSING,
     cached_query,
     literal,
     run_query,
     select_university,
     show_error,
+    show_table,
     utc_label,
 )
 
@@ -138,9 +138,8 @@ for bound in ("rating_lower", "rating_upper"):
     if bound in shown:
         # An open side is infinite: shown as "unbounded", the note says why.
         shown[bound] = shown[bound].map(leaderboard.bound_label)
-st.dataframe(
+show_table(
     shown,
-    hide_index=True,
     column_config={
         "rank": st.column_config.NumberColumn(
             "rank", help="Within the agent's group; shared when level."
@@ -161,7 +160,6 @@ st.dataframe(
         "highest_score": st.column_config.NumberColumn("highest", format="%.3f"),
         "agent_type": "type",
     },
-    placeholder=MISSING,
     key="leaderboard_table",
 )
 
@@ -254,14 +252,11 @@ if standings is not None:
     if standings.empty:
         st.caption("No competitor has a completed match yet.")
     else:
-        st.dataframe(
+        show_table(
             standings.drop(
                 columns=[c for c in ("agent_id", "participant_id") if c in standings]
             ),
-            hide_index=True,
             key="standings_table",
-            # An unseeded competitor has no seed.
-            placeholder=MISSING,
             # The words of the table above and of the competition's
             # participants ("seed").
             column_config={

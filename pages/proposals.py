@@ -286,9 +286,8 @@ history = ui.cached_query(queries.decision_history, university.id)
 if history.empty:
     st.caption("No decision yet: approve or reject a proposal above.")
 else:
-    st.dataframe(
+    ui.show_table(
         history.drop(columns=["id"]),
-        hide_index=True,
         width="stretch",
         column_config={"decided_at": ui.utc_column("when")},
     )

@@ -32,6 +32,7 @@ from university_models.ui import (
     select_university,
     show_error,
     show_flash,
+    show_table,
     table_key,
     utc_column,
     utc_label,
@@ -210,9 +211,8 @@ queue = cached_query(
 )
 # Ticks stay with the records they were made on (see ui.table_key).
 review_key = table_key("review_table", university.id, filters, offset)
-event = st.dataframe(
+event = show_table(
     queue,
-    hide_index=True,
     on_select="rerun",
     selection_mode="multi-row",
     key=review_key,

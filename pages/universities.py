@@ -45,9 +45,8 @@ if universities.empty:
         icon=":material/info:",
     )
 else:
-    st.dataframe(
+    ui.show_table(
         universities.drop(columns=["id"]),
-        hide_index=True,
         width="stretch",
         column_config={
             "max_agents": "agent quota",
@@ -292,9 +291,8 @@ elif due:
         f"{ui.counted(len(due), 'university', 'universities')} would move "
         "to the archive."
     )
-    st.dataframe(
+    ui.show_table(
         due,
-        hide_index=True,
         column_order=["university", "agents", "last_activity_at", "retention_days"],
         column_config={"last_activity_at": ui.utc_column("last activity")},
     )

@@ -27,6 +27,7 @@ from sqlalchemy import Engine, func, select
 from streamlit.testing.v1 import AppTest
 
 from tests.markdown_text import as_read
+from university_models import ui
 from university_models.config import PROJECT_ROOT, published_data_dir
 from university_models.db import make_engine, read_session, transaction
 from university_models.demo import build_demo
@@ -839,6 +840,49 @@ def test_every_page_renders_each_demo_university(demo, page):
         assert not app.exception, university_id
         assert not app.error, university_id
         assert app.sidebar.selectbox[0].value == university_id
+
+
+def tables_not_in_words(app: AppTest) -> list[str]:
+    """Every header over the page's tables that still reads as a field name,
+    and every table that would show a missing value as "None"."""
+    faults = []
+    for table in app.dataframe:
+        config = json.loads(table.proto.columns or "{}")
+        faults += [
+            f"header {column!r}"
+            for column in table.value.columns
+            if "_" in config.get(column, {}).get("label", column)
+            and not config.get(column, {}).get("hidden")
+        ]
+        if table.proto.placeholder != ui.MISSING:
+            faults.append(f"placeholder of {list(table.value.columns)[:3]}")
+    return faults
+
+
+def test_every_table_of_the_demo_is_headed_in_words_with_dashes(demo):
+    with read_session(demo) as session:
+        agent = session.scalars(
+            select(UniversityAgent).order_by(UniversityAgent.competition_wins.desc())
+        ).first()
+        competition = session.scalars(
+            select(Competition)
+            .where(Competition.university_id == agent.university_id)
+            .order_by(Competition.name)
+        ).first()
+        university_id, agent_id = agent.university_id, agent.id
+        competition_id = competition.id
+
+    faults = {}
+    for page in EVERY_PAGE:
+        app = open_page(page, university=university_id)
+        if page == "agents":
+            app.selectbox(key="profile_agent").set_value(agent_id).run()
+        if page == "competitions":
+            app.selectbox(key="competition_open").set_value(competition_id).run()
+        assert not app.exception, page
+        faults[page] = tables_not_in_words(app)
+
+    assert faults == {page: [] for page in EVERY_PAGE}
 
 
 @pytest.mark.parametrize("page", EVERY_PAGE)

@@ -191,7 +191,7 @@ def format_utc(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-#: What a table shows in an empty cell (``st.dataframe(placeholder=...)``)
+#: What a table shows in an empty cell (``show_table``)
 #: instead of Streamlit's grey "None": the bracket's mark for a missing side.
 #: Display only: the DataFrame and its CSV keep the missing value.
 MISSING = "—"
@@ -202,6 +202,33 @@ def utc_column(label: str, **kwargs: Any):
     return st.column_config.DatetimeColumn(
         utc_label(label), format=UTC_DISPLAY_FORMAT, timezone="UTC", **kwargs
     )
+
+
+def show_table(
+    data: pd.DataFrame | list[dict[str, Any]],
+    *,
+    column_config: dict[str, Any] | None = None,
+    **options: Any,
+):
+    """Show ``data`` with ``st.dataframe`` the way every page table shows.
+
+    Rule: a table is headed in words and shows a missing value as
+    ``MISSING``, on screen only. A column the page gives no label reads as
+    its name with spaces (``decided_by`` -> "decided by"), also when its
+    setting only sets a format; the index is hidden unless asked for.
+    ``options`` go to ``st.dataframe``, whose return value (the selection
+    of a selectable table) is returned. Rows as dicts are a frame too."""
+    data = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+    config: dict[str, Any] = {
+        str(column): str(column).replace("_", " ") for column in data.columns
+    }
+    for column, setting in (column_config or {}).items():
+        if isinstance(setting, dict) and not setting.get("label"):
+            setting = {**setting, "label": column.replace("_", " ")}
+        config[column] = setting
+    options.setdefault("hide_index", True)
+    options.setdefault("placeholder", MISSING)
+    return st.dataframe(data, column_config=config, **options)
 
 
 # --------------------------------------------------------------------------
