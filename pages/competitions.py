@@ -62,9 +62,10 @@ PARTICIPANT_WORDS = {
     "seed_ranking": "Seed",
 }
 COMPLETE_WORDS = {
-    "complete with force to cancel them": (
-        'tick "Cancel unplayed matches" and complete again to cancel them'
-    ),
+    f"complete with force to cancel {them}": (
+        f'tick "Cancel unplayed matches" and complete again to cancel {them}'
+    )
+    for them in ("it", "them")
 }
 RESULT_KEYS = ("result_match", "result_score1", "result_score2", "result_winner")
 CANCEL_KEY = "competition_cancel_pending"

@@ -13,6 +13,7 @@ from university_models.services.validation import INTEGER_MAX
 from university_models.ui import (
     STATUS_COLORS,
     cached_query,
+    counted,
     literal,
     pager,
     run_write,
@@ -178,7 +179,8 @@ if not paths.empty:
             ),
             success=lambda level: (
                 f"Added level {level.level_number}, {level.name}, to "
-                f"{path_names[authored]} ({level.challenge_count} challenges)."
+                f"{path_names[authored]} "
+                f"({counted(level.challenge_count, 'challenge')})."
             ),
             where=level_feedback,
             reset_keys=(
@@ -214,7 +216,7 @@ levels_of = dict(zip(paths["id"], paths["levels"], strict=True))
 path_id = st.selectbox(
     "Curriculum path",
     list(names),
-    format_func=lambda key: f"{names[key]} ({levels_of[key]} levels)",
+    format_func=lambda key: f"{names[key]} ({counted(levels_of[key], 'level')})",
 )
 
 enrolled = cached_query(curriculum.path_agent_count, university.id, path_id=path_id)

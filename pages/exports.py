@@ -26,6 +26,7 @@ from university_models.queries.leaderboard import (
 from university_models.queries.universities import last_activity
 from university_models.ui import (
     cached_query,
+    counted,
     engine,
     keep_choices,
     run_query,
@@ -178,7 +179,7 @@ if rows > BROWSER_EXPORT_ROW_LIMIT:
 request = (university.id, report, tuple(sorted(filter_values.items())), version)
 ready = st.session_state.get(READY_KEY)
 stale = ready is None or ready["request"] != request
-if stale and st.button(f"Prepare the CSV of {rows} rows", type="primary"):
+if stale and st.button(f"Prepare the CSV of {counted(rows, 'row')}", type="primary"):
     bar = st.progress(0.0, text="Reading rows…")
     try:
         with read_session(engine()) as session:

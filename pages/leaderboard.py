@@ -87,12 +87,18 @@ except Exception as error:  # noqa: BLE001  show_error tells refusals from bugs
     st.stop()
 
 if board.empty:
-    st.info(
-        "No completed matches match these filters. Record results on the "
-        "**Competitions** page, import a result log with "
-        "`python -m university_models import-results`, or widen the filters.",
-        icon=":material/leaderboard:",
-    )
+    importing = "import a result log with `python -m university_models import-results`"
+    if any(value is not None for value in filters.values()):
+        advice = (
+            "No completed matches match these filters. Record results on the "
+            f"**Competitions** page, {importing}, or widen the filters."
+        )
+    else:
+        advice = (
+            "No completed matches yet. Record results on the **Competitions** "
+            f"page, or {importing}."
+        )
+    st.info(advice, icon=":material/leaderboard:")
     st.stop()
 
 if intervals:

@@ -1687,7 +1687,8 @@ def test_complete_refuses_unfinished_matches_and_names_how_many(engine):
         engine,
         InvalidTransition,
         lambda session: complete_competition(session, competition_id),
-        "has 1 unfinished match:",
+        "has 1 unfinished match: record its result first, or complete with "
+        "force to cancel it.",
     )
 
 

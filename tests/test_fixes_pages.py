@@ -744,3 +744,48 @@ def test_path_level_competition_and_group_names_are_shown_literally(configured):
     headings = [element.value for element in app.subheader]
     assert f"Standings of {ui.literal('Cup **b**')}" in headings
     assert f"Pairwise win rates in {ui.literal('Cup **b**')}" in headings
+
+
+# -- Counts and advice read as a person would write them ------------------------------
+
+
+def test_an_empty_leaderboard_asks_to_widen_filters_only_when_some_are_set(
+    sqlite_configured,
+):
+    make_university(sqlite_configured)
+
+    app = open_page("leaderboard")
+
+    assert not app.exception
+    [advice] = app.info
+    assert advice.value.startswith("No completed matches yet.")
+    assert "widen the filters" not in advice.value
+
+    [box] = [box for box in app.selectbox if box.label == "Agent type"]
+    box.select("researcher").run()
+    [advice] = app.info
+    assert "match these filters" in advice.value
+    assert advice.value.endswith("or widen the filters.")
+
+
+def test_one_row_one_level_and_one_challenge_are_counted_in_the_singular(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    with transaction(sqlite_configured) as session:
+        path = curriculum.create_path(session, university_id, name="Basics")
+        curriculum.add_level(
+            session, path.id, name="One", challenges=[{"prompt": "Say hello"}]
+        )
+
+    make_proposals(sqlite_configured, university_id, "Only one")
+
+    app = open_page("curriculum")
+    assert not app.exception
+    [box] = [box for box in app.selectbox if box.label == "Curriculum path"]
+    assert box.options == ["Basics (1 level)"]
+
+    app = open_page("exports")
+    app.selectbox(key="export_report").select("proposals").run()
+    assert not app.exception
+    assert app.button[0].label == "Prepare the CSV of 1 row"

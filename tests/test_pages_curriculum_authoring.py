@@ -353,7 +353,7 @@ def test_creating_a_path_and_a_level_on_the_page_on_both_engines(configured):
     app = add_level_on_page(app, "One", "first")
 
     assert not app.exception
-    assert "Added level 1, One, to Both (1 challenges)" in texts(app.success)
+    assert "Added level 1, One, to Both (1 challenge)" in texts(app.success)
     assert counts(configured) == (1, 1)
 
 

@@ -193,7 +193,7 @@ INVALID_CREATIONS = [
     ({"name": 7}, "7"),
     ({"owner_email": "not-an-address"}, "not-an-address"),
     ({"owner_email": "a b@example.org"}, "a b@example.org"),
-    ({"owner_email": ""}, "missing"),
+    ({"owner_email": ""}, "is missing: enter one"),
     ({"isolation_level": "open"}, "open"),
     ({"max_agents": 0}, "max_agents"),
     ({"max_agents": True}, "True"),

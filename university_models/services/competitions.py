@@ -1440,10 +1440,12 @@ def complete_competition(
         if match.status in UNFINISHED_MATCH_STATUSES
     ]
     if unfinished and not force:
+        one = len(unfinished) == 1
         raise InvalidTransition(
             f"Competition {competition.name!r} has "
             f"{counted(len(unfinished), 'unfinished match', 'unfinished matches')}: "
-            "record their results first, or complete with force to cancel them."
+            f"record {'its result' if one else 'their results'} first, or "
+            f"complete with force to cancel {'it' if one else 'them'}."
         )
     for match in unfinished:
         match.status = "cancelled"

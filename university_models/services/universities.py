@@ -213,7 +213,7 @@ def normalise_email(value: Any) -> str:
     are one user.
     """
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(f"The owner's e-mail address {value!r} is missing.")
+        raise InvalidInput("The owner's e-mail address is missing: enter one.")
     email = value.strip().lower()
     if (
         len(email) > NAME_MAX_LENGTH
