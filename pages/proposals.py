@@ -13,6 +13,11 @@ from university_models.services import proposals as services
 ANY = "(any)"
 DECIDER_KEY = "proposal_decider"
 BULK_KEY = "proposal_bulk_ids"
+#: The decision button last clicked, as (its label, proposal id, title as
+#: shown), kept by the click itself: when another session decided the
+#: proposal first, the button is gone from the rerun and its click would
+#: otherwise pass without a word.
+CLICKED_KEY = "proposal_clicked"
 #: The most proposals one bulk approval decides; more need another round.
 BULK_LIMIT = 500
 #: Streamlit's badge colours nearest to ``ui.STATUS_COLORS`` for each decision.
@@ -55,6 +60,24 @@ def decide(action, proposal_id: str, success: str, *, where, **values) -> None:
         success=success,
         where=where,
     )
+
+
+def note_click(label: str, proposal_id: str, title: str) -> None:
+    st.session_state[CLICKED_KEY] = (label, proposal_id, title)
+
+
+# Taken on every run, so a click never outlives the run it was made for.
+last_click = st.session_state.pop(CLICKED_KEY, None)
+answered: list[tuple[str, str, str]] = []
+
+
+def clicked(area, label: str, proposal, **options) -> bool:
+    """A decision button on one proposal's card: True when clicked now."""
+    click = (label, proposal.id, proposal.title)
+    if area.button(label, on_click=note_click, args=click, **options):
+        answered.append(click)
+        return True
+    return False
 
 
 # -- Counts and filters --------------------------------------------------------------
@@ -102,6 +125,13 @@ if confirmed is not None:
     )
     if confirmed["university"] != university.id or confirmed["ids"] != still_pending:
         del st.session_state[BULK_KEY]
+        if st.session_state.get("bulk_approve_confirm"):
+            bulk_area.warning(
+                "Nothing was approved: the pending proposals changed after you "
+                "asked to approve them all (a decision or a new proposal in "
+                "another session). Check them, then approve again.",
+                icon=":material/sync_problem:",
+            )
 if pending and BULK_KEY not in st.session_state:
     shown = min(pending, BULK_LIMIT)
     if bulk_area.button(
@@ -166,6 +196,7 @@ queue = ui.cached_query(
 )
 if queue.empty:
     st.info("No proposal matches these filters. Clear a filter to see more.")
+missed_area = st.container()
 
 for proposal in queue.itertuples():
     box = st.container(border=True)
@@ -203,8 +234,10 @@ for proposal in queue.itertuples():
     messages = box.container()
     if proposal.validation_status == "pending":
         approve, reject = box.columns([1, 3])
-        if approve.button(
+        if clicked(
+            approve,
             "Approve",
+            proposal,
             key=f"approve_{proposal.id}",
             type="primary",
             icon=":material/check:",
@@ -219,7 +252,7 @@ for proposal in queue.itertuples():
             reason = st.text_input(
                 "Why is it rejected?", key=f"reject_reason_{proposal.id}"
             )
-            if st.button("Reject", key=f"reject_{proposal.id}"):
+            if clicked(st, "Reject", proposal, key=f"reject_{proposal.id}"):
                 decide(
                     services.reject_proposal,
                     proposal.id,
@@ -232,7 +265,7 @@ for proposal in queue.itertuples():
             reason = st.text_input(
                 "Why is it reopened?", key=f"reopen_reason_{proposal.id}"
             )
-            if st.button("Reopen", key=f"reopen_{proposal.id}"):
+            if clicked(st, "Reopen", proposal, key=f"reopen_{proposal.id}"):
                 decide(
                     services.reopen_proposal,
                     proposal.id,
@@ -242,10 +275,12 @@ for proposal in queue.itertuples():
                 )
     elif proposal.validation_status == "approved":
         state = proposal.implementation_status
-        if state in ("not_started", "failed") and box.button(
+        if state in ("not_started", "failed") and clicked(
+            box,
             "Start implementation"
             if state == "not_started"
             else "Retry implementation",
+            proposal,
             key=f"implement_{proposal.id}",
             icon=":material/build:",
         ):
@@ -262,7 +297,9 @@ for proposal in queue.itertuples():
                 (done, True, "Mark implemented"),
                 (failed, False, "Mark failed"),
             ):
-                if column.button(label, key=f"finish_{succeeded}_{proposal.id}"):
+                if clicked(
+                    column, label, proposal, key=f"finish_{succeeded}_{proposal.id}"
+                ):
                     ui.run_write(
                         lambda session, pid=proposal.id, ok=succeeded: (
                             services.finish_implementation(session, pid, succeeded=ok)
@@ -277,6 +314,17 @@ for proposal in queue.itertuples():
                         ),
                         where=messages,
                     )
+
+
+# A click that found no button: its proposal had changed in another session.
+if last_click is not None and last_click not in answered:
+    label, _, title = last_click
+    missed_area.warning(
+        f"Nothing changed: {ui.literal(repr(title))} was decided or changed in "
+        f"another session before your click on {label}. Its card and the "
+        "decision history show where it stands now.",
+        icon=":material/sync_problem:",
+    )
 
 
 # -- Decision history ---------------------------------------------------------------

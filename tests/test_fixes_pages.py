@@ -702,6 +702,51 @@ def test_a_bulk_approval_is_dropped_when_a_proposal_is_decided_on_the_page(
     }
 
 
+def test_a_confirm_made_stale_by_another_session_says_nothing_was_approved(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    first, _ = make_proposals(sqlite_configured, university_id, "A", "B")
+    mine = open_proposals(decider="Bob")
+    mine.button(key="bulk_approve_start").click().run()
+    theirs = open_proposals(decider="Carol")
+    theirs.button(key=f"approve_{first}").click().run()
+    assert "Approved 'A'." in texts(theirs.success)
+
+    mine.button(key="bulk_approve_confirm").click().run()
+
+    assert not mine.exception
+    assert "Nothing was approved: the pending proposals changed" in texts(mine.warning)
+    assert statuses(sqlite_configured) == {
+        "A": ("approved", "Carol"),
+        "B": ("pending", None),
+    }
+
+
+def test_a_click_on_a_proposal_decided_in_another_session_says_nothing_changed(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    (first,) = make_proposals(sqlite_configured, university_id, "A")
+    mine = open_proposals(decider="Bob")
+    theirs = open_proposals(decider="Carol")
+    theirs.button(key=f"approve_{first}").click().run()
+
+    # Bob's page still shows A pending; his click finds it decided.
+    mine.button(key=f"approve_{first}").click().run()
+
+    assert not mine.exception
+    assert not mine.success
+    assert "Nothing changed: 'A' was decided or changed in another session" in (
+        texts(mine.warning)
+    )
+    assert statuses(sqlite_configured) == {"A": ("approved", "Carol")}
+
+    # The notice answers that click only.
+    mine.run()
+    assert not mine.warning
+
+
 # -- Names from people read as typed in every heading and sentence --------------------
 
 
