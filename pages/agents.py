@@ -376,6 +376,17 @@ with proposals_tab:
             column_config={"created_at": ui.utc_column("created")},
         )
 
+settings_keys = tuple(
+    f"edit_agent_{field}_{agent_id}"
+    for field in ("name", "specialization", "description", "configuration")
+)
+# The version of the agent the fields below were filled from: the save is
+# refused if someone else changed the agent since, instead of putting these
+# values back over that change.
+seen_version = ui.drawn_version(
+    f"edit_agent_version_{agent_id}", settings_keys, profile["version"]
+)
+
 with settings_tab, st.form(f"agent_settings_{agent_id}"):
     st.markdown("**Name, specialization, description and configuration**")
     left, right = st.columns(2)
@@ -416,9 +427,15 @@ with settings_tab, st.form(f"agent_settings_{agent_id}"):
             }
             ui.run_write(
                 lambda session: agent_services.update_agent(
-                    session, agent_id, university_id=university.id, **changes
+                    session,
+                    agent_id,
+                    university_id=university.id,
+                    seen_version=seen_version,
+                    **changes,
                 ),
                 success=lambda agent: f"Saved {agent.name}.",
+                # Drawn again from the agent as saved, with its new version.
+                reset_keys=(*settings_keys, f"edit_agent_version_{agent_id}"),
             )
 
 with settings_tab, st.form("agent_status"):

@@ -173,6 +173,25 @@ for column, (status, (label, icon)) in zip(
 other_settings = {
     key: value for key, value in current["settings"].items() if key not in FORM_SETTINGS
 }
+edit_keys = tuple(
+    f"edit_{field}_{selected.id}"
+    for field in (
+        "name",
+        "isolation",
+        "description",
+        "max_agents",
+        "max_competitions",
+        "storage_quota",
+        "retention_days",
+        "settings",
+    )
+)
+# The version of the university the fields below were filled from: the save
+# is refused if someone else changed it since, instead of putting these
+# values back over that change.
+seen_version = ui.drawn_version(
+    f"edit_version_{selected.id}", edit_keys, current["version"]
+)
 with st.form(f"edit_university_{selected.id}"):
     st.markdown("**Quotas and settings**")
     left, right = st.columns(2)
@@ -255,9 +274,11 @@ with st.form(f"edit_university_{selected.id}"):
             }
             ui.run_write(
                 lambda session: services.update_university(
-                    session, selected.id, **changes
+                    session, selected.id, seen_version=seen_version, **changes
                 ),
                 success=lambda university: f"Saved the settings of {university.name}.",
+                # Drawn again from the university as saved, with its new version.
+                reset_keys=(*edit_keys, f"edit_version_{selected.id}"),
             )
 
 

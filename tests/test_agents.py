@@ -19,6 +19,7 @@ from university_models.errors import (
     InvalidTransition,
     NotFound,
     QuotaExceeded,
+    StaleVersion,
 )
 from university_models.models import (
     AgentProgress,
@@ -31,7 +32,9 @@ from university_models.models import (
     University,
     UniversityAgent,
 )
+from university_models.queries.agents import agent_profile
 from university_models.services.agents import (
+    agent_version,
     archive_agent,
     competency_from_progress,
     create_agent,
@@ -624,6 +627,89 @@ def test_an_archived_agent_is_read_only_until_restored(engine):
         restore_agent(session, agent_id)
         update_agent(session, agent_id, description="x")
     assert load_agent(engine, agent_id).description == "x"
+
+
+def shown_version(engine: Engine, university_id: str, agent_id: str) -> str:
+    """The version the agent's Settings form is drawn with, read as the
+    page reads it."""
+    with read_session(engine) as session:
+        return agent_profile(session, university_id, agent_id)["version"]
+
+
+def edited_fields(engine: Engine, agent_id: str) -> tuple:
+    agent = load_agent(engine, agent_id)
+    return (
+        agent.name,
+        agent.description,
+        agent.specialization,
+        agent.configuration,
+        agent.updated_at,
+    )
+
+
+def test_update_agent_refuses_a_form_drawn_before_another_save(engine):
+    university_id = new_university(engine)
+    agent_id = new_agent(engine, university_id, "Doc", configuration={"a": 1})
+    drawn = shown_version(engine, university_id, agent_id)
+    with transaction(engine) as session:
+        update_agent(session, agent_id, name="Doc Scribe", seen_version=drawn)
+    after_rename = edited_fields(engine, agent_id)
+
+    message = assert_refused(
+        engine,
+        StaleVersion,
+        lambda s: update_agent(
+            s, agent_id, name="Doc", description="stale form", seen_version=drawn
+        ),
+    )
+
+    assert message == (
+        "Agent 'Doc Scribe' was changed by someone else after this form was "
+        "opened: its current values are now shown; make your change again."
+    )
+    assert edited_fields(engine, agent_id) == after_rename
+    assert issubclass(StaleVersion, Conflict)
+
+
+def test_update_agent_saves_over_the_version_it_was_drawn_from(engine):
+    university_id = new_university(engine)
+    agent_id = new_agent(engine, university_id, "Doc")
+    with transaction(engine) as session:
+        update_agent(session, agent_id, name="Doc Scribe")
+
+    with transaction(engine) as session:
+        update_agent(
+            session,
+            agent_id,
+            description="drawn after the rename",
+            seen_version=shown_version(engine, university_id, agent_id),
+        )
+
+    agent = load_agent(engine, agent_id)
+    assert (agent.name, agent.description) == ("Doc Scribe", "drawn after the rename")
+
+
+def test_an_agents_version_moves_only_with_the_values_its_form_shows(engine):
+    # updated_at also moves with the status and the counters (and the
+    # university's with every write in it), which would refuse a form over
+    # values it does not show; the version does not.
+    university_id = new_university(engine)
+    agent_id = new_agent(engine, university_id, configuration={"llm": {"t": 0.5}})
+    drawn = shown_version(engine, university_id, agent_id)
+    updated_at = load_agent(engine, agent_id).updated_at
+    with transaction(engine) as session:
+        set_agent_status(session, agent_id, "training")
+        refresh_agent_counters(session, agent_id)
+
+    assert load_agent(engine, agent_id).updated_at > updated_at
+    assert shown_version(engine, university_id, agent_id) == drawn
+    with transaction(engine) as session:
+        agent = session.get(UniversityAgent, agent_id)
+        assert agent_version(agent) == drawn
+        # A change inside the JSON document, as the services never make it
+        # but a script might.
+        agent.configuration["llm"]["t"] = 0.25
+    assert shown_version(engine, university_id, agent_id) != drawn
 
 
 # --- isolation --------------------------------------------------------------

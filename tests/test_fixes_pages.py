@@ -34,6 +34,7 @@ from university_models.models import (
     CompetitionMatch,
     CompetitionParticipant,
     TrainingDataCollection,
+    University,
     UniversityAgent,
 )
 from university_models.services import competitions, curriculum
@@ -834,3 +835,98 @@ def test_one_row_one_level_and_one_challenge_are_counted_in_the_singular(
     app.selectbox(key="export_report").select("proposals").run()
     assert not app.exception
     assert app.button[0].label == "Prepare the CSV of 1 row"
+
+
+def open_agent_settings(agent_id: str):
+    app = open_page("agents")
+    return app.selectbox(key="profile_agent").set_value(agent_id).run()
+
+
+def test_an_agent_form_opened_before_another_save_is_refused_and_redrawn(
+    sqlite_configured,
+):
+    # Two tabs on one agent: B's form still held A's old name and sent it
+    # back with its description, undoing A's rename without a word.
+    university_id = make_university(sqlite_configured)
+    (doc,) = make_agents(sqlite_configured, university_id, "Doc")
+    first, second = open_agent_settings(doc), open_agent_settings(doc)
+
+    first.text_input(key=f"edit_agent_name_{doc}").input("Doc Scribe")
+    test_pages_act.save_agent(first, doc)
+    assert "Saved Doc Scribe." in texts(first.success)
+    second.text_area(key=f"edit_agent_description_{doc}").input("Writes minutes.")
+    test_pages_act.save_agent(second, doc)
+
+    assert not second.exception
+    assert (
+        "Agent 'Doc Scribe' was changed by someone else after this form was "
+        "opened: its current values are now shown; make your change again."
+    ) in texts(second.error)
+    assert not texts(second.success)
+    with read_session(sqlite_configured) as session:
+        agent = session.get(UniversityAgent, doc)
+        assert (agent.name, agent.description) == ("Doc Scribe", None)
+    # The form now shows the agent as it is, and a save from it goes through.
+    assert second.text_input(key=f"edit_agent_name_{doc}").value == "Doc Scribe"
+    assert second.text_area(key=f"edit_agent_description_{doc}").value == ""
+    second.text_area(key=f"edit_agent_description_{doc}").input("Writes minutes.")
+    test_pages_act.save_agent(second, doc)
+    assert "Saved Doc Scribe." in texts(second.success)
+    with read_session(sqlite_configured) as session:
+        agent = session.get(UniversityAgent, doc)
+        assert (agent.name, agent.description) == ("Doc Scribe", "Writes minutes.")
+
+
+def save_university(app, university_id: str):
+    app.button(
+        key=f"FormSubmitter:edit_university_{university_id}-Save changes"
+    ).click()
+    return app.run()
+
+
+def test_a_university_form_opened_before_another_save_is_refused_and_redrawn(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    first = open_page("universities", university=university_id)
+    second = open_page("universities", university=university_id)
+
+    first.number_input(key=f"edit_max_agents_{university_id}").set_value(7)
+    save_university(first, university_id)
+    assert "Saved the settings of Test U" in texts(first.success)
+    second.text_area(key=f"edit_description_{university_id}").input("Evening school")
+    save_university(second, university_id)
+
+    assert not second.exception
+    assert (
+        "University 'Test U' was changed by someone else after this form was "
+        "opened: its current values are now shown; make your change again."
+    ) in texts(second.error)
+    with read_session(sqlite_configured) as session:
+        university = session.get(University, university_id)
+        assert (university.max_agents, university.description) == (7, None)
+    assert second.number_input(key=f"edit_max_agents_{university_id}").value == 7
+    second.text_area(key=f"edit_description_{university_id}").input("Evening school")
+    save_university(second, university_id)
+    assert "Saved the settings of Test U" in texts(second.success)
+    with read_session(sqlite_configured) as session:
+        university = session.get(University, university_id)
+        assert (university.max_agents, university.description) == (
+            7,
+            "Evening school",
+        )
+
+
+def test_saving_an_agent_twice_from_one_form_is_not_a_conflict(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    (doc,) = make_agents(sqlite_configured, university_id, "Doc")
+    app = open_agent_settings(doc)
+
+    app.text_input(key=f"edit_agent_name_{doc}").input(" Doc Scribe ")
+    test_pages_act.save_agent(app, doc)
+    assert app.text_input(key=f"edit_agent_name_{doc}").value == "Doc Scribe"
+    app.text_area(key=f"edit_agent_description_{doc}").input("Writes minutes.")
+    test_pages_act.save_agent(app, doc)
+
+    assert not app.error
+    assert "Saved Doc Scribe." in texts(app.success)

@@ -19,6 +19,7 @@ from university_models.errors import (
     InvalidTransition,
     NotFound,
     QuotaExceeded,
+    StaleVersion,
 )
 from university_models.models import (
     DEFAULT_SETTINGS,
@@ -28,6 +29,7 @@ from university_models.models import (
     University,
     User,
 )
+from university_models.queries.universities import university_settings
 from university_models.services.agents import create_agent, update_agent
 from university_models.services.curriculum import create_path
 from university_models.services.retention import find_due_universities
@@ -269,6 +271,85 @@ def test_update_university_without_settings_keeps_them(engine):
     settings = load(engine, university_id).settings
     assert settings["theme"] == "dark"
     assert settings["max_agents"] == 9
+
+
+def shown_version(engine: Engine, university_id: str) -> str:
+    """The version the "Quotas and settings" form is drawn with, read as the
+    Universities page reads it."""
+    with read_session(engine) as session:
+        return university_settings(session, university_id)["version"]
+
+
+def edited_fields(engine: Engine, university_id: str) -> tuple:
+    university = load(engine, university_id)
+    return (
+        university.name,
+        university.description,
+        university.max_agents,
+        university.settings,
+        university.updated_at,
+        university.last_activity_at,
+    )
+
+
+def test_update_university_refuses_a_form_drawn_before_another_save(engine):
+    university_id = new_university(engine)
+    drawn = shown_version(engine, university_id)
+    with transaction(engine) as session:
+        update_university(session, university_id, max_agents=7, seen_version=drawn)
+    after_quota = edited_fields(engine, university_id)
+
+    message = assert_refused(
+        engine,
+        StaleVersion,
+        lambda s: update_university(
+            s, university_id, max_agents=100, description="x", seen_version=drawn
+        ),
+    )
+
+    assert message == (
+        "University 'Athena' was changed by someone else after this form was "
+        "opened: its current values are now shown; make your change again."
+    )
+    assert edited_fields(engine, university_id) == after_quota
+    assert load(engine, university_id).settings["max_agents"] == 7
+
+
+def test_update_university_saves_over_the_version_it_was_drawn_from(engine):
+    university_id = new_university(engine)
+    with transaction(engine) as session:
+        update_university(session, university_id, max_agents=7)
+
+    with transaction(engine) as session:
+        update_university(
+            session,
+            university_id,
+            description="drawn after the quota",
+            seen_version=shown_version(engine, university_id),
+        )
+
+    university = load(engine, university_id)
+    assert (university.max_agents, university.description) == (
+        7,
+        "drawn after the quota",
+    )
+
+
+def test_a_universitys_version_moves_only_with_the_values_its_form_shows(engine):
+    # Every write in a university moves its last_activity_at, so its
+    # updated_at too: comparing that would refuse the form after any agent
+    # was created or any result recorded.
+    university_id = new_university(engine, settings={"theme": {"dark": True}})
+    drawn = shown_version(engine, university_id)
+    updated_at = load(engine, university_id).updated_at
+    with transaction(engine) as session:
+        create_agent(session, university_id, name="Ada", agent_type="student")
+
+    assert load(engine, university_id).updated_at > updated_at
+    assert shown_version(engine, university_id) == drawn
+    with transaction(engine) as session:
+        session.get(University, university_id).settings["theme"]["dark"] = False
+    assert shown_version(engine, university_id) != drawn
 
 
 def test_update_university_may_keep_its_own_name_in_another_case(engine):

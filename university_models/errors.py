@@ -31,3 +31,8 @@ class InvalidTransition(DomainError):
 
 class Conflict(DomainError):
     """Someone else changed the row first (for example, decided a proposal)."""
+
+
+class StaleVersion(Conflict):
+    """The change was made over values someone else has changed since (an
+    edit form drawn before another session saved the same record)."""

@@ -34,7 +34,7 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from university_models.config import database_url
 from university_models.db import make_engine, new_id, read_session
-from university_models.errors import DomainError
+from university_models.errors import DomainError, StaleVersion
 from university_models.models import (
     AGENT_STATUSES,
     COMPETITION_STATUSES,
@@ -538,6 +538,7 @@ def pager(total: int, *, page_size: int, key: str) -> int:
 # proposals, universities). Kept at the end so part 1's code stays as it is.
 
 _FLASH_KEY = "part2_flash_message"
+_REFUSAL_KEY = "part2_flash_refusal"
 
 
 def run_write(
@@ -552,9 +553,14 @@ def run_write(
     Rules: one click is one transaction (``transaction(engine())``); a
     refusal rolls it back, is shown next to the form (``where``) and keeps
     what was typed; a success clears the cached queries, forgets the
-    ``reset_keys`` widgets (so the form is empty for the next entry), and
-    reruns the page, which shows the success message at the top and as a
-    toast (``show_flash``)."""
+    ``reset_keys`` widgets (so a creation form is empty for the next entry,
+    and an edit form is drawn again from the record as saved), and reruns
+    the page, which shows the success message at the top and as a toast
+    (``show_flash``). A ``StaleVersion`` refusal (an edit form drawn before
+    someone else saved the record) is the exception: what was typed was
+    typed over values that are gone, so it also clears the caches, forgets
+    the ``reset_keys`` and reruns, and the refusal shows at the top and as
+    a toast above the form drawn again from the current values."""
     from university_models.db import transaction
 
     try:
@@ -563,16 +569,50 @@ def run_write(
             # The message reads the result while its session is open: after
             # the commit, columns the database filled in are not loaded.
             message = success(result) if callable(success) else success
+    except StaleVersion as error:
+        log.info("refused: %s: %s", type(error).__name__, error)
+        _redraw(reset_keys, refusal=str(error))
     except Exception as error:  # noqa: BLE001  show_error tells refusals from bugs
         show_error(error, where=where)
         return
 
-    clear_caches()
     log.info("page write done: %s", message)
-    st.session_state[_FLASH_KEY] = message
+    _redraw(reset_keys, message=message)
+
+
+def _redraw(
+    reset_keys: tuple[str, ...], *, message: str = "", refusal: str = ""
+) -> None:
+    """Clear the caches, forget ``reset_keys``, leave the message or the
+    refusal for ``show_flash`` and rerun the page."""
+    clear_caches()
+    if message:
+        st.session_state[_FLASH_KEY] = message
+    if refusal:
+        st.session_state[_REFUSAL_KEY] = refusal
     for key in reset_keys:
         st.session_state.pop(key, None)
     st.rerun()
+
+
+def drawn_version(state_key: str, field_keys: tuple[str, ...], current: str) -> str:
+    """The version of the record an edit form's fields were filled from,
+    for the service's ``seen_version``; ``current`` is the version of the
+    record the page read. Call it before drawing the fields.
+
+    Why: a widget with a key keeps its value across reruns and ignores a
+    new ``value=``, so a form opened before another session saved still
+    shows (and sends) the values of then, even once the page reads the new
+    ones; the version is therefore taken when the fields take their values
+    (their first draw, or a draw after Streamlit forgot them because a run
+    did not draw them) and kept under ``state_key`` until they are
+    forgotten. Put ``state_key`` with the fields in ``run_write``'s
+    ``reset_keys``."""
+    if state_key not in st.session_state or not all(
+        key in st.session_state for key in field_keys
+    ):
+        st.session_state[state_key] = current
+    return st.session_state[state_key]
 
 
 def confirmed(
@@ -603,11 +643,17 @@ def show_flash() -> None:
     """Show (once) the success message the last ``run_write`` left: at the
     top of the page, where it stays, and as a toast, which shows wherever
     the person has scrolled (a form low on a long page, such as a profile's
-    settings, is far below the top)."""
+    settings, is far below the top); likewise the refusal of a save over
+    values someone else changed, after which the form shows the current
+    ones."""
     message = st.session_state.pop(_FLASH_KEY, None)
     if message:
         st.success(literal(message), icon=":material/check_circle:")
         st.toast(literal(message), icon=":material/check_circle:")
+    refusal = st.session_state.pop(_REFUSAL_KEY, None)
+    if refusal:
+        st.error(literal(refusal), icon=":material/error:")
+        st.toast(literal(refusal), icon=":material/error:")
 
 
 def parse_json_object(text: str, *, field: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from university_models.models import (
     TrainingDataCollection,
     UniversityAgent,
 )
+from university_models.services.agents import agent_version
 
 log = logging.getLogger(__name__)
 
@@ -230,8 +231,9 @@ def curriculum_path_choices(session: Session, university_id: str) -> pd.DataFram
 def agent_profile(
     session: Session, university_id: str, agent_id: str
 ) -> dict[str, Any] | None:
-    """The agent's own row with its current path and level names, and
-    ``scored_matches``, how many completed matches gave it a score, as a
+    """The agent's own row with its current path and level names,
+    ``scored_matches``, how many completed matches gave it a score, and
+    ``version``, the ``agent_version`` its Settings form passes back, as a
     dict; None when the agent is not in this university."""
     mine = select(CompetitionParticipant.id).where(
         CompetitionParticipant.agent_id == agent_id
@@ -298,7 +300,9 @@ def agent_profile(
         .mappings()
         .one_or_none()
     )
-    return dict(row) if row is not None else None
+    if row is None:
+        return None
+    return {**row, "version": agent_version(row)}
 
 
 def agent_level_progress(

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from university_models.models import University, UniversityAgent, User
+from university_models.services.universities import university_version
 
 UNIVERSITY_COLUMNS = [
     "id",
@@ -83,7 +84,8 @@ def last_activity(session: Session, university_id: str) -> datetime | None:
 def university_settings(session: Session, university_id: str) -> dict | None:
     """One university's editable fields (name, description, isolation level,
     quotas, retention period, status and the whole ``settings`` document) as
-    a dict; None when no university has that id."""
+    a dict, with ``version``, the ``university_version`` the edit form
+    passes back; None when no university has that id."""
     university = session.get(University, university_id)
     if university is None:
         return None
@@ -100,4 +102,5 @@ def university_settings(session: Session, university_id: str) -> dict | None:
         # Plain dicts and lists, not the ORM's change-tracking wrappers.
         "settings": json.loads(json.dumps(university.settings or {})),
         "last_activity_at": university.last_activity_at,
+        "version": university_version(university),
     }

@@ -37,9 +37,11 @@ from university_models.services.universities import (
     FIELD_WORDS,
     clean_name,
     clean_text,
+    edit_version,
     json_error_text,
     lock_university_for_write,
     non_archived_agent_count,
+    refuse_stale_version,
     storable_json,
 )
 
@@ -574,11 +576,18 @@ def restore_agent(
     return set_agent_status(session, agent_id, status, university_id=university_id)
 
 
+def agent_version(agent: Any) -> str:
+    """The version of the values ``update_agent`` can change (an agent's
+    Settings form shows them all), from the agent or a query row."""
+    return edit_version(agent, UPDATABLE_FIELDS)
+
+
 def update_agent(
     session: Session,
     agent_id: str,
     *,
     university_id: str | None = None,
+    seen_version: str | None = None,
     **changes: Any,
 ) -> UniversityAgent:
     """Change an agent's name, description, specialization or configuration.
@@ -587,7 +596,11 @@ def update_agent(
     the university, without regard to case); only ``UPDATABLE_FIELDS`` can
     change (type, status and counters have their own rules); an archived
     agent is read-only until it is restored (``InvalidTransition``); the
-    configuration is replaced as a whole, not merged.
+    configuration is replaced as a whole, not merged. With
+    ``seen_version`` (a form's ``agent_version`` of the values it showed),
+    an agent whose values changed since is refused (``StaleVersion``) and
+    nothing is written: the form would put back the values it showed over
+    the other change.
     """
     unknown = sorted(set(changes) - UPDATABLE_FIELDS)
     if unknown:
@@ -610,6 +623,11 @@ def update_agent(
         raise InvalidTransition(
             f"Agent {agent.name!r} is archived and cannot be edited: restore it first."
         )
+    # Compared under the university's lock, which every write to the agent
+    # takes first, so no other save lands in between.
+    refuse_stale_version(
+        seen_version, agent_version(agent), what=f"Agent {agent.name!r}"
+    )
     if "name" in values and values["name"] != agent.name:
         _refuse_taken_agent_name(
             session, university.id, values["name"], except_id=agent.id

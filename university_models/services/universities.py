@@ -6,10 +6,12 @@ written down in ``docs/domain.md`` under "Universities and quotas".
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
 import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import LargeBinary, Text, cast, func, literal, select, text
@@ -22,6 +24,7 @@ from university_models.errors import (
     InvalidTransition,
     NotFound,
     QuotaExceeded,
+    StaleVersion,
 )
 from university_models.models import (
     DEFAULT_SETTINGS,
@@ -121,6 +124,49 @@ def lock_university_for_write(session: Session, university_id: str) -> Universit
         )
     university.last_activity_at = utcnow()
     return university
+
+
+def edit_version(record: Any, fields: Iterable[str]) -> str:
+    """The version of ``record``'s ``fields`` (an ORM object, or a query's
+    row as a mapping):
+    a short digest of their values as JSON, keys sorted.
+
+    Rule: an edit form passes back the version of the values it was drawn
+    from (``seen_version``), and the service refuses when the record's
+    version is no longer that one. The digest, not ``updated_at``, is the
+    version because ``updated_at`` moves on every write to the row: every
+    write in a university moves its ``last_activity_at`` (an agent created,
+    a result recorded), and an agent's counters move with its matches and
+    training, so a form would be refused over values it does not show. The
+    digest moves exactly when a value the form shows does, and is the same
+    on every engine.
+    """
+    values = {
+        field: record[field] if isinstance(record, Mapping) else getattr(record, field)
+        for field in sorted(fields)
+    }
+    text = json.dumps(values, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def refuse_stale_version(
+    seen_version: str | None, current_version: str, *, what: str
+) -> None:
+    """``StaleVersion`` naming ``what`` (``"Agent 'Ada'"``) when an edit form
+    was drawn from another version than the record's current one; None
+    (the command line, the services' own callers) checks nothing."""
+    if seen_version is None or seen_version == current_version:
+        return
+    raise StaleVersion(
+        f"{what} was changed by someone else after this form was opened: its "
+        "current values are now shown; make your change again."
+    )
+
+
+def university_version(university: Any) -> str:
+    """The version of the values ``update_university`` can change (the
+    Universities page's "Quotas and settings" form shows them all)."""
+    return edit_version(university, UPDATABLE_FIELDS)
 
 
 #: C0 control characters (U+0000 to U+001F): none may be in a name or a
@@ -436,7 +482,11 @@ def non_archived_agent_count(session: Session, university_id: str) -> int:
 
 
 def update_university(
-    session: Session, university_id: str, **changes: Any
+    session: Session,
+    university_id: str,
+    *,
+    seen_version: str | None = None,
+    **changes: Any,
 ) -> University:
     """Change a university's name, description, settings, isolation level,
     quotas or retention period.
@@ -451,6 +501,10 @@ def update_university(
     ``max_concurrent_competitions`` below the active competitions,
     ``storage_quota_mb`` below the stored training data (``QuotaExceeded``,
     naming both numbers). A suspended or archived university refuses.
+    With ``seen_version`` (an edit form's ``university_version`` of the
+    values it showed), a university whose values changed since is refused
+    (``StaleVersion``) and nothing is written: the form would put back the
+    values it showed over the other change.
     """
     unknown = sorted(set(changes) - UPDATABLE_FIELDS)
     if unknown:
@@ -460,6 +514,12 @@ def update_university(
         )
 
     university = lock_university_for_write(session, university_id)
+    # Compared under the row lock, so no other save lands in between.
+    refuse_stale_version(
+        seen_version,
+        university_version(university),
+        what=f"University {university.name!r}",
+    )
 
     if "name" in changes:
         name = clean_name(changes["name"], what="university name")
