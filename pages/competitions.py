@@ -72,6 +72,10 @@ CANCEL_KEY = "competition_cancel_pending"
 #: (competition id, participant id) of a disqualification awaiting its
 #: confirmation.
 DISQUALIFY_KEY = "participant_disqualify_pending"
+#: A correction awaiting its confirmation because it reopens later
+#: matches: what it is about (competition, match, the form's values), the
+#: result to record and the matches it reopens.
+CORRECTION_KEY = "result_correction_pending"
 
 st.title("Competitions")
 university = ui.select_university()
@@ -96,17 +100,54 @@ def _match_words(row) -> str:
 
 def _result_words(row, match) -> str:
     """The success message of a recorded result: "Result of match #1 (Farah
-    vs Dr. Franklin) recorded: 5 – 4, Farah wins." """
-    words = f"Result of {_match_words(row)}"
+    vs Dr. Franklin) recorded: 5 – 4, Farah wins."; "corrected" for a
+    played match, followed by what the correction reopened ("Match #3 was
+    reopened and its result 2 – 1 discarded; record it again.")."""
+    done = "corrected" if row.status == "completed" else "recorded"
+    words = f"Result of {_match_words(row)} {done}"
     if match.participant2_id is None:
-        return f"{words} recorded: {match.participant1_score:g}."
+        return f"{words}: {match.participant1_score:g}."
     score = f"{match.participant1_score:g} – {match.participant2_score:g}"
     winner = {
         match.participant1_id: row.agent1,
         match.participant2_id: row.agent2,
     }.get(match.winner_participant_id)
     outcome = f"{winner} wins" if winner else "a draw"
-    return f"{words} recorded: {score}, {outcome}."
+    reopened = [
+        f"Match #{later.match_number} was reopened and its result "
+        f"{_score_words(later)} discarded; record it again."
+        if later.status == "completed"
+        else f"Match #{later.match_number}, which was in play, was reopened; "
+        "record its result when it is played again."
+        for later in match.reopened
+    ]
+    return " ".join([f"{words}: {score}, {outcome}.", *reopened])
+
+
+def _score_words(later) -> str:
+    return f"{later.participant1_score:g} – {later.participant2_score:g}"
+
+
+def _reopens_question(row, reopened) -> str:
+    """The question a correction that reopens later matches asks (markdown,
+    escaped): which matches, with the results it discards."""
+    named = [
+        f"match #{later.match_number} ({ui.literal(later.agent1)} vs "
+        f"{ui.literal(later.agent2)}, "
+        + (
+            f"played {_score_words(later)})"
+            if later.status == "completed"
+            else "in play)"
+        )
+        for later in reopened
+    ]
+    return (
+        f"Correcting {ui.literal(_match_words(row))} changes its winner, so it "
+        f"reopens {' and '.join(named)}: "
+        + ("its result is" if len(named) == 1 else "their results are")
+        + " discarded and must be recorded again once played with the new "
+        "winner. Correct it anyway?"
+    )
 
 
 def _import_words(report) -> str:
@@ -424,6 +465,14 @@ if st.session_state.get(CANCEL_KEY, competition_id) != competition_id:
     del st.session_state[CANCEL_KEY]
 if st.session_state.get(DISQUALIFY_KEY, (competition_id,))[0] != competition_id:
     del st.session_state[DISQUALIFY_KEY]
+# A correction question belongs to one competition, match and set of
+# scores: it is dropped as soon as any of them changes.
+correction_about = (competition_id, *map(st.session_state.get, RESULT_KEYS))
+if (
+    st.session_state.get(CORRECTION_KEY, {"about": correction_about})["about"]
+    != correction_about
+):
+    del st.session_state[CORRECTION_KEY]
 if competition_id is None:
     st.caption("Choose a competition to see its participants, matches and actions.")
     st.stop()
@@ -673,31 +722,32 @@ with matches_tab:
     )
     playable = matches[matches["status"].isin(recordable) & ~matches["forfeit"]]
     if detail["status"] in ("active", "completed") and not playable.empty:
+        # The matches still waiting for a result come first, by number, and
+        # the picker starts on the first of them, so results typed one after
+        # another never overwrite a played match. Corrections follow; once
+        # every match is played the picker starts empty ("Choose a match"),
+        # so a correction is always a choice, never a default.
+        waiting = playable[playable["status"] != "completed"].sort_values(
+            "match_number"
+        )
+        played = playable[playable["status"] == "completed"].sort_values("match_number")
         labels = {
             row.id: _match_words(row)
             + (" (correct the result)" if row.status == "completed" else "")
-            for row in playable.itertuples()
+            for row in pd.concat([waiting, played]).itertuples()
         }
-        # The picker starts on the lowest-numbered match still waiting for a
-        # result, so results typed one after another never overwrite a
-        # played match; correcting one means choosing it.
-        waiting = playable[playable["status"] != "completed"]
-        first = (
-            list(labels).index(waiting.sort_values("match_number")["id"].iloc[0])
-            if not waiting.empty
-            else 0
-        )
         with st.form(f"record_result_{competition_id}"):
             st.markdown(
                 "**Record a result**"
                 if detail["status"] == "active"
                 else "**Correct a result**"
             )
-            match_id = st.selectbox(
+            st.selectbox(
                 "Match",
                 list(labels),
-                index=first,
+                index=0 if not waiting.empty else None,
                 format_func=labels.get,
+                placeholder="Choose a match",
                 key="result_match",
             )
             scores = st.columns(3)
@@ -721,44 +771,96 @@ with matches_tab:
                 key="result_winner",
             )
             result_errors = st.container()
-            if st.form_submit_button("Record result", type="primary"):
-                state = st.session_state
-                row = playable.set_index("id").loc[state.result_match]
-                solo = not isinstance(row["agent2"], str)
-                missing = [
-                    label
-                    for label, value, needed in (
-                        ("Score of the first side", state.result_score1, True),
-                        ("Score of the second side", state.result_score2, not solo),
-                    )
-                    if needed and value is None
-                ]
-                winner = {
-                    "first side": row["participant1_id"],
-                    "second side": None if solo else row["participant2_id"],
-                }.get(state.result_winner)
-                if missing:
-                    result_errors.error(
-                        f"To record a result, fill in {' and '.join(missing)}.",
-                        icon=":material/error:",
-                    )
-                else:
-                    result = {
-                        "participant1_score": float(state.result_score1),
-                        "participant2_score": (
-                            None if solo else float(state.result_score2)
+            submitted = st.form_submit_button("Record result", type="primary")
+        correction_area = st.container()
+        rows = playable.set_index("id")
+        state = st.session_state
+        if submitted and state.result_match is None:
+            result_errors.error(
+                "Choose the match whose result to correct.", icon=":material/error:"
+            )
+        elif submitted:
+            row = rows.loc[state.result_match]
+            solo = not isinstance(row["agent2"], str)
+            missing = [
+                label
+                for label, value, needed in (
+                    ("Score of the first side", state.result_score1, True),
+                    ("Score of the second side", state.result_score2, not solo),
+                )
+                if needed and value is None
+            ]
+            winner = {
+                "first side": row["participant1_id"],
+                "second side": None if solo else row["participant2_id"],
+            }.get(state.result_winner)
+            if missing:
+                result_errors.error(
+                    f"To record a result, fill in {' and '.join(missing)}.",
+                    icon=":material/error:",
+                )
+            else:
+                result = {
+                    "participant1_score": float(state.result_score1),
+                    "participant2_score": (
+                        None if solo else float(state.result_score2)
+                    ),
+                    "winner_participant_id": winner,
+                }
+                chosen = state.result_match
+                # The service says what the result would discard; a
+                # correction that reopens later matches asks once more.
+                try:
+                    reopened = ui.run_query(
+                        lambda session: services.correction_reopens(
+                            session, chosen, university_id=university.id, **result
                         ),
-                        "winner_participant_id": winner,
+                        None,
+                    )
+                except Exception as error:  # noqa: BLE001  refusal or bug, as run_write
+                    ui.show_error(error, where=result_errors)
+                    reopened = None
+                if reopened:
+                    state[CORRECTION_KEY] = {
+                        "about": (competition_id, *map(state.get, RESULT_KEYS)),
+                        "match": chosen,
+                        "result": result,
+                        "reopened": reopened,
                     }
-                    chosen = state.result_match
+                elif reopened is not None:
                     ui.run_write(
                         lambda session: services.record_match_result(
-                            session, chosen, **result
+                            session, chosen, university_id=university.id, **result
                         ),
                         success=lambda match, row=row: _result_words(row, match),
                         where=result_errors,
                         reset_keys=RESULT_KEYS,
                     )
+        pending = state.get(CORRECTION_KEY)
+        if (
+            pending is not None
+            and pending["match"] in rows.index
+            and ui.confirmed(
+                correction_area,
+                _reopens_question(rows.loc[pending["match"]], pending["reopened"]),
+                state_key=CORRECTION_KEY,
+                confirm="Confirm: correct and reopen",
+                keep="Keep the results",
+                key="result_correction",
+            )
+        ):
+            row = rows.loc[pending["match"]]
+            ui.run_write(
+                lambda session: services.record_match_result(
+                    session,
+                    pending["match"],
+                    university_id=university.id,
+                    **pending["result"],
+                ),
+                success=lambda match, row=row: _result_words(row, match),
+                where=correction_area,
+                reset_keys=(*RESULT_KEYS, CORRECTION_KEY),
+            )
 
 with bracket_tab:
     # TODO: byes (a seed with no first-round opponent) are not drawn; they

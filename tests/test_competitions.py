@@ -33,6 +33,7 @@ from university_models.services.competitions import (
     bracket_positions,
     cancel_competition,
     complete_competition,
+    correction_reopens,
     disqualify_participant,
     find_competition,
     match_score,
@@ -1295,6 +1296,171 @@ def test_a_completed_tournament_refuses_a_correction_that_would_reopen_it(engine
         assert competition.winner_agent_id == agents[1]
         ranks = {p.id: p.ranking for p in competition.participants}
     assert ranks[participants[1]] == 1 and ranks[participants[0]] == 2
+
+
+# --- what a correction would reopen ---------------------------------------
+
+
+def reopens(engine, match_id: str, first, second=None, **values) -> list:
+    """``correction_reopens`` in a read-only session, as a page asks it."""
+    with read_session(engine) as session:
+        return correction_reopens(
+            session,
+            match_id,
+            participant1_score=first,
+            participant2_score=second,
+            **values,
+        )
+
+
+@pytest.mark.parametrize("count", [4, 8])
+def test_correction_reopens_names_the_played_later_matches_when_the_winner_changes(
+    engine, count
+):
+    university_id, agents = make_scene(engine, agents=count)
+    competition_id, participants = started(
+        engine,
+        university_id,
+        agents,
+        seeds=list(range(1, count + 1)),
+        competition_type="tournament",
+    )
+    play_out(engine, competition_id)
+    before = matches_of(engine, competition_id)
+    opener = next(m for m in before if m.participant1_id == participants[0])
+    # Seed 1 won every round: its later matches, in bracket order.
+    reached = sorted(
+        (
+            m
+            for m in before
+            if m.id != opener.id
+            and participants[0] in (m.participant1_id, m.participant2_id)
+        ),
+        key=lambda m: m.match_config["round"],
+    )
+
+    # The last seed beat seed 1 after all.
+    shown = reopens(engine, opener.id, 1, 3)
+
+    assert [later.match_id for later in shown] == [m.id for m in reached]
+    final = shown[-1]
+    assert final.status == "completed"
+    assert final.match_number == reached[-1].match_number
+    assert (final.participant1_score, final.participant2_score) == (2.0, 1.0)
+    assert final.agent1 == "a0"
+    assert matches_of(engine, competition_id) == before, "the preview writes nothing"
+
+    # Recording it discards exactly those, and says so.
+    corrected = record(engine, opener.id, 1, 3)
+    assert list(corrected.reopened) == shown
+    # A first result (the reopened match's, again) reopens nothing.
+    assert record(engine, reached[0].id, 2, 1).reopened == ()
+
+
+def test_correction_reopens_a_later_match_in_play(engine):
+    university_id, agents = make_scene(engine, agents=4)
+    competition_id, _ = started(
+        engine, university_id, agents, seeds=[1, 2, 3, 4], competition_type="tournament"
+    )
+    semi_a, semi_b = matches_of(engine, competition_id)
+    record(engine, semi_a.id, 2, 1)
+    record(engine, semi_b.id, 2, 1)
+    final = matches_of(engine, competition_id)[2]
+    with transaction(engine) as session:
+        start_match(session, final.id)
+
+    (shown,) = reopens(engine, semi_a.id, 0, 1)
+
+    assert (shown.match_id, shown.status) == (final.id, "active")
+    assert (shown.participant1_score, shown.participant2_score) == (None, None)
+
+
+def test_correction_reopens_nothing_when_the_later_match_is_unplayed(engine):
+    university_id, agents = make_scene(engine, agents=4)
+    competition_id, _ = started(
+        engine, university_id, agents, seeds=[1, 2, 3, 4], competition_type="tournament"
+    )
+    semi_a, semi_b = matches_of(engine, competition_id)
+    record(engine, semi_a.id, 2, 1)
+    record(engine, semi_b.id, 2, 1)
+
+    assert reopens(engine, semi_a.id, 0, 1) == []
+    assert reopens(engine, semi_b.id, 2, 1) == [], "a first result"
+
+
+def test_correction_reopens_nothing_when_the_winner_stays(engine):
+    university_id, agents = make_scene(engine, agents=4)
+    competition_id, participants = started(
+        engine, university_id, agents, seeds=[1, 2, 3, 4], competition_type="tournament"
+    )
+    play_out(engine, competition_id)
+    semi = matches_of(engine, competition_id)[0]
+
+    assert reopens(engine, semi.id, 5, 0) == []
+    assert reopens(engine, semi.id, 1, 1, winner_participant_id=participants[0]) == []
+    assert record(engine, semi.id, 5, 0).reopened == ()
+
+
+def test_correction_reopens_nothing_in_a_round_robin(engine):
+    university_id, agents = make_scene(engine, agents=3)
+    competition_id, _ = started(engine, university_id, agents)
+    for m in matches_of(engine, competition_id):
+        record(engine, m.id, 2, 1)
+    first = matches_of(engine, competition_id)[0]
+
+    assert reopens(engine, first.id, 0, 3) == []
+    assert reopens(engine, first.id, 1, 1) == []
+    assert record(engine, first.id, 0, 3).reopened == ()
+
+
+def test_correction_reopens_refuses_as_record_match_result_does(engine):
+    university_id, agents = make_scene(engine, agents=4)
+    other_university, _ = make_scene(engine, agents=0)
+    competition_id, participants = started(
+        engine, university_id, agents, seeds=[1, 2, 3, 4], competition_type="tournament"
+    )
+    done_id, _ = started(
+        engine,
+        university_id,
+        agents,
+        seeds=[1, 2, 3, 4],
+        competition_type="tournament",
+        name="Done",
+    )
+    play_out(engine, competition_id)
+    play_out(engine, done_id)
+    with transaction(engine) as session:
+        complete_competition(session, done_id)
+    semi = matches_of(engine, competition_id)[0]
+    done_semi = matches_of(engine, done_id)[0]
+    bad_results = [
+        (semi.id, {"participant1_score": math.nan, "participant2_score": 1}),
+        (semi.id, {"participant1_score": 1}),
+        (semi.id, {"participant1_score": 1, "participant2_score": 1e12}),
+        (
+            semi.id,
+            {
+                "participant1_score": 3,
+                "participant2_score": 1,
+                "winner_participant_id": participants[3],
+            },
+        ),
+        (semi.id, {"participant1_score": 1, "participant2_score": 0}, other_university),
+        ("no-such-match", {"participant1_score": 1, "participant2_score": 0}),
+        (done_semi.id, {"participant1_score": 0, "participant2_score": 1}),
+    ]
+    before = matches_of(engine, competition_id) + matches_of(engine, done_id)
+
+    for match_id, result, *scope in bad_results:
+        scoped = {"university_id": scope[0]} if scope else {}
+        with pytest.raises(Exception) as recorded, transaction(engine) as session:
+            record_match_result(session, match_id, **result, **scoped)
+        with pytest.raises(recorded.type) as previewed, read_session(engine) as session:
+            correction_reopens(session, match_id, **result, **scoped)
+        assert str(previewed.value) == str(recorded.value)
+        assert isinstance(recorded.value, InvalidInput | InvalidTransition | NotFound)
+    assert "would change its winner and so who plays match 3" in str(previewed.value)
+    assert matches_of(engine, competition_id) + matches_of(engine, done_id) == before
 
 
 def test_a_tournament_match_outside_the_bracket_generates_no_bracket(engine):

@@ -1,10 +1,14 @@
 """Faults a user test found on the pages and the CLI, each pinned: results
-typed one after another go to the next unplayed match, refusals name the
-form's labels, a JSON box refuses NaN, an empty rejection reason is refused
-before the confirmation, the import explains its words, ``university
-list`` shows the ids that dashboard links need, Disqualify asks once more,
-the status actions start at the left, seeds are promised only when stored,
-and tables are headed in words with a dash for a missing value."""
+typed one after another go to the next unplayed match and never default to
+a played one, a correction that reopens a played match asks once more and
+says what it reopened, refusals name the form's labels, a JSON box refuses
+NaN, an empty rejection reason is refused before the confirmation, the
+import explains its words, ``university list`` shows the ids that dashboard
+links need, Disqualify asks once more, the status actions start at the
+left, seeds are promised only when stored, tables are headed in words with
+a dash for a missing value, names read as typed in every heading, counts
+of one are singular, a form drawn before another session's save is refused
+and redrawn, and a click another session made stale says nothing changed."""
 
 from __future__ import annotations
 
@@ -930,3 +934,221 @@ def test_saving_an_agent_twice_from_one_form_is_not_a_conflict(sqlite_configured
 
     assert not app.error
     assert "Saved Doc Scribe." in texts(app.success)
+
+
+# -- A correction that reopens a played match asks once more -------------------------
+
+
+def match_ids(engine) -> dict[int, str]:
+    with read_session(engine) as session:
+        return {m.match_number: m.id for m in session.scalars(select(CompetitionMatch))}
+
+
+def statuses_by_match(engine) -> dict[int, str]:
+    with read_session(engine) as session:
+        return dict(
+            session.execute(
+                select(CompetitionMatch.match_number, CompetitionMatch.status)
+            ).all()
+        )
+
+
+def played_cup(engine) -> tuple[str, dict[int, str]]:
+    """A four-agent tournament played out: Ada beat Dara in match #1, Basil
+    beat Cyd in match #2, and Ada beat Basil 2 – 1 in the final, match #3."""
+    university_id = make_university(engine)
+    agent_ids = make_agents(engine, university_id, "Ada", "Basil", "Cyd", "Dara")
+    competition_id = make_competition(
+        engine, university_id, agent_ids, competition_type="tournament", start=True
+    )
+    for number in (1, 2, 3):
+        with transaction(engine) as session:
+            competitions.record_match_result(
+                session,
+                match_ids(engine)[number],
+                participant1_score=2.0,
+                participant2_score=1.0,
+            )
+    return competition_id, match_ids(engine)
+
+
+def open_competition(competition_id: str):
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+    return app
+
+
+def test_the_picker_never_defaults_to_a_played_match(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    agent_ids = make_agents(
+        sqlite_configured, university_id, "Ada", "Basil", "Cyd", "Dara"
+    )
+    competition_id = make_competition(
+        sqlite_configured,
+        university_id,
+        agent_ids,
+        competition_type="tournament",
+        start=True,
+    )
+    app = open_competition(competition_id)
+    # The user trial: match #1, match #2, then the final, one after another.
+    submit_result(app, competition_id, 2.0, 1.0)
+    submit_result(app, competition_id, 2.0, 1.0)
+    matches = match_ids(sqlite_configured)
+
+    # The final is waiting: it comes first, the corrections after it.
+    picker = app.selectbox(key="result_match")
+    assert picker.value == matches[3]
+    assert picker.options[0].startswith("match #3 (Ada vs Basil)")
+    assert all("(correct the result)" in label for label in picker.options[1:])
+
+    submit_result(app, competition_id, 2.0, 1.0)
+
+    # Every match is played: the picker waits for a choice.
+    assert not app.exception
+    assert "Result of match #3 (Ada vs Basil) recorded" in texts(app.success)
+    assert app.selectbox(key="result_match").value is None
+    submit_result(app, competition_id, 1.0, 3.0)
+    assert "Choose the match whose result to correct." in texts(app.error)
+    assert set(statuses_by_match(sqlite_configured).values()) == {"completed"}
+    assert scores_by_match(sqlite_configured)[1] == (2.0, 1.0)
+
+
+def test_a_correction_that_reopens_the_played_final_asks_before_writing(
+    sqlite_configured,
+):
+    competition_id, matches = played_cup(sqlite_configured)
+    before = scores_by_match(sqlite_configured)
+    app = open_competition(competition_id)
+
+    app.selectbox(key="result_match").set_value(matches[1])
+    submit_result(app, competition_id, 1.0, 3.0)
+
+    assert not app.exception
+    question = texts(app.warning)
+    assert "Correcting match #1 (Ada vs Dara) changes its winner" in question
+    assert "reopens match #3 (Ada vs Basil, played 2 – 1)" in question
+    assert not texts(app.success)
+    assert scores_by_match(sqlite_configured) == before
+
+    app.button(key="result_correction_confirm").click().run()
+
+    assert not app.exception
+    assert texts(app.success) == (
+        "Result of match #1 (Ada vs Dara) corrected: 1 – 3, Dara wins. "
+        "Match #3 was reopened and its result 2 – 1 discarded; record it again."
+    )
+    assert scores_by_match(sqlite_configured) == {
+        1: (1.0, 3.0),
+        2: (2.0, 1.0),
+        3: (None, None),
+    }
+    assert statuses_by_match(sqlite_configured)[3] == "scheduled"
+    assert not [b for b in app.button if b.key == "result_correction_confirm"]
+    # The reopened final waits for its result again, and the picker is on it.
+    assert app.selectbox(key="result_match").value == matches[3]
+
+
+def test_keeping_the_results_at_the_correction_question_writes_nothing(
+    sqlite_configured,
+):
+    competition_id, matches = played_cup(sqlite_configured)
+    before = scores_by_match(sqlite_configured)
+    app = open_competition(competition_id)
+    app.selectbox(key="result_match").set_value(matches[1])
+    submit_result(app, competition_id, 1.0, 3.0)
+    assert "reopens match #3" in texts(app.warning)
+
+    app.button(key="result_correction_keep").click().run()
+
+    assert not app.exception
+    assert "reopens match #3" not in texts(app.warning)
+    assert not [b for b in app.button if b.key == "result_correction_confirm"]
+    assert not texts(app.success)
+    assert scores_by_match(sqlite_configured) == before
+    assert set(statuses_by_match(sqlite_configured).values()) == {"completed"}
+
+
+def test_the_correction_question_is_dropped_when_the_scores_change(
+    sqlite_configured,
+):
+    competition_id, matches = played_cup(sqlite_configured)
+    app = open_competition(competition_id)
+    app.selectbox(key="result_match").set_value(matches[1])
+    submit_result(app, competition_id, 1.0, 3.0)
+    assert "reopens match #3" in texts(app.warning)
+
+    # New scores that keep Ada the winner: nothing to ask, written at once.
+    submit_result(app, competition_id, 4.0, 3.0)
+
+    assert not app.exception
+    assert "reopens match #3" not in texts(app.warning)
+    assert texts(app.success) == (
+        "Result of match #1 (Ada vs Dara) corrected: 4 – 3, Ada wins."
+    )
+    assert scores_by_match(sqlite_configured)[3] == (2.0, 1.0)
+
+
+def test_the_correction_question_is_dropped_with_another_competition(
+    sqlite_configured,
+):
+    competition_id, matches = played_cup(sqlite_configured)
+    app = open_competition(competition_id)
+    app.selectbox(key="result_match").set_value(matches[1])
+    submit_result(app, competition_id, 1.0, 3.0)
+    assert "reopens match #3" in texts(app.warning)
+
+    app.selectbox(key="competition_open").set_value(None).run()
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+
+    assert not app.exception
+    assert "reopens match #3" not in texts(app.warning)
+    assert not [b for b in app.button if b.key == "result_correction_confirm"]
+
+
+def test_corrections_that_discard_nothing_do_not_ask(sqlite_configured):
+    competition_id, matches = played_cup(sqlite_configured)
+    app = open_competition(competition_id)
+
+    # Ada still beats Dara: the final stands.
+    app.selectbox(key="result_match").set_value(matches[1])
+    submit_result(app, competition_id, 5.0, 0.0)
+    assert not app.exception
+    assert not [b for b in app.button if b.key == "result_correction_confirm"]
+    assert "corrected: 5 – 0, Ada wins." in texts(app.success)
+
+    # The final feeds no later match: its winner may change.
+    app.selectbox(key="result_match").set_value(matches[3])
+    submit_result(app, competition_id, 0.0, 1.0)
+    assert not [b for b in app.button if b.key == "result_correction_confirm"]
+    assert "corrected: 0 – 1, Basil wins." in texts(app.success)
+
+
+def test_a_round_robin_correction_that_changes_the_winner_does_not_ask(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    agent_ids = make_agents(sqlite_configured, university_id, "Eve", "Finn", "Gus")
+    competition_id = make_competition(
+        sqlite_configured, university_id, agent_ids, start=True
+    )
+    matches = match_ids(sqlite_configured)
+    with transaction(sqlite_configured) as session:
+        for match_id in matches.values():
+            competitions.record_match_result(
+                session, match_id, participant1_score=2.0, participant2_score=1.0
+            )
+    app = open_competition(competition_id)
+
+    app.selectbox(key="result_match").set_value(matches[1])
+    submit_result(app, competition_id, 0.0, 3.0)
+
+    assert not app.exception
+    assert not [b for b in app.button if b.key == "result_correction_confirm"]
+    assert "Result of match #1" in texts(app.success)
+    assert "corrected: 0 – 3" in texts(app.success)
+    assert scores_by_match(sqlite_configured) == {
+        1: (0.0, 3.0),
+        2: (2.0, 1.0),
+        3: (2.0, 1.0),
+    }

@@ -1119,6 +1119,11 @@ def test_a_result_of_a_completed_competition_is_corrected_on_the_page(
     app.selectbox(key="competition_open").set_value(competition_id).run()
 
     assert "Correct a result" in texts(app.markdown)
+    # Every match is played: a correction is chosen, never a default.
+    assert app.selectbox(key="result_match").value is None
+    with read_session(sqlite_configured) as session:
+        played = session.scalars(select(CompetitionMatch.id)).one()
+    app.selectbox(key="result_match").set_value(played)
     app.number_input(key="result_score1").set_value(0.0)
     app.number_input(key="result_score2").set_value(3.0)
     app.button(

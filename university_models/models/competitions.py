@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     CheckConstraint,
@@ -189,3 +189,9 @@ class CompetitionMatch(Base):
     winner: Mapped[CompetitionParticipant | None] = relationship(
         foreign_keys=[winner_participant_id], back_populates="matches_won"
     )
+
+    #: Not stored: the later matches whose results (or play) the
+    #: ``record_match_result`` that returned this object discarded, as
+    #: ``services.competitions.ReopenedMatch``. The class holds the empty
+    #: default; that call sets it on the one object it returns.
+    reopened: ClassVar[tuple[Any, ...]] = ()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from numbers import Real
 from typing import Any
@@ -138,12 +139,9 @@ def _lock_competition(
     return session.get(Competition, competition_id, populate_existing=True)
 
 
-def _lock_match(
-    session: Session, match_id: str, university_id: str | None = None
-) -> CompetitionMatch:
-    """Lock the match's university, then load the match and its competition
-    fresh. With ``university_id``, a match of another university is
-    ``NotFound``."""
+def _match_owner(session: Session, match_id: str, university_id: str | None) -> str:
+    """The id of the match's university; with ``university_id``, a match of
+    another university is ``NotFound``."""
     owner_id = session.scalar(
         select(Competition.university_id)
         .join(CompetitionMatch, CompetitionMatch.competition_id == Competition.id)
@@ -151,7 +149,16 @@ def _lock_match(
     )
     if not _in_scope(owner_id, university_id):
         raise NotFound(f"No match has the id {match_id!r}{_where(university_id)}.")
-    lock_university_for_write(session, owner_id)
+    return owner_id
+
+
+def _lock_match(
+    session: Session, match_id: str, university_id: str | None = None
+) -> CompetitionMatch:
+    """Lock the match's university, then load the match and its competition
+    fresh. With ``university_id``, a match of another university is
+    ``NotFound``."""
+    lock_university_for_write(session, _match_owner(session, match_id, university_id))
     match = session.get(CompetitionMatch, match_id, populate_existing=True)
     session.get(Competition, match.competition_id, populate_existing=True)
     return match
@@ -1082,10 +1089,160 @@ def record_match_result(
     tournament correction that would change who plays a later match is
     refused (``InvalidTransition``, naming it); otherwise the competitors'
     ``ranking``, ``final_score`` and the competition's ``winner_agent_id``
-    are recomputed as ``complete_competition`` sets them.
+    are recomputed as ``complete_competition`` sets them. The returned
+    match's ``reopened`` lists the later matches whose results (or play)
+    the correction discarded (``ReopenedMatch``; ``correction_reopens``
+    gives the same list before anything is written).
     """
     match = _lock_match(session, match_id, university_id)
     competition = session.get(Competition, match.competition_id)
+    first, second, winner, completed_at = _checked_result(
+        session,
+        match,
+        competition,
+        participant1_score=participant1_score,
+        participant2_score=participant2_score,
+        winner_participant_id=winner_participant_id,
+        completed_at=completed_at,
+    )
+    correcting_completed = (
+        competition.status == "completed" and match.status == "completed"
+    )
+    # Read before the write: what the correction is about to discard.
+    reopened = _reopened_by(session, match, competition, winner)
+
+    corrected = match.status == "completed"
+    match.participant1_score = first
+    match.participant2_score = second
+    match.winner_participant_id = winner
+    match.completed_at = completed_at
+    match.status = "completed"
+    session.flush()
+
+    touched = {match.participant1_id, match.participant2_id} - {None}
+    if _slot_key(match) is not None and competition.status == "active":
+        # Only bracket matches advance a bracket: an imported tournament's
+        # matches have no slot, and no bracket to fill in.
+        touched |= _reconcile_bracket(session, competition)
+    _refresh_participants(session, touched)
+    if correcting_completed:
+        _rank_competitors(session, competition)
+    match.reopened = reopened
+    log.info(
+        "%s result of match %s: %s to %s; reopened %s",
+        "corrected" if corrected else "recorded",
+        match.id,
+        first,
+        second,
+        [later.match_id for later in reopened],
+    )
+    return match
+
+
+@dataclass(frozen=True)
+class ReopenedMatch:
+    """A later match that a correction reopens, as it stands before the
+    correction: played (``completed``, with its scores) or in play
+    (``active``)."""
+
+    match_id: str
+    match_number: int
+    status: str
+    agent1: str | None
+    agent2: str | None
+    participant1_score: float | None
+    participant2_score: float | None
+
+
+def correction_reopens(
+    session: Session,
+    match_id: str,
+    *,
+    participant1_score: Any,
+    participant2_score: Any = None,
+    winner_participant_id: str | None = None,
+    completed_at: datetime | None = None,
+    university_id: str | None = None,
+) -> list[ReopenedMatch]:
+    """The later matches whose results (or play) recording this result on
+    ``match_id`` would discard, by match number; nothing is written or
+    locked, so a page can ask before ``record_match_result``.
+
+    Rule (``record_match_result``'s corrections): only a correction that
+    changes the winner of a bracket match of an active tournament reopens
+    anything: the next-round match it feeds and every match further down
+    from it. Of those, the played ones (not walkovers, which are settled
+    again by themselves) and the ones in play are listed; an unplayed one
+    loses nothing. A first result, a correction that keeps the winner, and
+    a round-robin, solo or challenge result reopen nothing (an empty list).
+    The refusals are those of ``record_match_result``, with the same
+    messages, so a refused result is refused here already. With
+    ``university_id``, a match of another university is ``NotFound``."""
+    _match_owner(session, match_id, university_id)
+    match = session.get(CompetitionMatch, match_id, populate_existing=True)
+    competition = session.get(Competition, match.competition_id)
+    _, _, winner, _ = _checked_result(
+        session,
+        match,
+        competition,
+        participant1_score=participant1_score,
+        participant2_score=participant2_score,
+        winner_participant_id=winner_participant_id,
+        completed_at=completed_at,
+    )
+    return list(_reopened_by(session, match, competition, winner))
+
+
+def _reopened_by(
+    session: Session,
+    match: CompetitionMatch,
+    competition: Competition,
+    winner: str | None,
+) -> tuple[ReopenedMatch, ...]:
+    """What giving ``match`` (still as stored) the winner ``winner``
+    discards; see ``correction_reopens`` for the rule."""
+    if (
+        competition.status != "active"
+        or match.status != "completed"
+        or match.winner_participant_id == winner
+    ):
+        return ()
+
+    reopened = []
+    later = _next_round_match(session, match)
+    while later is not None:
+        played = later.status == "completed" and not (later.match_config or {}).get(
+            FORFEIT
+        )
+        if played or later.status == "active":
+            reopened.append(
+                ReopenedMatch(
+                    match_id=later.id,
+                    match_number=later.match_number,
+                    status=later.status,
+                    agent1=_agent_name(session, later.participant1_id),
+                    agent2=_agent_name(session, later.participant2_id),
+                    participant1_score=later.participant1_score,
+                    participant2_score=later.participant2_score,
+                )
+            )
+        later = _next_round_match(session, later)
+    return tuple(reopened)
+
+
+def _checked_result(
+    session: Session,
+    match: CompetitionMatch,
+    competition: Competition,
+    *,
+    participant1_score: Any,
+    participant2_score: Any,
+    winner_participant_id: str | None,
+    completed_at: datetime | None,
+) -> tuple[float, float | None, str | None, datetime]:
+    """The scores, winner and ``completed_at`` a result would be stored
+    with, after every refusal of ``record_match_result`` (whose rules these
+    are); nothing is written."""
     correcting_completed = (
         competition.status == "completed" and match.status == "completed"
     )
@@ -1160,30 +1317,7 @@ def record_match_result(
                 "cannot reopen. Keep the winner, or correct only the scores."
             )
 
-    corrected = match.status == "completed"
-    match.participant1_score = first
-    match.participant2_score = second
-    match.winner_participant_id = winner
-    match.completed_at = completed_at
-    match.status = "completed"
-    session.flush()
-
-    touched = {match.participant1_id, match.participant2_id} - {None}
-    if _slot_key(match) is not None and competition.status == "active":
-        # Only bracket matches advance a bracket: an imported tournament's
-        # matches have no slot, and no bracket to fill in.
-        touched |= _reconcile_bracket(session, competition)
-    _refresh_participants(session, touched)
-    if correcting_completed:
-        _rank_competitors(session, competition)
-    log.info(
-        "%s result of match %s: %s to %s",
-        "corrected" if corrected else "recorded",
-        match.id,
-        first,
-        second,
-    )
-    return match
+    return first, second, winner, completed_at
 
 
 def _refresh_participants(session: Session, participant_ids: set[str]) -> None:
