@@ -604,12 +604,10 @@ def _seated_competition(session, university_name, name, agent_names):
     )
     session.add(competition)
     session.flush()
+    agents = [make_agent(session, university, name=name) for name in agent_names]
     seats = [
-        CompetitionParticipant(
-            competition=competition,
-            agent_id=make_agent(session, university, name=agent_name).id,
-        )
-        for agent_name in agent_names
+        CompetitionParticipant(competition=competition, agent_id=agent.id)
+        for agent in agents
     ]
     session.add_all(seats)
     session.flush()
