@@ -46,45 +46,46 @@ path_names = dict(zip(paths["id"], paths["name"], strict=True))
 
 with st.expander("Create an agent", icon=":material/add:"), st.form("create_agent"):
     left, right = st.columns(2)
-    left.text_input("Name", key="agent_name")
-    right.selectbox("Type", AGENT_TYPES, key="agent_type")
+    left.text_input("Name", key=ui.field_key("agent_name"))
+    right.selectbox("Type", AGENT_TYPES, key=ui.field_key("agent_type"))
     left.text_input(
         "Specialization (optional)",
-        key="agent_specialization",
+        key=ui.field_key("agent_specialization"),
         placeholder="e.g. mathematics",
     )
     right.selectbox(
         "Enrol in curriculum path (optional)",
         [None, *paths["id"]],
         format_func=lambda i: "Do not enrol" if i is None else path_names[i],
-        key="agent_path",
+        key=ui.field_key("agent_path"),
     )
-    st.text_area("Description (optional)", key="agent_description", height=80)
+    st.text_area(
+        "Description (optional)", key=ui.field_key("agent_description"), height=80
+    )
     st.text_area(
         "Configuration (JSON object)",
-        key="agent_configuration",
+        key=ui.field_key("agent_configuration"),
         height=140,
         placeholder=CONFIGURATION_EXAMPLE,
         help="LLM settings, tools, memory. Checked when you press Create.",
     )
     if st.form_submit_button("Create agent", type="primary"):
-        state = st.session_state
         try:
             configuration = ui.parse_json_object(
-                state.agent_configuration, field="Configuration"
+                ui.field_value("agent_configuration"), field="Configuration"
             )
         except Exception as error:  # noqa: BLE001  shown next to the form
             ui.show_error(error)
         else:
             values = {
-                "name": state.agent_name,
-                "agent_type": state.agent_type,
-                "specialization": state.agent_specialization or None,
-                "description": state.agent_description or None,
+                "name": ui.field_value("agent_name"),
+                "agent_type": ui.field_value("agent_type"),
+                "specialization": ui.field_value("agent_specialization") or None,
+                "description": ui.field_value("agent_description") or None,
                 "configuration": configuration,
             }
             ui.run_write(
-                lambda session: _create(session, values, state.agent_path),
+                lambda session: _create(session, values, ui.field_value("agent_path")),
                 success=lambda agent: f"Agent {agent.name!r} created.",
                 reset_keys=FORM_KEYS,
             )
@@ -390,39 +391,44 @@ seen_version = ui.drawn_version(
 with settings_tab, st.form(f"agent_settings_{agent_id}"):
     st.markdown("**Name, specialization, description and configuration**")
     left, right = st.columns(2)
-    left.text_input("Name", value=profile["name"], key=f"edit_agent_name_{agent_id}")
+    left.text_input(
+        "Name", value=profile["name"], key=ui.field_key(f"edit_agent_name_{agent_id}")
+    )
     right.text_input(
         "Specialization",
         value=profile["specialization"] or "",
-        key=f"edit_agent_specialization_{agent_id}",
+        key=ui.field_key(f"edit_agent_specialization_{agent_id}"),
     )
     st.text_area(
         "Description",
         value=profile["description"] or "",
-        key=f"edit_agent_description_{agent_id}",
+        key=ui.field_key(f"edit_agent_description_{agent_id}"),
         height=70,
     )
     st.text_area(
         "Configuration (JSON object)",
         value=json.dumps(profile["configuration"] or {}, indent=2),
-        key=f"edit_agent_configuration_{agent_id}",
+        key=ui.field_key(f"edit_agent_configuration_{agent_id}"),
         height=140,
         help="Replaces the whole configuration.",
     )
     if st.form_submit_button("Save agent"):
-        state = st.session_state
         try:
             configuration = ui.parse_json_object(
-                state[f"edit_agent_configuration_{agent_id}"], field="Configuration"
+                ui.field_value(f"edit_agent_configuration_{agent_id}"),
+                field="Configuration",
             )
         except Exception as error:  # noqa: BLE001  shown next to the form
             ui.show_error(error)
         else:
             changes = {
-                "name": state[f"edit_agent_name_{agent_id}"],
-                "specialization": state[f"edit_agent_specialization_{agent_id}"]
+                "name": ui.field_value(f"edit_agent_name_{agent_id}"),
+                "specialization": ui.field_value(
+                    f"edit_agent_specialization_{agent_id}"
+                )
                 or None,
-                "description": state[f"edit_agent_description_{agent_id}"] or None,
+                "description": ui.field_value(f"edit_agent_description_{agent_id}")
+                or None,
                 "configuration": configuration,
             }
             ui.run_write(

@@ -199,7 +199,7 @@ with st.expander("Schedule a competition", icon=":material/add:"):
     competition_type = st.selectbox("Type", COMPETITION_TYPES, key="competition_type")
     start_default = _next_hour()
     with st.form("schedule_competition"):
-        st.text_input("Name", key="competition_name")
+        st.text_input("Name", key=ui.field_key("competition_name"))
         left, right = st.columns(2)
         left.text_area(
             "Rules (JSON object)",
@@ -239,7 +239,7 @@ with st.expander("Schedule a competition", icon=":material/add:"):
             "Participants",
             list(agents["id"]),
             format_func=lambda i: agent_names[i],
-            key="competition_participants",
+            key=ui.field_key("competition_participants"),
             placeholder="Choose agents",
         )
         # Seeds matter only to a tournament (its bracket and the higher_seed
@@ -269,7 +269,7 @@ with st.expander("Schedule a competition", icon=":material/add:"):
                 ui.show_error(error)
             else:
                 values = {
-                    "name": state.competition_name,
+                    "name": ui.field_value("competition_name"),
                     "competition_type": competition_type,
                     "rules": rules,
                     "evaluation_config": evaluation,
@@ -281,7 +281,7 @@ with st.expander("Schedule a competition", icon=":material/add:"):
                     ),
                     "max_participants": int(state.competition_max_participants),
                 }
-                participants = list(state.competition_participants)
+                participants = list(ui.field_value("competition_participants"))
                 seeded = bool(state[f"competition_seeded_{competition_type}"])
 
                 @_in_form_words_of(SCHEDULE_WORDS)
@@ -467,7 +467,7 @@ if st.session_state.get(DISQUALIFY_KEY, (competition_id,))[0] != competition_id:
     del st.session_state[DISQUALIFY_KEY]
 # A correction question belongs to one competition, match and set of
 # scores: it is dropped as soon as any of them changes.
-correction_about = (competition_id, *map(st.session_state.get, RESULT_KEYS))
+correction_about = (competition_id, *map(ui.field_value, RESULT_KEYS))
 if (
     st.session_state.get(CORRECTION_KEY, {"about": correction_about})["about"]
     != correction_about
@@ -748,52 +748,54 @@ with matches_tab:
                 index=0 if not waiting.empty else None,
                 format_func=labels.get,
                 placeholder="Choose a match",
-                key="result_match",
+                key=ui.field_key("result_match"),
             )
             scores = st.columns(3)
             scores[0].number_input(
                 "Score of the first side",
                 value=None,
                 step=0.5,
-                key="result_score1",
+                key=ui.field_key("result_score1"),
                 placeholder="score",
             )
             scores[1].number_input(
                 "Score of the second side (not for solo)",
                 value=None,
                 step=0.5,
-                key="result_score2",
+                key=ui.field_key("result_score2"),
                 placeholder="score",
             )
             scores[2].selectbox(
                 "Winner on equal scores",
                 ["(by the scores)", "first side", "second side"],
-                key="result_winner",
+                key=ui.field_key("result_winner"),
             )
             result_errors = st.container()
             submitted = st.form_submit_button("Record result", type="primary")
         correction_area = st.container()
         rows = playable.set_index("id")
         state = st.session_state
-        if submitted and state.result_match is None:
+        # The form's fields, under the keys they have in this run.
+        chosen, score1, score2, side = map(ui.field_value, RESULT_KEYS)
+        if submitted and chosen is None:
             result_errors.error(
                 "Choose the match whose result to correct.", icon=":material/error:"
             )
         elif submitted:
-            row = rows.loc[state.result_match]
+            row = rows.loc[chosen]
             solo = not isinstance(row["agent2"], str)
             missing = [
                 label
                 for label, value, needed in (
-                    ("Score of the first side", state.result_score1, True),
-                    ("Score of the second side", state.result_score2, not solo),
+                    ("Score of the first side", score1, True),
+                    ("Score of the second side", score2, not solo),
                 )
                 if needed and value is None
             ]
             winner = {
                 "first side": row["participant1_id"],
                 "second side": None if solo else row["participant2_id"],
-            }.get(state.result_winner)
+            }.get(side)
             if missing:
                 result_errors.error(
                     f"To record a result, fill in {' and '.join(missing)}.",
@@ -801,13 +803,10 @@ with matches_tab:
                 )
             else:
                 result = {
-                    "participant1_score": float(state.result_score1),
-                    "participant2_score": (
-                        None if solo else float(state.result_score2)
-                    ),
+                    "participant1_score": float(score1),
+                    "participant2_score": None if solo else float(score2),
                     "winner_participant_id": winner,
                 }
-                chosen = state.result_match
                 # The service says what the result would discard; a
                 # correction that reopens later matches asks once more.
                 try:
@@ -822,7 +821,7 @@ with matches_tab:
                     reopened = None
                 if reopened:
                     state[CORRECTION_KEY] = {
-                        "about": (competition_id, *map(state.get, RESULT_KEYS)),
+                        "about": (competition_id, *map(ui.field_value, RESULT_KEYS)),
                         "match": chosen,
                         "result": result,
                         "reopened": reopened,

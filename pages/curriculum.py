@@ -14,6 +14,8 @@ from university_models.ui import (
     STATUS_COLORS,
     cached_query,
     counted,
+    field_key,
+    field_value,
     literal,
     pager,
     run_write,
@@ -34,8 +36,8 @@ path_names = dict(zip(paths["id"], paths["name"], strict=True))
 # service's, and a refusal shows under the form with the typed values kept.
 with st.expander("Create a path", expanded=paths.empty, icon=":material/add:"):
     with st.form("create_path"):
-        st.text_input("Name", key="new_path_name")
-        st.text_area("Description", key="new_path_description")
+        st.text_input("Name", key=field_key("new_path_name"))
+        st.text_area("Description", key=field_key("new_path_description"))
         left, right = st.columns(2)
         left.selectbox("Difficulty", DIFFICULTY_LEVELS, key="new_path_difficulty")
         right.number_input(
@@ -47,19 +49,21 @@ with st.expander("Create a path", expanded=paths.empty, icon=":material/add:"):
             key="new_path_hours",
         )
         st.text_input(
-            "Tags", key="new_path_tags", help="Separated by commas, e.g. nlp, math"
+            "Tags",
+            key=field_key("new_path_tags"),
+            help="Separated by commas, e.g. nlp, math",
         )
         st.multiselect(
             "Prerequisite paths (an agent must complete them first)",
             list(path_names),
             format_func=lambda key: path_names[key],
-            key="new_path_prerequisites",
+            key=field_key("new_path_prerequisites"),
         )
         st.number_input(
             "Minimum competency to enrol (optional, 0 to 1)",
             value=None,
             step=0.05,
-            key="new_path_min_competency",
+            key=field_key("new_path_min_competency"),
         )
         st.selectbox("Status", PATH_STATUSES, key="new_path_status")
         create_clicked = st.form_submit_button("Create path", type="primary")
@@ -67,18 +71,22 @@ with st.expander("Create a path", expanded=paths.empty, icon=":material/add:"):
 
 if create_clicked:
     state = st.session_state
-    prerequisites = [{"path_id": key} for key in state.new_path_prerequisites]
-    if state.new_path_min_competency is not None:
-        prerequisites.append({"min_competency": state.new_path_min_competency})
+    prerequisites = [{"path_id": key} for key in field_value("new_path_prerequisites")]
+    if field_value("new_path_min_competency") is not None:
+        prerequisites.append({"min_competency": field_value("new_path_min_competency")})
     run_write(
         lambda session: curriculum_service.create_path(
             session,
             university.id,
-            name=state.new_path_name,
-            description=state.new_path_description.strip() or None,
+            name=field_value("new_path_name"),
+            description=field_value("new_path_description").strip() or None,
             difficulty_level=state.new_path_difficulty,
             estimated_duration_hours=int(state.new_path_hours),
-            tags=[tag.strip() for tag in state.new_path_tags.split(",") if tag.strip()],
+            tags=[
+                tag.strip()
+                for tag in field_value("new_path_tags").split(",")
+                if tag.strip()
+            ],
             prerequisites=prerequisites,
             status=state.new_path_status,
         ),
@@ -107,14 +115,15 @@ if not paths.empty:
             for row in levels.itertuples()
         }
         with st.form("add_level"):
-            st.text_input("Level name", key="new_level_name")
-            st.text_area("Description", key="new_level_description")
+            st.text_input("Level name", key=field_key("new_level_name"))
+            st.text_area("Description", key=field_key("new_level_description"))
             st.text_area(
-                "Learning objectives (one per line)", key="new_level_objectives"
+                "Learning objectives (one per line)",
+                key=field_key("new_level_objectives"),
             )
             st.text_area(
                 "Challenges (one per line)",
-                key="new_level_challenges",
+                key=field_key("new_level_challenges"),
                 help='Each line becomes one challenge, stored as {"prompt": line}.',
             )
             left, middle, right = st.columns(3)
@@ -139,7 +148,7 @@ if not paths.empty:
                 "Prerequisite levels (completed before this one)",
                 list(level_labels),
                 format_func=lambda key: level_labels[key],
-                key="new_level_prerequisites",
+                key=field_key("new_level_prerequisites"),
             )
             level_clicked = st.form_submit_button("Add level", type="primary")
         level_feedback = st.container()
@@ -166,16 +175,18 @@ if not paths.empty:
             lambda session: curriculum_service.add_level(
                 session,
                 authored,
-                name=state.new_level_name,
-                description=state.new_level_description.strip() or None,
-                learning_objectives=curriculum.lines_of(state.new_level_objectives),
+                name=field_value("new_level_name"),
+                description=field_value("new_level_description").strip() or None,
+                learning_objectives=curriculum.lines_of(
+                    field_value("new_level_objectives")
+                ),
                 challenges=curriculum.challenges_from_prompts(
-                    curriculum.lines_of(state.new_level_challenges)
+                    curriculum.lines_of(field_value("new_level_challenges"))
                 ),
                 passing_score=state.new_level_passing,
                 time_limit_minutes=int(state.new_level_time_limit),
                 required_competency_score=state.new_level_required,
-                prerequisite_level_ids=list(state.new_level_prerequisites),
+                prerequisite_level_ids=list(field_value("new_level_prerequisites")),
             ),
             success=lambda level: (
                 f"Added level {level.level_number}, {level.name}, to "

@@ -64,13 +64,21 @@ with (
     st.form("create_university"),
 ):
     left, right = st.columns(2)
-    left.text_input("Name", key="new_university_name")
+    left.text_input("Name", key=ui.field_key("new_university_name"))
     right.text_input(
-        "Owner's e-mail", key="new_university_owner", placeholder="dean@example.org"
+        "Owner's e-mail",
+        key=ui.field_key("new_university_owner"),
+        placeholder="dean@example.org",
     )
-    left.text_input("Organization (optional)", key="new_university_organization")
+    left.text_input(
+        "Organization (optional)", key=ui.field_key("new_university_organization")
+    )
     right.selectbox("Isolation level", ISOLATION_LEVELS, key="new_university_isolation")
-    st.text_area("Description (optional)", key="new_university_description", height=70)
+    st.text_area(
+        "Description (optional)",
+        key=ui.field_key("new_university_description"),
+        height=70,
+    )
     quotas = st.columns(4)
     # The bounds are the services' (a whole number the database's INTEGER
     # holds), so the box cannot take a value the save would refuse.
@@ -105,10 +113,11 @@ with (
     if st.form_submit_button("Create university", type="primary"):
         state = st.session_state
         values = {
-            "name": state.new_university_name,
-            "owner_email": state.new_university_owner,
-            "organization": state.new_university_organization.strip() or None,
-            "description": state.new_university_description or None,
+            "name": ui.field_value("new_university_name"),
+            "owner_email": ui.field_value("new_university_owner"),
+            "organization": ui.field_value("new_university_organization").strip()
+            or None,
+            "description": ui.field_value("new_university_description") or None,
             "isolation_level": state.new_university_isolation,
             "max_agents": int(state.new_max_agents),
             "max_concurrent_competitions": int(state.new_max_competitions),
@@ -195,17 +204,19 @@ seen_version = ui.drawn_version(
 with st.form(f"edit_university_{selected.id}"):
     st.markdown("**Quotas and settings**")
     left, right = st.columns(2)
-    left.text_input("Name", value=current["name"], key=f"edit_name_{selected.id}")
+    left.text_input(
+        "Name", value=current["name"], key=ui.field_key(f"edit_name_{selected.id}")
+    )
     right.selectbox(
         "Isolation level",
         ISOLATION_LEVELS,
         index=ISOLATION_LEVELS.index(current["isolation_level"]),
-        key=f"edit_isolation_{selected.id}",
+        key=ui.field_key(f"edit_isolation_{selected.id}"),
     )
     st.text_area(
         "Description",
         value=current["description"] or "",
-        key=f"edit_description_{selected.id}",
+        key=ui.field_key(f"edit_description_{selected.id}"),
     )
     quotas = st.columns(4)
     quotas[0].number_input(
@@ -215,7 +226,7 @@ with st.form(f"edit_university_{selected.id}"):
         # saving it is refused with the bound named.
         max_value=max(INTEGER_MAX, current["max_agents"]),
         value=current["max_agents"],
-        key=f"edit_max_agents_{selected.id}",
+        key=ui.field_key(f"edit_max_agents_{selected.id}"),
     )
     quotas[1].number_input(
         "Concurrent competitions",
@@ -224,7 +235,7 @@ with st.form(f"edit_university_{selected.id}"):
         # saving it is refused with the bound named.
         max_value=max(INTEGER_MAX, current["max_concurrent_competitions"]),
         value=current["max_concurrent_competitions"],
-        key=f"edit_max_competitions_{selected.id}",
+        key=ui.field_key(f"edit_max_competitions_{selected.id}"),
     )
     quotas[2].number_input(
         "Storage quota (MB)",
@@ -233,7 +244,7 @@ with st.form(f"edit_university_{selected.id}"):
         # saving it is refused with the bound named.
         max_value=max(INTEGER_MAX, current["storage_quota_mb"]),
         value=current["storage_quota_mb"],
-        key=f"edit_storage_quota_{selected.id}",
+        key=ui.field_key(f"edit_storage_quota_{selected.id}"),
     )
     quotas[3].number_input(
         "Retention (days)",
@@ -242,34 +253,38 @@ with st.form(f"edit_university_{selected.id}"):
         # saving it is refused with the bound named.
         max_value=max(INTEGER_MAX, current["data_retention_days"]),
         value=current["data_retention_days"],
-        key=f"edit_retention_days_{selected.id}",
+        key=ui.field_key(f"edit_retention_days_{selected.id}"),
         help="An archived university inactive this long is moved to the archive.",
     )
     st.text_area(
         "Other settings (JSON object)",
         value=json.dumps(other_settings, indent=2),
-        key=f"edit_settings_{selected.id}",
+        key=ui.field_key(f"edit_settings_{selected.id}"),
         height=140,
     )
     if st.form_submit_button("Save changes", type="primary"):
-        state = st.session_state
         try:
             settings = ui.parse_json_object(
-                state[f"edit_settings_{selected.id}"], field="Other settings"
+                ui.field_value(f"edit_settings_{selected.id}"), field="Other settings"
             )
         except Exception as error:  # noqa: BLE001  shown next to the form
             ui.show_error(error)
         else:
             changes = {
-                "name": state[f"edit_name_{selected.id}"],
-                "description": state[f"edit_description_{selected.id}"] or None,
-                "isolation_level": state[f"edit_isolation_{selected.id}"],
-                "max_agents": int(state[f"edit_max_agents_{selected.id}"]),
+                "name": ui.field_value(f"edit_name_{selected.id}"),
+                "description": ui.field_value(f"edit_description_{selected.id}")
+                or None,
+                "isolation_level": ui.field_value(f"edit_isolation_{selected.id}"),
+                "max_agents": int(ui.field_value(f"edit_max_agents_{selected.id}")),
                 "max_concurrent_competitions": int(
-                    state[f"edit_max_competitions_{selected.id}"]
+                    ui.field_value(f"edit_max_competitions_{selected.id}")
                 ),
-                "storage_quota_mb": int(state[f"edit_storage_quota_{selected.id}"]),
-                "data_retention_days": int(state[f"edit_retention_days_{selected.id}"]),
+                "storage_quota_mb": int(
+                    ui.field_value(f"edit_storage_quota_{selected.id}")
+                ),
+                "data_retention_days": int(
+                    ui.field_value(f"edit_retention_days_{selected.id}")
+                ),
                 "settings": settings,
             }
             ui.run_write(

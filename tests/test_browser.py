@@ -285,6 +285,10 @@ def test_creating_an_agent_in_the_browser(server, demo_database, page):
     page.get_by_role("button", name="Create agent").click()
 
     see(page, "Agent 'Browser Bot' created.")
+    # The form is empty for the next agent: the browser does not send the
+    # typed values back (a field reset is a new widget, ui.field_key).
+    page.get_by_text("Create an agent").click()
+    assert page.get_by_role("textbox", name="Name", exact=True).input_value() == ""
     page.get_by_role("textbox", name="Name contains", exact=True).fill("browser bot")
     page.keyboard.press("Enter")
     see(page, "Matching agents: 1.")
@@ -331,6 +335,45 @@ def test_scheduling_starting_and_recording_a_competition_in_the_browser(
     page.get_by_role("spinbutton", name="Score of the first side").fill("0.75")
     page.get_by_role("button", name="Record result").click()
     see(page, re.compile(r"Result of match #1 .* recorded"))
+    # The form moves on to the next match, with no score left over from the
+    # result just recorded (a reset field is a new widget, ui.field_key).
+    form = page.get_by_test_id("stForm").filter(has_text="Record a result")
+    from playwright.sync_api import expect
+
+    picker = form.get_by_role("combobox", name="Match", exact=True)
+    expect(picker).to_have_value(re.compile(r"^match #2 \("))
+    score = form.get_by_role("spinbutton", name="Score of the first side")
+    assert score.input_value() == ""
+
+
+def test_a_settings_form_drawn_before_another_save_is_refused_and_redrawn(
+    server, demo_database, two_agents, browser, page
+):
+    _, university_id = demo_database
+    other = browser.new_context(viewport={"width": 1400, "height": 900})
+    other.set_default_timeout(TIMEOUT_MS)
+    theirs = other.new_page()
+    for tab in (page, theirs):
+        open_page(tab, server, university_id, "agents")
+        choose(tab, "Open the profile of", two_agents[0])
+        tab.get_by_role("tab", name="Settings").click()
+        wait_until_idle(tab)
+
+    description = {"name": "Description", "exact": True}
+    theirs.get_by_role("textbox", **description).fill("Saved first elsewhere.")
+    theirs.get_by_role("button", name="Save agent").click()
+    see(theirs, f"Saved {two_agents[0]}.")
+    other.close()
+
+    page.get_by_role("textbox", **description).fill("Typed over old values.")
+    page.get_by_role("button", name="Save agent").click()
+    see(page, "was changed by someone else after this form was opened")
+    # The form now shows the values saved elsewhere, and saving it again
+    # keeps them rather than putting the old ones back.
+    from playwright.sync_api import expect
+
+    box = page.get_by_role("textbox", **description)
+    expect(box).to_have_value("Saved first elsewhere.", timeout=TIMEOUT_MS)
 
 
 def test_approving_a_proposal_by_clicking(server, demo_database, page):

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from tests import test_pages_act
 from tests.test_pages_act import (
     count,
+    field,
     make_agents,
     make_competition,
     make_proposals,
@@ -49,8 +50,8 @@ sqlite_configured = test_pages_act.sqlite_configured
 
 
 def submit_result(app, competition_id: str, first: float, second: float):
-    app.number_input(key="result_score1").set_value(first)
-    app.number_input(key="result_score2").set_value(second)
+    app.number_input(key=field(app, "result_score1")).set_value(first)
+    app.number_input(key=field(app, "result_score2")).set_value(second)
     app.button(
         key=f"FormSubmitter:record_result_{competition_id}-Record result"
     ).click()
@@ -81,7 +82,7 @@ def test_results_typed_one_after_another_go_to_the_next_unplayed_match(
         matches = {
             m.match_number: m.id for m in session.scalars(select(CompetitionMatch))
         }
-    assert app.selectbox(key="result_match").value == matches[1]
+    assert app.selectbox(key=field(app, "result_match")).value == matches[1]
 
     submit_result(app, competition_id, 5.0, 4.0)
 
@@ -91,9 +92,9 @@ def test_results_typed_one_after_another_go_to_the_next_unplayed_match(
     assert "recorded: 5 – 4, " in message and message.endswith(" wins.")
     assert "correct the result" not in message
     # The picker moved on and the scores are empty for the next entry.
-    assert app.selectbox(key="result_match").value == matches[2]
-    assert app.number_input(key="result_score1").value is None
-    assert app.number_input(key="result_score2").value is None
+    assert app.selectbox(key=field(app, "result_match")).value == matches[2]
+    assert app.number_input(key=field(app, "result_score1")).value is None
+    assert app.number_input(key=field(app, "result_score2")).value is None
 
     submit_result(app, competition_id, 1.0, 1.0)
 
@@ -101,7 +102,7 @@ def test_results_typed_one_after_another_go_to_the_next_unplayed_match(
     assert "Result of match #2" in texts(app.success)
     assert "a draw" in texts(app.success)
     assert scores_by_match(configured) == {1: (5.0, 4.0), 2: (1.0, 1.0), 3: (None,) * 2}
-    assert app.selectbox(key="result_match").value == matches[3]
+    assert app.selectbox(key=field(app, "result_match")).value == matches[3]
 
 
 def test_a_played_match_is_corrected_only_when_chosen(sqlite_configured):
@@ -118,7 +119,7 @@ def test_a_played_match_is_corrected_only_when_chosen(sqlite_configured):
             select(CompetitionMatch.id).where(CompetitionMatch.match_number == 1)
         ).one()
 
-    app.selectbox(key="result_match").set_value(first)
+    app.selectbox(key=field(app, "result_match")).set_value(first)
     submit_result(app, competition_id, 0.0, 2.0)
 
     assert not app.exception
@@ -137,7 +138,7 @@ def test_a_result_without_scores_is_refused_naming_the_empty_field(
     )
     app = open_page("competitions")
     app.selectbox(key="competition_open").set_value(competition_id).run()
-    app.number_input(key="result_score1").set_value(2.0)
+    app.number_input(key=field(app, "result_score1")).set_value(2.0)
     app.button(
         key=f"FormSubmitter:record_result_{competition_id}-Record result"
     ).click()
@@ -200,9 +201,9 @@ def test_scheduling_past_the_maximum_names_the_form_fields(sqlite_configured):
     university_id = make_university(sqlite_configured)
     ada, bob = make_agents(sqlite_configured, university_id, "Ada", "Bob")
     app = open_page("competitions")
-    app.text_input(key="competition_name").input("Full")
+    app.text_input(key=field(app, "competition_name")).input("Full")
     app.number_input(key="competition_max_participants").set_value(1)
-    app.multiselect(key="competition_participants").select(ada).select(bob)
+    app.multiselect(key=field(app, "competition_participants")).select(ada).select(bob)
     app.button(key="FormSubmitter:schedule_competition-Schedule competition").click()
     app.run()
 
@@ -214,15 +215,15 @@ def test_scheduling_past_the_maximum_names_the_form_fields(sqlite_configured):
 def test_an_agent_configuration_with_nan_is_refused_on_the_page(sqlite_configured):
     make_university(sqlite_configured)
     app = open_page("agents")
-    app.text_input(key="agent_name").input("Ada")
-    app.text_area(key="agent_configuration").input('{"x": NaN}')
+    app.text_input(key=field(app, "agent_name")).input("Ada")
+    app.text_area(key=field(app, "agent_configuration")).input('{"x": NaN}')
     app.button(key="FormSubmitter:create_agent-Create agent").click()
     app.run()
 
     assert not app.exception
     assert "Configuration holds NaN" in texts(app.error)
     assert count(sqlite_configured, UniversityAgent) == 0
-    assert app.text_area(key="agent_configuration").value == '{"x": NaN}'
+    assert app.text_area(key=field(app, "agent_configuration")).value == '{"x": NaN}'
 
 
 def test_bulk_reject_without_a_reason_is_refused_before_the_confirmation(
@@ -304,7 +305,7 @@ def test_recording_through_the_service_still_moves_the_picker(sqlite_configured)
     app.selectbox(key="competition_open").set_value(competition_id).run()
 
     assert not app.exception
-    assert app.selectbox(key="result_match").value == second
+    assert app.selectbox(key=field(app, "result_match")).value == second
 
 
 # -- Disqualify asks once more --------------------------------------------------------
@@ -469,12 +470,12 @@ def test_seeds_are_promised_and_stored_only_when_the_box_is_ticked(configured):
     ada, bob = make_agents(configured, university_id, "Ada", "Bob")
     app = open_page("competitions")
     app.selectbox(key="competition_type").set_value("head_to_head").run()
-    participants = app.multiselect(key="competition_participants")
+    participants = app.multiselect(key=field(app, "competition_participants"))
     assert "seed" not in participants.label.lower()
 
     # A round robin does not use seeds: the box starts unticked, none stored.
     assert app.checkbox(key="competition_seeded_head_to_head").value is False
-    app.text_input(key="competition_name").input("League")
+    app.text_input(key=field(app, "competition_name")).input("League")
     participants.select(bob).select(ada)
     submit_schedule(app)
     assert not app.exception
@@ -490,8 +491,8 @@ def test_a_tournament_starts_seeded_in_the_order_picked(sqlite_configured):
     seeded = app.checkbox(key="competition_seeded_tournament")
     assert seeded.value is True
     assert "the first is seed 1" in seeded.label
-    app.text_input(key="competition_name").input("Cup")
-    app.multiselect(key="competition_participants").select(bob).select(ada)
+    app.text_input(key=field(app, "competition_name")).input("Cup")
+    app.multiselect(key=field(app, "competition_participants")).select(bob).select(ada)
     submit_schedule(app)
     assert not app.exception
     assert seeds_by_name(sqlite_configured) == {"Bob": 1, "Ada": 2}
@@ -855,10 +856,12 @@ def test_an_agent_form_opened_before_another_save_is_refused_and_redrawn(
     (doc,) = make_agents(sqlite_configured, university_id, "Doc")
     first, second = open_agent_settings(doc), open_agent_settings(doc)
 
-    first.text_input(key=f"edit_agent_name_{doc}").input("Doc Scribe")
+    first.text_input(key=field(first, f"edit_agent_name_{doc}")).input("Doc Scribe")
     test_pages_act.save_agent(first, doc)
     assert "Saved Doc Scribe." in texts(first.success)
-    second.text_area(key=f"edit_agent_description_{doc}").input("Writes minutes.")
+    second.text_area(key=field(second, f"edit_agent_description_{doc}")).input(
+        "Writes minutes."
+    )
     test_pages_act.save_agent(second, doc)
 
     assert not second.exception
@@ -871,9 +874,16 @@ def test_an_agent_form_opened_before_another_save_is_refused_and_redrawn(
         agent = session.get(UniversityAgent, doc)
         assert (agent.name, agent.description) == ("Doc Scribe", None)
     # The form now shows the agent as it is, and a save from it goes through.
-    assert second.text_input(key=f"edit_agent_name_{doc}").value == "Doc Scribe"
-    assert second.text_area(key=f"edit_agent_description_{doc}").value == ""
-    second.text_area(key=f"edit_agent_description_{doc}").input("Writes minutes.")
+    assert (
+        second.text_input(key=field(second, f"edit_agent_name_{doc}")).value
+        == "Doc Scribe"
+    )
+    assert (
+        second.text_area(key=field(second, f"edit_agent_description_{doc}")).value == ""
+    )
+    second.text_area(key=field(second, f"edit_agent_description_{doc}")).input(
+        "Writes minutes."
+    )
     test_pages_act.save_agent(second, doc)
     assert "Saved Doc Scribe." in texts(second.success)
     with read_session(sqlite_configured) as session:
@@ -895,10 +905,14 @@ def test_a_university_form_opened_before_another_save_is_refused_and_redrawn(
     first = open_page("universities", university=university_id)
     second = open_page("universities", university=university_id)
 
-    first.number_input(key=f"edit_max_agents_{university_id}").set_value(7)
+    first.number_input(key=field(first, f"edit_max_agents_{university_id}")).set_value(
+        7
+    )
     save_university(first, university_id)
     assert "Saved the settings of Test U" in texts(first.success)
-    second.text_area(key=f"edit_description_{university_id}").input("Evening school")
+    second.text_area(key=field(second, f"edit_description_{university_id}")).input(
+        "Evening school"
+    )
     save_university(second, university_id)
 
     assert not second.exception
@@ -909,8 +923,13 @@ def test_a_university_form_opened_before_another_save_is_refused_and_redrawn(
     with read_session(sqlite_configured) as session:
         university = session.get(University, university_id)
         assert (university.max_agents, university.description) == (7, None)
-    assert second.number_input(key=f"edit_max_agents_{university_id}").value == 7
-    second.text_area(key=f"edit_description_{university_id}").input("Evening school")
+    assert (
+        second.number_input(key=field(second, f"edit_max_agents_{university_id}")).value
+        == 7
+    )
+    second.text_area(key=field(second, f"edit_description_{university_id}")).input(
+        "Evening school"
+    )
     save_university(second, university_id)
     assert "Saved the settings of Test U" in texts(second.success)
     with read_session(sqlite_configured) as session:
@@ -926,10 +945,14 @@ def test_saving_an_agent_twice_from_one_form_is_not_a_conflict(sqlite_configured
     (doc,) = make_agents(sqlite_configured, university_id, "Doc")
     app = open_agent_settings(doc)
 
-    app.text_input(key=f"edit_agent_name_{doc}").input(" Doc Scribe ")
+    app.text_input(key=field(app, f"edit_agent_name_{doc}")).input(" Doc Scribe ")
     test_pages_act.save_agent(app, doc)
-    assert app.text_input(key=f"edit_agent_name_{doc}").value == "Doc Scribe"
-    app.text_area(key=f"edit_agent_description_{doc}").input("Writes minutes.")
+    assert (
+        app.text_input(key=field(app, f"edit_agent_name_{doc}")).value == "Doc Scribe"
+    )
+    app.text_area(key=field(app, f"edit_agent_description_{doc}")).input(
+        "Writes minutes."
+    )
     test_pages_act.save_agent(app, doc)
 
     assert not app.error
@@ -997,7 +1020,7 @@ def test_the_picker_never_defaults_to_a_played_match(sqlite_configured):
     matches = match_ids(sqlite_configured)
 
     # The final is waiting: it comes first, the corrections after it.
-    picker = app.selectbox(key="result_match")
+    picker = app.selectbox(key=field(app, "result_match"))
     assert picker.value == matches[3]
     assert picker.options[0].startswith("match #3 (Ada vs Basil)")
     assert all("(correct the result)" in label for label in picker.options[1:])
@@ -1007,7 +1030,7 @@ def test_the_picker_never_defaults_to_a_played_match(sqlite_configured):
     # Every match is played: the picker waits for a choice.
     assert not app.exception
     assert "Result of match #3 (Ada vs Basil) recorded" in texts(app.success)
-    assert app.selectbox(key="result_match").value is None
+    assert app.selectbox(key=field(app, "result_match")).value is None
     submit_result(app, competition_id, 1.0, 3.0)
     assert "Choose the match whose result to correct." in texts(app.error)
     assert set(statuses_by_match(sqlite_configured).values()) == {"completed"}
@@ -1021,7 +1044,7 @@ def test_a_correction_that_reopens_the_played_final_asks_before_writing(
     before = scores_by_match(sqlite_configured)
     app = open_competition(competition_id)
 
-    app.selectbox(key="result_match").set_value(matches[1])
+    app.selectbox(key=field(app, "result_match")).set_value(matches[1])
     submit_result(app, competition_id, 1.0, 3.0)
 
     assert not app.exception
@@ -1046,7 +1069,7 @@ def test_a_correction_that_reopens_the_played_final_asks_before_writing(
     assert statuses_by_match(sqlite_configured)[3] == "scheduled"
     assert not [b for b in app.button if b.key == "result_correction_confirm"]
     # The reopened final waits for its result again, and the picker is on it.
-    assert app.selectbox(key="result_match").value == matches[3]
+    assert app.selectbox(key=field(app, "result_match")).value == matches[3]
 
 
 def test_keeping_the_results_at_the_correction_question_writes_nothing(
@@ -1055,7 +1078,7 @@ def test_keeping_the_results_at_the_correction_question_writes_nothing(
     competition_id, matches = played_cup(sqlite_configured)
     before = scores_by_match(sqlite_configured)
     app = open_competition(competition_id)
-    app.selectbox(key="result_match").set_value(matches[1])
+    app.selectbox(key=field(app, "result_match")).set_value(matches[1])
     submit_result(app, competition_id, 1.0, 3.0)
     assert "reopens match #3" in texts(app.warning)
 
@@ -1074,7 +1097,7 @@ def test_the_correction_question_is_dropped_when_the_scores_change(
 ):
     competition_id, matches = played_cup(sqlite_configured)
     app = open_competition(competition_id)
-    app.selectbox(key="result_match").set_value(matches[1])
+    app.selectbox(key=field(app, "result_match")).set_value(matches[1])
     submit_result(app, competition_id, 1.0, 3.0)
     assert "reopens match #3" in texts(app.warning)
 
@@ -1094,7 +1117,7 @@ def test_the_correction_question_is_dropped_with_another_competition(
 ):
     competition_id, matches = played_cup(sqlite_configured)
     app = open_competition(competition_id)
-    app.selectbox(key="result_match").set_value(matches[1])
+    app.selectbox(key=field(app, "result_match")).set_value(matches[1])
     submit_result(app, competition_id, 1.0, 3.0)
     assert "reopens match #3" in texts(app.warning)
 
@@ -1111,14 +1134,14 @@ def test_corrections_that_discard_nothing_do_not_ask(sqlite_configured):
     app = open_competition(competition_id)
 
     # Ada still beats Dara: the final stands.
-    app.selectbox(key="result_match").set_value(matches[1])
+    app.selectbox(key=field(app, "result_match")).set_value(matches[1])
     submit_result(app, competition_id, 5.0, 0.0)
     assert not app.exception
     assert not [b for b in app.button if b.key == "result_correction_confirm"]
     assert "corrected: 5 – 0, Ada wins." in texts(app.success)
 
     # The final feeds no later match: its winner may change.
-    app.selectbox(key="result_match").set_value(matches[3])
+    app.selectbox(key=field(app, "result_match")).set_value(matches[3])
     submit_result(app, competition_id, 0.0, 1.0)
     assert not [b for b in app.button if b.key == "result_correction_confirm"]
     assert "corrected: 0 – 1, Basil wins." in texts(app.success)
@@ -1140,7 +1163,7 @@ def test_a_round_robin_correction_that_changes_the_winner_does_not_ask(
             )
     app = open_competition(competition_id)
 
-    app.selectbox(key="result_match").set_value(matches[1])
+    app.selectbox(key=field(app, "result_match")).set_value(matches[1])
     submit_result(app, competition_id, 0.0, 3.0)
 
     assert not app.exception

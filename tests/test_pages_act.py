@@ -107,6 +107,16 @@ def by_key(widgets, key: str):
     return next(widget for widget in widgets if widget.key == key)
 
 
+def field(app: AppTest, key: str) -> str:
+    """The key the form field named ``key`` has now (``ui.field_key``: a
+    field moves to a new key each time a write resets it)."""
+    try:
+        generation = app.session_state[ui.FIELD_GENERATIONS_KEY].get(key, 0)
+    except KeyError:  # no field has been reset yet
+        generation = 0
+    return f"{key}~{generation}" if generation else key
+
+
 def texts(elements) -> str:
     return "\n".join(as_read(element.value) for element in elements)
 
@@ -125,8 +135,8 @@ def test_universities_page_explains_what_to_do_on_an_empty_database(
 
 def test_creating_a_university_on_the_page_shows_it_on_both_engines(configured):
     app = open_page("universities")
-    app.text_input(key="new_university_name").input("Page U")
-    app.text_input(key="new_university_owner").input("Owner@Example.org")
+    app.text_input(key=field(app, "new_university_name")).input("Page U")
+    app.text_input(key=field(app, "new_university_owner")).input("Owner@Example.org")
     app.number_input(key="new_max_agents").set_value(5)
     app.button(key="FormSubmitter:create_university-Create university").click()
     app.run()
@@ -142,22 +152,25 @@ def test_creating_a_university_on_the_page_shows_it_on_both_engines(configured):
 def test_a_refused_university_writes_nothing_and_keeps_the_form(sqlite_configured):
     make_university(sqlite_configured, name="Taken")
     app = open_page("universities")
-    app.text_input(key="new_university_name").input("taken")
-    app.text_input(key="new_university_owner").input("someone@example.org")
+    app.text_input(key=field(app, "new_university_name")).input("taken")
+    app.text_input(key=field(app, "new_university_owner")).input("someone@example.org")
     app.button(key="FormSubmitter:create_university-Create university").click()
     app.run()
 
     assert not app.exception
     assert "Taken" in texts(app.error)
     assert count(sqlite_configured, University) == 1
-    assert app.text_input(key="new_university_owner").value == "someone@example.org"
+    assert (
+        app.text_input(key=field(app, "new_university_owner")).value
+        == "someone@example.org"
+    )
 
 
 def test_university_settings_are_saved_from_the_form(sqlite_configured):
     university_id = make_university(sqlite_configured)
     app = open_page("universities")
-    app.number_input(key=f"edit_max_agents_{university_id}").set_value(7)
-    app.text_area(key=f"edit_settings_{university_id}").input(
+    app.number_input(key=field(app, f"edit_max_agents_{university_id}")).set_value(7)
+    app.text_area(key=field(app, f"edit_settings_{university_id}")).input(
         '{"privacy_level": "shared"}'
     )
     app.button(
@@ -179,8 +192,8 @@ def test_university_settings_with_broken_json_are_refused_naming_the_problem(
 ):
     university_id = make_university(sqlite_configured)
     app = open_page("universities")
-    app.number_input(key=f"edit_max_agents_{university_id}").set_value(7)
-    app.text_area(key=f"edit_settings_{university_id}").input('{"a": 1,}')
+    app.number_input(key=field(app, f"edit_max_agents_{university_id}")).set_value(7)
+    app.text_area(key=field(app, f"edit_settings_{university_id}")).input('{"a": 1,}')
     app.button(
         key=f"FormSubmitter:edit_university_{university_id}-Save changes"
     ).click()
@@ -189,7 +202,9 @@ def test_university_settings_with_broken_json_are_refused_naming_the_problem(
     assert not app.exception
     assert "Other settings is not valid JSON" in texts(app.error)
     assert "line 1, column" in texts(app.error)
-    assert app.number_input(key=f"edit_max_agents_{university_id}").value == 7
+    assert (
+        app.number_input(key=field(app, f"edit_max_agents_{university_id}")).value == 7
+    )
     with read_session(sqlite_configured) as session:
         assert session.get(University, university_id).max_agents == 100
 
@@ -240,10 +255,12 @@ def test_agents_page_says_how_to_add_the_first_agent(sqlite_configured):
 def test_creating_an_agent_on_the_page_on_both_engines(configured):
     make_university(configured)
     app = open_page("agents")
-    app.text_input(key="agent_name").input("Ada")
-    app.selectbox(key="agent_type").set_value("researcher")
-    app.text_input(key="agent_specialization").input("proofs")
-    app.text_area(key="agent_configuration").input('{"llm": {"temperature": 0.2}}')
+    app.text_input(key=field(app, "agent_name")).input("Ada")
+    app.selectbox(key=field(app, "agent_type")).set_value("researcher")
+    app.text_input(key=field(app, "agent_specialization")).input("proofs")
+    app.text_area(key=field(app, "agent_configuration")).input(
+        '{"llm": {"temperature": 0.2}}'
+    )
     submit_agent(app)
 
     assert not app.exception
@@ -258,7 +275,7 @@ def test_creating_an_agent_on_the_page_on_both_engines(configured):
         assert agent.configuration == {"llm": {"temperature": 0.2}}
     assert app.dataframe[0].value["name"].tolist() == ["Ada"]
     # The form is empty again for the next agent.
-    assert app.text_input(key="agent_name").value == ""
+    assert app.text_input(key=field(app, "agent_name")).value == ""
 
 
 def test_an_agent_with_broken_configuration_json_is_refused_and_kept(
@@ -266,16 +283,16 @@ def test_an_agent_with_broken_configuration_json_is_refused_and_kept(
 ):
     make_university(sqlite_configured)
     app = open_page("agents")
-    app.text_input(key="agent_name").input("Ada")
-    app.text_area(key="agent_configuration").input('{"llm": }')
+    app.text_input(key=field(app, "agent_name")).input("Ada")
+    app.text_area(key=field(app, "agent_configuration")).input('{"llm": }')
     submit_agent(app)
 
     assert not app.exception
     assert "Configuration is not valid JSON" in texts(app.error)
     assert "line 1, column 9" in texts(app.error)
     assert count(sqlite_configured, UniversityAgent) == 0
-    assert app.text_input(key="agent_name").value == "Ada"
-    assert app.text_area(key="agent_configuration").value == '{"llm": }'
+    assert app.text_input(key=field(app, "agent_name")).value == "Ada"
+    assert app.text_area(key=field(app, "agent_configuration")).value == '{"llm": }'
 
 
 def test_an_agent_past_the_quota_is_refused_and_nothing_is_written(
@@ -283,15 +300,15 @@ def test_an_agent_past_the_quota_is_refused_and_nothing_is_written(
 ):
     make_university(sqlite_configured, max_agents=1)
     app = open_page("agents")
-    app.text_input(key="agent_name").input("First")
+    app.text_input(key=field(app, "agent_name")).input("First")
     submit_agent(app)
-    app.text_input(key="agent_name").input("Second")
+    app.text_input(key=field(app, "agent_name")).input("Second")
     submit_agent(app)
 
     assert not app.exception
     assert "max_agents" in texts(app.error) or "quota" in texts(app.error).lower()
     assert count(sqlite_configured, UniversityAgent) == 1
-    assert app.text_input(key="agent_name").value == "Second"
+    assert app.text_input(key=field(app, "agent_name")).value == "Second"
 
 
 # -- Competitions ------------------------------------------------------------------
@@ -399,8 +416,8 @@ def test_scheduling_a_competition_with_seeded_participants_on_both_engines(
     ada, bob = make_agents(configured, university_id, "Ada", "Bob")
     app = open_page("competitions")
     app.selectbox(key="competition_type").set_value("tournament").run()
-    app.text_input(key="competition_name").input("Spring cup")
-    app.multiselect(key="competition_participants").select(bob).select(ada)
+    app.text_input(key=field(app, "competition_name")).input("Spring cup")
+    app.multiselect(key=field(app, "competition_participants")).select(bob).select(ada)
     submit_schedule(app)
 
     assert not app.exception
@@ -419,14 +436,14 @@ def test_a_competition_with_broken_rules_json_is_refused_and_kept(
 ):
     make_university(sqlite_configured)
     app = open_page("competitions")
-    app.text_input(key="competition_name").input("Broken")
+    app.text_input(key=field(app, "competition_name")).input("Broken")
     app.text_area(key="competition_rules_solo").input("[1, 2")
     submit_schedule(app)
 
     assert not app.exception
     assert "Rules is not valid JSON" in texts(app.error)
     assert count(sqlite_configured, Competition) == 0
-    assert app.text_input(key="competition_name").value == "Broken"
+    assert app.text_input(key=field(app, "competition_name")).value == "Broken"
 
 
 def test_a_competition_ending_before_it_starts_is_refused_with_its_participants(
@@ -435,8 +452,8 @@ def test_a_competition_ending_before_it_starts_is_refused_with_its_participants(
     university_id = make_university(sqlite_configured)
     (ada,) = make_agents(sqlite_configured, university_id, "Ada")
     app = open_page("competitions")
-    app.text_input(key="competition_name").input("Backwards")
-    app.multiselect(key="competition_participants").select(ada)
+    app.text_input(key=field(app, "competition_name")).input("Backwards")
+    app.multiselect(key=field(app, "competition_participants")).select(ada)
     start = app.date_input(key="competition_start_day").value
     app.date_input(key="competition_end_day").set_value(start - timedelta(days=2))
     submit_schedule(app)
@@ -461,8 +478,8 @@ def test_starting_recording_and_completing_a_competition_from_the_page(
     assert "Cup started" in texts(app.success)
     assert count(sqlite_configured, CompetitionMatch) == 1
 
-    app.number_input(key="result_score1").set_value(3.0)
-    app.number_input(key="result_score2").set_value(1.0)
+    app.number_input(key=field(app, "result_score1")).set_value(3.0)
+    app.number_input(key=field(app, "result_score2")).set_value(1.0)
     app.button(
         key=f"FormSubmitter:record_result_{competition_id}-Record result"
     ).click()
@@ -975,8 +992,8 @@ def test_creating_an_agent_enrolled_in_a_path(sqlite_configured):
         curriculum.add_level(session, path.id, name="Basics", challenges=[{"q": 1}])
         path_id = path.id
     app = open_page("agents")
-    app.text_input(key="agent_name").input("Ada")
-    app.selectbox(key="agent_path").set_value(path_id)
+    app.text_input(key=field(app, "agent_name")).input("Ada")
+    app.selectbox(key=field(app, "agent_path")).set_value(path_id)
     submit_agent(app)
 
     assert not app.exception
@@ -991,12 +1008,12 @@ def test_a_pasted_name_past_the_limit_is_kept_and_refused_with_its_length(
     # word; the service's refusal says what to change.
     make_university(sqlite_configured)
     app = open_page("agents")
-    app.text_input(key="agent_name").input("x" * 300)
+    app.text_input(key=field(app, "agent_name")).input("x" * 300)
     submit_agent(app)
 
     assert not app.exception
     assert "has 300 characters: shorten it to at most 255" in texts(app.error)
-    assert app.text_input(key="agent_name").value == "x" * 300
+    assert app.text_input(key=field(app, "agent_name")).value == "x" * 300
     assert count(sqlite_configured, UniversityAgent) == 0
 
 
@@ -1006,14 +1023,14 @@ def test_a_refused_enrolment_creates_no_agent_either(sqlite_configured):
         # A path without levels takes no enrolment.
         path_id = curriculum.create_path(session, university_id, name="Empty").id
     app = open_page("agents")
-    app.text_input(key="agent_name").input("Ada")
-    app.selectbox(key="agent_path").set_value(path_id)
+    app.text_input(key=field(app, "agent_name")).input("Ada")
+    app.selectbox(key=field(app, "agent_path")).set_value(path_id)
     submit_agent(app)
 
     assert not app.exception
     assert app.error, "the refusal is shown"
     assert count(sqlite_configured, UniversityAgent) == 0
-    assert app.text_input(key="agent_name").value == "Ada"
+    assert app.text_input(key=field(app, "agent_name")).value == "Ada"
 
 
 def change_status(app: AppTest, agent_id: str, status: str) -> AppTest:
@@ -1120,12 +1137,12 @@ def test_a_result_of_a_completed_competition_is_corrected_on_the_page(
 
     assert "Correct a result" in texts(app.markdown)
     # Every match is played: a correction is chosen, never a default.
-    assert app.selectbox(key="result_match").value is None
+    assert app.selectbox(key=field(app, "result_match")).value is None
     with read_session(sqlite_configured) as session:
         played = session.scalars(select(CompetitionMatch.id)).one()
-    app.selectbox(key="result_match").set_value(played)
-    app.number_input(key="result_score1").set_value(0.0)
-    app.number_input(key="result_score2").set_value(3.0)
+    app.selectbox(key=field(app, "result_match")).set_value(played)
+    app.number_input(key=field(app, "result_score1")).set_value(0.0)
+    app.number_input(key=field(app, "result_score2")).set_value(3.0)
     app.button(
         key=f"FormSubmitter:record_result_{competition_id}-Record result"
     ).click().run()
@@ -1166,7 +1183,9 @@ def test_forfeited_matches_are_not_offered_and_show_as_walkovers(sqlite_configur
 
     assert not app.exception
     # Match 1 (A against the disqualified D) went to A as a walkover.
-    assert app.selectbox(key="result_match").options == ["match #2 (B vs C)"]
+    assert app.selectbox(key=field(app, "result_match")).options == [
+        "match #2 (B vs C)"
+    ]
     assert "(walkover)" in texts(app.markdown)
 
 
@@ -1436,8 +1455,10 @@ def test_editing_an_agents_settings_from_its_profile(sqlite_configured):
     (ada,) = make_agents(sqlite_configured, university_id, "Ada")
     app = open_page("agents")
     app.selectbox(key="profile_agent").set_value(ada).run()
-    app.text_input(key=f"edit_agent_name_{ada}").input("Ada Lovelace")
-    app.text_area(key=f"edit_agent_configuration_{ada}").input('{"tools": ["sql"]}')
+    app.text_input(key=field(app, f"edit_agent_name_{ada}")).input("Ada Lovelace")
+    app.text_area(key=field(app, f"edit_agent_configuration_{ada}")).input(
+        '{"tools": ["sql"]}'
+    )
     save_agent(app, ada)
 
     assert not app.exception
@@ -1452,12 +1473,12 @@ def test_an_agent_renamed_to_a_taken_name_is_refused_and_kept(sqlite_configured)
     ada, _ = make_agents(sqlite_configured, university_id, "Ada", "Bob")
     app = open_page("agents")
     app.selectbox(key="profile_agent").set_value(ada).run()
-    app.text_input(key=f"edit_agent_name_{ada}").input("bob")
+    app.text_input(key=field(app, f"edit_agent_name_{ada}")).input("bob")
     save_agent(app, ada)
 
     assert not app.exception
     assert "bob" in texts(app.error).lower()
-    assert app.text_input(key=f"edit_agent_name_{ada}").value == "bob"
+    assert app.text_input(key=field(app, f"edit_agent_name_{ada}")).value == "bob"
     with read_session(sqlite_configured) as session:
         assert session.get(UniversityAgent, ada).name == "Ada"
 

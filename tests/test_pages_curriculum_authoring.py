@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select
 from streamlit.testing.v1 import AppTest
 
 from tests.markdown_text import as_read
+from tests.test_pages_act import field
 from university_models.cli import main
 from university_models.config import PROJECT_ROOT
 from university_models.db import make_engine, read_session, transaction
@@ -93,7 +94,7 @@ def texts(elements) -> str:
 
 
 def create_path_on_page(app: AppTest, name: str, **fields) -> AppTest:
-    app.text_input(key="new_path_name").input(name)
+    app.text_input(key=field(app, "new_path_name")).input(name)
     for key, value in fields.items():
         if key == "new_path_tags":
             app.text_input(key=key).input(value)
@@ -112,8 +113,8 @@ def create_path_on_page(app: AppTest, name: str, **fields) -> AppTest:
 def add_level_on_page(
     app: AppTest, name: str, challenges: str, **numbers: float
 ) -> AppTest:
-    app.text_input(key="new_level_name").input(name)
-    app.text_area(key="new_level_challenges").input(challenges)
+    app.text_input(key=field(app, "new_level_name")).input(name)
+    app.text_area(key=field(app, "new_level_challenges")).input(challenges)
     for key, value in numbers.items():
         app.number_input(key=key).set_value(value)
     app.button(key=ADD_LEVEL).click()
@@ -131,7 +132,7 @@ def test_empty_state_points_at_the_create_a_path_form(sqlite_configured):
     assert not app.exception
     assert "Create a path" in texts(app.info)
     assert "curriculum service" not in texts(app.info)
-    assert app.text_input(key="new_path_name") is not None
+    assert app.text_input(key=field(app, "new_path_name")) is not None
 
 
 def test_creating_a_path_then_two_levels_on_the_page(sqlite_configured):
@@ -149,7 +150,7 @@ def test_creating_a_path_then_two_levels_on_the_page(sqlite_configured):
     )
     assert not app.exception
     assert "Created the path Reasoning (active)" in texts(app.success)
-    assert app.text_input(key="new_path_name").value == ""
+    assert app.text_input(key=field(app, "new_path_name")).value == ""
 
     app = add_level_on_page(
         app, "Warm-up", "Add 2 and 2\n\n  Name a prime  \n", new_level_passing=0.6
@@ -159,8 +160,8 @@ def test_creating_a_path_then_two_levels_on_the_page(sqlite_configured):
     with read_session(sqlite_configured) as session:
         first_id = session.scalars(select(CurriculumLevel.id)).one()
 
-    app.text_area(key="new_level_objectives").input("count\nprove")
-    app.multiselect(key="new_level_prerequisites").set_value([first_id])
+    app.text_area(key=field(app, "new_level_objectives")).input("count\nprove")
+    app.multiselect(key=field(app, "new_level_prerequisites")).set_value([first_id])
     app = add_level_on_page(
         app, "Proofs", "Prove it", new_level_time_limit=90, new_level_required=0.5
     )
@@ -216,7 +217,7 @@ def test_a_path_without_a_name_is_refused_and_nothing_is_written(sqlite_configur
     assert not app.exception
     assert "is empty: give it a name" in texts(app.error)
     assert counts(sqlite_configured) == (0, 0)
-    assert app.text_input(key="new_path_tags").value == "kept"
+    assert app.text_input(key=field(app, "new_path_tags")).value == "kept"
 
 
 def test_a_minimum_competency_above_one_is_refused(sqlite_configured):
@@ -242,8 +243,8 @@ def test_a_passing_score_out_of_range_is_refused_and_the_form_kept(
     assert not app.exception
     assert "passing score 1.2 is outside [0, 1]" in texts(app.error)
     assert counts(sqlite_configured) == (1, 0)
-    assert app.text_input(key="new_level_name").value == "Warm-up"
-    assert app.text_area(key="new_level_challenges").value == "one\ntwo"
+    assert app.text_input(key=field(app, "new_level_name")).value == "Warm-up"
+    assert app.text_area(key=field(app, "new_level_challenges")).value == "one\ntwo"
 
 
 def test_a_duplicate_level_is_refused_and_the_form_kept(sqlite_configured):
@@ -258,7 +259,7 @@ def test_a_duplicate_level_is_refused_and_the_form_kept(sqlite_configured):
     assert not app.exception
     assert "already has level 1 named 'Warm-up'" in texts(app.error)
     assert counts(sqlite_configured) == (1, 1)
-    assert app.text_area(key="new_level_challenges").value == "again"
+    assert app.text_area(key=field(app, "new_level_challenges")).value == "again"
 
 
 def test_a_duplicate_path_name_is_refused(sqlite_configured):
@@ -271,7 +272,7 @@ def test_a_duplicate_path_name_is_refused(sqlite_configured):
     assert not app.exception
     assert "already has a path named 'Basics'" in texts(app.error)
     assert counts(sqlite_configured) == (1, 0)
-    assert app.text_input(key="new_path_name").value == "BASICS"
+    assert app.text_input(key=field(app, "new_path_name")).value == "BASICS"
 
 
 def test_a_level_without_challenges_is_refused(sqlite_configured):

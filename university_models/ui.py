@@ -591,8 +591,40 @@ def _redraw(
     if refusal:
         st.session_state[_REFUSAL_KEY] = refusal
     for key in reset_keys:
-        st.session_state.pop(key, None)
+        reset_field(key)
     st.rerun()
+
+
+FIELD_GENERATIONS_KEY = "part2_field_generations"
+
+
+def field_key(key: str) -> str:
+    """The widget key a form field named ``key`` has in this run: ``key``
+    itself until the field is first reset, then ``key~1``, ``key~2``...
+
+    Why: forgetting a widget's key and rerunning resets the widget in
+    Streamlit's AppTest but not in a browser, which sends back the value it
+    still shows, so a "cleared" form would submit what was typed before. A
+    widget under a new key is a new widget, drawn with its default. Give a
+    field that ``run_write`` resets (``reset_keys``) ``key=field_key(...)``
+    and read its value with ``field_value``."""
+    generation = st.session_state.get(FIELD_GENERATIONS_KEY, {}).get(key, 0)
+    return f"{key}~{generation}" if generation else key
+
+
+def field_value(key: str, default: Any = None) -> Any:
+    """The value of the form field named ``key`` (see ``field_key``)."""
+    return st.session_state.get(field_key(key), default)
+
+
+def reset_field(key: str) -> None:
+    """Forget ``key`` (a form field or any other session value) so the
+    next run draws the field anew with its default (see ``field_key``)."""
+    st.session_state.pop(field_key(key), None)
+    st.session_state.pop(key, None)
+    generations = dict(st.session_state.get(FIELD_GENERATIONS_KEY, {}))
+    generations[key] = generations.get(key, 0) + 1
+    st.session_state[FIELD_GENERATIONS_KEY] = generations
 
 
 def drawn_version(state_key: str, field_keys: tuple[str, ...], current: str) -> str:
@@ -609,7 +641,7 @@ def drawn_version(state_key: str, field_keys: tuple[str, ...], current: str) -> 
     forgotten. Put ``state_key`` with the fields in ``run_write``'s
     ``reset_keys``."""
     if state_key not in st.session_state or not all(
-        key in st.session_state for key in field_keys
+        field_key(key) in st.session_state for key in field_keys
     ):
         st.session_state[state_key] = current
     return st.session_state[state_key]
