@@ -772,7 +772,9 @@ with matches_tab:
             )
             result_errors = st.container()
             submitted = st.form_submit_button("Record result", type="primary")
-        correction_area = st.container()
+        # One slot for the question, emptied when its Confirm is refused.
+        correction_slot = st.empty()
+        correction_area = correction_slot.container()
         rows = playable.set_index("id")
         state = st.session_state
         # The form's fields, under the keys they have in this run.
@@ -849,17 +851,24 @@ with matches_tab:
             )
         ):
             row = rows.loc[pending["match"]]
+            # The question is answered either way: a refusal (a result
+            # recorded since it was asked) shows instead, and the person
+            # submits the form again to be asked about what stands now.
+            del state[CORRECTION_KEY]
             ui.run_write(
                 lambda session: services.record_match_result(
                     session,
                     pending["match"],
                     university_id=university.id,
+                    expected_reopens=pending["reopened"],
                     **pending["result"],
                 ),
                 success=lambda match, row=row: _result_words(row, match),
-                where=correction_area,
+                where=result_errors,
                 reset_keys=(*RESULT_KEYS, CORRECTION_KEY),
             )
+            # Only a refusal comes back here: the question it answered goes.
+            correction_slot.empty()
 
 with bracket_tab:
     # TODO: byes (a seed with no first-round opponent) are not drawn; they

@@ -1375,6 +1375,50 @@ def test_correction_reopens_a_later_match_in_play(engine):
     assert (shown.participant1_score, shown.participant2_score) == (None, None)
 
 
+def test_a_correction_confirmed_against_other_reopens_is_refused_and_writes_nothing(
+    engine,
+):
+    university_id, agents = make_scene(engine, agents=4)
+    competition_id, _ = started(
+        engine, university_id, agents, seeds=[1, 2, 3, 4], competition_type="tournament"
+    )
+    semi_a, semi_b = matches_of(engine, competition_id)
+    record(engine, semi_a.id, 2, 1)
+    record(engine, semi_b.id, 2, 1)
+    final = matches_of(engine, competition_id)[2]
+    record(engine, final.id, 2, 1)
+    asked = reopens(engine, semi_a.id, 0, 1)
+    # The final is corrected after the question was asked.
+    record(engine, final.id, 0, 3)
+    before = matches_of(engine, competition_id)
+
+    assert_refused(
+        engine,
+        Conflict,
+        lambda session: record_match_result(
+            session,
+            semi_a.id,
+            participant1_score=0,
+            participant2_score=1,
+            expected_reopens=asked,
+        ),
+        r"would now reopen match 3 \(played 0 – 3\), not what you confirmed",
+    )
+    assert matches_of(engine, competition_id) == before
+
+    # Confirmed against what stands now, it is recorded.
+    current = reopens(engine, semi_a.id, 0, 1)
+    with transaction(engine) as session:
+        corrected = record_match_result(
+            session,
+            semi_a.id,
+            participant1_score=0,
+            participant2_score=1,
+            expected_reopens=current,
+        )
+        assert list(corrected.reopened) == current
+
+
 def test_correction_reopens_nothing_when_the_later_match_is_unplayed(engine):
     university_id, agents = make_scene(engine, agents=4)
     competition_id, _ = started(

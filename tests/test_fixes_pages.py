@@ -1072,6 +1072,32 @@ def test_a_correction_that_reopens_the_played_final_asks_before_writing(
     assert app.selectbox(key=field(app, "result_match")).value == matches[3]
 
 
+def test_confirming_a_correction_question_made_stale_elsewhere_writes_nothing(
+    sqlite_configured,
+):
+    competition_id, matches = played_cup(sqlite_configured)
+    app = open_competition(competition_id)
+    app.selectbox(key=field(app, "result_match")).set_value(matches[1])
+    submit_result(app, competition_id, 1.0, 3.0)
+    assert "reopens match #3 (Ada vs Basil, played 2 – 1)" in texts(app.warning)
+
+    # Someone corrects the final after the question was asked.
+    with transaction(sqlite_configured) as session:
+        competitions.record_match_result(
+            session, matches[3], participant1_score=0.0, participant2_score=2.0
+        )
+    before = scores_by_match(sqlite_configured)
+    app.button(key="result_correction_confirm").click().run()
+
+    assert not app.exception
+    assert "would now reopen match 3 (played 0 – 2), not what you confirmed" in (
+        texts(app.error)
+    )
+    assert not texts(app.success)
+    assert scores_by_match(sqlite_configured) == before
+    assert not [b for b in app.button if b.key == "result_correction_confirm"]
+
+
 def test_keeping_the_results_at_the_correction_question_writes_nothing(
     sqlite_configured,
 ):

@@ -1051,6 +1051,7 @@ def record_match_result(
     winner_participant_id: str | None = None,
     completed_at: datetime | None = None,
     university_id: str | None = None,
+    expected_reopens: list[ReopenedMatch] | None = None,
 ) -> CompetitionMatch:
     """Record (or correct) the result of a match.
 
@@ -1092,7 +1093,11 @@ def record_match_result(
     are recomputed as ``complete_competition`` sets them. The returned
     match's ``reopened`` lists the later matches whose results (or play)
     the correction discarded (``ReopenedMatch``; ``correction_reopens``
-    gives the same list before anything is written).
+    gives the same list before anything is written). With
+    ``expected_reopens`` (what a person was asked to confirm, from
+    ``correction_reopens``), a correction that would now reopen other
+    matches or other results (someone recorded one since the question) is
+    refused (``Conflict``) and nothing is written.
     """
     match = _lock_match(session, match_id, university_id)
     competition = session.get(Competition, match.competition_id)
@@ -1110,6 +1115,13 @@ def record_match_result(
     )
     # Read before the write: what the correction is about to discard.
     reopened = _reopened_by(session, match, competition, winner)
+    if expected_reopens is not None and list(reopened) != list(expected_reopens):
+        raise Conflict(
+            f"Correcting match {match.match_number} of {competition.name!r} would "
+            f"now reopen {_reopens_words(reopened)}, not what you confirmed: a "
+            "result was recorded meanwhile. Look at the matches again, then "
+            "correct it again."
+        )
 
     corrected = match.status == "completed"
     match.participant1_score = first
@@ -1191,6 +1203,22 @@ def correction_reopens(
         completed_at=completed_at,
     )
     return list(_reopened_by(session, match, competition, winner))
+
+
+def _reopens_words(reopened: tuple[ReopenedMatch, ...]) -> str:
+    """The reopened matches as a refusal names them: "match 3 (played 0 – 2)"."""
+    if not reopened:
+        return "no played match"
+    return " and ".join(
+        f"match {later.match_number} ("
+        + (
+            f"played {number_text(later.participant1_score)} – "
+            f"{number_text(later.participant2_score)})"
+            if later.status == "completed"
+            else "in play)"
+        )
+        for later in reopened
+    )
 
 
 def _reopened_by(
