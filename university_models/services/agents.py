@@ -37,13 +37,12 @@ from university_models.services.universities import (
     FIELD_WORDS,
     clean_name,
     clean_text,
-    edit_version,
     json_error_text,
     lock_university_for_write,
     non_archived_agent_count,
-    refuse_stale_version,
     storable_json,
 )
+from university_models.services.validation import edit_version, refuse_stale_version
 
 log = logging.getLogger(__name__)
 

@@ -6,12 +6,10 @@ written down in ``docs/domain.md`` under "Universities and quotas".
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
 import re
-from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import LargeBinary, Text, cast, func, literal, select, text
@@ -24,7 +22,6 @@ from university_models.errors import (
     InvalidTransition,
     NotFound,
     QuotaExceeded,
-    StaleVersion,
 )
 from university_models.models import (
     DEFAULT_SETTINGS,
@@ -37,7 +34,11 @@ from university_models.models import (
     UniversityAgent,
     User,
 )
-from university_models.services.validation import whole_number
+from university_models.services.validation import (
+    edit_version,
+    refuse_stale_version,
+    whole_number,
+)
 
 log = logging.getLogger(__name__)
 
@@ -124,43 +125,6 @@ def lock_university_for_write(session: Session, university_id: str) -> Universit
         )
     university.last_activity_at = utcnow()
     return university
-
-
-def edit_version(record: Any, fields: Iterable[str]) -> str:
-    """The version of ``record``'s ``fields`` (an ORM object, or a query's
-    row as a mapping):
-    a short digest of their values as JSON, keys sorted.
-
-    Rule: an edit form passes back the version of the values it was drawn
-    from (``seen_version``), and the service refuses when the record's
-    version is no longer that one. The digest, not ``updated_at``, is the
-    version because ``updated_at`` moves on every write to the row: every
-    write in a university moves its ``last_activity_at`` (an agent created,
-    a result recorded), and an agent's counters move with its matches and
-    training, so a form would be refused over values it does not show. The
-    digest moves exactly when a value the form shows does, and is the same
-    on every engine.
-    """
-    values = {
-        field: record[field] if isinstance(record, Mapping) else getattr(record, field)
-        for field in sorted(fields)
-    }
-    text = json.dumps(values, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def refuse_stale_version(
-    seen_version: str | None, current_version: str, *, what: str
-) -> None:
-    """``StaleVersion`` naming ``what`` (``"Agent 'Ada'"``) when an edit form
-    was drawn from another version than the record's current one; None
-    (the command line, the services' own callers) checks nothing."""
-    if seen_version is None or seen_version == current_version:
-        return
-    raise StaleVersion(
-        f"{what} was changed by someone else after this form was opened: its "
-        "current values are now shown; make your change again."
-    )
 
 
 def university_version(university: Any) -> str:

@@ -1,5 +1,6 @@
-"""Checks every service shares: whole numbers the database can store, and
-times written the way people read them.
+"""Checks every service shares: whole numbers the database can store,
+times written the way people read them, and the version an edit form was
+drawn from.
 
 Texts and JSON documents have their own shared checks next to the
 university rules (``clean_name``, ``clean_text``,
@@ -10,12 +11,15 @@ university rules (``clean_name``, ``clean_text``,
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import numbers
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from university_models.errors import InvalidInput
+from university_models.errors import InvalidInput, StaleVersion
 
 #: The largest whole number an INTEGER column holds: PostgreSQL's INTEGER,
 #: the spec's type (SQLite would take up to 2**63 - 1, PostgreSQL refuses
@@ -100,3 +104,39 @@ def _clock(value: datetime) -> str:
     # isoformat, not strftime: it writes year 5 as 0005 on every platform.
     spec = "seconds" if value.second or value.microsecond else "minutes"
     return value.replace(tzinfo=None).isoformat(sep=" ", timespec=spec)
+
+
+def edit_version(record: Any, fields: Iterable[str]) -> str:
+    """The version of ``record``'s ``fields`` (an ORM object, or a query's
+    row as a mapping): a short digest of their values as JSON, keys sorted.
+
+    Rule: an edit form passes back the version of the values it was drawn
+    from (``seen_version``), and the service refuses when the record's
+    version is no longer that one. The digest, not ``updated_at``, is the
+    version because ``updated_at`` moves on every write to the row: every
+    write in a university moves its ``last_activity_at`` (an agent created,
+    a result recorded), and an agent's counters move with its matches and
+    training, so a form would be refused over values it does not show. The
+    digest moves exactly when a value the form shows does, and is the same
+    on every engine.
+    """
+    values = {
+        field: record[field] if isinstance(record, Mapping) else getattr(record, field)
+        for field in sorted(fields)
+    }
+    text = json.dumps(values, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def refuse_stale_version(
+    seen_version: str | None, current_version: str, *, what: str
+) -> None:
+    """``StaleVersion`` naming ``what`` (``"Agent 'Ada'"``) when an edit form
+    was drawn from another version than the record's current one; None
+    (the command line, the services' own callers) checks nothing."""
+    if seen_version is None or seen_version == current_version:
+        return
+    raise StaleVersion(
+        f"{what} was changed by someone else after this form was opened: its "
+        "current values are now shown; make your change again."
+    )
