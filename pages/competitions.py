@@ -823,7 +823,7 @@ with matches_tab:
                     reopened = None
                 if reopened:
                     state[CORRECTION_KEY] = {
-                        "about": (competition_id, *map(ui.field_value, RESULT_KEYS)),
+                        "about": correction_about,
                         "match": chosen,
                         "result": result,
                         "reopened": reopened,
