@@ -47,7 +47,9 @@ path_names = dict(zip(paths["id"], paths["name"], strict=True))
 with st.expander("Create an agent", icon=":material/add:"), st.form("create_agent"):
     left, right = st.columns(2)
     left.text_input("Name", key=ui.field_key("agent_name"))
-    right.selectbox("Type", AGENT_TYPES, key=ui.field_key("agent_type"))
+    right.selectbox(
+        "Type", AGENT_TYPES, key=ui.field_key("agent_type"), format_func=ui.in_words
+    )
     left.text_input(
         "Specialization (optional)",
         key=ui.field_key("agent_specialization"),
@@ -95,8 +97,12 @@ with st.expander("Create an agent", icon=":material/add:"), st.form("create_agen
 
 specializations = ui.cached_query(queries.agent_specializations, university.id)
 columns = st.columns([1, 1, 1, 2])
-agent_type = columns[0].selectbox("Type", [ANY, *AGENT_TYPES], key="filter_type")
-status = columns[1].selectbox("Status", [ANY, *AGENT_STATUSES], key="filter_status")
+agent_type = columns[0].selectbox(
+    "Type", [ANY, *AGENT_TYPES], key="filter_type", format_func=ui.in_words
+)
+status = columns[1].selectbox(
+    "Status", [ANY, *AGENT_STATUSES], key="filter_status", format_func=ui.in_words
+)
 specialization = columns[2].selectbox(
     "Specialization", [ANY, *specializations], key="filter_specialization"
 )
@@ -245,7 +251,7 @@ with curriculum_tab:
             f"Path **{ui.literal(position['path_name'])}**, level "
             f"**{position['level_number']} of {position['level_count']}** "
             f"({ui.literal(position['level_name'])}): "
-            f"{position['status'].replace('_', ' ')}, "
+            f"{ui.in_words(position['status'])}, "
             f"attempt {position['attempt']}, "
             f"{position['challenges_completed']} of "
             f"{position['total_challenges']} challenges done."
@@ -450,6 +456,7 @@ with settings_tab, st.form("agent_status"):
         AGENT_STATUSES,
         index=AGENT_STATUSES.index(profile["status"]),
         key=f"agent_new_status_{agent_id}",
+        format_func=ui.in_words,
     )
     if st.form_submit_button("Change status"):
         new_status = st.session_state[f"agent_new_status_{agent_id}"]

@@ -196,7 +196,9 @@ agent_names = dict(zip(agents["id"], agents["name"], strict=True))
 with st.expander("Schedule a competition", icon=":material/add:"):
     # The type sits outside the form so that its presets fill the boxes as
     # soon as it changes.
-    competition_type = st.selectbox("Type", COMPETITION_TYPES, key="competition_type")
+    competition_type = st.selectbox(
+        "Type", COMPETITION_TYPES, key="competition_type", format_func=ui.in_words
+    )
     start_default = _next_hour()
     with st.form("schedule_competition"):
         st.text_input("Name", key=ui.field_key("competition_name"))
@@ -330,7 +332,11 @@ with st.expander("Import results", icon=":material/upload_file:"):
     left, right = st.columns(2)
     import_name = left.text_input("Competition name", key="import_name")
     import_type = right.selectbox(
-        "Competition type", COMPETITION_TYPES, index=1, key="import_type"
+        "Competition type",
+        COMPETITION_TYPES,
+        index=1,
+        key="import_type",
+        format_func=ui.in_words,
     )
     import_agent_type = st.selectbox(
         "Type of the agents it creates",
@@ -339,6 +345,7 @@ with st.expander("Import results", icon=":material/upload_file:"):
         key="import_agent_type",
         help="As --agent-type of the import-results command: agents of the file "
         "that the university does not have yet are created with this type.",
+        format_func=ui.in_words,
     )
     append = st.checkbox(
         "Append to the existing competition of that name", key="import_append"
@@ -399,9 +406,14 @@ for column, row in zip(metric_columns, counts.itertuples(), strict=True):
 
 filters = st.columns([1, 1, 2])
 status = filters[0].selectbox(
-    "Status", [ANY, *COMPETITION_STATUSES], key="competitions_status"
+    "Status",
+    [ANY, *COMPETITION_STATUSES],
+    key="competitions_status",
+    format_func=ui.in_words,
 )
-kind = filters[1].selectbox("Type", [ANY, *COMPETITION_TYPES], key="competitions_type")
+kind = filters[1].selectbox(
+    "Type", [ANY, *COMPETITION_TYPES], key="competitions_type", format_func=ui.in_words
+)
 search = filters[2].text_input(
     "Name contains", key="competitions_name", placeholder="part of a name"
 )
@@ -493,7 +505,7 @@ matches = ui.cached_query(
 
 st.markdown(
     f"### {ui.literal(detail['name'])}  \n"
-    f"{detail['competition_type'].replace('_', ' ')} · **{detail['status']}** · "
+    f"{ui.in_words(detail['competition_type'])} · **{detail['status']}** · "
     f"{ui.format_utc(detail['scheduled_start'])} to "
     f"{ui.format_utc(detail['scheduled_end'])}"
     + (f" · winner **{ui.literal(detail['winner'])}**" if detail["winner"] else "")
@@ -645,6 +657,7 @@ with participants_tab:
                 key="participant_type",
                 help="Observers and judges do not play and do not count towards "
                 "the maximum.",
+                format_func=ui.in_words,
             )
             if st.form_submit_button("Add participant"):
                 agent_id = st.session_state.participant_agent

@@ -16,6 +16,7 @@ from university_models.ui import (
     counted,
     field_key,
     field_value,
+    in_words,
     literal,
     pager,
     run_write,
@@ -65,7 +66,9 @@ with st.expander("Create a path", expanded=paths.empty, icon=":material/add:"):
             step=0.05,
             key=field_key("new_path_min_competency"),
         )
-        st.selectbox("Status", PATH_STATUSES, key="new_path_status")
+        st.selectbox(
+            "Status", PATH_STATUSES, key="new_path_status", format_func=in_words
+        )
         create_clicked = st.form_submit_button("Create path", type="primary")
     create_feedback = st.container()
 
@@ -165,6 +168,7 @@ if not paths.empty:
                 key=status_key,
                 help="Only an active path takes enrolments; an archived one "
                 "takes no new levels.",
+                format_func=in_words,
             )
             status_clicked = st.form_submit_button("Set status")
         status_feedback = st.container()
@@ -285,10 +289,12 @@ else:
                 y=cells["agent"],
                 mode="markers",
                 marker={"symbol": "square", "size": 22, "color": STATUS_COLORS[status]},
-                name=status.replace("_", " "),
+                name=in_words(status),
                 customdata=cells[["best_score"]],
                 hovertemplate=(
-                    "%{y}, level %{x}: " + status + ", best %{customdata[0]:.2f}"
+                    "%{y}, level %{x}: "
+                    + in_words(status)
+                    + ", best %{customdata[0]:.2f}"
                     "<extra></extra>"
                 ),
             )

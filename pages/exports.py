@@ -28,6 +28,7 @@ from university_models.ui import (
     cached_query,
     counted,
     engine,
+    in_words,
     keep_choices,
     run_query,
     select_university,
@@ -96,7 +97,10 @@ with st.container(border=True):
         values["path_id"] = None if chosen == ALL else chosen
     if "agent_type" in takes:
         chosen = next(slot).selectbox(
-            "Agent type", [ALL, *AGENT_TYPES], key="export_agent_type"
+            "Agent type",
+            [ALL, *AGENT_TYPES],
+            key="export_agent_type",
+            format_func=in_words,
         )
         values["agent_type"] = None if chosen == ALL else chosen
     if "specialization" in takes:
@@ -112,12 +116,18 @@ with st.container(border=True):
         values["status"] = None if chosen == ALL else chosen
     if "data_type" in takes:
         chosen = next(slot).selectbox(
-            "Data type", [ALL, *DATA_TYPES], key="export_data_type"
+            "Data type",
+            [ALL, *DATA_TYPES],
+            key="export_data_type",
+            format_func=in_words,
         )
         values["data_type"] = None if chosen == ALL else chosen
     if "source_type" in takes:
         chosen = next(slot).selectbox(
-            "Source", [ALL, *SOURCE_TYPES], key="export_source_type"
+            "Source",
+            [ALL, *SOURCE_TYPES],
+            key="export_source_type",
+            format_func=in_words,
         )
         values["source_type"] = None if chosen == ALL else chosen
     if "date_from" in takes:

@@ -10,6 +10,7 @@ from university_models.models import AGENT_TYPES
 from university_models.queries import leaderboard
 from university_models.ui import (
     cached_query,
+    in_words,
     literal,
     run_query,
     select_university,
@@ -30,7 +31,9 @@ competition_names = dict(zip(competitions["id"], competitions["name"], strict=Tr
 
 with st.container(border=True):
     columns = st.columns([1, 1, 2, 2])
-    agent_type = columns[0].selectbox("Agent type", [ALL, *AGENT_TYPES])
+    agent_type = columns[0].selectbox(
+        "Agent type", [ALL, *AGENT_TYPES], format_func=in_words
+    )
     specialization = columns[1].selectbox("Specialization", [ALL, *specializations])
     competition_id = columns[2].selectbox(
         "Competition",

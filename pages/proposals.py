@@ -99,10 +99,16 @@ if counts.empty:
 
 filters = st.columns(2)
 status = filters[0].selectbox(
-    "Decision", [ANY, *PROPOSAL_STATUSES], key="proposals_status"
+    "Decision",
+    [ANY, *PROPOSAL_STATUSES],
+    key="proposals_status",
+    format_func=ui.in_words,
 )
 implementation = filters[1].selectbox(
-    "Implementation", [ANY, *IMPLEMENTATION_STATUSES], key="proposals_implementation"
+    "Implementation",
+    [ANY, *IMPLEMENTATION_STATUSES],
+    key="proposals_implementation",
+    format_func=ui.in_words,
 )
 scope = {
     "validation_status": None if status == ANY else status,
@@ -211,12 +217,12 @@ for proposal in queue.itertuples():
         f"expected improvement **{proposal.expected_improvement:+.3f}**"
         if pd.notna(proposal.expected_improvement)
         else "no expected improvement given",
-        f"by {proposal.generated_by.replace('_', ' ')}",
+        f"by {ui.in_words(proposal.generated_by)}",
         f"created {ui.format_utc(proposal.created_at)}",
     ]
     if isinstance(proposal.source_record_id, str):
         facts.append(
-            f"from {proposal.source_data_type.replace('_', ' ')} data of "
+            f"from {ui.in_words(proposal.source_data_type)} data of "
             f"**{ui.literal(proposal.source_agent)}** ({proposal.source_type}, quality "
             f"{proposal.source_quality_score:.2f}, record "
             f"`{proposal.source_record_id[:8]}`)"
@@ -226,7 +232,7 @@ for proposal in queue.itertuples():
             f"{proposal.validation_status} by {ui.literal(proposal.validated_by)} at "
             f"{ui.format_utc(proposal.validated_at)}"
         )
-    facts.append(f"implementation {proposal.implementation_status.replace('_', ' ')}")
+    facts.append(f"implementation {ui.in_words(proposal.implementation_status)}")
     box.caption(" · ".join(facts))
     if isinstance(proposal.implementation_details, str):
         box.markdown(f"*Implementation:* {ui.literal(proposal.implementation_details)}")

@@ -25,6 +25,7 @@ from university_models.ui import (
     STATUS_COLORS,
     cached_query,
     counted,
+    in_words,
     literal,
     pager,
     run_query,
@@ -86,6 +87,7 @@ with left:
     histogram["quality"] = histogram.apply(
         lambda row: f"{row.low:.1f}–{row.high:.1f}", axis=1
     )
+    histogram["data_type"] = histogram["data_type"].map(in_words)
     figure = px.bar(
         histogram,
         x="quality",
@@ -95,7 +97,7 @@ with left:
         # Data types are not statuses: a palette apart from the status colours.
         color_discrete_sequence=px.colors.qualitative.Safe,
         category_orders={
-            "data_type": list(DATA_TYPES),
+            "data_type": [in_words(code) for code in DATA_TYPES],
             "quality": sorted(set(histogram["quality"])),
         },
     )
@@ -132,6 +134,7 @@ with left:
     matrix = cached_query(training_data.source_type_matrix, university.id)
     grid = matrix.pivot(index="source_type", columns="data_type", values="records")
     grid = grid.reindex(index=list(SOURCE_TYPES), columns=list(DATA_TYPES))
+    grid = grid.rename(index=in_words, columns=in_words)
     figure = px.imshow(
         grid,
         text_auto=True,
@@ -145,6 +148,7 @@ with left:
 with right:
     st.subheader("Anonymization coverage")
     coverage = cached_query(training_data.anonymization_coverage, university.id)
+    coverage["data_type"] = coverage["data_type"].map(in_words)
     figure = px.bar(
         coverage,
         x="data_type",
@@ -170,11 +174,17 @@ agent_names = dict(zip(agents["id"], agents["name"], strict=True))
 with st.container(border=True):
     columns = st.columns(4)
     status = columns[0].selectbox(
-        "Status", [ALL, *VALIDATION_STATUSES], index=1, key="queue_status"
+        "Status",
+        [ALL, *VALIDATION_STATUSES],
+        index=1,
+        key="queue_status",
+        format_func=in_words,
     )
-    data_type = columns[1].selectbox("Data type", [ALL, *DATA_TYPES], key="queue_type")
+    data_type = columns[1].selectbox(
+        "Data type", [ALL, *DATA_TYPES], key="queue_type", format_func=in_words
+    )
     source_type = columns[2].selectbox(
-        "Source", [ALL, *SOURCE_TYPES], key="queue_source"
+        "Source", [ALL, *SOURCE_TYPES], key="queue_source", format_func=in_words
     )
     agent_id = columns[3].selectbox(
         "Agent",

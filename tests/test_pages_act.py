@@ -27,7 +27,7 @@ from sqlalchemy import Engine, func, select
 from streamlit.testing.v1 import AppTest
 
 from tests.markdown_text import as_read
-from university_models import ui
+from university_models import models, ui
 from university_models.config import PROJECT_ROOT, published_data_dir
 from university_models.db import make_engine, read_session, transaction
 from university_models.demo import build_demo
@@ -859,11 +859,37 @@ def test_every_page_renders_each_demo_university(demo, page):
         assert app.sidebar.selectbox[0].value == university_id
 
 
+# The stored codes a person would read with an underscore ("head_to_head").
+CODES_WITH_UNDERSCORES = frozenset(
+    code
+    for name in models.__all__
+    if name.endswith(("_STATUSES", "_TYPES"))
+    for code in getattr(models, name)
+    if "_" in code
+)
+
+
 def tables_not_in_words(app: AppTest) -> list[str]:
     """Every header over the page's tables that still reads as a field name,
-    and every table that would show a missing value as "None"."""
-    faults = []
+    every table that would show a missing value as "None", and every stored
+    code a table cell or a choice shows as a code instead of in words."""
+    # A specialization is free text that an operator typed ("tool_use" in
+    # the demo): shown as it was typed, not read as a code.
+    faults = [
+        f"choice {option!r} of {box.label!r}"
+        for box in app.selectbox
+        if box.label != "Specialization"
+        for option in box.options
+        if option in CODES_WITH_UNDERSCORES
+    ]
     for table in app.dataframe:
+        faults += [
+            f"cell {value!r} of {column!r}"
+            for column in table.value.columns
+            if column != "specialization"
+            for value in set(table.value[column].dropna().astype(str))
+            if value in CODES_WITH_UNDERSCORES
+        ]
         config = json.loads(table.proto.columns or "{}")
         faults += [
             f"header {column!r}"
@@ -876,7 +902,9 @@ def tables_not_in_words(app: AppTest) -> list[str]:
     return faults
 
 
-def test_every_table_of_the_demo_is_headed_in_words_with_dashes(demo):
+def test_every_table_of_the_demo_is_headed_in_words_with_dashes_and_codes_in_words(
+    demo,
+):
     with read_session(demo) as session:
         agent = session.scalars(
             select(UniversityAgent).order_by(UniversityAgent.competition_wins.desc())

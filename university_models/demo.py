@@ -99,7 +99,7 @@ from university_models.services.universities import (
     create_university,
     set_university_status,
 )
-from university_models.wording import counted_plural
+from university_models.wording import counted_plural, in_words
 
 log = logging.getLogger(__name__)
 
@@ -1105,7 +1105,7 @@ class _UniversityBuilder:
             scheduled_start=start,
             scheduled_end=end,
             max_participants=size + rng.randint(0, 3),
-            description=f"Demo {competition_type.replace('_', ' ')} competition.",
+            description=f"Demo {in_words(competition_type)} competition.",
             benchmark_id=f"demo-{competition_type}-{position + 1}",
         )
 

@@ -47,7 +47,10 @@ from university_models.models import (
     UNIVERSITY_STATUSES,
     VALIDATION_STATUSES,
 )
-from university_models.wording import counted  # noqa: F401  pages say ui.counted
+from university_models.wording import (  # noqa: F401  pages say ui.counted, ui.in_words
+    counted,
+    in_words,
+)
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +198,8 @@ def format_utc(value: datetime | None) -> str:
 #: instead of Streamlit's grey "None": the bracket's mark for a missing side.
 #: Display only: the DataFrame and its CSV keep the missing value.
 MISSING = "—"
+#: The columns that hold stored codes (statuses and types), shown in words.
+CODE_COLUMN = re.compile(r"(?:^|_)(?:status|type)$")
 
 
 def utc_column(label: str, **kwargs: Any):
@@ -215,10 +220,15 @@ def show_table(
     Rule: a table is headed in words and shows a missing value as
     ``MISSING``, on screen only. A column the page gives no label reads as
     its name with spaces (``decided_by`` -> "decided by"), also when its
-    setting only sets a format; the index is hidden unless asked for.
+    setting only sets a format; the index is hidden unless asked for. A
+    status or type column shows its codes in words ("head to head").
     ``options`` go to ``st.dataframe``, whose return value (the selection
     of a selectable table) is returned. Rows as dicts are a frame too."""
     data = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+    codes = [column for column in data.columns if CODE_COLUMN.search(str(column))]
+    if codes:
+        # A copy: the frame may be a cached query result shared by reruns.
+        data = data.assign(**{str(c): data[c].map(in_words) for c in codes})
     config: dict[str, Any] = {
         str(column): str(column).replace("_", " ") for column in data.columns
     }

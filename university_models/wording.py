@@ -15,3 +15,11 @@ def counted_plural(count: int, plural: str) -> str:
         singular = plural[:-2] if plural.endswith(("ches", "shes")) else plural[:-1]
         return f"1 {singular}"
     return f"{count} {plural}"
+
+
+def in_words(code: str) -> str:
+    """A stored code as a person reads it: "head_to_head" -> "head to head".
+
+    Statuses and types are stored, filtered on and exported as codes; the
+    screen shows them in words (and ``None`` stays ``None``)."""
+    return code.replace("_", " ") if isinstance(code, str) else code

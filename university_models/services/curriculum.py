@@ -58,6 +58,7 @@ from university_models.services.validation import (
     shown_time,
     whole_number,
 )
+from university_models.wording import in_words
 
 log = logging.getLogger(__name__)
 
@@ -683,7 +684,7 @@ def _unfinished_prerequisite_levels(
         described = (
             _describe_level(session, required) if required else repr(required_id)
         )
-        gaps.append(f"{described} completed (it is {status.replace('_', ' ')})")
+        gaps.append(f"{described} completed (it is {in_words(status)})")
     return gaps
 
 
@@ -1104,7 +1105,7 @@ def retry_level(session: Session, agent_id: str, level_id: str) -> AgentProgress
     if progress.status != "failed":
         raise InvalidTransition(
             f"Level {level.level_number} {level.name!r} is "
-            f"{progress.status.replace('_', ' ')} for agent {agent.name!r}: only a "
+            f"{in_words(progress.status)} for agent {agent.name!r}: only a "
             "failed level can be retried."
         )
 
@@ -1138,7 +1139,7 @@ def advance_agent(session: Session, agent_id: str) -> AgentProgress:
         status = progress.status if progress else "not reached"
         raise InvalidTransition(
             f"Agent {agent.name!r} has not completed level {level.level_number} "
-            f"{level.name!r} (it is {status.replace('_', ' ')}): finish it first."
+            f"{level.name!r} (it is {in_words(status)}): finish it first."
         )
     blocker = _advance_if_allowed(session, agent, level)
     if blocker:

@@ -47,6 +47,7 @@ from university_models.services.universities import (
     refuse_control_characters,
 )
 from university_models.services.validation import shown_time, whole_number
+from university_models.wording import in_words
 
 log = logging.getLogger(__name__)
 
@@ -453,7 +454,7 @@ def start_implementation(
     if proposal.implementation_status not in ("not_started", "failed"):
         raise InvalidTransition(
             f"The implementation of proposal {proposal.title!r} is already "
-            f"{proposal.implementation_status.replace('_', ' ')}."
+            f"{in_words(proposal.implementation_status)}."
         )
 
     proposal.implementation_status = "in_progress"
@@ -480,7 +481,7 @@ def finish_implementation(
     if proposal.implementation_status != "in_progress":
         raise InvalidTransition(
             f"The implementation of proposal {proposal.title!r} is "
-            f"{proposal.implementation_status.replace('_', ' ')}; only one in "
+            f"{in_words(proposal.implementation_status)}; only one in "
             "progress can be finished. Start it first."
         )
 
