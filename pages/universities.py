@@ -26,6 +26,9 @@ CREATE_KEYS = (
     "new_university_description",
 )
 DRY_RUN_KEY = "retention_dry_run"
+#: (university id, its status when asked, the status asked for) of a
+#: Suspend or Archive awaiting its confirmation.
+STATUS_QUESTION_KEY = "university_status_pending"
 RETENTION_DONE_KEY = "retention_done_message"
 
 st.title("Universities")
@@ -157,10 +160,39 @@ st.caption(
 status_columns = st.columns(3)
 actions = {
     "active": ("Reactivate", ":material/play_arrow:"),
-    "suspended": ("Suspend", ":material/pause:"),
-    "archived": ("Archive", ":material/archive:"),
+    "suspended": ("Suspend...", ":material/pause:"),
+    "archived": ("Archive...", ":material/archive:"),
 }
-status_errors = st.container()
+# What Suspend and Archive stop, asked before they do: every write of
+# every operator of this university is refused until someone reactivates
+# it, and an archived one moves to the archive after its retention period.
+consequences = {
+    "suspended": "Every change to it is refused until someone reactivates it.",
+    "archived": (
+        "Every change to it is refused until someone reactivates it, and "
+        f"after {ui.counted(current['data_retention_days'], 'day')} without "
+        "activity the retention job moves it to the archive and deletes "
+        "everything it owns but its agents."
+    ),
+}
+status_area = st.container()
+
+
+def _set_status(status: str) -> None:
+    ui.run_write(
+        lambda session: services.set_university_status(session, selected.id, status),
+        success=f"{current['name']} is now {status}.",
+        where=status_area,
+        reset_keys=(STATUS_QUESTION_KEY,),
+    )
+
+
+# A status question belongs to one university and to the status it had
+# when asked: it is dropped when either changes.
+asked_about = (selected.id, current["status"])
+question = st.session_state.get(STATUS_QUESTION_KEY)
+if question is not None and question[:2] != asked_about:
+    del st.session_state[STATUS_QUESTION_KEY]
 for column, (status, (label, icon)) in zip(
     status_columns, actions.items(), strict=True
 ):
@@ -171,13 +203,22 @@ for column, (status, (label, icon)) in zip(
         disabled=current["status"] == status,
         width="stretch",
     ):
-        ui.run_write(
-            lambda session, status=status: services.set_university_status(
-                session, selected.id, status
-            ),
-            success=f"{current['name']} is now {status}.",
-            where=status_errors,
-        )
+        if status in consequences:
+            st.session_state[STATUS_QUESTION_KEY] = (*asked_about, status)
+        else:
+            _set_status(status)
+question = st.session_state.get(STATUS_QUESTION_KEY)
+if question is not None:
+    verb = actions[question[2]][0].rstrip(".")
+    if ui.confirmed(
+        status_area,
+        f"{verb} {ui.literal(current['name'])}? {consequences[question[2]]}",
+        state_key=STATUS_QUESTION_KEY,
+        confirm=f"Confirm: {verb.lower()} it",
+        keep=f"Keep it {current['status']}",
+        key="university_status",
+    ):
+        _set_status(question[2])
 
 other_settings = {
     key: value for key, value in current["settings"].items() if key not in FORM_SETTINGS

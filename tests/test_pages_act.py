@@ -42,6 +42,7 @@ from university_models.models import (
     universities_archive,
 )
 from university_models.services import competitions, curriculum, proposals
+from university_models.services import universities as universities_service
 from university_models.services.agents import create_agent
 from university_models.services.training_data import collect_training_data
 from university_models.services.universities import create_university
@@ -209,10 +210,22 @@ def test_university_settings_with_broken_json_are_refused_naming_the_problem(
         assert session.get(University, university_id).max_agents == 100
 
 
+def university_status(engine: Engine, university_id: str) -> str:
+    with read_session(engine) as session:
+        return session.get(University, university_id).status
+
+
 def test_suspending_and_reactivating_a_university_from_the_page(sqlite_configured):
     university_id = make_university(sqlite_configured)
     app = open_page("universities")
     app.button(key="university_status_suspended").click()
+    app.run()
+
+    # Suspending stops every operator's writes: it asks first.
+    assert "Every change to it is refused" in texts(app.warning)
+    assert university_status(sqlite_configured, university_id) == "active"
+
+    app.button(key="university_status_confirm").click()
     app.run()
 
     assert not app.exception
@@ -220,10 +233,55 @@ def test_suspending_and_reactivating_a_university_from_the_page(sqlite_configure
     with read_session(sqlite_configured) as session:
         assert session.get(University, university_id).status == "suspended"
 
+    # Reactivating undoes it, at once.
     app.button(key="university_status_active").click()
     app.run()
-    with read_session(sqlite_configured) as session:
-        assert session.get(University, university_id).status == "active"
+    assert university_status(sqlite_configured, university_id) == "active"
+
+
+def test_archiving_a_university_asks_first_and_names_its_retention_period(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    app = open_page("universities")
+    app.button(key="university_status_archived").click()
+    app.run()
+
+    question = texts(app.warning)
+    assert "Archive" in question and "days without activity" in question
+    assert university_status(sqlite_configured, university_id) == "active"
+
+    app.button(key="university_status_keep").click()
+    app.run()
+
+    assert not app.exception
+    assert "days without activity" not in texts(app.warning)
+    assert university_status(sqlite_configured, university_id) == "active"
+
+    app.button(key="university_status_archived").click()
+    app.run()
+    app.button(key="university_status_confirm").click()
+    app.run()
+
+    assert "is now archived" in texts(app.success)
+    assert university_status(sqlite_configured, university_id) == "archived"
+
+
+def test_a_status_question_is_dropped_when_the_status_changed_since(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    app = open_page("universities")
+    app.button(key="university_status_archived").click()
+    app.run()
+    # Meanwhile, in another session, someone suspends it.
+    with transaction(sqlite_configured) as session:
+        universities_service.set_university_status(session, university_id, "suspended")
+    ui.clear_caches()
+    app.run()
+
+    assert "days without activity" not in texts(app.warning)
+    assert university_status(sqlite_configured, university_id) == "suspended"
 
 
 def test_retention_dry_run_says_when_nothing_is_due(sqlite_configured):
