@@ -215,27 +215,27 @@ def university_status(engine: Engine, university_id: str) -> str:
         return session.get(University, university_id).status
 
 
+def press(app: AppTest, key: str) -> AppTest:
+    app.button(key=key).click()
+    return app.run()
+
+
 def test_suspending_and_reactivating_a_university_from_the_page(sqlite_configured):
     university_id = make_university(sqlite_configured)
-    app = open_page("universities")
-    app.button(key="university_status_suspended").click()
-    app.run()
+    app = press(open_page("universities"), "university_status_suspended")
 
     # Suspending stops every operator's writes: it asks first.
     assert "Every change to it is refused" in texts(app.warning)
     assert university_status(sqlite_configured, university_id) == "active"
 
-    app.button(key="university_status_confirm").click()
-    app.run()
+    press(app, "university_status_confirm")
 
     assert not app.exception
     assert "is now suspended" in texts(app.success)
-    with read_session(sqlite_configured) as session:
-        assert session.get(University, university_id).status == "suspended"
+    assert university_status(sqlite_configured, university_id) == "suspended"
 
     # Reactivating undoes it, at once.
-    app.button(key="university_status_active").click()
-    app.run()
+    press(app, "university_status_active")
     assert university_status(sqlite_configured, university_id) == "active"
 
 
@@ -243,25 +243,20 @@ def test_archiving_a_university_asks_first_and_names_its_retention_period(
     sqlite_configured,
 ):
     university_id = make_university(sqlite_configured)
-    app = open_page("universities")
-    app.button(key="university_status_archived").click()
-    app.run()
+    app = press(open_page("universities"), "university_status_archived")
 
     question = texts(app.warning)
     assert "Archive" in question and "days without activity" in question
     assert university_status(sqlite_configured, university_id) == "active"
 
-    app.button(key="university_status_keep").click()
-    app.run()
+    press(app, "university_status_keep")
 
     assert not app.exception
     assert "days without activity" not in texts(app.warning)
     assert university_status(sqlite_configured, university_id) == "active"
 
-    app.button(key="university_status_archived").click()
-    app.run()
-    app.button(key="university_status_confirm").click()
-    app.run()
+    press(app, "university_status_archived")
+    press(app, "university_status_confirm")
 
     assert "is now archived" in texts(app.success)
     assert university_status(sqlite_configured, university_id) == "archived"
@@ -271,9 +266,8 @@ def test_a_status_question_is_dropped_when_the_status_changed_since(
     sqlite_configured,
 ):
     university_id = make_university(sqlite_configured)
-    app = open_page("universities")
-    app.button(key="university_status_archived").click()
-    app.run()
+    app = press(open_page("universities"), "university_status_archived")
+
     # Meanwhile, in another session, someone suspends it.
     with transaction(sqlite_configured) as session:
         universities_service.set_university_status(session, university_id, "suspended")
