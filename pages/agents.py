@@ -44,7 +44,10 @@ def _create(session, values: dict, path_id: str | None):
 paths = ui.cached_query(queries.curriculum_path_choices, university.id)
 path_names = dict(zip(paths["id"], paths["name"], strict=True))
 
-with st.expander("Create an agent", icon=":material/add:"), st.form("create_agent"):
+with (
+    ui.expander("Create an agent", key="create_agent_open", icon=":material/add:"),
+    st.form("create_agent"),
+):
     left, right = st.columns(2)
     left.text_input("Name", key=ui.field_key("agent_name"))
     right.selectbox(

@@ -193,7 +193,9 @@ def _in_form_words(action, replacements: dict[str, str]):
 agents = ui.cached_query(agent_queries.agent_choices, university.id)
 agent_names = dict(zip(agents["id"], agents["name"], strict=True))
 
-with st.expander("Schedule a competition", icon=":material/add:"):
+with ui.expander(
+    "Schedule a competition", key="schedule_competition_open", icon=":material/add:"
+):
     # The type sits outside the form so that its presets fill the boxes as
     # soon as it changes.
     competition_type = st.selectbox(
@@ -314,7 +316,9 @@ with st.expander("Schedule a competition", icon=":material/add:"):
 
 IMPORT_REPORT_KEY = "competition_import_report"
 
-with st.expander("Import results", icon=":material/upload_file:"):
+with ui.expander(
+    "Import results", key="import_results_open", icon=":material/upload_file:"
+):
     st.caption(
         "A CSV, JSON or JSON-lines file of results becomes one completed "
         "competition. Pairwise types read `agent_a, agent_b` (or `model_a, "

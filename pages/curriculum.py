@@ -14,6 +14,7 @@ from university_models.ui import (
     STATUS_COLORS,
     cached_query,
     counted,
+    expander,
     field_key,
     field_value,
     in_words,
@@ -35,7 +36,9 @@ path_names = dict(zip(paths["id"], paths["name"], strict=True))
 # --- authoring --------------------------------------------------------------
 # The forms only gather what was typed; every rule is the curriculum
 # service's, and a refusal shows under the form with the typed values kept.
-with st.expander("Create a path", expanded=paths.empty, icon=":material/add:"):
+with expander(
+    "Create a path", key="create_path_open", icon=":material/add:", expanded=paths.empty
+):
     with st.form("create_path"):
         st.text_input("Name", key=field_key("new_path_name"))
         st.text_area("Description", key=field_key("new_path_description"))
@@ -105,7 +108,11 @@ if create_clicked:
     )
 
 if not paths.empty:
-    with st.expander("Add a level or set a path's status", icon=":material/stairs:"):
+    with expander(
+        "Add a level or set a path's status",
+        key="author_path_open",
+        icon=":material/stairs:",
+    ):
         authored = st.selectbox(
             "Path",
             list(path_names),

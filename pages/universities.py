@@ -63,7 +63,9 @@ else:
 # -- Create --------------------------------------------------------------------
 
 with (
-    st.expander("Create a university", icon=":material/add:"),
+    ui.expander(
+        "Create a university", key="create_university_open", icon=":material/add:"
+    ),
     st.form("create_university"),
 ):
     left, right = st.columns(2)

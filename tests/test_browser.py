@@ -271,7 +271,9 @@ def test_the_overview_opens_at_its_own_name_too(server, demo_database, page):
     assert f"university={university_id}" in page.url
 
 
-def test_creating_an_agent_in_the_browser(server, demo_database, page):
+def test_creating_an_agent_in_the_browser_leaves_its_form_open_and_empty(
+    server, demo_database, page
+):
     _, university_id = demo_database
     open_page(page, server, university_id, "agents")
     page.get_by_text("Create an agent").click()
@@ -285,10 +287,12 @@ def test_creating_an_agent_in_the_browser(server, demo_database, page):
     page.get_by_role("button", name="Create agent").click()
 
     see(page, "Agent 'Browser Bot' created.")
-    # The form is empty for the next agent: the browser does not send the
-    # typed values back (a field reset is a new widget, ui.field_key).
-    page.get_by_text("Create an agent").click()
-    assert page.get_by_role("textbox", name="Name", exact=True).input_value() == ""
+    # The form stays open (ui.expander) and empty for the next agent: the
+    # browser does not send the typed values back (a field reset is a new
+    # widget, ui.field_key).
+    name = page.get_by_role("textbox", name="Name", exact=True)
+    assert name.is_visible()
+    assert name.input_value() == ""
     page.get_by_role("textbox", name="Name contains", exact=True).fill("browser bot")
     page.keyboard.press("Enter")
     see(page, "Matching agents: 1.")

@@ -551,6 +551,18 @@ _FLASH_KEY = "part2_flash_message"
 _REFUSAL_KEY = "part2_flash_refusal"
 
 
+def expander(label: str, *, key: str, icon: str, expanded: bool = False) -> Any:
+    """An expander (``st.expander``) that stays open or closed as the person
+    left it; ``expanded`` is how it is first drawn.
+
+    Why: a write reruns the page with its message at the top, which moves
+    every element below it, and an expander whose state Streamlit does not
+    track is then drawn anew, closed: the person would open a form again
+    for each level or agent they add. A keyed expander that reruns when it
+    is toggled keeps its state in the session."""
+    return st.expander(label, expanded=expanded, key=key, on_change="rerun", icon=icon)
+
+
 def run_write(
     action: Callable[[Any], Any],
     *,
