@@ -220,6 +220,21 @@ def test_create_agent_refuses_a_taken_name_in_any_case(engine):
         assert "'Ada'" in message
 
 
+def test_create_agent_refuses_a_taken_name_in_any_case_of_accented_letters(engine):
+    university_id = new_university(engine)
+    new_agent(engine, university_id, "Émile Ärzt")
+
+    message = assert_refused(
+        engine,
+        Conflict,
+        lambda s: create_agent(
+            s, university_id, name="ÉMILE ärzt", agent_type="student"
+        ),
+    )
+
+    assert "'Émile Ärzt'" in message
+
+
 def test_archived_agents_keep_their_names(engine):
     university_id = new_university(engine)
     agent_id = new_agent(engine, university_id, "Ada")

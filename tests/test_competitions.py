@@ -251,6 +251,26 @@ def test_a_taken_competition_name_is_a_conflict_per_university_ignoring_case(
     schedule(engine, other_id, name="Spring Cup")
 
 
+def test_a_taken_competition_name_is_a_conflict_in_any_case_of_accented_letters(
+    engine,
+):
+    university_id, _ = make_scene(engine, agents=0)
+    schedule(engine, university_id, name="Coupe Élite")
+
+    assert_refused(
+        engine,
+        Conflict,
+        lambda session: schedule_competition(
+            session,
+            university_id,
+            name="COUPE éLITE",
+            competition_type="solo",
+            **window(),
+        ),
+        "already has a competition called 'Coupe Élite'",
+    )
+
+
 def test_schedule_refuses_past_max_concurrent_and_names_the_overlapping(engine):
     university_id, _ = make_scene(engine, agents=0, max_concurrent_competitions=2)
     cancelled = schedule(engine, university_id, name="Gone", **window(0, 30))

@@ -188,6 +188,18 @@ def test_create_university_refuses_a_taken_name_in_any_case(engine):
         assert "'Athena'" in message
 
 
+def test_a_taken_name_is_refused_in_any_case_of_accented_letters(engine):
+    new_university(engine, name="Ärzte Élite")
+
+    message = assert_refused(
+        engine,
+        Conflict,
+        lambda s: create_university(s, name="ärzte élite", owner_email="x@example.org"),
+    )
+
+    assert "'Ärzte Élite'" in message
+
+
 #: Invalid arguments of create_university, each with a word its refusal names.
 INVALID_CREATIONS = [
     ({"name": "   "}, "empty"),

@@ -153,19 +153,36 @@ for _event in (
     event.listen(UniversitySession, _event, _release)
 
 
+def _unicode_lower(value: Any) -> Any:
+    """SQLite's ``lower()`` as PostgreSQL's reads it under a UTF-8 locale:
+    every letter, not ASCII only."""
+    return value.lower() if isinstance(value, str) else value
+
+
 def _configure_sqlite(engine: Engine) -> None:
-    """Foreign keys, WAL, a busy timeout and write-lock-first transactions.
+    """Foreign keys, WAL, a busy timeout, write-lock-first transactions and
+    a ``lower()`` that folds every letter.
 
     pysqlite's own transaction handling starts transactions lazily, which lets
     two writers both read, then fail with "database is locked" when the second
     one tries to write. Taking over BEGIN lets us start every transaction with
     BEGIN IMMEDIATE, so a writer waits (up to the busy timeout) at the start
     instead of failing halfway through.
+
+    SQLite's built-in ``lower()`` folds ASCII letters only, so "Ärzte" and
+    "ärzte" would be two names there and one on PostgreSQL; every name
+    comparison and name search uses ``lower()``, and an application function
+    of the same name replaces the built-in one on each connection, so the
+    engines agree. No index is built on ``lower()``, so none depends on
+    which one ran.
     """
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None
+        dbapi_connection.create_function(
+            "lower", 1, _unicode_lower, deterministic=True
+        )
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")

@@ -68,8 +68,6 @@ def _agent_filters(
     if name_contains and name_contains.strip():
         # Case-insensitive on both engines; % and _ typed by a person are
         # literal characters, not wildcards.
-        # TODO: SQLite's lower() folds ASCII letters only, so there "É" does
-        # not find "é"; PostgreSQL folds every letter.
         conditions.append(
             func.lower(UniversityAgent.name).contains(
                 name_contains.strip().lower(), autoescape=True

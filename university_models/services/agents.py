@@ -259,8 +259,6 @@ def _description(value: Any) -> str | None:
 def _refuse_taken_agent_name(
     session: Session, university_id: str, name: str, *, except_id: str | None = None
 ) -> None:
-    # TODO: as for university names, SQLite folds the case of ASCII letters
-    # only (see services.universities._refuse_taken_name).
     query = select(UniversityAgent.name).where(
         UniversityAgent.university_id == university_id,
         func.lower(UniversityAgent.name) == func.lower(literal(name)),

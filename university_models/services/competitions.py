@@ -100,9 +100,6 @@ def find_competition(
 ) -> Competition | None:
     """The competition of the university called ``name`` (case-insensitive,
     surrounding spaces ignored), or None."""
-    # TODO: SQLite's lower() folds ASCII letters only, so "Élite" and "élite"
-    # are two names there and one on PostgreSQL; a stored case-folded name
-    # column (with a unique index) would make the engines agree.
     return session.scalars(
         select(Competition).where(
             Competition.university_id == university_id,

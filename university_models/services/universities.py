@@ -291,9 +291,6 @@ def _lock_university_names(session: Session) -> None:
 def _refuse_taken_name(
     session: Session, name: str, *, except_id: str | None = None
 ) -> None:
-    # TODO: SQLite's lower() folds only ASCII letters, so on SQLite "Ärzte"
-    # and "ärzte" count as two names while PostgreSQL sees one; a portable
-    # fold needs a stored normalised-name column (a migration).
     query = select(University.name).where(
         func.lower(University.name) == func.lower(literal(name))
     )
