@@ -888,8 +888,6 @@ with matches_tab:
             correction_slot.empty()
 
 with bracket_tab:
-    # TODO: byes (a seed with no first-round opponent) are not drawn; they
-    # show only as that seed's first match being in round 2.
     rounds = queries.bracket_rounds(matches)
     if detail["competition_type"] != "tournament":
         st.caption("Only tournaments have a bracket.")
@@ -918,6 +916,13 @@ with bracket_tab:
                 column.container(border=True).markdown(
                     f"{ui.literal(game.agent1)} {score} {second}{won}{walkover}"
                 )
+            if number == 1:
+                for name in ui.cached_query(
+                    queries.bracket_byes, university.id, competition_id=competition_id
+                ):
+                    column.container(border=True).markdown(
+                        f"{ui.literal(name)} — bye, straight into round 2"
+                    )
 
 with settings_tab:
     left, right = st.columns(2)

@@ -27,6 +27,7 @@ from university_models.models import (
     University,
     UniversityAgent,
 )
+from university_models.queries.competitions import bracket_byes
 from university_models.services.agents import refresh_agent_counters
 from university_models.services.competitions import (
     add_participant,
@@ -655,6 +656,11 @@ def test_bracket_gives_byes_to_top_seeds_and_creates_rounds_as_decided(engine, c
     first_round = matches_of(engine, competition_id)
     round_one = [m for m in first_round if m.match_config["round"] == 1]
     assert len(round_one) == (count - byes) // 2
+    # The byes, which no match shows yet, best seed first (seed s is a{count-s}).
+    with read_session(engine) as session:
+        assert bracket_byes(session, university_id, competition_id) == [
+            f"a{count - seed}" for seed in range(1, byes + 1)
+        ]
     playing_seeds = {
         _seed_of(engine, side)
         for m in round_one
@@ -695,6 +701,20 @@ def test_bracket_gives_byes_to_top_seeds_and_creates_rounds_as_decided(engine, c
     assert _seed_of(engine, final[0].winner_participant_id) == 1
     for m in matches:
         assert m.match_config["slot"] < size // 2 ** m.match_config["round"]
+
+
+def test_bracket_byes_are_only_those_of_a_drawn_bracket_of_the_university(engine):
+    university_id, agents = make_scene(engine, agents=3)
+    other_id, _ = make_scene(engine, agents=0)
+    drawn, _ = started(engine, university_id, agents, competition_type="tournament")
+    waiting, _ = entered(engine, university_id, agents, competition_type="tournament")
+    pairs, _ = started(engine, university_id, agents, competition_type="head_to_head")
+
+    with read_session(engine) as session:
+        assert bracket_byes(session, university_id, drawn) == ["a0"]
+        assert bracket_byes(session, other_id, drawn) == []
+        assert bracket_byes(session, university_id, waiting) == []
+        assert bracket_byes(session, university_id, pairs) == []
 
 
 def test_bracket_seeds_unseeded_competitors_after_the_seeded_in_join_order(engine):

@@ -627,6 +627,25 @@ def test_a_tournament_shows_its_bracket_one_column_per_round(sqlite_configured):
     assert "A vs D" in bracket and "B vs C" in bracket
 
 
+def test_a_bracket_draws_the_byes_its_matches_do_not_show(sqlite_configured):
+    university_id = make_university(sqlite_configured)
+    agent_ids = make_agents(sqlite_configured, university_id, "A", "B", "C")
+    competition_id = make_competition(
+        sqlite_configured,
+        university_id,
+        agent_ids,
+        competition_type="tournament",
+        start=True,
+    )
+    app = open_page("competitions")
+    app.selectbox(key="competition_open").set_value(competition_id).run()
+
+    assert not app.exception
+    bracket = texts(app.markdown)
+    assert "B vs C" in bracket
+    assert "A — bye, straight into round 2" in bracket
+
+
 DATA = published_data_dir()
 
 

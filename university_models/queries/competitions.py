@@ -1,5 +1,5 @@
 """Competitions: the list by status, one competition's participants and
-matches, and the rounds of a tournament bracket.
+matches, and the rounds and byes of a tournament bracket.
 
 Every function is scoped to one university: a competition id from another
 university finds nothing.
@@ -373,3 +373,50 @@ def bracket_rounds(matches: pd.DataFrame) -> dict[int, pd.DataFrame]:
         int(number): group.reset_index(drop=True)
         for number, group in with_round.groupby("round", sort=True)
     }
+
+
+def bracket_byes(
+    session: Session, university_id: str, competition_id: str
+) -> list[str]:
+    """The names of the tournament's competitors who go through the first
+    round without playing (a bye), best seed first; empty when the
+    competition has no bracket the service drew (an imported tournament's
+    rounds are its own).
+
+    Rule (``services.competitions``): the bracket holds every competitor
+    with a seed, disqualified ones included, in a bracket of the next power
+    of two; the places left over are byes, and they fall to the top seeds.
+    A bye's first match appears only once its opponent is decided, so
+    without this the best seeds would be missing from the bracket."""
+    first_match = session.scalar(
+        select(CompetitionMatch.match_config)
+        .join(Competition, Competition.id == CompetitionMatch.competition_id)
+        .where(
+            Competition.university_id == university_id,
+            Competition.id == competition_id,
+            Competition.competition_type == "tournament",
+        )
+        .order_by(CompetitionMatch.match_number, CompetitionMatch.id)
+        .limit(1)
+    )
+    if not (isinstance(first_match, dict) and "slot" in first_match):
+        return []
+
+    names = session.scalars(
+        select(UniversityAgent.name)
+        .join(
+            CompetitionParticipant,
+            CompetitionParticipant.agent_id == UniversityAgent.id,
+        )
+        .where(
+            CompetitionParticipant.competition_id == competition_id,
+            CompetitionParticipant.participant_type == "competitor",
+            CompetitionParticipant.seed_ranking.is_not(None),
+            UniversityAgent.university_id == university_id,
+        )
+        .order_by(CompetitionParticipant.seed_ranking)
+    ).all()
+    if not names:
+        return []
+    size = 1 << (len(names) - 1).bit_length()  # the next power of two
+    return list(names[: size - len(names)])
