@@ -608,40 +608,33 @@ def test_a_match_is_put_in_play_and_a_competitor_disqualified_from_the_page(
     assert forfeit_winners and cyd not in forfeit_winners
 
 
-def test_a_tournament_shows_its_bracket_one_column_per_round(sqlite_configured):
-    university_id = make_university(sqlite_configured)
-    agent_ids = make_agents(sqlite_configured, university_id, "A", "B", "C", "D")
+def bracket_of_a_started_tournament(engine: Engine, *names: str) -> str:
+    """The markdown of the competitions page opened at a tournament of the
+    agents ``names``, started (seeded in that order)."""
+    university_id = make_university(engine)
     competition_id = make_competition(
-        sqlite_configured,
+        engine,
         university_id,
-        agent_ids,
+        make_agents(engine, university_id, *names),
         competition_type="tournament",
         start=True,
     )
     app = open_page("competitions")
     app.selectbox(key="competition_open").set_value(competition_id).run()
-
     assert not app.exception
-    bracket = texts(app.markdown)
+    return texts(app.markdown)
+
+
+def test_a_tournament_shows_its_bracket_one_column_per_round(sqlite_configured):
+    bracket = bracket_of_a_started_tournament(sqlite_configured, "A", "B", "C", "D")
+
     assert "Round 1" in bracket
     assert "A vs D" in bracket and "B vs C" in bracket
 
 
 def test_a_bracket_draws_the_byes_its_matches_do_not_show(sqlite_configured):
-    university_id = make_university(sqlite_configured)
-    agent_ids = make_agents(sqlite_configured, university_id, "A", "B", "C")
-    competition_id = make_competition(
-        sqlite_configured,
-        university_id,
-        agent_ids,
-        competition_type="tournament",
-        start=True,
-    )
-    app = open_page("competitions")
-    app.selectbox(key="competition_open").set_value(competition_id).run()
+    bracket = bracket_of_a_started_tournament(sqlite_configured, "A", "B", "C")
 
-    assert not app.exception
-    bracket = texts(app.markdown)
     assert "B vs C" in bracket
     assert "A — bye, straight into round 2" in bracket
 
