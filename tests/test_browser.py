@@ -29,7 +29,7 @@ from tests.browser_support import (
 from tests.conftest import unavailable
 from university_models import migrate
 from university_models.config import PROJECT_ROOT
-from university_models.db import make_engine, read_session
+from university_models.db import make_engine, read_session, transaction
 from university_models.demo import build_demo
 from university_models.models import (
     Competition,
@@ -37,6 +37,7 @@ from university_models.models import (
     University,
     UniversityAgent,
 )
+from university_models.services.agents import create_agent
 
 pytestmark = pytest.mark.browser
 
@@ -314,6 +315,38 @@ def test_saving_an_agents_settings_stays_on_the_settings_tab(
     see(page, f"Saved {two_agents[1]}.")
     settings = page.get_by_role("tab", name="Settings")
     assert settings.get_attribute("aria-selected") == "true"
+
+
+def test_a_profile_stays_open_when_another_session_renames_its_agent(
+    server, demo_database, browser, page
+):
+    url, university_id = demo_database
+    engine = make_engine(url)
+    with transaction(engine) as session:
+        create_agent(session, university_id, name="Rename Me", agent_type="student")
+    engine.dispose()
+    open_page(page, server, university_id, "agents")
+    choose(page, "Open the profile of", "Rename Me")
+
+    # Someone else renames it from their own browser.
+    other = browser.new_context(viewport={"width": 1400, "height": 900})
+    other.set_default_timeout(TIMEOUT_MS)
+    elsewhere = other.new_page()
+    open_page(elsewhere, server, university_id, "agents")
+    choose(elsewhere, "Open the profile of", "Rename Me")
+    elsewhere.get_by_role("tab", name="Settings").click()
+    wait_until_idle(elsewhere)
+    elsewhere.get_by_role("textbox", name="Name", exact=True).fill("Aardvark Bot")
+    elsewhere.get_by_role("button", name="Save agent").click()
+    see(elsewhere, "Saved Aardvark Bot.")
+    other.close()
+
+    # The first person's next click still shows the same agent, renamed.
+    page.get_by_role("tab", name="Competition record").click()
+    wait_until_idle(page)
+    page.get_by_role("heading", name="Aardvark Bot").wait_for()
+    picker = page.get_by_role("combobox", name="Open the profile of", exact=True)
+    assert "Choose an agent" not in picker.locator("xpath=..").inner_text()
 
 
 def test_scheduling_starting_and_recording_a_competition_in_the_browser(
