@@ -24,7 +24,7 @@ import numbers
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from university_models.db import utcnow
@@ -549,15 +549,18 @@ def remove_last_level(session: Session, path_id: str) -> None:
     _refuse_when_studied(session, level, "be removed")
 
     # Levels of any path of the university may name this one as a
-    # prerequisite; the list is JSON, so it is checked level by level.
-    # TODO: loads every level of the university; a JSON containment query
-    # differs between SQLite and PostgreSQL, and removal is rare.
+    # prerequisite. JSON containment is written differently on each engine;
+    # the list's text holding the id is a test both share, and it only
+    # narrows the levels read: the lists themselves decide.
     dependants = session.scalars(
         select(CurriculumLevel)
         .join(CurriculumPath, CurriculumPath.id == CurriculumLevel.curriculum_path_id)
         .where(
             CurriculumPath.university_id == path.university_id,
             CurriculumLevel.id != level.id,
+            cast(CurriculumLevel.prerequisite_level_ids, Text).contains(
+                level.id, autoescape=True
+            ),
         )
     ).all()
     for other in dependants:
