@@ -675,6 +675,26 @@ def test_find_university_by_name_in_any_case(engine):
         assert find_university(session, "  aTHENA ").id == university_id
 
 
+def test_names_that_differ_only_in_inner_spaces_are_one_name(engine):
+    university_id = new_university(engine, name="  Lyceum   Demo  ")
+
+    with read_session(engine) as session:
+        assert session.get(University, university_id).name == "Lyceum Demo"
+        assert find_university(session, "lyceum  demo").id == university_id
+    assert_refused(
+        engine,
+        Conflict,
+        lambda s: create_university(
+            s, name="Lyceum    Demo", owner_email="x@example.org"
+        ),
+    )
+    with transaction(engine) as session:
+        agent = create_agent(
+            session, university_id, name="Padded   Name", agent_type="student"
+        )
+        assert agent.name == "Padded Name"
+
+
 def test_find_university_names_the_universities_that_exist(engine):
     with (
         read_session(engine) as session,

@@ -62,6 +62,7 @@ from university_models.models import (
     UniversityAgent,
 )
 from university_models.queries.time_buckets import day_range
+from university_models.services.universities import tidy_name
 
 log = logging.getLogger(__name__)
 
@@ -285,12 +286,12 @@ def _university(session: Session, university_id: str) -> University:
 
 def find_competition(session: Session, university_id: str, name: str) -> Competition:
     """The competition of this university named ``name`` (case-insensitive,
-    trimmed); ``NotFound`` lists the names that exist."""
+    tidied: ``tidy_name``); ``NotFound`` lists the names that exist."""
     found = session.scalars(
         select(Competition)
         .where(
             Competition.university_id == university_id,
-            func.lower(Competition.name) == name.strip().lower(),
+            func.lower(Competition.name) == tidy_name(name).lower(),
         )
         .order_by(Competition.created_at)
         .limit(1)
@@ -309,12 +310,12 @@ def find_competition(session: Session, university_id: str, name: str) -> Competi
 
 def find_path(session: Session, university_id: str, name: str) -> CurriculumPath:
     """The curriculum path of this university named ``name`` (case-insensitive,
-    trimmed); ``NotFound`` lists the names that exist."""
+    tidied: ``tidy_name``); ``NotFound`` lists the names that exist."""
     found = session.scalars(
         select(CurriculumPath)
         .where(
             CurriculumPath.university_id == university_id,
-            func.lower(CurriculumPath.name) == name.strip().lower(),
+            func.lower(CurriculumPath.name) == tidy_name(name).lower(),
         )
         .order_by(CurriculumPath.created_at)
         .limit(1)

@@ -67,6 +67,7 @@ from university_models.services.training_data import CLOCK_SKEW
 from university_models.services.universities import (
     find_university,
     lock_university_for_write,
+    tidy_name,
 )
 from university_models.standings import (
     PAIRWISE_TYPES,
@@ -443,7 +444,7 @@ def _agent_name(record: dict, names: tuple[str, ...], where: str) -> tuple[str, 
 @lru_cache(maxsize=4096)
 def _trimmed_name(value: str) -> tuple[str, str]:
     """Cached: a file names the same few agents on every line."""
-    name = value.strip()
+    name = tidy_name(value)
     return name, name.lower()
 
 

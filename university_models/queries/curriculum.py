@@ -22,6 +22,7 @@ from university_models.models import (
     CurriculumPath,
     UniversityAgent,
 )
+from university_models.services.universities import tidy_name
 
 log = logging.getLogger(__name__)
 
@@ -344,7 +345,7 @@ def find_path(session: Session, university_id: str, name: str) -> str:
     there are (at most 20); a name shared by two paths (the schema allows
     it) is ``Conflict``, because a script must not pick one of them by
     chance."""
-    wanted = name.strip().lower() if isinstance(name, str) else ""
+    wanted = tidy_name(name).lower() if isinstance(name, str) else ""
     ids = session.scalars(
         select(CurriculumPath.id)
         .where(

@@ -49,6 +49,7 @@ from university_models.services.universities import (
     json_error_text,
     lock_university_for_write,
     storable_json,
+    tidy_name,
 )
 from university_models.services.validation import (
     INTEGER_MAX,
@@ -103,7 +104,7 @@ def find_competition(
     return session.scalars(
         select(Competition).where(
             Competition.university_id == university_id,
-            func.lower(Competition.name) == func.lower(name.strip()),
+            func.lower(Competition.name) == func.lower(tidy_name(name)),
         )
     ).one_or_none()
 

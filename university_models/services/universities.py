@@ -167,17 +167,30 @@ def refuse_control_characters(text: str, *, what: str, single_line: bool) -> str
     )
 
 
+_SPACE_RUN_RE = re.compile(r" {2,}")
+
+
+def tidy_name(value: str) -> str:
+    """``value`` trimmed, with every run of spaces inside it made one.
+
+    Rule: a page draws "Lyceum   Demo" as "Lyceum Demo", so names that
+    differ only there would be twins nobody can tell apart; names are
+    stored this way (``clean_name``) and looked up this way (the
+    ``find_...`` functions, the importers)."""
+    return _SPACE_RUN_RE.sub(" ", value.strip())
+
+
 def clean_name(value: Any, *, what: str) -> str:
-    """``value`` trimmed; refused unless a non-empty text of at most 255
-    characters without control characters. ``what`` names the field in the
-    message.
+    """``value`` tidied (``tidy_name``); refused unless a non-empty text of
+    at most 255 characters without control characters. ``what`` names the
+    field in the message.
 
     Rule: every service's names go through here (universities,
     organizations, agents, curriculum paths and levels), so a name is the
     same kind of thing on both engines."""
     if not isinstance(value, str):
         raise InvalidInput(f"The {what} must be text, not {value!r}.")
-    name = value.strip()
+    name = tidy_name(value)
     if not name:
         raise InvalidInput(f"The {what} is empty: give it a name.")
     if len(name) > NAME_MAX_LENGTH:
@@ -603,7 +616,7 @@ def set_university_status(
 def find_university(session: Session, name: str) -> University:
     """The university named ``name`` (trimmed, any case), or ``NotFound``
     listing the names that exist (at most 20)."""
-    wanted = name.strip() if isinstance(name, str) else name
+    wanted = tidy_name(name) if isinstance(name, str) else name
     university = session.scalars(
         select(University)
         .where(func.lower(University.name) == func.lower(literal(wanted)))
