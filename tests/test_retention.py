@@ -561,6 +561,21 @@ def test_cli_restore_of_unknown_name_fails_with_a_message(configured, capsys):
     assert row_counts(configured) == before
 
 
+def test_restoring_a_university_archived_but_not_yet_moved_says_how_to_reactivate(
+    configured, capsys
+):
+    # Archived (and due), but the retention run has not moved it yet.
+    make_full_university(configured, name="Old Academy")
+    before = row_counts(configured)
+
+    assert main(["restore", "old academy"]) == 1
+
+    message = capsys.readouterr().err
+    assert "University 'Old Academy' is live (status archived)" in message
+    assert "university set-status 'Old Academy' active" in message
+    assert row_counts(configured) == before
+
+
 def test_cli_archive_exits_nonzero_when_a_move_fails(configured, capsys):
     engine = configured
     ids = make_full_university(

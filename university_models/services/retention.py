@@ -33,7 +33,10 @@ from university_models.models import (
     university_agents_archive,
 )
 from university_models.services.agents import refresh_agent_counters
-from university_models.services.universities import UNIVERSITY_NAMES_LOCK_KEY
+from university_models.services.universities import (
+    UNIVERSITY_NAMES_LOCK_KEY,
+    tidy_name,
+)
 from university_models.services.validation import shown_time
 
 log = logging.getLogger(__name__)
@@ -315,6 +318,24 @@ def find_archived_university(session: Session, name_or_id: str):
         )
     if rows:
         return rows[0]
+
+    live = session.execute(
+        select(University.name, University.status)
+        .where(
+            (University.id == name_or_id)
+            | (func.lower(University.name) == func.lower(tidy_name(name_or_id)))
+        )
+        .limit(1)
+    ).first()
+    if live is not None:
+        # "archived" is also a live status: such a university has not been
+        # moved yet, and a person who sees it listed asks to restore it.
+        raise NotFound(
+            f"University {live.name!r} is live (status {live.status}), not in the "
+            "archive: restore brings back universities that retention moved "
+            "there. To make it active again, run `university set-status "
+            f"{live.name!r} active` or press Reactivate on the Universities page."
+        )
 
     names = session.scalars(
         select(table.c.name).order_by(table.c.name).distinct().limit(20)
