@@ -228,11 +228,20 @@ for proposal in queue.itertuples():
             f"`{proposal.source_record_id[:8]}`)"
         )
     if isinstance(proposal.validated_by, str):
+        # The decision stays the approval once the proposal is implemented.
+        decision = (
+            "approved"
+            if proposal.validation_status == "implemented"
+            else proposal.validation_status
+        )
         facts.append(
-            f"{proposal.validation_status} by {ui.literal(proposal.validated_by)} at "
+            f"{decision} by {ui.literal(proposal.validated_by)} at "
             f"{ui.format_utc(proposal.validated_at)}"
         )
-    facts.append(f"implementation {ui.in_words(proposal.implementation_status)}")
+    implementation = f"implementation {ui.in_words(proposal.implementation_status)}"
+    if pd.notna(proposal.implemented_at):
+        implementation += f" at {ui.format_utc(proposal.implemented_at)}"
+    facts.append(implementation)
     box.caption(" · ".join(facts))
     if isinstance(proposal.implementation_details, str):
         box.markdown(f"*Implementation:* {ui.literal(proposal.implementation_details)}")

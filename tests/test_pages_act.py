@@ -853,7 +853,9 @@ def test_bulk_approval_refused_when_one_was_decided_meanwhile(sqlite_configured)
     }
 
 
-def test_implementing_an_approved_proposal_from_the_page(sqlite_configured):
+def test_implementing_a_proposal_from_the_page_keeps_who_approved_it(
+    sqlite_configured,
+):
     university_id = make_university(sqlite_configured)
     (first,) = make_proposals(sqlite_configured, university_id, "A")
     with transaction(sqlite_configured) as session:
@@ -870,6 +872,11 @@ def test_implementing_an_approved_proposal_from_the_page(sqlite_configured):
             "implemented",
             "completed",
         )
+    # The card still names the approval, not an "implemented by".
+    card = texts(app.caption)
+    assert "approved by Bob at" in card
+    assert "implemented by" not in card
+    assert "implementation completed at" in card
 
 
 # -- With the demo --------------------------------------------------------------------
