@@ -27,6 +27,7 @@ from university_models.models import (
 from university_models.services import agents, competitions, curriculum
 from university_models.services.training_data import collect_training_data
 from university_models.services.universities import (
+    JSON_MAX_DEPTH,
     create_university,
     storable_json,
     update_university,
@@ -265,3 +266,74 @@ def test_a_broken_json_lines_file_is_refused_with_at_once(engine, tmp_path):
         "line 2: not valid JSON (Unterminated string starting at column 2)"
     )
     assert "at at" not in message
+
+
+def nested(depth: int) -> dict:
+    """An object ``depth`` levels deep: {"a": {"a": ... {}}}."""
+    document: dict = {}
+    for _ in range(depth - 1):
+        document = {"a": document}
+    return document
+
+
+def test_a_configuration_nested_too_deep_is_refused_not_crashed(engine):
+    university_id, _ = scene(engine)
+
+    # 200 levels used to end in a RecursionError in the JSON change tracking.
+    for configuration in (nested(200), json.dumps(nested(200)), "[" * 5000):
+        message = refused(
+            engine,
+            UniversityAgent,
+            lambda session, c=configuration: agents.create_agent(
+                session,
+                university_id,
+                name="Deep",
+                agent_type="student",
+                configuration=c,
+            ),
+        )
+        assert "configuration are nested more than 64 levels deep" in message
+
+    with transaction(engine) as session:
+        agent = agents.create_agent(
+            session,
+            university_id,
+            name="Deep enough",
+            agent_type="student",
+            configuration=nested(JSON_MAX_DEPTH),
+        )
+        assert agent.configuration == nested(JSON_MAX_DEPTH)
+
+
+def test_a_json_box_refuses_a_document_nested_too_deep_for_the_parser():
+    with pytest.raises(InvalidInput, match="nested more than 64 levels deep"):
+        parse_json_object('{"a": ' * 5000 + "{}" + "}" * 5000, field="Configuration")
+
+
+@pytest.mark.parametrize(
+    ("file_name", "text", "where"),
+    [
+        ("battles.jsonl", '{"x": ' + "[" * 5000 + "\n", "line 1"),
+        ("battles.json", '[{"x": ' + "[" * 5000 + "]", "record 1 (line 1)"),
+    ],
+    ids=["jsonl", "json"],
+)
+def test_a_results_file_nested_too_deep_is_refused_not_crashed(
+    engine, tmp_path, file_name, text, where
+):
+    university_id, _ = scene(engine)
+    path = tmp_path / file_name
+    path.write_text(text)
+
+    message = refused(
+        engine,
+        Competition,
+        lambda session: import_results(
+            session,
+            path,
+            university_name_or_id=university_id,
+            competition_name="Deep",
+            competition_type="head_to_head",
+        ),
+    )
+    assert message.startswith(f"{where}: lists and objects are nested too deep")

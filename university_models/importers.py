@@ -292,6 +292,8 @@ def _json_lines(text: io.TextIOBase) -> Iterator[tuple[str, dict]]:
             # Without its line ending: a record cut short is reported at
             # its own end, not at column 1 of a line after it.
             value = json.loads(line.rstrip("\r\n"))
+        except RecursionError:
+            raise _too_deep(f"line {number}") from None
         except json.JSONDecodeError as error:
             hint = (
                 "this looks like a JSON array: import it with the json format"
@@ -302,6 +304,15 @@ def _json_lines(text: io.TextIOBase) -> Iterator[tuple[str, dict]]:
                 f"line {number}: not valid JSON ({json_column_text(error)}): {hint}."
             ) from error
         yield f"line {number}", _flat_object(value, f"line {number}")
+
+
+def _too_deep(where: str) -> InvalidInput:
+    """The refusal of a record whose lists and objects nest so deep that
+    Python's JSON parser runs out of stack."""
+    return InvalidInput(
+        f"{where}: lists and objects are nested too deep to read: each record "
+        "must be a flat JSON object."
+    )
 
 
 def json_column_text(error: json.JSONDecodeError) -> str:
@@ -385,6 +396,8 @@ def _json_array(text: io.TextIOBase) -> Iterator[tuple[str, dict]]:
             try:
                 value, end = decoder.raw_decode(buffer, position)
                 break
+            except RecursionError:
+                raise _too_deep(where) from None
             except json.JSONDecodeError as error:
                 if len(buffer) - position > MAX_JSON_RECORD_CHARS or not fill():
                     raise InvalidInput(

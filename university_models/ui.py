@@ -721,7 +721,7 @@ def parse_json_object(text: str, *, field: str) -> dict[str, Any]:
     import json
 
     from university_models.errors import InvalidInput
-    from university_models.services.universities import json_error_text
+    from university_models.services.universities import json_error_text, too_deep
 
     def _refuse_constant(name: str) -> None:
         raise InvalidInput(
@@ -737,6 +737,8 @@ def parse_json_object(text: str, *, field: str) -> dict[str, Any]:
             f"{field} is not valid JSON: {json_error_text(error)}. Fix it, or "
             "leave the box empty for {}."
         ) from None
+    except RecursionError:
+        raise too_deep(field.lower()) from None
     if not isinstance(value, dict):
         raise InvalidInput(
             f"{field} must be a JSON object ({{...}}), not a "

@@ -41,6 +41,7 @@ from university_models.services.universities import (
     lock_university_for_write,
     non_archived_agent_count,
     storable_json,
+    too_deep,
 )
 from university_models.services.validation import edit_version, refuse_stale_version
 
@@ -223,6 +224,8 @@ def _configuration(value: Any) -> dict[str, Any]:
     if isinstance(value, str):
         try:
             value = json.loads(value)
+        except RecursionError:
+            raise too_deep("configuration") from None
         except ValueError as error:
             raise InvalidInput(
                 f"The configuration is not valid JSON ({json_error_text(error)}): "

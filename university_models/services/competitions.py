@@ -50,6 +50,7 @@ from university_models.services.universities import (
     lock_university_for_write,
     storable_json,
     tidy_name,
+    too_deep,
 )
 from university_models.services.validation import (
     INTEGER_MAX,
@@ -245,6 +246,8 @@ def _json_object(value: Any, what: str) -> dict[str, Any]:
     if isinstance(value, str):
         try:
             value = json.loads(value)
+        except RecursionError:
+            raise too_deep(what) from None
         except json.JSONDecodeError as error:
             raise InvalidInput(
                 f"{what} is not valid JSON ({json_error_text(error)}): "

@@ -637,6 +637,35 @@ def find_university(session: Session, name: str) -> University:
     raise NotFound(f"No university is named {name!r}; there are {listed}{more}.")
 
 
+#: How deep a stored JSON document may nest. Configurations, rules and
+#: metadata are a few levels deep; a far deeper one is refused before the
+#: change tracking of the JSON columns, which walks it level by level,
+#: runs out of Python's stack.
+JSON_MAX_DEPTH = 64
+
+
+def too_deep(what: str) -> InvalidInput:
+    """The refusal of a JSON document nested deeper than ``JSON_MAX_DEPTH``."""
+    return InvalidInput(
+        f"Lists and objects in the {what} are nested more than {JSON_MAX_DEPTH} "
+        "levels deep: flatten it."
+    )
+
+
+def _json_depth(value: Any) -> int:
+    """How many lists and objects deep ``value`` nests, counted without
+    recursion (a scalar is 0)."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def storable_json(value: Any, *, what: str) -> Any:
     """``value`` as a plain JSON copy that every engine can store.
 
@@ -647,9 +676,12 @@ def storable_json(value: Any, *, what: str) -> Any:
     store it, but PostgreSQL cannot turn it into text or ``jsonb``, so
     reading the value back or merging metadata fails there). The copy is not
     shared with the caller's dict or list. Every service that takes a JSON
-    document checks it here."""
+    document checks it here, and refuses one nested deeper than
+    ``JSON_MAX_DEPTH``."""
     try:
         text = json.dumps(value, allow_nan=False)
+    except RecursionError:
+        raise too_deep(what) from None
     except ValueError as error:
         # Only an out-of-range float is looked for: a circular document
         # would send the search round for ever.
@@ -675,6 +707,8 @@ def storable_json(value: Any, *, what: str) -> Any:
                 f"The {what} holds the character U+0000 (NUL) {where}, which "
                 "PostgreSQL cannot store in JSON: remove it."
             )
+    if _json_depth(value) > JSON_MAX_DEPTH:
+        raise too_deep(what)
     return json.loads(text)
 
 
