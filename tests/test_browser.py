@@ -29,7 +29,7 @@ from tests.browser_support import (
 from tests.conftest import unavailable
 from university_models import migrate
 from university_models.config import PROJECT_ROOT
-from university_models.db import make_engine, read_session, transaction
+from university_models.db import make_engine, read_session
 from university_models.demo import build_demo
 from university_models.models import (
     Competition,
@@ -37,7 +37,6 @@ from university_models.models import (
     University,
     UniversityAgent,
 )
-from university_models.services.agents import create_agent
 
 pytestmark = pytest.mark.browser
 
@@ -320,12 +319,13 @@ def test_saving_an_agents_settings_stays_on_the_settings_tab(
 def test_a_profile_stays_open_when_another_session_renames_its_agent(
     server, demo_database, browser, page
 ):
-    url, university_id = demo_database
-    engine = make_engine(url)
-    with transaction(engine) as session:
-        create_agent(session, university_id, name="Rename Me", agent_type="student")
-    engine.dispose()
+    _, university_id = demo_database
     open_page(page, server, university_id, "agents")
+    # Created on the page, whose write clears the server's cached choices.
+    page.get_by_text("Create an agent").click()
+    page.get_by_role("textbox", name="Name", exact=True).fill("Rename Me")
+    page.get_by_role("button", name="Create agent").click()
+    see(page, "Agent 'Rename Me' created.")
     choose(page, "Open the profile of", "Rename Me")
 
     # Someone else renames it from their own browser.
