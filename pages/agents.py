@@ -131,9 +131,10 @@ table = ui.cached_query(
 
 if total == 0 and not any(filters.values()):
     st.info(
-        f"{ui.literal(university.name)} has no agents yet. Create the first one "
-        "with "
-        "**Create an agent** above.",
+        f"{ui.literal(university.name)} has no agents yet. "
+        + ui.next_step(
+            university, "Create the first one with **Create an agent** above."
+        ),
         icon=":material/smart_toy:",
     )
 elif total == 0:

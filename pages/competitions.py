@@ -438,10 +438,13 @@ table = ui.cached_query(
 
 if counts["competitions"].sum() == 0:
     st.info(
-        f"{ui.literal(university.name)} has no competitions yet. Schedule one "
-        "with **Schedule a competition** above"
-        + ("" if len(agents) else " (create some agents first, on **Agents**)")
-        + ".",
+        f"{ui.literal(university.name)} has no competitions yet. "
+        + ui.next_step(
+            university,
+            "Schedule one with **Schedule a competition** above"
+            + ("" if len(agents) else " (create some agents first, on **Agents**)")
+            + ".",
+        ),
         icon=":material/trophy:",
     )
     st.stop()

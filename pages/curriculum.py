@@ -19,6 +19,7 @@ from university_models.ui import (
     field_value,
     in_words,
     literal,
+    next_step,
     pager,
     run_write,
     select_university,
@@ -225,10 +226,13 @@ if not paths.empty:
 
 if paths.empty:
     st.info(
-        "This university has no curriculum path yet. Create the first one "
-        "with **Create a path** above, then add its levels (the demo has some: "
-        "`python -m university_models demo`); enrol agents in a path from the "
-        "**Agents** page.",
+        "This university has no curriculum path yet. "
+        + next_step(
+            university,
+            "Create the first one with **Create a path** above, then add its "
+            "levels (the demo has some: `python -m university_models demo`); "
+            "enrol agents in a path from the **Agents** page.",
+        ),
         icon=":material/school:",
     )
     st.stop()

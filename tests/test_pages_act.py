@@ -304,6 +304,29 @@ def test_agents_page_says_how_to_add_the_first_agent(sqlite_configured):
     assert "has no agents yet" in texts(app.info)
 
 
+@pytest.mark.parametrize(
+    ("page", "empty"),
+    [
+        ("agents", "has no agents yet"),
+        ("competitions", "has no competitions yet"),
+        ("curriculum", "has no curriculum path yet"),
+    ],
+)
+def test_an_empty_page_of_a_suspended_university_does_not_invite_a_write(
+    sqlite_configured, page, empty
+):
+    university_id = make_university(sqlite_configured)
+    with transaction(sqlite_configured) as session:
+        universities_service.set_university_status(session, university_id, "suspended")
+    app = open_page(page)
+
+    assert not app.exception
+    message = texts(app.info)
+    assert empty in message
+    assert "It is suspended and accepts no changes" in message
+    assert "above" not in message
+
+
 def test_creating_an_agent_on_the_page_on_both_engines(configured):
     make_university(configured)
     app = open_page("agents")

@@ -377,6 +377,25 @@ class SelectedUniversity:
     max_concurrent_competitions: int
     storage_quota_mb: int
 
+    @property
+    def accepts_changes(self) -> bool:
+        """Rule: only an active university accepts changes; a suspended or
+        archived one can be watched."""
+        return self.status == "active"
+
+
+def next_step(university: SelectedUniversity, step: str) -> str:
+    """``step`` (markdown: what a person does next, such as creating the
+    first agent) while the university accepts changes; otherwise why
+    nothing can be added, so an empty page does not invite a write the
+    services would refuse."""
+    if university.accepts_changes:
+        return step
+    return (
+        f"It is {university.status} and accepts no changes until an "
+        "administrator sets it back to active."
+    )
+
 
 def _list_universities(wanted: str | None) -> pd.DataFrame:
     """The selector's list, with ``wanted`` in it when that university
@@ -463,12 +482,7 @@ def select_university(*, required: bool = True) -> SelectedUniversity | None:
     )
 
     row = universities.loc[universities["id"] == chosen].iloc[0]
-    if row["status"] != "active":
-        st.sidebar.warning(
-            f"{literal(row['name'])} is {row['status']}: it can be watched but "
-            "accepts no changes until an administrator sets it back to active."
-        )
-    return SelectedUniversity(
+    selected = SelectedUniversity(
         id=str(row["id"]),
         name=str(row["name"]),
         status=str(row["status"]),
@@ -476,6 +490,12 @@ def select_university(*, required: bool = True) -> SelectedUniversity | None:
         max_concurrent_competitions=int(row["max_concurrent_competitions"]),
         storage_quota_mb=int(row["storage_quota_mb"]),
     )
+    if not selected.accepts_changes:
+        st.sidebar.warning(
+            f"{literal(selected.name)} is {selected.status}: it can be watched but "
+            "accepts no changes until an administrator sets it back to active."
+        )
+    return selected
 
 
 # --------------------------------------------------------------------------
