@@ -41,7 +41,7 @@ def share_delta(metric):
 
 columns = st.columns(5)
 columns[0].metric(
-    "Agents",
+    "Agents not archived",
     metrics["agents"].value,
     delta=count_delta(metrics["agents"]),
     help="Agents that are not archived; the delta compares with 7 days ago.",

@@ -52,6 +52,8 @@ else:
         universities.drop(columns=["id"]),
         width="stretch",
         column_config={
+            # The agents the quota counts, as on the Overview.
+            "agents": "agents not archived",
             "max_agents": "agent quota",
             "max_concurrent_competitions": "concurrent competitions quota",
             "storage_quota_mb": "storage quota (MB)",

@@ -86,6 +86,26 @@ def test_overview_on_an_empty_university_says_what_to_do_next(configured):
     assert app.metric[0].value == "0"
 
 
+def test_the_agent_counts_say_they_leave_archived_agents_out(configured):
+    with transaction(configured) as session:
+        university = make_university(session, name="Counted U")
+        make_agent(session, university, name="Ada")
+        make_agent(session, university, name="Bo")
+        make_agent(session, university, name="Cy", status="archived")
+
+    overview = open_page("pages/overview.py", university_id=university.id)
+    universities = open_page("pages/universities.py", university_id=university.id)
+
+    assert not overview.exception and not universities.exception
+    assert (overview.metric[0].label, overview.metric[0].value) == (
+        "Agents not archived",
+        "2",
+    )
+    table = universities.dataframe[0]
+    assert json.loads(table.proto.columns)["agents"]["label"] == "agents not archived"
+    assert table.value["agents"].tolist() == [2]
+
+
 def test_overview_shows_only_the_selected_universitys_numbers(configured):
     with transaction(configured) as session:
         busy = build_scene(session, "Busy")
