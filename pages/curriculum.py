@@ -263,9 +263,12 @@ matrix = cached_query(
 view = st.segmented_control(
     "Show", ["status", "best score"], default="status", key="matrix_view"
 )
+# Every level of the path is a column, those nobody reached yet included
+# (the funnel counts every level, zeros too).
+funnel = cached_query(curriculum.level_funnel, university.id, path_id=path_id)
 level_labels = {
     number: f"{number}. {name}"
-    for number, name in zip(matrix["level_number"], matrix["level"], strict=True)
+    for number, name in zip(funnel["level_number"], funnel["level"], strict=True)
 }
 matrix["level_label"] = matrix["level_number"].map(level_labels)
 # Both views list the agents in the query's order (by name).
@@ -276,7 +279,7 @@ if view == "best score":
     grid = matrix.assign(best_score=scores).pivot(
         index="agent", columns="level_label", values="best_score"
     )
-    grid = grid.reindex(agent_order)
+    grid = grid.reindex(index=agent_order, columns=list(level_labels.values()))
     figure = px.imshow(
         grid,
         zmin=0,
@@ -310,9 +313,12 @@ else:
                 ),
             )
         )
+    # The range too: plotly's autorange would leave out trailing levels
+    # that nobody reached.
     figure.update_xaxes(
         categoryorder="array",
         categoryarray=[level_labels[n] for n in sorted(level_labels)],
+        range=[-0.5, len(level_labels) - 0.5],
     )
     figure.update_yaxes(
         categoryorder="array", categoryarray=agent_order, autorange="reversed"
@@ -333,7 +339,6 @@ st.caption(
 left, right = st.columns(2)
 with left:
     st.subheader("How far agents got")
-    funnel = cached_query(curriculum.level_funnel, university.id, path_id=path_id)
     if funnel["reached"].sum() == 0:
         st.caption("No agent reached a level of this path yet.")
     else:

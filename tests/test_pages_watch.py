@@ -30,6 +30,7 @@ from university_models.models import (
 from university_models.queries.training_data import review_status_counts
 from university_models.queries.universities import list_universities
 from university_models.ratings import MIN_BOOTSTRAP_ROUNDS
+from university_models.services.curriculum import add_level
 from university_models.services.training_data import (
     REJECTION_REASON_KEY,
     collect_training_data,
@@ -273,6 +274,24 @@ def test_curriculum_best_score_leaves_a_level_not_started_blank(configured):
     cells = dict(zip(heatmap["y"], grid.reshape(rows, columns), strict=True))
     assert cells["Lyceum Ada"][0] == 0.9
     assert np.isnan(cells["Lyceum Ada"][1])
+
+
+def test_the_progress_matrix_has_a_column_for_a_level_nobody_reached(configured):
+    with transaction(configured) as session:
+        scene = build_scene(session, "Lyceum")
+        add_level(session, scene.paths["basics"], name="Unreached", challenges=["x"])
+    app = open_page("pages/curriculum.py", university_id=scene.university_id)
+
+    # The status view: its level axis runs to the last level.
+    layout = json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]["xaxis"]
+    assert layout["categoryarray"][-1] == "3. Unreached"
+    assert layout["range"] == [-0.5, 2.5]
+
+    app.segmented_control(key="matrix_view").set_value("best score").run()
+
+    assert not app.exception
+    heatmap = json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]
+    assert list(heatmap["x"]) == ["1. Level 1", "2. Level 2", "3. Unreached"]
 
 
 def status_counts(engine, university_id) -> dict[str, int]:
