@@ -698,7 +698,7 @@ def test_curriculum_queries_refuse_a_path_of_another_university(
 # Training data
 
 
-def test_quality_histogram_buckets_scores_in_sql(engine):
+def test_quality_histogram_buckets_scores_in_sql_and_keeps_empty_buckets(engine):
     with transaction(engine) as session:
         university = make_university(session)
         agent = make_agent(session, university)
@@ -718,8 +718,15 @@ def test_quality_histogram_buckets_scores_in_sql(engine):
         university_id = university.id
     with read_session(engine) as session:
         histogram = training_data.quality_histogram(session, university_id)
-    assert histogram.set_index("bucket")["records"].to_dict() == {0: 1, 1: 2, 9: 2}
-    assert histogram["low"].tolist() == [0.0, 0.1, 0.9]
+    # Every bucket is a row, the empty ones with 0: a chart's axis is even.
+    assert histogram.set_index("bucket")["records"].to_dict() == {
+        0: 1,
+        1: 2,
+        **dict.fromkeys(range(2, 9), 0),
+        9: 2,
+    }
+    assert histogram["low"].tolist() == pytest.approx([b / 10 for b in range(10)])
+    assert histogram["high"].tolist() == pytest.approx([b / 10 for b in range(1, 11)])
 
 
 def test_validation_over_time_counts_per_day_and_status(engine, two_universities):

@@ -97,9 +97,11 @@ def quality_histogram(
 ) -> pd.DataFrame:
     """Records per quality-score bucket and data type, bucketed in SQL.
 
-    Columns: data_type, bucket (0..bins-1), low, high, records. Rule: a
+    Columns: data_type, bucket (0..bins-1), low, high, records. Rules: a
     bucket holds ``low <= score < high``; the last also holds 1.0; scores
-    outside [0, 1] fall in the first or last bucket."""
+    outside [0, 1] fall in the first or last bucket; every bucket of every
+    data type that has records is a row, empty ones with 0, so a chart's
+    axis runs evenly from 0 to 1."""
     scaled = Record.quality_score * bins
     if dialect_name(session) == "postgresql":
         # CAST rounds on PostgreSQL; floor() truncates as SQLite's CAST does.
@@ -117,8 +119,16 @@ def quality_histogram(
         .group_by(Record.data_type, bucket)
         .order_by(Record.data_type, bucket)
     ).all()
-    frame = pd.DataFrame(rows, columns=["data_type", "bucket", "records"])
-    frame["bucket"] = frame["bucket"].astype(int)
+    counted = pd.DataFrame(rows, columns=["data_type", "bucket", "records"])
+    every_bucket = pd.MultiIndex.from_product(
+        [counted["data_type"].unique(), range(bins)], names=["data_type", "bucket"]
+    )
+    frame = (
+        counted.astype({"bucket": int})
+        .set_index(["data_type", "bucket"])
+        .reindex(every_bucket, fill_value=0)
+        .reset_index()
+    )
     frame["low"] = frame["bucket"] / bins
     frame["high"] = (frame["bucket"] + 1) / bins
     return frame[["data_type", "bucket", "low", "high", "records"]]
