@@ -628,6 +628,12 @@ MALFORMED = [
     ),
     pytest.param(
         "jsonl",
+        '{"model_a": "a", "model_b": "A", "winner": "tie"}\n',
+        r"line 1: model_a and model_b are both 'a'",
+        id="jsonl-same-model-named-by-the-files-columns",
+    ),
+    pytest.param(
+        "jsonl",
         '{"agent_a": "a", "agent_b": "b"}\n',
         r"line 1: no result: expected column winner",
         id="jsonl-no-result",

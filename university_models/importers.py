@@ -565,9 +565,12 @@ def pairwise_record(
     name_a, key_a = _agent_name(record, SIDE_A_COLUMNS, where)
     name_b, key_b = _agent_name(record, SIDE_B_COLUMNS, where)
     if key_a == key_b:
+        # Named by the columns the file has (model_a, or agent_a).
+        column_a = _value(record, SIDE_A_COLUMNS)[0]
+        column_b = _value(record, SIDE_B_COLUMNS)[0]
         raise InvalidInput(
-            f"{where}: agent_a and agent_b are both {name_a!r}: a match needs two "
-            "different agents."
+            f"{where}: {column_a} and {column_b} are both {name_a!r}: a match needs "
+            "two different agents."
         )
 
     score_a = _number(record.get("score_a"), "score_a", where, limits)
