@@ -207,6 +207,12 @@ INVALID_CREATIONS = [
     ({"name": 7}, "7"),
     ({"owner_email": "not-an-address"}, "not-an-address"),
     ({"owner_email": "a b@example.org"}, "a b@example.org"),
+    # Markup, doubled dots and reserved domains pass a one-@ pattern but no
+    # mail server (the email-validator package's check).
+    ({"owner_email": "<b>x</b>@example.org"}, "<b>x</b>@example.org"),
+    ({"owner_email": "a..b@example.org"}, "two periods in a row"),
+    ({"owner_email": "dean@localhost"}, "dean@localhost"),
+    ({"owner_email": "x" * 250 + "@example.org"}, "262 characters"),
     ({"owner_email": ""}, "is missing: enter one"),
     ({"isolation_level": "open"}, "open"),
     ({"max_agents": 0}, "max_agents"),
