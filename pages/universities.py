@@ -30,6 +30,52 @@ DRY_RUN_KEY = "retention_dry_run"
 #: Suspend or Archive awaiting its confirmation.
 STATUS_QUESTION_KEY = "university_status_pending"
 RETENTION_DONE_KEY = "retention_done_message"
+#: The quota boxes of both forms: setting, the short name in widget keys,
+#: label and what the number limits.
+QUOTA_BOXES = (
+    ("max_agents", "max_agents", "Agent quota", "Agents that are not archived."),
+    (
+        "max_concurrent_competitions",
+        "max_competitions",
+        "Concurrent competitions",
+        "Competitions active at one moment.",
+    ),
+    (
+        "storage_quota_mb",
+        "storage_quota",
+        "Storage quota (MB)",
+        "Training data stored, in MB.",
+    ),
+    (
+        "data_retention_days",
+        "retention_days",
+        "Retention (days)",
+        "An archived university inactive this long is moved to the archive.",
+    ),
+)
+
+
+def quota_boxes(values: dict[str, int], key) -> None:
+    """One number box per quota, filled from ``values`` (by setting), under
+    the widget key ``key(short name)``.
+
+    The bounds are the services' (a whole number the database's INTEGER
+    holds), so a box cannot take a value the save would refuse; the help
+    names them, since a box turns red at a value outside them and says no
+    more. A value stored before the bound (SQLite took more) still shows;
+    saving it is refused with the bound named."""
+    for column, (setting, short, label, meaning) in zip(
+        st.columns(len(QUOTA_BOXES)), QUOTA_BOXES, strict=True
+    ):
+        column.number_input(
+            label,
+            min_value=1,
+            max_value=max(INTEGER_MAX, values[setting]),
+            value=values[setting],
+            key=key(short),
+            help=f"{meaning} A whole number from 1 to {INTEGER_MAX:,}.",
+        )
+
 
 st.title("Universities")
 ui.show_flash()
@@ -86,36 +132,14 @@ with (
         key=ui.field_key("new_university_description"),
         height=70,
     )
-    quotas = st.columns(4)
-    # The bounds are the services' (a whole number the database's INTEGER
-    # holds), so the box cannot take a value the save would refuse.
-    quotas[0].number_input(
-        "Agent quota",
-        min_value=1,
-        max_value=INTEGER_MAX,
-        value=100,
-        key="new_max_agents",
-    )
-    quotas[1].number_input(
-        "Concurrent competitions",
-        min_value=1,
-        max_value=INTEGER_MAX,
-        value=10,
-        key="new_max_competitions",
-    )
-    quotas[2].number_input(
-        "Storage quota (MB)",
-        min_value=1,
-        max_value=INTEGER_MAX,
-        value=1024,
-        key="new_storage_quota",
-    )
-    quotas[3].number_input(
-        "Retention (days)",
-        min_value=1,
-        max_value=INTEGER_MAX,
-        value=365,
-        key="new_retention_days",
+    quota_boxes(
+        {
+            "max_agents": 100,
+            "max_concurrent_competitions": 10,
+            "storage_quota_mb": 1024,
+            "data_retention_days": 365,
+        },
+        key=lambda short: f"new_{short}",
     )
     if st.form_submit_button("Create university", type="primary"):
         state = st.session_state
@@ -263,44 +287,7 @@ with st.form(f"edit_university_{selected.id}"):
         value=current["description"] or "",
         key=ui.field_key(f"edit_description_{selected.id}"),
     )
-    quotas = st.columns(4)
-    quotas[0].number_input(
-        "Agent quota",
-        min_value=1,
-        # A value stored before the bound (SQLite took more) still shows;
-        # saving it is refused with the bound named.
-        max_value=max(INTEGER_MAX, current["max_agents"]),
-        value=current["max_agents"],
-        key=ui.field_key(f"edit_max_agents_{selected.id}"),
-    )
-    quotas[1].number_input(
-        "Concurrent competitions",
-        min_value=1,
-        # A value stored before the bound (SQLite took more) still shows;
-        # saving it is refused with the bound named.
-        max_value=max(INTEGER_MAX, current["max_concurrent_competitions"]),
-        value=current["max_concurrent_competitions"],
-        key=ui.field_key(f"edit_max_competitions_{selected.id}"),
-    )
-    quotas[2].number_input(
-        "Storage quota (MB)",
-        min_value=1,
-        # A value stored before the bound (SQLite took more) still shows;
-        # saving it is refused with the bound named.
-        max_value=max(INTEGER_MAX, current["storage_quota_mb"]),
-        value=current["storage_quota_mb"],
-        key=ui.field_key(f"edit_storage_quota_{selected.id}"),
-    )
-    quotas[3].number_input(
-        "Retention (days)",
-        min_value=1,
-        # A value stored before the bound (SQLite took more) still shows;
-        # saving it is refused with the bound named.
-        max_value=max(INTEGER_MAX, current["data_retention_days"]),
-        value=current["data_retention_days"],
-        key=ui.field_key(f"edit_retention_days_{selected.id}"),
-        help="An archived university inactive this long is moved to the archive.",
-    )
+    quota_boxes(current, key=lambda short: ui.field_key(f"edit_{short}_{selected.id}"))
     st.text_area(
         "Other settings (JSON object)",
         value=json.dumps(other_settings, indent=2),

@@ -134,6 +134,19 @@ def test_universities_page_explains_what_to_do_on_an_empty_database(
     assert "no university yet" in app.info[0].value
 
 
+def test_every_quota_box_names_its_range(sqlite_configured):
+    make_university(sqlite_configured)
+    app = open_page("universities")
+
+    # Both forms: creating one, and editing the selected one.
+    boxes = [box for box in app.number_input if "max_agents" in box.key]
+    assert len(boxes) == 2
+    assert len(app.number_input) == 8
+    for box in app.number_input:
+        assert "A whole number from 1 to 2,147,483,647." in box.help
+        assert box.min == 1
+
+
 def test_creating_a_university_on_the_page_shows_it_on_both_engines(configured):
     app = open_page("universities")
     app.text_input(key=field(app, "new_university_name")).input("Page U")
