@@ -344,9 +344,26 @@ def test_demo_training_data_covers_types_sources_statuses_and_quality(demo):
                     scoped, TrainingDataCollection.validation_status == "anonymized"
                 )
             )
+            pair_counts = (
+                session.execute(
+                    select(func.count())
+                    .where(scoped)
+                    .group_by(
+                        TrainingDataCollection.source_type,
+                        TrainingDataCollection.data_type,
+                    )
+                )
+                .scalars()
+                .all()
+            )
 
             assert by["data_type"] == set(DATA_TYPES)
             assert by["source_type"] == set(SOURCE_TYPES)
+            # Every pair of source and type, some far more often than others
+            # (a sources-by-types heatmap of one colour shows nothing).
+            counts = sorted(pair_counts)
+            assert len(counts) == len(SOURCE_TYPES) * len(DATA_TYPES)
+            assert counts[-1] >= 3 * counts[0]
             assert by["validation_status"] == set(VALIDATION_STATUSES)
             assert by["privacy_level"] == {"private", "shared", "public"}
             assert low <= 0.5 and high == 1.0 and distinct >= 4

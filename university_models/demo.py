@@ -436,6 +436,12 @@ CONTACTS = (
     "Reach Sam at sam.smith@example.com or +1 202 555 0143.",
 )
 
+#: How often the demo draws each data type and source after its first
+#: records (in the order of DATA_TYPES and SOURCE_TYPES): agents mostly
+#: reason and converse, and most records come from competitions.
+DEMO_DATA_TYPE_WEIGHTS = (3, 5, 1, 2)
+DEMO_SOURCE_WEIGHTS = (5, 3, 1, 2)
+
 #: The review steps the demo's training records go through, in turn: a
 #: third stay pending, the others are validated and/or anonymized, some of
 #: those shared or made public (flawed records are mostly rejected instead).
@@ -1221,11 +1227,17 @@ class _UniversityBuilder:
         writers = self._players()
         competitions = [c for c in self.competitions if c.status != "scheduled"]
         records = []
+        pairs = len(DATA_TYPES) * len(SOURCE_TYPES)
         for number in range(self.spec.training_records):
-            # Types and sources cycle so that every pair appears in any 16
-            # consecutive records; the rest is the seed's choice.
-            data_type = DATA_TYPES[number % len(DATA_TYPES)]
-            source_type = SOURCE_TYPES[(number // len(DATA_TYPES)) % len(SOURCE_TYPES)]
+            # The first records go through every pair of type and source once;
+            # after them the seed draws, some far more often than others, so
+            # that the sources-by-types heatmap has something to show.
+            if number < pairs:
+                data_type = DATA_TYPES[number % len(DATA_TYPES)]
+                source_type = SOURCE_TYPES[number // len(DATA_TYPES)]
+            else:
+                data_type = rng.choices(DATA_TYPES, DEMO_DATA_TYPE_WEIGHTS)[0]
+                source_type = rng.choices(SOURCE_TYPES, DEMO_SOURCE_WEIGHTS)[0]
             source_id = None
             if source_type == "competition" and competitions:
                 source_id = rng.choice(competitions).id
