@@ -345,7 +345,8 @@ def create_agent(
 def _folded(session: Session, names: list[str]) -> list[str]:
     """``names`` in lower case as the database folds them, so that matching
     in Python agrees with ``lower()`` comparisons in SQL on either engine
-    (SQLite folds only ASCII letters)."""
+    (PostgreSQL's folding follows the database's locale, which may differ
+    from Python's for a few letters)."""
     folded: list[str] = []
     # One row of up to 500 columns per query: SQLite allows 2,000 columns.
     for start in range(0, len(names), 500):
