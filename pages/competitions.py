@@ -18,7 +18,7 @@ from university_models.models import (
 from university_models.queries import agents as agent_queries
 from university_models.queries import competitions as queries
 from university_models.services import competitions as services
-from university_models.services.validation import INTEGER_MAX
+from university_models.services.validation import INTEGER_MAX, edit_version
 
 ANY = "(any)"
 
@@ -96,6 +96,25 @@ def _match_words(row) -> str:
     if isinstance(row.agent2, str):
         return f"match #{row.match_number} ({row.agent1} vs {row.agent2})"
     return f"match #{row.match_number} ({row.agent1}, solo)"
+
+
+#: What a person reads of a match in the result form (see _matches_version).
+MATCH_STATE_COLUMNS = [
+    "id",
+    "status",
+    "participant1_id",
+    "participant2_id",
+    "participant1_score",
+    "participant2_score",
+    "forfeit",
+]
+
+
+def _matches_version(matches: pd.DataFrame) -> str:
+    """A short digest of the matches as the result form shows them: it moves
+    when a match is recorded, corrected, reopened or forfeited."""
+    shown = matches[MATCH_STATE_COLUMNS].sort_values("id").to_json(orient="values")
+    return edit_version({"matches": shown}, ["matches"])
 
 
 def _result_words(row, match) -> str:
@@ -756,6 +775,14 @@ with matches_tab:
             + (" (correct the result)" if row.status == "completed" else "")
             for row in pd.concat([waiting, played]).itertuples()
         }
+        # The match box lives under a key that names the matches as drawn.
+        # Why: a browser sends back the match it shows; once that match left
+        # the list (a walkover) or changed (someone else recorded it),
+        # Streamlit would quietly take another, and the result would land on
+        # a match nobody chose or overwrite one nobody saw. When the matches
+        # changed, the submitted box is a new widget: nothing is recorded.
+        match_key = f"{ui.field_key('result_match')}@{_matches_version(playable)}"
+        drawn_before = match_key in st.session_state
         with st.form(f"record_result_{competition_id}"):
             st.markdown(
                 "**Record a result**"
@@ -768,7 +795,7 @@ with matches_tab:
                 index=0 if not waiting.empty else None,
                 format_func=labels.get,
                 placeholder="Choose a match",
-                key=ui.field_key("result_match"),
+                key=match_key,
             )
             scores = st.columns(3)
             scores[0].number_input(
@@ -798,8 +825,17 @@ with matches_tab:
         rows = playable.set_index("id")
         state = st.session_state
         # The form's fields, under the keys they have in this run.
-        chosen, score1, score2, side = map(ui.field_value, RESULT_KEYS)
-        if submitted and chosen is None:
+        score1, score2, side = map(ui.field_value, RESULT_KEYS[1:])
+        chosen = state.get(match_key)
+        if submitted and not drawn_before:
+            result_errors.error(
+                "The matches changed since this form was drawn (a result was "
+                "recorded or a match became a walkover in another session), so "
+                "nothing was recorded: check the match above, then record the "
+                "result again.",
+                icon=":material/error:",
+            )
+        elif submitted and chosen is None:
             result_errors.error(
                 "Choose the match whose result to correct.", icon=":material/error:"
             )

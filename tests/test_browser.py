@@ -159,6 +159,14 @@ def open_page(page, server: str, university_id: str, name: str):
     return page
 
 
+def open_section(page, label: str) -> None:
+    """Open the expander ``label`` and wait for the rerun its opening asks
+    for (ui.expander tracks its state): a field typed into while that run
+    redraws the form can lose its click."""
+    page.get_by_text(label).click()
+    wait_until_idle(page)
+
+
 def see(page, text: str | re.Pattern) -> None:
     """Wait until ``text`` is visible on the page."""
     page.get_by_text(text).first.wait_for(state="visible")
@@ -276,7 +284,7 @@ def test_creating_an_agent_in_the_browser_leaves_its_form_open_and_empty(
 ):
     _, university_id = demo_database
     open_page(page, server, university_id, "agents")
-    page.get_by_text("Create an agent").click()
+    open_section(page, "Create an agent")
     page.get_by_role("textbox", name="Name", exact=True).fill("Browser Bot")
     page.get_by_role("textbox", name="Specialization (optional)", exact=True).fill(
         "ui testing"
@@ -322,7 +330,7 @@ def test_a_profile_stays_open_when_another_session_renames_its_agent(
     _, university_id = demo_database
     open_page(page, server, university_id, "agents")
     # Created on the page, whose write clears the server's cached choices.
-    page.get_by_text("Create an agent").click()
+    open_section(page, "Create an agent")
     page.get_by_role("textbox", name="Name", exact=True).fill("Rename Me")
     page.get_by_role("button", name="Create agent").click()
     see(page, "Agent 'Rename Me' created.")
@@ -354,7 +362,7 @@ def test_scheduling_starting_and_recording_a_competition_in_the_browser(
 ):
     _, university_id = demo_database
     open_page(page, server, university_id, "competitions")
-    page.get_by_text("Schedule a competition").click()
+    open_section(page, "Schedule a competition")
     page.get_by_role("textbox", name="Name", exact=True).fill("Browser Sprint")
     for name in two_agents:
         add_to_multiselect(page, "Participants", name)
@@ -447,7 +455,7 @@ def test_a_name_full_of_markdown_reads_as_typed(server, demo_database, page):
     _, university_id = demo_database
     name = "**Mallory** [x](http://evil.example) $y$ :material/delete:"
     open_page(page, server, university_id, "agents")
-    page.get_by_text("Create an agent").click()
+    open_section(page, "Create an agent")
     page.get_by_role("textbox", name="Name", exact=True).fill(name)
     page.get_by_role("button", name="Create agent").click()
 

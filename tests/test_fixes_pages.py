@@ -24,6 +24,7 @@ from tests.test_pages_act import (
     make_competition,
     make_proposals,
     make_university,
+    match_box,
     open_page,
     open_proposals,
     statuses,
@@ -82,7 +83,7 @@ def test_results_typed_one_after_another_go_to_the_next_unplayed_match(
         matches = {
             m.match_number: m.id for m in session.scalars(select(CompetitionMatch))
         }
-    assert app.selectbox(key=field(app, "result_match")).value == matches[1]
+    assert match_box(app).value == matches[1]
 
     submit_result(app, competition_id, 5.0, 4.0)
 
@@ -92,7 +93,7 @@ def test_results_typed_one_after_another_go_to_the_next_unplayed_match(
     assert "recorded: 5 – 4, " in message and message.endswith(" wins.")
     assert "correct the result" not in message
     # The picker moved on and the scores are empty for the next entry.
-    assert app.selectbox(key=field(app, "result_match")).value == matches[2]
+    assert match_box(app).value == matches[2]
     assert app.number_input(key=field(app, "result_score1")).value is None
     assert app.number_input(key=field(app, "result_score2")).value is None
 
@@ -102,7 +103,7 @@ def test_results_typed_one_after_another_go_to_the_next_unplayed_match(
     assert "Result of match #2" in texts(app.success)
     assert "a draw" in texts(app.success)
     assert scores_by_match(configured) == {1: (5.0, 4.0), 2: (1.0, 1.0), 3: (None,) * 2}
-    assert app.selectbox(key=field(app, "result_match")).value == matches[3]
+    assert match_box(app).value == matches[3]
 
 
 def test_a_played_match_is_corrected_only_when_chosen(sqlite_configured):
@@ -119,7 +120,7 @@ def test_a_played_match_is_corrected_only_when_chosen(sqlite_configured):
             select(CompetitionMatch.id).where(CompetitionMatch.match_number == 1)
         ).one()
 
-    app.selectbox(key=field(app, "result_match")).set_value(first)
+    match_box(app).set_value(first)
     submit_result(app, competition_id, 0.0, 2.0)
 
     assert not app.exception
@@ -305,7 +306,7 @@ def test_recording_through_the_service_still_moves_the_picker(sqlite_configured)
     app.selectbox(key="competition_open").set_value(competition_id).run()
 
     assert not app.exception
-    assert app.selectbox(key=field(app, "result_match")).value == second
+    assert match_box(app).value == second
 
 
 # -- Disqualify asks once more --------------------------------------------------------
@@ -1020,7 +1021,7 @@ def test_the_picker_never_defaults_to_a_played_match(sqlite_configured):
     matches = match_ids(sqlite_configured)
 
     # The final is waiting: it comes first, the corrections after it.
-    picker = app.selectbox(key=field(app, "result_match"))
+    picker = match_box(app)
     assert picker.value == matches[3]
     assert picker.options[0].startswith("match #3 (Ada vs Basil)")
     assert all("(correct the result)" in label for label in picker.options[1:])
@@ -1030,7 +1031,7 @@ def test_the_picker_never_defaults_to_a_played_match(sqlite_configured):
     # Every match is played: the picker waits for a choice.
     assert not app.exception
     assert "Result of match #3 (Ada vs Basil) recorded" in texts(app.success)
-    assert app.selectbox(key=field(app, "result_match")).value is None
+    assert match_box(app).value is None
     submit_result(app, competition_id, 1.0, 3.0)
     assert "Choose the match whose result to correct." in texts(app.error)
     assert set(statuses_by_match(sqlite_configured).values()) == {"completed"}
@@ -1044,7 +1045,7 @@ def test_a_correction_that_reopens_the_played_final_asks_before_writing(
     before = scores_by_match(sqlite_configured)
     app = open_competition(competition_id)
 
-    app.selectbox(key=field(app, "result_match")).set_value(matches[1])
+    match_box(app).set_value(matches[1])
     submit_result(app, competition_id, 1.0, 3.0)
 
     assert not app.exception
@@ -1069,7 +1070,7 @@ def test_a_correction_that_reopens_the_played_final_asks_before_writing(
     assert statuses_by_match(sqlite_configured)[3] == "scheduled"
     assert not [b for b in app.button if b.key == "result_correction_confirm"]
     # The reopened final waits for its result again, and the picker is on it.
-    assert app.selectbox(key=field(app, "result_match")).value == matches[3]
+    assert match_box(app).value == matches[3]
 
 
 def test_confirming_a_correction_question_made_stale_elsewhere_writes_nothing(
@@ -1077,7 +1078,7 @@ def test_confirming_a_correction_question_made_stale_elsewhere_writes_nothing(
 ):
     competition_id, matches = played_cup(sqlite_configured)
     app = open_competition(competition_id)
-    app.selectbox(key=field(app, "result_match")).set_value(matches[1])
+    match_box(app).set_value(matches[1])
     submit_result(app, competition_id, 1.0, 3.0)
     assert "reopens match #3 (Ada vs Basil, played 2 – 1)" in texts(app.warning)
 
@@ -1104,7 +1105,7 @@ def test_keeping_the_results_at_the_correction_question_writes_nothing(
     competition_id, matches = played_cup(sqlite_configured)
     before = scores_by_match(sqlite_configured)
     app = open_competition(competition_id)
-    app.selectbox(key=field(app, "result_match")).set_value(matches[1])
+    match_box(app).set_value(matches[1])
     submit_result(app, competition_id, 1.0, 3.0)
     assert "reopens match #3" in texts(app.warning)
 
@@ -1123,7 +1124,7 @@ def test_the_correction_question_is_dropped_when_the_scores_change(
 ):
     competition_id, matches = played_cup(sqlite_configured)
     app = open_competition(competition_id)
-    app.selectbox(key=field(app, "result_match")).set_value(matches[1])
+    match_box(app).set_value(matches[1])
     submit_result(app, competition_id, 1.0, 3.0)
     assert "reopens match #3" in texts(app.warning)
 
@@ -1143,7 +1144,7 @@ def test_the_correction_question_is_dropped_with_another_competition(
 ):
     competition_id, matches = played_cup(sqlite_configured)
     app = open_competition(competition_id)
-    app.selectbox(key=field(app, "result_match")).set_value(matches[1])
+    match_box(app).set_value(matches[1])
     submit_result(app, competition_id, 1.0, 3.0)
     assert "reopens match #3" in texts(app.warning)
 
@@ -1160,14 +1161,14 @@ def test_corrections_that_discard_nothing_do_not_ask(sqlite_configured):
     app = open_competition(competition_id)
 
     # Ada still beats Dara: the final stands.
-    app.selectbox(key=field(app, "result_match")).set_value(matches[1])
+    match_box(app).set_value(matches[1])
     submit_result(app, competition_id, 5.0, 0.0)
     assert not app.exception
     assert not [b for b in app.button if b.key == "result_correction_confirm"]
     assert "corrected: 5 – 0, Ada wins." in texts(app.success)
 
     # The final feeds no later match: its winner may change.
-    app.selectbox(key=field(app, "result_match")).set_value(matches[3])
+    match_box(app).set_value(matches[3])
     submit_result(app, competition_id, 0.0, 1.0)
     assert not [b for b in app.button if b.key == "result_correction_confirm"]
     assert "corrected: 0 – 1, Basil wins." in texts(app.success)
@@ -1189,7 +1190,7 @@ def test_a_round_robin_correction_that_changes_the_winner_does_not_ask(
             )
     app = open_competition(competition_id)
 
-    app.selectbox(key=field(app, "result_match")).set_value(matches[1])
+    match_box(app).set_value(matches[1])
     submit_result(app, competition_id, 0.0, 3.0)
 
     assert not app.exception
@@ -1201,3 +1202,58 @@ def test_a_round_robin_correction_that_changes_the_winner_does_not_ask(
         2: (2.0, 1.0),
         3: (2.0, 1.0),
     }
+
+
+# -- A result form drawn before the matches changed ----------------------------------
+
+
+def test_a_result_form_drawn_before_its_match_became_a_walkover_records_nothing(
+    configured,
+):
+    university_id = make_university(configured)
+    agent_ids = make_agents(configured, university_id, "Ada", "Basil", "Cyd", "Dara")
+    competition_id = make_competition(configured, university_id, agent_ids, start=True)
+    app = open_competition(competition_id)
+    shown = match_box(app)
+    assert shown.options[0].startswith("match #1 (Ada vs Basil)")
+
+    # Meanwhile, in another session, Ada is disqualified: match #1 becomes
+    # a walkover and leaves the picker.
+    with transaction(configured) as session:
+        competitions.disqualify_participant(
+            session, participant_of(configured, competition_id, "Ada")
+        )
+    ui.clear_caches()
+    submit_result(app, competition_id, 5.0, 4.0)
+
+    assert not app.exception
+    assert "changed since this form was drawn" in texts(app.error)
+    # Ada's matches are walkovers (no scores); no other match took the result.
+    assert set(scores_by_match(configured).values()) == {(None, None)}
+
+
+def test_a_result_form_drawn_before_someone_else_recorded_does_not_overwrite_it(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    agent_ids = make_agents(sqlite_configured, university_id, "Ada", "Basil")
+    competition_id = make_competition(
+        sqlite_configured, university_id, agent_ids, start=True
+    )
+    app = open_competition(competition_id)
+    (match_id,) = match_ids(sqlite_configured).values()
+
+    # Meanwhile, in another session, the match gets its result.
+    with transaction(sqlite_configured) as session:
+        competitions.record_match_result(
+            session, match_id, participant1_score=9.0, participant2_score=1.0
+        )
+    ui.clear_caches()
+    submit_result(app, competition_id, 3.0, 4.0)
+
+    assert "changed since this form was drawn" in texts(app.error)
+    assert scores_by_match(sqlite_configured) == {1: (9.0, 1.0)}
+    # What was typed stays, and the form now shows the match as played.
+    assert app.number_input(key=field(app, "result_score1")).value == 3.0
+    picker = match_box(app)
+    assert "(correct the result)" in picker.options[0]
