@@ -44,6 +44,7 @@ from university_models.services.competitions import (
     start_competition,
     start_match,
 )
+from university_models.standings import compute_standings
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -701,6 +702,46 @@ def test_bracket_gives_byes_to_top_seeds_and_creates_rounds_as_decided(engine, c
     assert _seed_of(engine, final[0].winner_participant_id) == 1
     for m in matches:
         assert m.match_config["slot"] < size // 2 ** m.match_config["round"]
+
+
+def test_a_bracket_ended_before_its_final_ranks_byes_as_round_two_and_has_no_winner(
+    engine,
+):
+    university_id, agents = make_scene(engine, agents=5)
+    # Five in a bracket of eight: seeds 1 to 3 have byes, 4 meets 5.
+    competition_id, participants = started(
+        engine,
+        university_id,
+        agents,
+        seeds=[1, 2, 3, 4, 5],
+        competition_type="tournament",
+    )
+    (first_round,) = [
+        m for m in matches_of(engine, competition_id) if m.match_config["round"] == 1
+    ]
+    record(engine, first_round.id, 5, 2)
+
+    with read_session(engine) as session:
+        table = compute_standings(session, competition_id).set_index("agent")
+    # The byes stand in round 2 with the winner of round 1, above its loser.
+    assert table["stage"].to_dict() == {"a0": 2, "a1": 2, "a2": 2, "a3": 2, "a4": 1}
+    assert table["rank"].to_dict() == {"a3": 1, "a0": 2, "a1": 2, "a2": 2, "a4": 5}
+
+    with transaction(engine) as session:
+        complete_competition(session, competition_id, force=True)
+    with read_session(engine) as session:
+        winner = session.get(Competition, competition_id).winner_agent_id
+        ranking = {
+            p.id: p.ranking
+            for p in session.scalars(
+                select(CompetitionParticipant).where(
+                    CompetitionParticipant.competition_id == competition_id
+                )
+            )
+        }
+    # Nobody won the final, so nobody won the tournament.
+    assert winner is None
+    assert [ranking[p] for p in participants] == [2, 2, 2, 1, 5]
 
 
 def test_bracket_byes_are_only_those_of_a_drawn_bracket_of_the_university(engine):

@@ -307,6 +307,56 @@ def _aggregate(session: Session, competition: Competition, rules: CompetitionRul
     return session.execute(statement).mappings().all()
 
 
+def drawn_bracket(session: Session, competition: Competition) -> bool:
+    """Whether the competition is a tournament whose bracket the service
+    drew at its start (its matches carry a bracket ``slot``; an imported
+    tournament's rounds are its own)."""
+    if competition.competition_type != "tournament":
+        return False
+    first = session.scalar(
+        select(CompetitionMatch.match_config)
+        .where(CompetitionMatch.competition_id == competition.id)
+        .order_by(CompetitionMatch.match_number, CompetitionMatch.id)
+        .limit(1)
+    )
+    return isinstance(first, dict) and "slot" in first
+
+
+def bracket_size(session: Session, competition: Competition) -> int:
+    """The places of the tournament's bracket: the power of two at or above
+    its seeded competitors (disqualified ones keep their places)."""
+    seeded = session.scalar(
+        select(func.count()).where(
+            CompetitionParticipant.competition_id == competition.id,
+            CompetitionParticipant.participant_type == "competitor",
+            CompetitionParticipant.seed_ranking.is_not(None),
+        )
+    )
+    return 1 << max(seeded - 1, 0).bit_length()
+
+
+def bracket_byes(session: Session, competition: Competition) -> list[str]:
+    """The participant ids of the competitors who go through the first round
+    of a drawn bracket without playing (a bye), best seed first; empty for
+    any other competition.
+
+    Rule (``services.competitions``): the bracket holds every seeded
+    competitor in a bracket of the next power of two; the places left over
+    are byes, and they fall to the top seeds."""
+    if not drawn_bracket(session, competition):
+        return []
+    seeded = session.scalars(
+        select(CompetitionParticipant.id)
+        .where(
+            CompetitionParticipant.competition_id == competition.id,
+            CompetitionParticipant.participant_type == "competitor",
+            CompetitionParticipant.seed_ranking.is_not(None),
+        )
+        .order_by(CompetitionParticipant.seed_ranking)
+    ).all()
+    return list(seeded[: bracket_size(session, competition) - len(seeded)])
+
+
 def _rank_key(row: dict[str, Any], rules: CompetitionRules) -> tuple[float, ...]:
     """A tuple that sorts the better row first; a missing value sorts last."""
     key = []
@@ -344,8 +394,9 @@ def compute_standings(
     draw 1, loss 0); ``score_for``/``score_against`` sum the competitor's and
     its opponents' scores and ``average_score`` is the mean of its own
     scores. ``stage`` is how far a tournament competitor got (its furthest
-    round, plus one for winning it). Rows are ranked by ``rules["tie_breaks"]``
-    (see ``parse_rules``); rows equal on every tie-break share a rank
+    round, plus one for winning it; a bye counts as reaching round 2). Rows
+    are ranked by ``rules["tie_breaks"]`` (see ``parse_rules``); rows equal
+    on every tie-break share a rank
     (1, 2, 2, 4) and are listed by agent name. Scores count the other way
     when ``rules["score_order"]`` is ``lower_is_better``. With
     ``university_id`` a competition of another university is not found.
@@ -358,6 +409,8 @@ def compute_standings(
     rules = parse_rules(competition.rules, competition.competition_type)
 
     rows = [dict(row) for row in _aggregate(session, competition, rules)]
+    # A bye reaches round 2 without a match: as far as a round-1 winner.
+    byes = set(bracket_byes(session, competition))
     for row in rows:
         for name in ("score_for", "score_against", "score_difference"):
             row[name] = float(row[name])
@@ -368,6 +421,8 @@ def compute_standings(
         if competition.competition_type != "tournament":
             # Rounds of a round robin or a solo competition are not stages.
             row["stage"] = 0
+        elif row["participant_id"] in byes:
+            row["stage"] = max(row["stage"], 2)
 
     keys = [_rank_key(row, rules) for row in rows]
     for row, rank in zip(rows, shared_ranks(keys), strict=True):

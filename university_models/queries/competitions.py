@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
+from university_models import standings
 from university_models.models import (
     COMPETITION_STATUSES,
     Competition,
@@ -379,44 +380,24 @@ def bracket_byes(
     session: Session, university_id: str, competition_id: str
 ) -> list[str]:
     """The names of the tournament's competitors who go through the first
-    round without playing (a bye), best seed first; empty when the
-    competition has no bracket the service drew (an imported tournament's
-    rounds are its own).
-
-    Rule (``services.competitions``): the bracket holds every competitor
-    with a seed, disqualified ones included, in a bracket of the next power
-    of two; the places left over are byes, and they fall to the top seeds.
-    A bye's first match appears only once its opponent is decided, so
-    without this the best seeds would be missing from the bracket."""
-    first_match = session.scalar(
-        select(CompetitionMatch.match_config)
-        .join(Competition, Competition.id == CompetitionMatch.competition_id)
-        .where(
-            Competition.university_id == university_id,
-            Competition.id == competition_id,
-            Competition.competition_type == "tournament",
-        )
-        .order_by(CompetitionMatch.match_number, CompetitionMatch.id)
-        .limit(1)
+    round without playing (a bye), best seed first (``standings.bracket_byes``
+    has the rule); empty for a competition of another university or one
+    without a drawn bracket. A bye's first match appears only once its
+    opponent is decided, so without this the best seeds would be missing
+    from the bracket."""
+    competition = session.get(Competition, competition_id)
+    if competition is None or competition.university_id != university_id:
+        return []
+    byes = standings.bracket_byes(session, competition)
+    if not byes:
+        return []
+    names = dict(
+        session.execute(
+            select(CompetitionParticipant.id, UniversityAgent.name)
+            .join(
+                UniversityAgent, UniversityAgent.id == CompetitionParticipant.agent_id
+            )
+            .where(CompetitionParticipant.id.in_(byes))
+        ).all()
     )
-    if not (isinstance(first_match, dict) and "slot" in first_match):
-        return []
-
-    names = session.scalars(
-        select(UniversityAgent.name)
-        .join(
-            CompetitionParticipant,
-            CompetitionParticipant.agent_id == UniversityAgent.id,
-        )
-        .where(
-            CompetitionParticipant.competition_id == competition_id,
-            CompetitionParticipant.participant_type == "competitor",
-            CompetitionParticipant.seed_ranking.is_not(None),
-            UniversityAgent.university_id == university_id,
-        )
-        .order_by(CompetitionParticipant.seed_ranking)
-    ).all()
-    if not names:
-        return []
-    size = 1 << (len(names) - 1).bit_length()  # the next power of two
-    return list(names[: size - len(names)])
+    return [names[participant_id] for participant_id in byes]

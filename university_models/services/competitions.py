@@ -61,7 +61,9 @@ from university_models.services.validation import (
 from university_models.standings import (
     PAIRWISE_TYPES,
     CompetitionRules,
+    bracket_size,
     compute_standings,
+    drawn_bracket,
     parse_rules,
 )
 from university_models.wording import counted
@@ -1584,7 +1586,9 @@ def complete_competition(
     stays ``disqualified``, without a rank or final score, and the others
     are ranked among themselves (``_rank_competitors``).
     ``winner_agent_id`` is the one competitor ranked first, None when the
-    first rank is shared. Sets
+    first rank is shared; in a drawn tournament bracket it is the winner of
+    the final, None when the final was not played (a bracket completed
+    early, its unplayed matches cancelled). Sets
     ``actual_end`` (``completed_at``, default now, not in the future beyond
     ``CLOCK_SKEW``). With ``university_id``,
     a competition of another university is ``NotFound``.
@@ -1639,6 +1643,13 @@ def _rank_competitors(session: Session, competition: Competition) -> None:
     session.flush()
     standings = compute_standings(session, competition.id)
     pairwise = competition.competition_type in PAIRWISE_TYPES
+    # The champion of a drawn bracket won its final: one stage past the
+    # last round. A bracket completed before its final has no winner.
+    champion_stage = (
+        bracket_size(session, competition).bit_length()
+        if drawn_bracket(session, competition)
+        else None
+    )
     participants = {p.id: p for p in _participants(session, competition)}
     out = {pid for pid, p in participants.items() if p.status == "disqualified"}
     out_ranks = [
@@ -1656,7 +1667,9 @@ def _rank_competitors(session: Session, competition: Competition) -> None:
         score = row.points if pairwise else row.average_score
         participant.final_score = None if math.isnan(score) else float(score)
         participant.ranking = int(row.rank) - sum(r < row.rank for r in out_ranks)
-        if participant.ranking == 1:
+        if participant.ranking == 1 and (
+            champion_stage is None or row.stage >= champion_stage
+        ):
             leaders.append(participant.agent_id)
 
     competition.winner_agent_id = leaders[0] if len(leaders) == 1 else None
