@@ -117,6 +117,12 @@ def _matches_version(matches: pd.DataFrame) -> str:
     return edit_version({"matches": shown}, ["matches"])
 
 
+def _sentence(words: str) -> str:
+    """``words`` opening a sentence: the first letter in capitals, the rest
+    as written (``str.capitalize`` would lower the agents' names)."""
+    return words[:1].upper() + words[1:]
+
+
 def _result_words(row, match) -> str:
     """The success message of a recorded result: "Result of match #1 (Farah
     vs Dr. Franklin) recorded: 5 – 4, Farah wins."; "corrected" for a
@@ -747,7 +753,7 @@ with matches_tab:
                 lambda session: services.start_match(
                     session, chosen_match, university_id=university.id
                 ),
-                success=f"{start_labels[chosen_match].capitalize()} is in play.",
+                success=f"{_sentence(start_labels[chosen_match])} is in play.",
                 where=start_area,
             )
 
@@ -949,6 +955,8 @@ with bracket_tab:
                     else ""
                 )
                 walkover = " (walkover)" if game.forfeit else ""
+                if game.status == "cancelled":
+                    walkover = " (cancelled, not played)"
                 second = (
                     ui.literal(game.agent2) if isinstance(game.agent2, str) else "—"
                 )

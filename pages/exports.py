@@ -111,7 +111,10 @@ with st.container(border=True):
         values["specialization"] = None if chosen == ALL else chosen
     if "status" in takes:
         chosen = next(slot).selectbox(
-            "Status", [ALL, *STATUS_CHOICES[report]], key=f"export_status_{report}"
+            "Status",
+            [ALL, *STATUS_CHOICES[report]],
+            key=f"export_status_{report}",
+            format_func=in_words,
         )
         values["status"] = None if chosen == ALL else chosen
     if "data_type" in takes:

@@ -28,6 +28,9 @@ university = select_university()
 competitions = cached_query(leaderboard.competition_choices, university.id)
 specializations = cached_query(leaderboard.specialization_choices, university.id)
 competition_names = dict(zip(competitions["id"], competitions["name"], strict=True))
+competition_types = dict(
+    zip(competitions["id"], competitions["competition_type"], strict=True)
+)
 
 with st.container(border=True):
     columns = st.columns([1, 1, 2, 2])
@@ -261,10 +264,12 @@ if standings is not None:
     if standings.empty:
         st.caption("No competitor has a completed match yet.")
     else:
+        # Only a tournament has stages (how far in its bracket).
+        hidden = ["agent_id", "participant_id"]
+        if competition_types[filters["competition_id"]] != "tournament":
+            hidden.append("stage")
         show_table(
-            standings.drop(
-                columns=[c for c in ("agent_id", "participant_id") if c in standings]
-            ),
+            standings.drop(columns=[c for c in hidden if c in standings]),
             key="standings_table",
             # The words of the table above and of the competition's
             # participants ("seed").

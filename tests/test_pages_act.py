@@ -624,7 +624,8 @@ def test_a_match_is_put_in_play_and_a_competitor_disqualified_from_the_page(
 
     app.button(key="match_start").click().run()
     assert not app.exception
-    assert "is in play" in texts(app.success)
+    # The names as written, not lowered by the sentence's capital.
+    assert "Match #1 (Bob vs Cyd) is in play." in texts(app.success)
     with read_session(sqlite_configured) as session:
         statuses = session.scalars(
             select(CompetitionMatch.status).order_by(CompetitionMatch.match_number)
@@ -652,9 +653,12 @@ def test_a_match_is_put_in_play_and_a_competitor_disqualified_from_the_page(
     assert forfeit_winners and cyd not in forfeit_winners
 
 
-def bracket_of_a_started_tournament(engine: Engine, *names: str) -> str:
+def bracket_of_a_started_tournament(
+    engine: Engine, *names: str, cancel: bool = False
+) -> str:
     """The markdown of the competitions page opened at a tournament of the
-    agents ``names``, started (seeded in that order)."""
+    agents ``names``, started (seeded in that order), then cancelled with
+    ``cancel``."""
     university_id = make_university(engine)
     competition_id = make_competition(
         engine,
@@ -663,6 +667,9 @@ def bracket_of_a_started_tournament(engine: Engine, *names: str) -> str:
         competition_type="tournament",
         start=True,
     )
+    if cancel:
+        with transaction(engine) as session:
+            competitions.cancel_competition(session, competition_id)
     app = open_page("competitions")
     app.selectbox(key="competition_open").set_value(competition_id).run()
     assert not app.exception
@@ -674,6 +681,14 @@ def test_a_tournament_shows_its_bracket_one_column_per_round(sqlite_configured):
 
     assert "Round 1" in bracket
     assert "A vs D" in bracket and "B vs C" in bracket
+
+
+def test_a_bracket_marks_its_cancelled_matches(sqlite_configured):
+    bracket = bracket_of_a_started_tournament(
+        sqlite_configured, "A", "B", "C", "D", cancel=True
+    )
+
+    assert "A vs D (cancelled, not played)" in bracket
 
 
 def test_a_bracket_draws_the_byes_its_matches_do_not_show(sqlite_configured):
@@ -1041,6 +1056,13 @@ def test_every_table_of_the_demo_is_headed_in_words_with_dashes_and_codes_in_wor
             app.selectbox(key="competition_open").set_value(competition_id).run()
         assert not app.exception, page
         faults[page] = tables_not_in_words(app)
+        if page == "exports":
+            # Each report has its own filters (the Status box differs).
+            for report in app.selectbox(key="export_report").options[1:]:
+                app.selectbox(key="export_report").select_index(
+                    app.selectbox(key="export_report").options.index(report)
+                ).run()
+                faults[page] += tables_not_in_words(app)
 
     assert faults == {page: [] for page in EVERY_PAGE}
 

@@ -209,6 +209,8 @@ def test_leaderboard_ranks_the_selected_universitys_agents(configured):
     assert "Pairwise win rates in Arena" in page_text(app)
     standings = app.dataframe[1].value
     assert set(standings["agent"]) == {"Lyceum Ada", "Lyceum Bob", "Lyceum Cyd"}
+    # Arena is head to head: no bracket, so no stage column.
+    assert "stage" not in standings.columns
 
     app = open_page("pages/leaderboard.py", university_id=second.university_id)
     assert set(app.dataframe[0].value["agent"]) == {
