@@ -328,9 +328,13 @@ if pending:
     )
     with st.container(border=True):
         ahead = "It cannot go ahead as it is." if blocked else "Confirm to go ahead."
+        states = ", ".join(
+            f"{n} {in_words(status)}" for status, n in pending["by_status"].items()
+        )
         st.warning(
-            f"This will {pending['action']} **{pending['count']}** training "
-            f"records of {literal(university.name)}{because}. {ahead}",
+            f"This will {pending['action']} "
+            f"**{counted(pending['count'], 'training record')}** of "
+            f"{literal(university.name)} ({states}){because}. {ahead}",
             icon=":material/warning:",
         )
         if blocked:
@@ -351,7 +355,7 @@ if pending:
             st.session_state.pop(PENDING_KEY, None)
             st.rerun()
         if not blocked and confirm.button(
-            f"Confirm: {pending['action']} {pending['count']} records",
+            f"Confirm: {pending['action']} {counted(pending['count'], 'record')}",
             type="primary",
             key="queue_confirm",
         ):
@@ -398,9 +402,14 @@ if pending:
             try:
                 run_write(
                     change,
-                    success=lambda changed: f"{changed} training records {done}.",
+                    success=lambda changed: (
+                        f"{counted(changed, 'training record')} {done}."
+                    ),
                     reset_keys=(PENDING_KEY, review_key, SELECTION_KEY),
                 )
+                # Only a refusal comes back here: the review it answered is
+                # spent, and the next one starts from what stands now.
+                st.session_state.pop(PENDING_KEY, None)
             finally:
                 if prepared is not None:
                     prepared.close()

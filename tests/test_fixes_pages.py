@@ -677,7 +677,7 @@ def test_apply_to_without_ticks_is_all_matching_after_a_visit_elsewhere(
     app.button(key="queue_review").click().run()
     assert not app.exception
     assert not any("Select rows in the table first" in w.value for w in app.warning)
-    assert any("validate **3** training records" in w.value for w in app.warning)
+    assert any("validate **3 training records**" in w.value for w in app.warning)
 
 
 def test_a_bulk_approval_is_dropped_when_a_proposal_is_decided_on_the_page(

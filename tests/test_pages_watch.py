@@ -325,7 +325,10 @@ def test_training_data_bulk_validate_states_the_count_and_asks_first(configured)
     app.radio(key="queue_action").set_value("validate")
     app.button(key="queue_review").click().run()
     assert not app.exception
-    assert any("validate **2** training records" in w.value for w in app.warning)
+    assert any(
+        "validate **2 training records** of Lyceum (2 pending)" in w.value
+        for w in app.warning
+    )
     # Nothing changes until the person confirms.
     assert status_counts(configured, first.university_id)["pending"] == 2
 
@@ -334,6 +337,21 @@ def test_training_data_bulk_validate_states_the_count_and_asks_first(configured)
     assert any("2 training records validated" in s.value for s in app.success)
     assert status_counts(configured, first.university_id)["pending"] == 0
     assert status_counts(configured, second.university_id) == before_other
+
+
+def test_a_bulk_change_of_one_record_reads_in_the_singular(configured):
+    with transaction(configured) as session:
+        first = build_scene(session, "Lyceum", scale=2)
+    app = open_page("pages/training_data.py", university_id=first.university_id)
+    tick_rows(app, [0])
+
+    app.radio(key="queue_action").set_value("validate")
+    app.button(key="queue_review").click().run()
+    assert any("validate **1 training record** of" in w.value for w in app.warning)
+    assert app.button(key="queue_confirm").label == "Confirm: validate 1 record"
+
+    app.button(key="queue_confirm").click().run()
+    assert any("1 training record validated." in s.value for s in app.success)
 
 
 def test_training_data_confirmation_is_dropped_when_the_university_changes(
@@ -369,7 +387,7 @@ def test_training_data_ticks_do_not_move_to_other_records_with_the_filters(
     assert not app.exception
     assert app.radio(key="queue_scope").value == "matching"
     app.button(key="queue_review").click().run()
-    assert any("validate **3** training records" in w.value for w in app.warning)
+    assert any("validate **3 training records**" in w.value for w in app.warning)
 
 
 def test_training_data_bulk_refusal_changes_nothing_and_says_why(configured):
@@ -382,7 +400,7 @@ def test_training_data_bulk_refusal_changes_nothing_and_says_why(configured):
     app.radio(key="queue_action").set_value("validate")
     app.run()
     app.button(key="queue_review").click().run()
-    assert any("validate **3** training records" in w.value for w in app.warning)
+    assert any("validate **3 training records**" in w.value for w in app.warning)
     # The preview already knows the service would refuse: no Confirm button.
     assert not app.exception
     assert not [b for b in app.button if b.key == "queue_confirm"]
@@ -422,6 +440,11 @@ def test_training_data_bulk_refuses_when_the_records_changed_meanwhile(configure
     assert not app.exception
     assert any("not the 1 you confirmed" in e.value for e in app.error)
     assert status_counts(configured, first.university_id) == before
+
+    # The refused review is spent: the next run asks for a new one.
+    app.run()
+    assert not [b for b in app.button if b.key == "queue_confirm"]
+    assert not any("This will validate" in w.value for w in app.warning)
 
 
 def test_exports_counts_rows_first_then_downloads_the_csv(configured):
@@ -576,7 +599,7 @@ def test_training_data_bulk_reject_of_selected_rows_keeps_the_others(configured)
     app.radio(key="queue_action").set_value("reject").run()
     app.text_input(key="queue_reason").input("duplicate of another record").run()
     app.button(key="queue_review").click().run()
-    assert any("reject **2**" in w.value for w in app.warning)
+    assert any("reject **2 training records**" in w.value for w in app.warning)
     app.button(key="queue_confirm").click().run()
     assert not app.exception
     assert any("2 training records rejected" in s.value for s in app.success)

@@ -1229,7 +1229,7 @@ def test_the_page_anonymizes_the_confirmed_records_it_prepared_first(
     app = open_page("pages/training_data.py", university_id=first.university_id)
     app.radio(key="queue_action").set_value("anonymize")
     app.button(key="queue_review").click().run()
-    assert any("anonymize **2** training records" in w.value for w in app.warning)
+    assert any("anonymize **2 training records**" in w.value for w in app.warning)
 
     real = training_data.anonymize_json
     steps: list[str] = []
