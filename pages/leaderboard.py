@@ -107,21 +107,32 @@ if board.empty:
     st.info(advice, icon=":material/leaderboard:")
     st.stop()
 
+population = filters["agent_type"] or filters["specialization"]
+unrated = (
+    "Agents without a rating (solo results only"
+    + (", or no opponent that passes the filters" if population else "")
+    + ") come last, ranked by average score."
+)
+if population:
+    # docs/ratings.md, Filters: the two counts differ on purpose.
+    unrated += (
+        " With a type or specialization filter, matches, wins, draws and "
+        "losses count every opponent; ratings count only matches between two "
+        "agents that pass the filters."
+    )
 if intervals:
     st.caption(
         "Ratings are Bradley-Terry on the Elo scale with 95% bootstrap intervals; "
         "agents whose intervals overlap cannot be told apart and share a rank. "
         "A group with too few matches gets no interval and is ranked by rating. "
-        "Ranks count within a comparison group only. Agents without a rating "
-        "(solo results only) come last, ranked by average score."
+        f"Ranks count within a comparison group only. {unrated}"
     )
 else:
     st.caption(
         "Ratings are Bradley-Terry on the Elo scale, ranked by rating alone. Turn "
         "on the intervals to see which agents can really be told apart (they "
         "share a rank when their intervals overlap). Ranks count within a "
-        "comparison group only. Agents without a rating (solo results only) come "
-        "last, ranked by average score."
+        f"comparison group only. {unrated}"
     )
 groups = board.attrs.get("groups")
 if groups:
@@ -204,16 +215,7 @@ if not rated.empty:
             marker={
                 "size": 10,
                 "color": "#1e88e5",
-                "symbol": [
-                    "triangle-right"
-                    if upper == float("inf")
-                    else "triangle-left"
-                    if lower == float("-inf")
-                    else "circle"
-                    for lower, upper in zip(
-                        chart["rating_lower"], chart["rating_upper"], strict=True
-                    )
-                ],
+                "symbol": leaderboard.interval_markers(chart),
             },
             error_x={
                 "visible": intervals,

@@ -180,6 +180,20 @@ def choose(app: AppTest, label: str, value) -> AppTest:
     return box.select(value).run()
 
 
+def test_the_leaderboard_says_how_a_population_filter_counts(configured):
+    with transaction(configured) as session:
+        first = build_scene(session, "Lyceum")
+    app = open_page("pages/leaderboard.py", university_id=first.university_id)
+    assert "opponent that passes the filters" not in page_text(app)
+
+    choose(app, "Agent type", "student")
+
+    assert not app.exception
+    text = page_text(app)
+    assert "or no opponent that passes the filters" in text
+    assert "wins, draws and losses count every opponent" in text
+
+
 def test_leaderboard_ranks_the_selected_universitys_agents(configured):
     with transaction(configured) as session:
         first = build_scene(session, "Lyceum")

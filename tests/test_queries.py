@@ -857,3 +857,16 @@ def test_the_chart_title_promises_intervals_only_when_every_one_is_finite():
         "No 95% interval for 1 agent (see the interval column): "
         "only the rating is drawn."
     )
+
+
+def test_a_rating_open_on_both_sides_is_drawn_as_a_diamond_and_said_so():
+    chart = chart_of((1, INF), (-INF, 0), (-INF, INF), (1, 2))
+
+    assert leaderboard.interval_markers(chart) == [
+        "triangle-right",
+        "triangle-left",
+        "diamond",
+        "circle",
+    ]
+    _, note = leaderboard.chart_heading(chart, intervals=True)
+    assert "▶ unbounded above, ◀ unbounded below and ◆ both" in note

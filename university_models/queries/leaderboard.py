@@ -433,6 +433,25 @@ def bound_label(value: Any) -> str | None:
     return f"{value:.0f}"
 
 
+def interval_markers(chart: pd.DataFrame) -> list[str]:
+    """The plotly marker of each agent of the ratings chart, as
+    ``chart_heading``'s note reads them: a triangle pointing to the one side
+    its interval leaves open (``triangle-right`` above, ``triangle-left``
+    below), a diamond when both sides are open, else a circle."""
+    markers = []
+    for lower, upper in zip(chart["rating_lower"], chart["rating_upper"], strict=True):
+        open_above, open_below = upper == np.inf, lower == -np.inf
+        if open_above and open_below:
+            markers.append("diamond")
+        elif open_above:
+            markers.append("triangle-right")
+        elif open_below:
+            markers.append("triangle-left")
+        else:
+            markers.append("circle")
+    return markers
+
+
 def chart_heading(
     chart: pd.DataFrame, *, intervals: bool, group: str | None = None
 ) -> tuple[str, str | None]:
@@ -459,10 +478,11 @@ def chart_heading(
     title += where + (f", {bounded} with a 95% interval" if bounded else "")
     notes = []
     if (open_sides := int((np.isinf(lower) | np.isinf(upper)).sum())) > 0:
+        both = " and ◆ both" if (np.isinf(lower) & np.isinf(upper)).any() else ""
         notes.append(
             f"{counted(open_sides, 'agent').capitalize()} with a side the results "
             "do not bound: a triangle points that way (▶ unbounded above, ◀ unbounded "
-            "below) and a bar goes only to a finite bound."
+            f"below{both}) and a bar goes only to a finite bound."
         )
     if (without := len(chart) - bounded - open_sides) > 0:
         notes.append(
