@@ -330,9 +330,12 @@ figure.update_layout(
     yaxis_title="",
 )
 st.plotly_chart(figure, key="progress_matrix")
+# Agents who moved on to another path keep their rows here: their progress
+# on this one stands.
 st.caption(
-    f"{enrolled} agents enrolled; an empty cell is a level not reached yet (or, "
-    "for the best score, not started)."
+    f"{counted(enrolled, 'agent')} with progress on this path, whichever path "
+    "they study now; an empty cell is a level not reached yet (or, for the best "
+    "score, not started)."
 )
 
 # --- funnel and time --------------------------------------------------------

@@ -258,7 +258,7 @@ def test_curriculum_shows_the_selected_universitys_path(configured):
     app = open_page("pages/curriculum.py", university_id=first.university_id)
     assert not app.exception
     text = page_text(app)
-    assert "2 agents enrolled" in text
+    assert "2 agents with progress on this path, whichever path they study" in text
     assert "Academy" not in text
     [agent_box] = [box for box in app.selectbox if box.label == "Agent"]
     assert set(agent_box.options) == {"Lyceum Ada", "Lyceum Bob"}
