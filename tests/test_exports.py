@@ -381,13 +381,17 @@ def test_export_command_refuses_an_unknown_competition_and_writes_nothing(
     assert not list(folder.iterdir())
 
 
-def test_export_command_refuses_a_filter_the_report_does_not_take(configured, capsys):
+def test_export_command_refuses_a_filter_the_report_does_not_take_by_its_option(
+    configured, capsys
+):
     code = main(
         ["export", "proposals", "--university", "Lyceum", "--data-type", "reasoning"]
     )
     _, err = capsys.readouterr()
     assert code == 1
-    assert "cannot be filtered by data_type" in err
+    # In the words typed: options, not the export's field names.
+    assert "The proposals report takes --status, --from, --to, not --data-type" in err
+    assert "data_type" not in err
 
 
 def test_export_command_refuses_a_day_that_is_not_iso(configured, capsys):

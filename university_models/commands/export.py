@@ -17,6 +17,7 @@ from pathlib import Path
 from university_models.db import make_engine, read_session
 from university_models.errors import InvalidInput
 from university_models.exports import (
+    REPORT_FILTERS,
     REPORTS,
     ExportFilters,
     csv_chunks,
@@ -83,7 +84,51 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=_export)
 
 
+#: The option of each export filter, as a person types it.
+FILTER_OPTIONS = {
+    "competition_id": "--competition",
+    "path_id": "--path",
+    "agent_type": "--agent-type",
+    "specialization": "--specialization",
+    "status": "--status",
+    "data_type": "--data-type",
+    "source_type": "--source-type",
+    "date_from": "--from",
+    "date_to": "--to",
+}
+
+
+def _refuse_options_the_report_does_not_take(args: argparse.Namespace) -> None:
+    """Rule (``exports.check_filters``, in the words of the command line):
+    each report takes its own filters; an option it does not take is
+    refused before anything is read, naming the ones it does take."""
+    allowed = REPORT_FILTERS[args.report]
+    given = {
+        "competition_id": args.competition,
+        "path_id": args.path,
+        "agent_type": args.agent_type,
+        "specialization": args.specialization,
+        "status": args.status,
+        "data_type": args.data_type,
+        "source_type": args.source_type,
+        "date_from": args.date_from,
+        "date_to": args.date_to,
+    }
+    extra = [
+        FILTER_OPTIONS[name]
+        for name in FILTER_OPTIONS
+        if given.get(name) is not None and name not in allowed
+    ]
+    if extra:
+        takes = ", ".join(FILTER_OPTIONS[name] for name in allowed) or "no filter"
+        raise InvalidInput(
+            f"The {args.report} report takes {takes}, not {', '.join(extra)}: "
+            "leave those out."
+        )
+
+
 def _export(args: argparse.Namespace) -> int:
+    _refuse_options_the_report_does_not_take(args)
     engine = make_engine()
     with read_session(engine) as session:
         university = find_university(session, args.university)
