@@ -94,7 +94,21 @@ except Exception as error:  # noqa: BLE001  show_error tells refusals from bugs
 
 if board.empty:
     importing = "import a result log with `python -m university_models import-results`"
-    if any(value is not None for value in filters.values()):
+    chosen = filters["competition_id"]
+    statuses = dict(zip(competitions["id"], competitions["status"], strict=True))
+    if chosen is not None and statuses[chosen] in ("scheduled", "cancelled"):
+        # Nothing to widen: the competition itself has no result to rank.
+        advice = (
+            f"{literal(competition_names[chosen])} is {statuses[chosen]} and has "
+            "no completed match to rank"
+            + (
+                ": its results show here once it starts and they are recorded on "
+                "the **Competitions** page."
+                if statuses[chosen] == "scheduled"
+                else "."
+            )
+        )
+    elif any(value is not None for value in filters.values()):
         advice = (
             "No completed matches match these filters. Record results on the "
             f"**Competitions** page, {importing}, or widen the filters."

@@ -30,6 +30,7 @@ from university_models.models import (
 from university_models.queries.training_data import review_status_counts
 from university_models.queries.universities import list_universities
 from university_models.ratings import MIN_BOOTSTRAP_ROUNDS
+from university_models.services.competitions import schedule_competition
 from university_models.services.curriculum import add_level
 from university_models.services.training_data import (
     REJECTION_REASON_KEY,
@@ -192,6 +193,30 @@ def test_the_leaderboard_says_how_a_population_filter_counts(configured):
     text = page_text(app)
     assert "or no opponent that passes the filters" in text
     assert "wins, draws and losses count every opponent" in text
+
+
+def test_the_leaderboard_of_a_scheduled_competition_says_it_has_not_started(
+    configured,
+):
+    with transaction(configured) as session:
+        first = build_scene(session, "Lyceum")
+        start = datetime.now(UTC) + timedelta(days=2)
+        winter = schedule_competition(
+            session,
+            first.university_id,
+            name="Winter Open",
+            competition_type="head_to_head",
+            scheduled_start=start,
+            scheduled_end=start + timedelta(days=1),
+        ).id
+    app = open_page("pages/leaderboard.py", university_id=first.university_id)
+
+    choose(app, "Competition", winter)
+
+    assert not app.exception
+    message = " ".join(info.value for info in app.info)
+    assert "Winter Open is scheduled and has no completed match to rank" in message
+    assert "widen the filters" not in message
 
 
 def test_leaderboard_ranks_the_selected_universitys_agents(configured):
