@@ -37,6 +37,7 @@ from university_models.exports import (
 )
 from university_models.models import TrainingDataCollection
 from university_models.ratings import MIN_BOOTSTRAP_ROUNDS
+from university_models.services import competitions
 
 #: The rows ``build_scene`` writes per report for one university (scale 1).
 SCENE_ROWS = {
@@ -263,6 +264,37 @@ def test_matches_report_goes_competition_by_competition_in_name_order(
     assert len(rows) == expected
     assert len({row["competition"] for row in rows}) > 1
     assert keys == sorted(keys)
+
+
+def test_matches_report_says_the_round_and_which_wins_were_walkovers(engine):
+    with transaction(engine) as session:
+        university = make_university(session)
+        agents = [make_agent(session, university, name=n).id for n in "ABCD"]
+        start = datetime.now(UTC)
+        cup = competitions.schedule_competition(
+            session,
+            university.id,
+            name="Cup",
+            competition_type="tournament",
+            scheduled_start=start,
+            scheduled_end=start + timedelta(days=1),
+        )
+        entries = [
+            competitions.add_participant(session, cup.id, agent, seed_ranking=seed)
+            for seed, agent in enumerate(agents, start=1)
+        ]
+        competitions.start_competition(session, cup.id)
+        # D (seed 4) is disqualified: A wins match #1 without playing.
+        competitions.disqualify_participant(session, entries[3].id)
+        university_id = university.id
+
+    rows = parse(export(engine, "matches", university_id)[0])
+
+    assert [(r["match_number"], r["round"], r["walkover"]) for r in rows] == [
+        ("1", "1", "true"),
+        ("2", "1", "false"),
+    ]
+    assert (rows[0]["winner"], rows[0]["agent_1_score"]) == ("A", "")
 
 
 # ---------------------------------------------------------------------------

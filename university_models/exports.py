@@ -62,6 +62,7 @@ from university_models.models import (
     UniversityAgent,
 )
 from university_models.queries.time_buckets import day_range
+from university_models.services.competitions import FORFEIT
 from university_models.services.universities import tidy_name
 
 log = logging.getLogger(__name__)
@@ -220,6 +221,8 @@ REPORT_COLUMNS: dict[str, list[str]] = {
         "winner",
         "started_at",
         "completed_at",
+        "round",
+        "walkover",
     ],
 }
 
@@ -570,6 +573,7 @@ def _matches_plan(university_id: str, filters: ExportFilters) -> _Plan:
             agent_winner.name,
             match.started_at,
             match.completed_at,
+            match.match_config,
         )
         .join(Competition, Competition.id == match.competition_id)
         .join(one, one.id == match.participant1_id)
@@ -581,7 +585,17 @@ def _matches_plan(university_id: str, filters: ExportFilters) -> _Plan:
         .where(*conditions)
     )
     order = (Competition.name, Competition.id, match.match_number, match.id)
-    return _Plan(statement, order, list)
+    return _Plan(statement, order, _match_row)
+
+
+def _match_row(row) -> list[Any]:
+    """A match's CSV row: its columns, then from its ``match_config`` the
+    round as written (a bracket's number, or an imported log's own text)
+    and whether it was a walkover (forfeited to the side still playing
+    after a disqualification: a win without scores)."""
+    *columns, config = row
+    config = config if isinstance(config, dict) else {}
+    return [*columns, config.get("round"), bool(config.get(FORFEIT))]
 
 
 _PLANS = {
