@@ -138,15 +138,29 @@ def _result_words(row, match) -> str:
         match.participant2_id: row.agent2,
     }.get(match.winner_participant_id)
     outcome = f"{winner} wins" if winner else "a draw"
-    reopened = [
-        f"Match #{later.match_number} was reopened and its result "
-        f"{_score_words(later)} discarded; record it again."
-        if later.status == "completed"
-        else f"Match #{later.match_number}, which was in play, was reopened; "
-        "record its result when it is played again."
-        for later in match.reopened
-    ]
-    return " ".join([f"{words}: {score}, {outcome}.", *reopened])
+    return " ".join([f"{words}: {score}, {outcome}.", *map(_undone, match.reopened)])
+
+
+def _undone(later) -> str:
+    """What a correction did to a later match: voided (the corrected match's
+    next one, kept to be played again) or removed (further on, drawn again
+    once the bracket decides who plays it)."""
+    what = (
+        f"Match #{later.match_number}, which was in play,"
+        if later.status != "completed"
+        else f"Match #{later.match_number} ({_score_words(later)})"
+    )
+    if later.removed:
+        return (
+            f"{what} was removed; the bracket draws it again once its players "
+            "are decided."
+        )
+    if later.status == "completed":
+        return (
+            f"Match #{later.match_number} was reopened and its result "
+            f"{_score_words(later)} discarded; record it again."
+        )
+    return f"{what} was reopened; record its result when it is played again."
 
 
 def _score_words(later) -> str:

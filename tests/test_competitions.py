@@ -1242,8 +1242,12 @@ def test_correcting_a_first_round_result_after_the_final_reopens_the_bracket(
     ]
 
     # The last seed beat seed 1 after all.
-    record(engine, opener.id, 1, 3)
+    corrected = record(engine, opener.id, 1, 3)
 
+    # The next match is voided and kept; those further down are removed.
+    assert [(r.match_id, r.removed) for r in corrected.reopened] == [
+        (later.id, later is not reached[0]) for later in reached
+    ]
     after = {m.id: m for m in matches_of(engine, competition_id)}
     assert after[opener.id].winner_participant_id == bottom
     second_round = after[reached[0].id]

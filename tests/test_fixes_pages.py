@@ -1257,3 +1257,38 @@ def test_a_result_form_drawn_before_someone_else_recorded_does_not_overwrite_it(
     assert app.number_input(key=field(app, "result_score1")).value == 3.0
     picker = match_box(app)
     assert "(correct the result)" in picker.options[0]
+
+
+def test_a_correction_says_which_later_matches_it_removed_rather_than_reopened(
+    sqlite_configured,
+):
+    university_id = make_university(sqlite_configured)
+    names = ["Ada", "Basil", "Cyd", "Dara", "Eve", "Finn", "Gus", "Hal"]
+    agent_ids = make_agents(sqlite_configured, university_id, *names)
+    competition_id = make_competition(
+        sqlite_configured,
+        university_id,
+        agent_ids,
+        competition_type="tournament",
+        start=True,
+    )
+    # The better seed wins every match, round after round, up to the final.
+    for number in range(1, 8):
+        with transaction(sqlite_configured) as session:
+            competitions.record_match_result(
+                session,
+                match_ids(sqlite_configured)[number],
+                participant1_score=2.0,
+                participant2_score=1.0,
+            )
+    app = open_competition(competition_id)
+
+    # Hal (seed 8) beat Ada (seed 1) in round 1 after all.
+    match_box(app).set_value(match_ids(sqlite_configured)[1])
+    submit_result(app, competition_id, 1.0, 3.0)
+    app.button(key="result_correction_confirm").click().run()
+
+    assert not app.exception
+    message = texts(app.success)
+    assert "Match #5 was reopened and its result 2 – 1 discarded" in message
+    assert "Match #7 (2 – 1) was removed; the bracket draws it again" in message

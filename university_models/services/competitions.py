@@ -1158,7 +1158,9 @@ def record_match_result(
 class ReopenedMatch:
     """A later match that a correction reopens, as it stands before the
     correction: played (``completed``, with its scores) or in play
-    (``active``)."""
+    (``active``). ``removed``: the match is deleted, to be created again
+    once the bracket decides who plays it (every reopened match but the
+    corrected match's own next one, which is voided and kept)."""
 
     match_id: str
     match_number: int
@@ -1167,6 +1169,7 @@ class ReopenedMatch:
     agent2: str | None
     participant1_score: float | None
     participant2_score: float | None
+    removed: bool = False
 
 
 def correction_reopens(
@@ -1240,7 +1243,8 @@ def _reopened_by(
         return ()
 
     reopened = []
-    later = _next_round_match(session, match)
+    following = _next_round_match(session, match)
+    later = following
     while later is not None:
         played = later.status == "completed" and not (later.match_config or {}).get(
             FORFEIT
@@ -1255,6 +1259,7 @@ def _reopened_by(
                     agent2=_agent_name(session, later.participant2_id),
                     participant1_score=later.participant1_score,
                     participant2_score=later.participant2_score,
+                    removed=later is not following,
                 )
             )
         later = _next_round_match(session, later)
