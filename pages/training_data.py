@@ -240,8 +240,9 @@ event = show_table(
 )
 selected = tuple(queue.iloc[list(event.selection.rows)]["id"]) if event else ()
 st.caption(
-    f"{matching} records match; showing {len(queue)} from row {offset + 1}, "
-    "lowest quality first. Select rows to act on them only."
+    f"{counted(matching, 'record')} {'matches' if matching == 1 else 'match'}; "
+    f"showing {len(queue)} from row "
+    f"{offset + 1}, lowest quality first. Select rows to act on them only."
 )
 
 # Ticking rows turns "Apply to" to them; without ticks it is all matching
@@ -260,7 +261,11 @@ scope = columns[0].radio(
     "Apply to",
     ["selected", "matching"],
     format_func=lambda key: (
-        f"the {counted(len(selected), 'selected row')}"
+        (
+            f"the {counted(len(selected), 'selected row')}"
+            if selected
+            else "selected rows (tick some in the table)"
+        )
         if key == "selected"
         else f"all {counted(matching, 'matching record')}"
     ),

@@ -382,7 +382,13 @@ def test_a_bulk_change_of_one_record_reads_in_the_singular(configured):
     with transaction(configured) as session:
         first = build_scene(session, "Lyceum", scale=2)
     app = open_page("pages/training_data.py", university_id=first.university_id)
+    # Nothing ticked yet: the choice says how to tick, not "the 0 selected".
+    assert app.radio(key="queue_scope").options == [
+        "selected rows (tick some in the table)",
+        "all 2 matching records",
+    ]
     tick_rows(app, [0])
+    assert app.radio(key="queue_scope").options[0] == "the 1 selected row"
 
     app.radio(key="queue_action").set_value("validate")
     app.button(key="queue_review").click().run()
