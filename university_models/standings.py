@@ -322,17 +322,27 @@ def drawn_bracket(session: Session, competition: Competition) -> bool:
     return isinstance(first, dict) and "slot" in first
 
 
-def bracket_size(session: Session, competition: Competition) -> int:
-    """The places of the tournament's bracket: the power of two at or above
-    its seeded competitors (disqualified ones keep their places)."""
-    seeded = session.scalar(
-        select(func.count()).where(
-            CompetitionParticipant.competition_id == competition.id,
-            CompetitionParticipant.participant_type == "competitor",
-            CompetitionParticipant.seed_ranking.is_not(None),
-        )
+def bracket_places(entrants: int) -> int:
+    """The places of a bracket for ``entrants``: the power of two at or
+    above it (the places left over are byes)."""
+    return 1 << max(entrants - 1, 0).bit_length()
+
+
+def _seeded_competitors(competition: Competition):
+    return select(CompetitionParticipant.id).where(
+        CompetitionParticipant.competition_id == competition.id,
+        CompetitionParticipant.participant_type == "competitor",
+        CompetitionParticipant.seed_ranking.is_not(None),
     )
-    return 1 << max(seeded - 1, 0).bit_length()
+
+
+def bracket_size(session: Session, competition: Competition) -> int:
+    """The places of the tournament's bracket: ``bracket_places`` of its
+    seeded competitors (disqualified ones keep their places)."""
+    seeded = session.scalar(
+        select(func.count()).select_from(_seeded_competitors(competition).subquery())
+    )
+    return bracket_places(seeded)
 
 
 def bracket_byes(session: Session, competition: Competition) -> list[str]:
@@ -346,15 +356,9 @@ def bracket_byes(session: Session, competition: Competition) -> list[str]:
     if not drawn_bracket(session, competition):
         return []
     seeded = session.scalars(
-        select(CompetitionParticipant.id)
-        .where(
-            CompetitionParticipant.competition_id == competition.id,
-            CompetitionParticipant.participant_type == "competitor",
-            CompetitionParticipant.seed_ranking.is_not(None),
-        )
-        .order_by(CompetitionParticipant.seed_ranking)
+        _seeded_competitors(competition).order_by(CompetitionParticipant.seed_ranking)
     ).all()
-    return list(seeded[: bracket_size(session, competition) - len(seeded)])
+    return list(seeded[: bracket_places(len(seeded)) - len(seeded)])
 
 
 def _rank_key(row: dict[str, Any], rules: CompetitionRules) -> tuple[float, ...]:

@@ -84,17 +84,17 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=_export)
 
 
-#: The option of each export filter, as a person types it.
+#: Each export filter: the option a person types, and where argparse keeps it.
 FILTER_OPTIONS = {
-    "competition_id": "--competition",
-    "path_id": "--path",
-    "agent_type": "--agent-type",
-    "specialization": "--specialization",
-    "status": "--status",
-    "data_type": "--data-type",
-    "source_type": "--source-type",
-    "date_from": "--from",
-    "date_to": "--to",
+    "competition_id": ("--competition", "competition"),
+    "path_id": ("--path", "path"),
+    "agent_type": ("--agent-type", "agent_type"),
+    "specialization": ("--specialization", "specialization"),
+    "status": ("--status", "status"),
+    "data_type": ("--data-type", "data_type"),
+    "source_type": ("--source-type", "source_type"),
+    "date_from": ("--from", "date_from"),
+    "date_to": ("--to", "date_to"),
 }
 
 
@@ -103,24 +103,13 @@ def _refuse_options_the_report_does_not_take(args: argparse.Namespace) -> None:
     each report takes its own filters; an option it does not take is
     refused before anything is read, naming the ones it does take."""
     allowed = REPORT_FILTERS[args.report]
-    given = {
-        "competition_id": args.competition,
-        "path_id": args.path,
-        "agent_type": args.agent_type,
-        "specialization": args.specialization,
-        "status": args.status,
-        "data_type": args.data_type,
-        "source_type": args.source_type,
-        "date_from": args.date_from,
-        "date_to": args.date_to,
-    }
     extra = [
-        FILTER_OPTIONS[name]
-        for name in FILTER_OPTIONS
-        if given.get(name) is not None and name not in allowed
+        option
+        for name, (option, attribute) in FILTER_OPTIONS.items()
+        if getattr(args, attribute) is not None and name not in allowed
     ]
     if extra:
-        takes = ", ".join(FILTER_OPTIONS[name] for name in allowed) or "no filter"
+        takes = ", ".join(FILTER_OPTIONS[name][0] for name in allowed) or "no filter"
         raise InvalidInput(
             f"The {args.report} report takes {takes}, not {', '.join(extra)}: "
             "leave those out."

@@ -61,6 +61,7 @@ from university_models.services.validation import (
 from university_models.standings import (
     PAIRWISE_TYPES,
     CompetitionRules,
+    bracket_places,
     bracket_size,
     compute_standings,
     drawn_bracket,
@@ -804,13 +805,6 @@ def _seeded(competitors: list[CompetitionParticipant]) -> list[CompetitionPartic
     return sorted(competitors, key=lambda p: p.seed_ranking)
 
 
-def _bracket_size(count: int) -> int:
-    size = 1
-    while size < count:
-        size *= 2
-    return size
-
-
 def _slot_key(match: CompetitionMatch) -> tuple[int, int] | None:
     config = match.match_config or {}
     if "round" in config and "slot" in config:
@@ -846,7 +840,7 @@ def _bracket_entrants(
             if p.seed_ranking is not None
         ]
     )
-    size = _bracket_size(len(competitors))
+    size = bracket_places(len(competitors))
     entrants = [
         competitors[seed - 1] if seed <= len(competitors) else None
         for seed in bracket_positions(size)

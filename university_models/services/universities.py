@@ -87,8 +87,6 @@ NAMES_LISTED_IN_NOT_FOUND = 20
 UNIVERSITY_NAMES_LOCK_KEY = 7_311_042_001
 
 
-# Deliberately simple: one "@", no spaces, a dot in the domain. Full RFC 5322
-# checking would refuse nothing a person types by mistake that this accepts.
 def get_university(session: Session, university_id: str) -> University:
     """The university with ``university_id``, or ``NotFound``."""
     university = session.get(University, university_id)
